@@ -1,0 +1,71 @@
+// HorizontalController: the whole HPA controller as one object - HPA and pod
+// informers, the work queue, the reconciler and its per-HPA history.
+//
+// Two ways to drive it over the same reconcile code:
+//  - Run(): the daemon; workers take keys from the queue, each HPA is
+//    re-queued every sync period (rules Q1-Q6) on the injected clock.
+//  - SyncAllNow(): the scenario runner (`hpad-sim run`) on virtual time;
+//    refreshes the caches from the API server, reconciles every known HPA
+//    once and returns when all are done.
+// The controller owns its informers and history; it borrows the ApiClient
+// (shared) and the Clock (must outlive it). Start/Stop/SyncAllNow are called
+// from one thread; reconciles run on worker threads.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "k8sclient/api_client.h"
+#include "k8sclient/clock.h"
+#include "k8sclient/status.h"
+
+namespace hpad::ctrl {
+
+// The controller's flags, with kube-controller-manager's defaults (13.2).
+struct ControllerOptions {
+  std::chrono::nanoseconds sync_period = std::chrono::seconds(15);
+  double tolerance = 0.1;
+  std::chrono::nanoseconds cpu_initialization_period = std::chrono::minutes(5);
+  std::chrono::nanoseconds initial_readiness_delay = std::chrono::seconds(30);
+  std::chrono::nanoseconds downscale_stabilization = std::chrono::minutes(5);
+  int concurrent_syncs = 5;
+  // Feature gates (13.3). hpad defaults: HPAConfigurableTolerance on,
+  // HPAGeneration on, HPAScaleToZero off, HPAOptimizedSelectorStore on.
+  std::map<std::string, bool> feature_gates;
+
+  bool GateEnabled(const std::string& gate) const;
+};
+
+// Parses controller flags given by long name without dashes (the scenario
+// `controller:` section and the daemon's flags share this), e.g.
+// {"horizontal-pod-autoscaler-sync-period": "15s", "feature-gates": "HPAScaleToZero=true"}.
+// Unknown names and bad values are errors naming the flag.
+Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std::string>& flags,
+                                                 ControllerOptions base = {});
+
+class HorizontalController {
+ public:
+  HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, const Clock& clock);
+  ~HorizontalController();
+  HorizontalController(const HorizontalController&) = delete;
+  HorizontalController& operator=(const HorizontalController&) = delete;
+
+  // Lists HPAs and pods and starts watching them (daemon) or just lists
+  // them (when SyncAllNow will be used). Returns once caches are synced.
+  Status Start(bool watch = true);
+  bool HasSynced() const;
+  // Daemon: runs workers until Stop().
+  void Run();
+  void Stop();
+  // Scenario runner: relist HPAs and pods, reconcile every HPA once (in
+  // parallel up to concurrent_syncs), return when all reconciles finished.
+  Status SyncAllNow();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hpad::ctrl

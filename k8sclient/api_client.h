@@ -1,0 +1,121 @@
+// ApiClient: typed verbs against the Kubernetes REST API, on JSON objects.
+//
+// This is the seam between hpad and HTTP (architecture.md "Seams"): the
+// controller, informers, leader election and event recorder only see this
+// interface. RestApiClient (rest_api_client.h) implements it over an
+// HttpTransport with QPS limiting and retries; tests use FakeApiClient or a
+// RestApiClient pointed at hpad-sim. Objects are nlohmann::json so unknown
+// fields survive read-modify-write; typed structs (types/*.h) convert from
+// and to them. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "k8sclient/status.h"
+
+namespace hpad::k8s {
+
+using Json = nlohmann::json;
+
+struct GroupVersionResource {
+  std::string group;     // "" for core
+  std::string version;   // "v1"
+  std::string resource;  // plural, lower case: "horizontalpodautoscalers"
+
+  std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
+  // "/api/v1" or "/apis/<group>/<version>"
+  std::string BasePath() const { return group.empty() ? "/api/" + version : "/apis/" + group + "/" + version; }
+  bool operator==(const GroupVersionResource&) const = default;
+};
+
+// Well-known resources.
+namespace resources {
+inline const GroupVersionResource kPods{"", "v1", "pods"};
+inline const GroupVersionResource kEvents{"", "v1", "events"};
+inline const GroupVersionResource kNamespaces{"", "v1", "namespaces"};
+inline const GroupVersionResource kHpaV2{"autoscaling", "v2", "horizontalpodautoscalers"};
+inline const GroupVersionResource kHpaV1{"autoscaling", "v1", "horizontalpodautoscalers"};
+inline const GroupVersionResource kDeployments{"apps", "v1", "deployments"};
+inline const GroupVersionResource kReplicaSets{"apps", "v1", "replicasets"};
+inline const GroupVersionResource kStatefulSets{"apps", "v1", "statefulsets"};
+inline const GroupVersionResource kLeases{"coordination.k8s.io", "v1", "leases"};
+inline const GroupVersionResource kPodMetrics{"metrics.k8s.io", "v1beta1", "pods"};
+}  // namespace resources
+
+// Names one object (or a subresource of it). Empty namespace = cluster scope.
+struct ObjectKey {
+  GroupVersionResource gvr;
+  std::string ns;
+  std::string name;
+  std::string subresource;  // "", "status", "scale"
+
+  // "/apis/apps/v1/namespaces/default/deployments/web/scale"
+  std::string Path() const;
+};
+
+struct ListOptions {
+  std::string label_selector;   // string form, "" = everything
+  std::string field_selector;
+  std::string resource_version; // "" = most recent
+  int64_t limit = 0;            // 0 = no paging
+  std::string continue_token;
+  std::optional<int> timeout_seconds;  // watch: server closes after this
+  bool allow_watch_bookmarks = false;
+
+  // URL query string without '?', keys in a fixed order, values URL-encoded.
+  std::string ToQuery(bool watch) const;
+};
+
+enum class PatchType { kMerge, kStrategicMerge, kJsonPatch };
+const char* PatchContentType(PatchType t);
+
+struct WatchEvent {
+  enum class Type { kAdded, kModified, kDeleted, kBookmark, kError };
+  Type type = Type::kAdded;
+  Json object;  // the object; for kError a metav1.Status
+};
+const char* WatchEventTypeName(WatchEvent::Type t);
+
+// An open watch. Next() blocks until an event arrives, the stream ends
+// (returns std::nullopt) or fails (non-OK Result). Cancel() may be called from
+// another thread and makes a pending Next() return promptly.
+class WatchStream {
+ public:
+  virtual ~WatchStream() = default;
+  virtual Result<std::optional<WatchEvent>> Next() = 0;
+  virtual void Cancel() = 0;
+};
+
+class ApiClient {
+ public:
+  virtual ~ApiClient() = default;
+
+  virtual Result<Json> Get(const ObjectKey& key) = 0;
+  // ns "" lists across all namespaces. Returns the List object (items + metadata).
+  // Follows `continue` when opts.limit > 0 only if follow_pages is true.
+  virtual Result<Json> List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) = 0;
+  virtual Result<std::unique_ptr<WatchStream>> Watch(const GroupVersionResource& gvr, const std::string& ns,
+                                                     const ListOptions& opts) = 0;
+  virtual Result<Json> Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) = 0;
+  // PUT of the whole object (optimistic concurrency via metadata.resourceVersion).
+  virtual Result<Json> Update(const ObjectKey& key, const Json& object) = 0;
+  virtual Result<Json> Patch(const ObjectKey& key, PatchType type, const std::string& body) = 0;
+  virtual Status Delete(const ObjectKey& key) = 0;
+  // GET of an arbitrary path with query (aggregated APIs: custom/external metrics).
+  // `path_and_query` starts with '/'.
+  virtual Result<Json> GetPath(const std::string& path_and_query) = 0;
+};
+
+// Maps an HTTP status code and optional metav1.Status body to a Status
+// ("no objects" is never an error; connection failures are kUnavailable).
+Status StatusFromHttp(int http_code, const std::string& body);
+
+// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+std::string UrlEncode(const std::string& s);
+
+}  // namespace hpad::k8s
