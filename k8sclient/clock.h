@@ -70,7 +70,15 @@ class SimulatedClock final : public Clock {
     cv_.wait(l, [&] { return now_ >= deadline || (wake && wake()); });
     return wake && wake();
   }
-  void Notify() const override { cv_.notify_all(); }
+  // Takes mu_ before notifying: a waiter evaluates its predicate under mu_,
+  // so without the lock a state change + Notify() landing between the
+  // waiter's predicate check and its wait would be lost (the waiter would
+  // sleep until the clock next moves). Callers must not hold a lock that a
+  // wake predicate takes while calling Notify().
+  void Notify() const override {
+    { std::lock_guard<std::mutex> l(mu_); }
+    cv_.notify_all();
+  }
 
  private:
   mutable std::mutex mu_;

@@ -17,7 +17,12 @@ bool RealClock::WaitUntil(Time deadline, const std::function<bool()>& wake) cons
   return wake && wake();
 }
 
-void RealClock::Notify() const { cv_.notify_all(); }
+void RealClock::Notify() const {
+  // Lock first so a waiter between its predicate check and its wait is not
+  // missed (see SimulatedClock::Notify).
+  { std::lock_guard<std::mutex> l(mu_); }
+  cv_.notify_all();
+}
 
 RealClock& RealClock::Instance() {
   static RealClock clock;
