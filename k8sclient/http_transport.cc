@@ -1,0 +1,69 @@
+// Pure helpers declared in http_transport.h (no HTTP library here).
+#include "k8sclient/http_transport.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace hpad::k8s {
+
+namespace {
+bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+std::optional<std::string> FindHeader(const HttpHeaders& headers, const std::string& name) {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return v;
+  }
+  return std::nullopt;
+}
+
+Result<ServerUrl> ParseServerUrl(const std::string& server) {
+  ServerUrl u;
+  auto bad = [&](const std::string& why) {
+    return InvalidError("server URL \"" + server + "\": " + why);
+  };
+  size_t sep = server.find("://");
+  if (sep == std::string::npos) return bad("missing scheme (want https://host[:port][/prefix])");
+  u.scheme = server.substr(0, sep);
+  std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (u.scheme != "http" && u.scheme != "https") return bad("scheme must be http or https");
+  std::string rest = server.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (path.find_first_of("?#") != std::string::npos) return bad("query or fragment not allowed");
+  if (authority.find('@') != std::string::npos) return bad("user info not allowed");
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {  // IPv6 literal
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return bad("unterminated IPv6 address");
+    u.host = authority.substr(0, close + 1);
+    std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return bad("junk after IPv6 address");
+      port_text = after.substr(1);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    u.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return bad("missing host");
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) return bad("bad port");
+    u.port = std::stoi(port_text);
+    if (u.port < 1 || u.port > 65535) return bad("port out of range");
+  } else {
+    u.port = u.https() ? 443 : 80;
+  }
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  u.path_prefix = path;
+  return u;
+}
+
+}  // namespace hpad::k8s
