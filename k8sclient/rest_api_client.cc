@@ -1,0 +1,222 @@
+#include "k8sclient/rest_api_client.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cmath>
+
+#include "k8sclient/watch_decoder.h"
+
+namespace hpad::k8s {
+
+namespace {
+
+std::string ResourceName(const ObjectKey& key) {
+  return key.subresource.empty() ? key.gvr.resource : key.gvr.resource + "/" + key.subresource;
+}
+
+std::string CollectionPath(const GroupVersionResource& gvr, const std::string& ns) {
+  ObjectKey k{gvr, ns, "", ""};
+  return k.Path();
+}
+
+bool Retryable(const Status& s, bool idempotent) {
+  // A 429 means the server refused before doing anything: safe for any verb.
+  if (s.code() == StatusCode::kTooManyRequests) return true;
+  if (!idempotent) return false;
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kTimeout;
+}
+
+class RestWatchStream final : public WatchStream {
+ public:
+  explicit RestWatchStream(std::unique_ptr<HttpStream> stream) : stream_(std::move(stream)) {}
+  ~RestWatchStream() override { stream_->Cancel(); }
+
+  Result<std::optional<WatchEvent>> Next() override {
+    for (;;) {
+      auto line = stream_->ReadLine();
+      if (!line.ok()) return line.status();
+      if (!line->has_value()) return std::optional<WatchEvent>();  // server closed (timeoutSeconds)
+      auto ev = DecodeWatchLine(**line);
+      if (!ev.ok()) return ev.status();
+      if (ev->has_value()) return std::move(*ev);
+      // blank keep-alive line: keep reading
+    }
+  }
+
+  void Cancel() override { stream_->Cancel(); }
+
+ private:
+  std::unique_ptr<HttpStream> stream_;
+};
+
+}  // namespace
+
+Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_header, double unit_random,
+                    const RestApiClientOptions& options, double jitter) {
+  if (retry_after_header) {
+    const std::string& v = *retry_after_header;
+    // Only the delta-seconds form; an HTTP-date falls back to backoff (the
+    // apiserver always sends seconds).
+    if (!v.empty() && v.size() < 10 && std::all_of(v.begin(), v.end(), ::isdigit)) {
+      Duration d = std::chrono::seconds(std::stol(v));
+      return std::min(d, options.max_retry_after);
+    }
+  }
+  double base = std::chrono::duration<double>(options.initial_backoff).count() * std::pow(2.0, std::max(0, retry - 1));
+  base = std::min(base, std::chrono::duration<double>(options.max_backoff).count());
+  // Jitter spreads the retries of many clients hitting one recovering server.
+  double seconds = base * (1.0 + jitter * std::clamp(unit_random, 0.0, 1.0));
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+}
+
+RestApiClient::RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options)
+    : transport_(std::move(transport)),
+      clock_(clock),
+      options_(std::move(options)),
+      bucket_(options_.qps, options_.burst, clock.Now()),
+      rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
+  HPAD_CHECK(transport_ != nullptr);
+}
+
+void RestApiClient::WaitForToken() {
+  Duration wait;
+  Time now = clock_.Now();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    wait = bucket_.Reserve(now);
+  }
+  if (wait > Duration::zero()) clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(wait), nullptr);
+}
+
+void RestApiClient::Observe(const Call& call, int http_code, StatusCode code, Time start) {
+  if (!options_.observer) return;
+  RequestObservation o;
+  o.verb = call.verb;
+  o.resource = call.resource;
+  o.http_code = http_code;
+  o.code = code;
+  o.latency = clock_.Now() - start;
+  options_.observer(o);
+}
+
+Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
+  int attempts = std::max(1, options_.max_attempts);
+  Status last;
+  for (int attempt = 1;; ++attempt) {
+    WaitForToken();
+    Time start = clock_.Now();
+    auto resp = transport_->Send(request);
+    std::optional<std::string> retry_after;
+    if (resp.ok()) {
+      Status s = StatusFromHttp(resp->status, resp->body);
+      Observe(call, resp->status, s.code(), start);
+      if (s.ok()) {
+        if (resp->body.empty()) return Json();
+        Json j = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded())
+          return InternalError(call.verb + " " + request.path_and_query + ": response is not JSON");
+        return j;
+      }
+      last = s;
+      retry_after = FindHeader(resp->headers, "Retry-After");
+    } else {
+      Observe(call, 0, resp.status().code(), start);
+      last = resp.status();
+    }
+    if (attempt >= attempts || !Retryable(last, call.idempotent)) return last;
+    double u;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    }
+    Duration delay = RetryDelay(attempt, retry_after, u, options_);
+    Time now = clock_.Now();
+    clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(delay), nullptr);
+  }
+}
+
+Result<Json> RestApiClient::Get(const ObjectKey& key) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = key.Path();
+  return Do({"GET", ResourceName(key), true}, std::move(r));
+}
+
+Result<Json> RestApiClient::List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = CollectionPath(gvr, ns);
+  std::string q = opts.ToQuery(false);
+  if (!q.empty()) r.path_and_query += "?" + q;
+  return Do({"LIST", gvr.resource, true}, std::move(r));
+}
+
+Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionResource& gvr, const std::string& ns,
+                                                          const ListOptions& opts) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = CollectionPath(gvr, ns) + "?" + opts.ToQuery(true);
+  if (opts.timeout_seconds) {
+    // The transport's timeout is an inactivity limit (libraries.md §6): it
+    // must outlast the server's own timeoutSeconds, or a quiet watch dies early.
+    r.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(*opts.timeout_seconds) +
+                                                                      options_.watch_timeout_margin);
+  }
+  WaitForToken();
+  Time start = clock_.Now();
+  auto stream = transport_->OpenStream(r);
+  Call call{"WATCH", gvr.resource, true};
+  if (!stream.ok()) {
+    Observe(call, stream.status().http_code(), stream.status().code(), start);
+    return stream.status();
+  }
+  Observe(call, (*stream)->status(), StatusCode::kOk, start);
+  return std::unique_ptr<WatchStream>(std::make_unique<RestWatchStream>(std::move(*stream)));
+}
+
+Result<Json> RestApiClient::Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) {
+  HttpRequest r;
+  r.method = "POST";
+  r.path_and_query = CollectionPath(gvr, ns);
+  r.body = object.dump();
+  r.content_type = "application/json";
+  return Do({"POST", gvr.resource, false}, std::move(r));
+}
+
+Result<Json> RestApiClient::Update(const ObjectKey& key, const Json& object) {
+  HttpRequest r;
+  r.method = "PUT";
+  r.path_and_query = key.Path();
+  r.body = object.dump();
+  r.content_type = "application/json";
+  return Do({"PUT", ResourceName(key), false}, std::move(r));
+}
+
+Result<Json> RestApiClient::Patch(const ObjectKey& key, PatchType type, const std::string& body) {
+  HttpRequest r;
+  r.method = "PATCH";
+  r.path_and_query = key.Path();
+  r.body = body;
+  r.content_type = PatchContentType(type);
+  return Do({"PATCH", ResourceName(key), false}, std::move(r));
+}
+
+Status RestApiClient::Delete(const ObjectKey& key) {
+  HttpRequest r;
+  r.method = "DELETE";
+  r.path_and_query = key.Path();
+  auto res = Do({"DELETE", ResourceName(key), true}, std::move(r));
+  return res.ok() ? Status::Ok() : res.status();
+}
+
+Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
+  if (path_and_query.empty() || path_and_query[0] != '/')
+    return InvalidError("GetPath: path must start with '/': \"" + path_and_query + "\"");
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = path_and_query;
+  return Do({"GET", "raw", true}, std::move(r));
+}
+
+}  // namespace hpad::k8s

@@ -1,0 +1,102 @@
+// RestApiClient: ApiClient over an HttpTransport - the real Kubernetes client.
+//
+// Adds what client-go's rest client adds on top of HTTP:
+// - a client-side QPS/burst limit (TokenBucket; defaults 20/30 like
+//   --kube-api-qps/--kube-api-burst), waited on the injected Clock;
+// - retries with jittered exponential backoff for idempotent requests (GET,
+//   LIST, DELETE, raw GETs) on 5xx, 429, timeouts and connection failures,
+//   honouring `Retry-After`, with a bounded number of attempts. A 429 is also
+//   retried for writes: the server rejected it before doing anything. Other
+//   writes (POST/PUT/PATCH) are never repeated blindly;
+// - watches over HttpTransport::OpenStream decoded by WatchEventDecoder
+//   (ERROR events are passed through as kError events; see
+//   StatusFromWatchError);
+// - a per-attempt observer (verb, resource, HTTP code, latency) so the
+//   daemon can export API request metrics.
+// Errors come from StatusFromHttp (api_client.h).
+//
+// Ownership: owns the transport; the Clock must outlive the client.
+// Thread-safety: all methods may be called concurrently; the observer is
+// called on the calling thread and must be thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "k8sclient/api_client.h"
+#include "k8sclient/clock.h"
+#include "k8sclient/http_transport.h"
+#include "k8sclient/token_bucket.h"
+
+namespace hpad::k8s {
+
+// One HTTP attempt, for metrics (rest_client_requests_total /
+// rest_client_request_duration_seconds in client-go).
+struct RequestObservation {
+  std::string verb;      // GET, LIST, WATCH, POST, PUT, PATCH, DELETE
+  std::string resource;  // "pods", "deployments/scale", or "raw" for GetPath
+  int http_code = 0;     // 0 when no response arrived
+  StatusCode code = StatusCode::kOk;
+  Duration latency{0};   // measured on the injected clock
+};
+
+struct RestApiClientOptions {
+  double qps = 20;  // <= 0: unlimited
+  int burst = 30;
+  int max_attempts = 4;  // per idempotent request (1 = no retries)
+  Duration initial_backoff = std::chrono::milliseconds(250);
+  Duration max_backoff = std::chrono::seconds(8);
+  Duration max_retry_after = std::chrono::seconds(60);  // cap on a server's Retry-After
+  // Added to a watch's timeoutSeconds for the stream's inactivity timeout.
+  Duration watch_timeout_margin = std::chrono::seconds(30);
+  uint64_t jitter_seed = 0;  // 0 = random
+  std::function<void(const RequestObservation&)> observer;
+};
+
+// Delay before retry number `retry` (1-based): Retry-After when the server
+// sent one (seconds, capped at max_retry_after), else initial_backoff *
+// 2^(retry-1) capped at max_backoff, times a jitter factor in [1, 1+jitter)
+// drawn from `unit_random` in [0,1). Pure.
+Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_header, double unit_random,
+                    const RestApiClientOptions& options, double jitter = 0.5);
+
+class RestApiClient final : public ApiClient {
+ public:
+  RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options = {});
+
+  Result<Json> Get(const ObjectKey& key) override;
+  Result<Json> List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override;
+  Result<std::unique_ptr<WatchStream>> Watch(const GroupVersionResource& gvr, const std::string& ns,
+                                             const ListOptions& opts) override;
+  Result<Json> Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) override;
+  Result<Json> Update(const ObjectKey& key, const Json& object) override;
+  Result<Json> Patch(const ObjectKey& key, PatchType type, const std::string& body) override;
+  Status Delete(const ObjectKey& key) override;
+  Result<Json> GetPath(const std::string& path_and_query) override;
+
+  HttpTransport& transport() { return *transport_; }
+
+ private:
+  struct Call {
+    std::string verb;
+    std::string resource;
+    bool idempotent = false;
+  };
+  // Sends with rate limiting, retries and observation; returns the parsed
+  // JSON body of a 2xx answer or the mapped error.
+  Result<Json> Do(const Call& call, HttpRequest request);
+  void WaitForToken();
+  void Observe(const Call& call, int http_code, StatusCode code, Time start);
+
+  std::unique_ptr<HttpTransport> transport_;
+  const Clock& clock_;
+  const RestApiClientOptions options_;
+  std::mutex mu_;  // guards bucket_ and rng_
+  TokenBucket bucket_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace hpad::k8s
