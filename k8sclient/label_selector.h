@@ -21,7 +21,9 @@ namespace hpad::k8s {
 using Labels = std::map<std::string, std::string>;
 
 struct LabelSelectorRequirement {
-  enum class Op { kIn, kNotIn, kExists, kDoesNotExist, kEquals, kNotEquals };
+  // kGreaterThan/kLessThan are the string form's `a>5` / `a<5` (integer
+  // comparison, as Kubernetes' selection.GreaterThan/LessThan).
+  enum class Op { kIn, kNotIn, kExists, kDoesNotExist, kEquals, kNotEquals, kGreaterThan, kLessThan };
   std::string key;
   Op op = Op::kIn;
   std::vector<std::string> values;  // sorted when parsed
@@ -34,7 +36,10 @@ class Selector {
   Selector() = default;
   static Selector Nothing();  // matches nothing (Go's labels.Nothing())
 
-  // String form. Errors name the text and position.
+  // Equality requirements for every label (Go's labels.SelectorFromSet).
+  static Selector FromLabels(const Labels& labels);
+
+  // String form (`==` is read as `=`). Errors name the text and position.
   static Result<Selector> Parse(std::string_view text);
   // metav1.LabelSelector JSON ({matchLabels, matchExpressions}); null -> Nothing().
   static Result<Selector> FromJson(const nlohmann::json& label_selector);

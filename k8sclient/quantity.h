@@ -4,8 +4,11 @@
 // binary SI Ki Mi Gi Ti Pi Ei, decimal exponents e/E, signs). The value is
 // held exactly as mantissa * 10^exponent10 (binary suffixes are folded into
 // the mantissa), so MilliValue() rounds up exactly as Kubernetes'
-// Quantity.MilliValue() does (`0.1m` -> 1). ToString() gives the canonical
-// text Kubernetes would print. Plain value type, thread-compatible.
+// Quantity.MilliValue() does (`0.1m` -> 1). As in Kubernetes, parsing rounds
+// away from zero to nano precision and caps the magnitude at 2^63-1.
+// ToString() gives the canonical text Kubernetes would print ("0.1m" ->
+// "100u", "1e3" -> "1e3", "1.5Gi" -> "1536Mi"). Plain value type,
+// thread-compatible.
 #pragma once
 
 #include <chrono>
@@ -29,9 +32,10 @@ class Quantity {
   static Quantity FromMilli(int64_t milli, Format format = Format::kDecimalSI);
   static Quantity FromInt(int64_t value, Format format = Format::kDecimalSI);
 
-  // value * 1000 rounded up (toward +inf), saturating at int64 limits.
+  // value * 1000 rounded up in magnitude (away from zero, as Kubernetes'
+  // ScaledValue does: 0.1m -> 1, -0.1m -> -1), saturating at int64 limits.
   int64_t MilliValue() const;
-  // value rounded up (toward +inf), saturating.
+  // value rounded up in magnitude (away from zero), saturating.
   int64_t Value() const;
   double AsDouble() const;
   Format format() const { return format_; }
