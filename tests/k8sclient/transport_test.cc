@@ -1,0 +1,583 @@
+// Loopback tests of the cpprestsdk transport and RestApiClient against a
+// cpp-httplib server with certificates made at test time (issue 3: TLS
+// verification, client certs, bearer tokens, error mapping, Retry-After, QPS,
+// incremental watch, cancellation). Time-dependent behaviour runs on a
+// SimulatedClock; the only real waits are bounded polls for other threads.
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+
+#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/rest_api_client.h"
+#include "k8sclient/watch_decoder.h"
+#include "tests/k8sclient/tls_fixture.h"
+
+namespace hpad::k8s {
+namespace {
+
+using testing::LoopbackServer;
+using testing::ServerMode;
+using testing::TestPki;
+
+const TestPki& Pki() {
+  static const TestPki pki = TestPki::Make();
+  return pki;
+}
+
+std::unique_ptr<HttpTransport> MustTransport(TransportConfig cfg) {
+  auto t = NewCpprestTransport(std::move(cfg));
+  REQUIRE(t.ok());
+  return std::move(*t);
+}
+
+TransportConfig TlsConfig(const LoopbackServer& srv) {
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  cfg.ca_pem = Pki().ca.cert_pem();
+  cfg.timeout = std::chrono::seconds(10);
+  return cfg;
+}
+
+// Polls `pred` for up to 5 s of real time (another thread must act).
+template <typename F>
+bool Eventually(F pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+HttpRequest GetRequest(const std::string& path, std::chrono::milliseconds timeout = {}) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = path;
+  r.timeout = timeout;
+  return r;
+}
+
+void ServeHello(LoopbackServer& srv) {
+  srv.server().Get("/hello", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"kind":"Hello"})", "application/json");
+  });
+}
+
+class CountingTokenSource final : public TokenSource {
+ public:
+  Result<std::string> Token() override {
+    std::lock_guard<std::mutex> l(mu_);
+    return "token-" + std::to_string(generation_);
+  }
+  void Invalidate() override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++generation_;
+  }
+  int generation() {
+    std::lock_guard<std::mutex> l(mu_);
+    return generation_;
+  }
+
+ private:
+  std::mutex mu_;
+  int generation_ = 1;
+};
+
+}  // namespace
+
+TEST_CASE("TLS verification fails with a wrong CA and passes with the right one", "[transport][tls]") {
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  ServeHello(srv);
+  srv.Start();
+
+  SECTION("right CA, by IP and by DNS name (SANs)") {
+    for (std::string host : {"127.0.0.1", "localhost"}) {
+      TransportConfig cfg = TlsConfig(srv);
+      cfg.server = srv.url(host);
+      auto t = MustTransport(cfg);
+      auto r = t->Send(GetRequest("/hello"));
+      INFO(host << ": " << r.status().ToString());
+      REQUIRE(r.ok());
+      CHECK(r->status == 200);
+      CHECK(r->body == R"({"kind":"Hello"})");
+    }
+  }
+  SECTION("a different CA is rejected as kUnavailable, never a response") {
+    TestPki other = TestPki::Make("other-ca");
+    TransportConfig cfg = TlsConfig(srv);
+    cfg.ca_pem = other.ca.cert_pem();
+    auto r = MustTransport(cfg)->Send(GetRequest("/hello"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+  }
+  SECTION("no CA configured: the system store does not know our test CA") {
+    TransportConfig cfg = TlsConfig(srv);
+    cfg.ca_pem.clear();
+    auto r = MustTransport(cfg)->Send(GetRequest("/hello"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+  }
+  SECTION("insecure-skip-tls-verify accepts any server certificate") {
+    TransportConfig cfg = TlsConfig(srv);
+    cfg.ca_pem.clear();
+    cfg.insecure_skip_tls_verify = true;
+    auto r = MustTransport(cfg)->Send(GetRequest("/hello"));
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+}
+
+TEST_CASE("bad TLS material is rejected when the transport is made", "[transport][tls]") {
+  TransportConfig cfg;
+  cfg.server = "https://127.0.0.1:1";
+  cfg.ca_pem = "not a certificate";
+  auto t = NewCpprestTransport(cfg);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.status().code() == StatusCode::kInvalid);
+  CHECK_THAT(t.status().message(), Catch::Contains("certificate authority"));
+
+  cfg.ca_pem.clear();
+  cfg.client_cert_pem = Pki().client.cert_pem;
+  auto t2 = NewCpprestTransport(cfg);  // key missing
+  REQUIRE_FALSE(t2.ok());
+  CHECK_THAT(t2.status().message(), Catch::Contains("client key"));
+
+  cfg.client_key_pem = "garbage";
+  auto t3 = NewCpprestTransport(cfg);
+  REQUIRE_FALSE(t3.ok());
+  CHECK_THAT(t3.status().message(), Catch::Contains("client key"));
+
+  cfg = {};
+  cfg.server = "ftp://x";
+  auto t4 = NewCpprestTransport(cfg);
+  REQUIRE_FALSE(t4.ok());
+  CHECK_THAT(t4.status().message(), Catch::Contains("ftp://x"));
+}
+
+TEST_CASE("client certificate authentication (mTLS)", "[transport][tls]") {
+  LoopbackServer srv(ServerMode::kMutualTls, Pki());
+  std::mutex mu;
+  std::string seen_cn;
+  srv.server().Get("/whoami", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> l(mu);
+    seen_cn = LoopbackServer::PeerCommonName(req);
+    res.set_content("{}", "application/json");
+  });
+  srv.Start();
+
+  TransportConfig cfg = TlsConfig(srv);
+  SECTION("without a client certificate the handshake fails") {
+    auto r = MustTransport(cfg)->Send(GetRequest("/whoami"));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+  }
+  SECTION("with the client certificate the server sees its CN") {
+    cfg.client_cert_pem = Pki().client.cert_pem;
+    cfg.client_key_pem = Pki().client.key_pem;
+    auto r = MustTransport(cfg)->Send(GetRequest("/whoami"));
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    std::lock_guard<std::mutex> l(mu);
+    CHECK(seen_cn == "hpa-controller");
+  }
+}
+
+TEST_CASE("bearer token, User-Agent, Accept and path prefix are sent", "[transport]") {
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  std::mutex mu;
+  httplib::Headers seen;
+  std::string seen_path, seen_body, seen_type;
+  srv.server().Patch(R"(/prefix/apis/apps/v1/namespaces/default/deployments/web/scale)",
+                     [&](const httplib::Request& req, httplib::Response& res) {
+                       std::lock_guard<std::mutex> l(mu);
+                       seen = req.headers;
+                       seen_path = req.path;
+                       seen_body = req.body;
+                       seen_type = req.get_header_value("Content-Type");
+                       res.set_content(R"({"spec":{"replicas":3}})", "application/json");
+                     });
+  srv.Start();
+  TransportConfig cfg = TlsConfig(srv);
+  cfg.server = srv.url() + "/prefix/";
+  cfg.token_source = std::make_shared<StaticTokenSource>("sekret");
+  SimulatedClock clock(Time{});
+  RestApiClient client(MustTransport(cfg), clock);
+  ObjectKey key{resources::kDeployments, "default", "web", "scale"};
+  auto r = client.Patch(key, PatchType::kStrategicMerge, R"({"spec":{"replicas":3}})");
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK((*r)["spec"]["replicas"] == 3);
+  std::lock_guard<std::mutex> l(mu);
+  CHECK(seen_path == "/prefix/apis/apps/v1/namespaces/default/deployments/web/scale");
+  CHECK(seen.find("Authorization")->second == "Bearer sekret");
+  CHECK(seen.find("User-Agent")->second == std::string("hpad/") + HPAD_VERSION);
+  CHECK(seen.find("Accept")->second == "application/json");
+  CHECK(seen_type == "application/strategic-merge-patch+json");  // unaltered, no charset (libraries.md §5)
+  CHECK(seen_body == R"({"spec":{"replicas":3}})");
+}
+
+TEST_CASE("a 401 invalidates the token source and retries once with a fresh token", "[transport]") {
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  std::atomic<int> calls{0};
+  srv.server().Get("/api/v1/namespaces/default/pods/p", [&](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    if (req.get_header_value("Authorization") != "Bearer token-2") {
+      res.status = 401;
+      res.set_content(R"({"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"})",
+                      "application/json");
+      return;
+    }
+    res.set_content(R"({"metadata":{"name":"p"}})", "application/json");
+  });
+  srv.Start();
+  auto tokens = std::make_shared<CountingTokenSource>();
+  TransportConfig cfg = TlsConfig(srv);
+  cfg.token_source = tokens;
+  SimulatedClock clock(Time{});
+  RestApiClient client(MustTransport(cfg), clock);
+  auto r = client.Get({resources::kPods, "default", "p", ""});
+  REQUIRE(r.ok());
+  CHECK(calls == 2);
+  CHECK(tokens->generation() == 2);
+  // A token that stays wrong is not retried forever: one retry, then 401.
+  auto r2 = client.Get({resources::kPods, "default", "p", ""});
+  REQUIRE(r2.ok());
+  tokens->Invalidate();  // now token-3: always rejected
+  calls = 0;
+  auto r3 = client.Get({resources::kPods, "default", "p", ""});
+  REQUIRE_FALSE(r3.ok());
+  CHECK(r3.status().code() == StatusCode::kUnauthorized);
+  CHECK(calls == 2);
+}
+
+TEST_CASE("HTTP error codes and metav1.Status bodies map to StatusCodes over the wire", "[transport][errors]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());  // plain http:// is supported too (hpad-sim on loopback)
+  srv.server().Get(R"(/code/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+    int code = std::stoi(req.matches[1]);
+    res.status = code;
+    res.set_content(R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"msg )" +
+                        std::to_string(code) + R"(","code":)" + std::to_string(code) + "}",
+                    "application/json");
+  });
+  srv.server().Get("/empty-list", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"kind":"PodList","items":[]})", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  SimulatedClock clock(Time{});
+  RestApiClientOptions opts;
+  opts.max_attempts = 1;  // mapping only; retries are tested below
+  RestApiClient client(MustTransport(cfg), clock, opts);
+
+  struct Case {
+    int http;
+    StatusCode want;
+  };
+  for (Case c : {Case{400, StatusCode::kInvalid}, {401, StatusCode::kUnauthorized}, {403, StatusCode::kForbidden},
+                 {404, StatusCode::kNotFound}, {409, StatusCode::kConflict}, {410, StatusCode::kGone},
+                 {422, StatusCode::kInvalid}, {429, StatusCode::kTooManyRequests}, {500, StatusCode::kUnavailable},
+                 {503, StatusCode::kUnavailable}, {504, StatusCode::kTimeout}}) {
+    auto r = client.GetPath("/code/" + std::to_string(c.http));
+    INFO("HTTP " << c.http << " -> " << r.status().ToString());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == c.want);
+    CHECK(r.status().http_code() == c.http);
+    CHECK(r.status().message() == "msg " + std::to_string(c.http));
+  }
+  // "No objects" is an empty list, never an error.
+  auto empty = client.GetPath("/empty-list");
+  REQUIRE(empty.ok());
+  CHECK((*empty)["items"].empty());
+  // "API down" (nothing listens on the port any more) is kUnavailable, never
+  // an empty result.
+  LoopbackServer gone(ServerMode::kPlain, Pki());
+  gone.Start();
+  gone.Stop();
+  TransportConfig down_cfg;
+  down_cfg.server = gone.url();
+  RestApiClient down_client(MustTransport(down_cfg), clock, opts);
+  auto down = down_client.GetPath("/empty-list");
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.status().code() == StatusCode::kUnavailable);
+  CHECK_THAT(down.status().message(), Catch::Contains(gone.url()));
+}
+
+TEST_CASE("a request slower than its timeout is kTimeout", "[transport][errors]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  srv.server().Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    res.set_content("{}", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  auto t = MustTransport(cfg);
+  auto r = t->Send(GetRequest("/slow", std::chrono::milliseconds(200)));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kTimeout);
+}
+
+TEST_CASE("429 with Retry-After is honoured on the injected clock", "[transport][retry]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  std::atomic<int> calls{0};
+  srv.server().Get("/api/v1/namespaces/default/pods", [&](const httplib::Request&, httplib::Response& res) {
+    if (++calls == 1) {
+      res.status = 429;
+      res.set_header("Retry-After", "7");
+      res.set_content(R"({"kind":"Status","code":429,"reason":"TooManyRequests","message":"slow down"})",
+                      "application/json");
+      return;
+    }
+    res.set_content(R"({"kind":"PodList","items":[]})", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  const Time t0 = Time{} + std::chrono::hours(1000);
+  SimulatedClock clock(t0);
+  std::vector<RequestObservation> seen;
+  std::mutex mu;
+  RestApiClientOptions opts;
+  opts.observer = [&](const RequestObservation& o) {
+    std::lock_guard<std::mutex> l(mu);
+    seen.push_back(o);
+  };
+  RestApiClient client(MustTransport(cfg), clock, opts);
+  auto fut = std::async(std::launch::async, [&] { return client.List(resources::kPods, "default", {}); });
+  REQUIRE(Eventually([&] { return calls == 1; }));
+  // Not retried before Retry-After has passed on the clock.
+  clock.Advance(std::chrono::seconds(6));
+  CHECK(fut.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
+  CHECK(calls == 1);
+  clock.Advance(std::chrono::seconds(1));
+  REQUIRE(fut.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto r = fut.get();
+  REQUIRE(r.ok());
+  CHECK(calls == 2);
+  std::lock_guard<std::mutex> l(mu);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].verb == "LIST");
+  CHECK(seen[0].resource == "pods");
+  CHECK(seen[0].http_code == 429);
+  CHECK(seen[0].code == StatusCode::kTooManyRequests);
+  CHECK(seen[1].http_code == 200);
+}
+
+TEST_CASE("idempotent requests retry 5xx a bounded number of times; writes do not", "[transport][retry]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  std::atomic<int> gets{0}, posts{0};
+  auto fail = [](httplib::Response& res) {
+    res.status = 503;
+    res.set_content(R"({"kind":"Status","code":503,"reason":"ServiceUnavailable","message":"etcd down"})",
+                    "application/json");
+  };
+  srv.server().Get("/api/v1/namespaces/default/pods/p", [&](const httplib::Request&, httplib::Response& res) {
+    ++gets;
+    fail(res);
+  });
+  srv.server().Post("/api/v1/namespaces/default/pods", [&](const httplib::Request&, httplib::Response& res) {
+    ++posts;
+    fail(res);
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  SimulatedClock clock(Time{});
+  RestApiClientOptions opts;
+  opts.max_attempts = 3;
+  opts.jitter_seed = 42;
+  RestApiClient client(MustTransport(cfg), clock, opts);
+
+  auto fut = std::async(std::launch::async, [&] { return client.Get({resources::kPods, "default", "p", ""}); });
+  // Each backoff is < 1 min on the simulated clock; keep advancing until done.
+  while (fut.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) clock.Advance(std::chrono::minutes(1));
+  auto r = fut.get();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(r.status().message() == "etcd down");
+  CHECK(gets == 3);
+
+  auto w = client.Create(resources::kPods, "default", Json{{"metadata", {{"name", "p"}}}});
+  REQUIRE_FALSE(w.ok());
+  CHECK(posts == 1);
+}
+
+TEST_CASE("the QPS/burst limit holds on the injected clock", "[transport][qps]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  std::atomic<int> calls{0};
+  srv.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    ++calls;
+    res.set_content("{}", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  SimulatedClock clock(Time{});
+  RestApiClientOptions opts;
+  opts.qps = 20;
+  opts.burst = 30;
+  RestApiClient client(MustTransport(cfg), clock, opts);
+  std::atomic<int> done{0};
+  std::thread worker([&] {
+    for (int i = 0; i < 40; ++i) {
+      if (client.GetPath("/x").ok()) ++done;
+    }
+  });
+  // Even if a check below fails, let the worker finish (time is free here).
+  struct Joiner {
+    std::thread& t;
+    SimulatedClock& c;
+    ~Joiner() {
+      c.Advance(std::chrono::hours(1));
+      if (t.joinable()) t.join();
+    }
+  } joiner{worker, clock};
+  // The burst goes through at once, then the bucket is empty.
+  REQUIRE(Eventually([&] { return done == 30; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(calls == 30);
+  // 20 qps: 0.25 s of (simulated) time buys exactly 5 more requests.
+  clock.Advance(std::chrono::milliseconds(250));
+  REQUIRE(Eventually([&] { return done == 35; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(calls == 35);
+  clock.Advance(std::chrono::milliseconds(250));
+  worker.join();
+  CHECK(calls == 40);
+  CHECK(done == 40);
+}
+
+TEST_CASE("a watch is streamed incrementally and can be cancelled", "[transport][watch]") {
+  // State shared with the handler is declared before the server, so it
+  // outlives the server's worker threads.
+  std::mutex mu;
+  std::condition_variable cv;
+  int released = 0;  // how many further events the handler may send
+  bool stop = false;
+  std::string seen_query;
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  srv.server().Get("/api/v1/namespaces/default/pods", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      seen_query = req.target;
+    }
+    res.set_chunked_content_provider("application/json", [&](size_t, httplib::DataSink& sink) {
+      std::string first =
+          R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a","resourceVersion":"5"}}})"
+          "\n";
+      sink.write(first.data(), first.size());
+      // Hold the rest back until the test has seen the first event.
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return released > 0 || stop; });
+      if (stop) {
+        // Keep the connection open (no more data) until the client cancels.
+        while (sink.is_writable() && stop && released == 0) cv.wait_for(l, std::chrono::milliseconds(10));
+        return false;
+      }
+      l.unlock();
+      // Second event split across two writes (partial chunk) plus a bookmark.
+      std::string a = R"({"type":"MODIFIED","object":{"kind":"Po)";
+      std::string b = R"(d","metadata":{"name":"a","resourceVersion":"6"}}})"
+                      "\n"
+                      R"({"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"9"}}})"
+                      "\n"
+                      R"J({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version: 5 (9)"}})J"
+                      "\n";
+      sink.write(a.data(), a.size());
+      sink.write(b.data(), b.size());
+      sink.done();
+      return true;
+    });
+  });
+  srv.Start();
+  SimulatedClock clock(Time{});
+  RestApiClient client(MustTransport(TlsConfig(srv)), clock);
+  ListOptions opts;
+  opts.resource_version = "5";
+  opts.allow_watch_bookmarks = true;
+  opts.timeout_seconds = 300;
+
+  SECTION("events arrive one by one; ERROR 410 maps to kGone") {
+    auto w = client.Watch(resources::kPods, "default", opts);
+    REQUIRE(w.ok());
+    auto e1 = (*w)->Next();
+    REQUIRE(e1.ok());
+    REQUIRE(e1->has_value());
+    CHECK((*e1)->type == WatchEvent::Type::kAdded);
+    CHECK((*e1)->object["metadata"]["name"] == "a");
+    {
+      std::lock_guard<std::mutex> l(mu);
+      CHECK(seen_query ==
+            "/api/v1/namespaces/default/pods?allowWatchBookmarks=true&resourceVersion=5&timeoutSeconds=300&watch=true");
+      released = 1;  // only now does the server send the rest
+    }
+    cv.notify_all();
+    auto e2 = (*w)->Next();
+    REQUIRE(e2.ok());
+    REQUIRE(e2->has_value());
+    CHECK((*e2)->type == WatchEvent::Type::kModified);
+    CHECK((*e2)->object["metadata"]["resourceVersion"] == "6");
+    auto e3 = (*w)->Next();
+    REQUIRE(e3.ok());
+    CHECK((*e3)->type == WatchEvent::Type::kBookmark);
+    CHECK((*e3)->object["metadata"]["resourceVersion"] == "9");
+    auto e4 = (*w)->Next();
+    REQUIRE(e4.ok());
+    REQUIRE((*e4)->type == WatchEvent::Type::kError);
+    Status gone = StatusFromWatchError(**e4);
+    CHECK(gone.code() == StatusCode::kGone);
+    CHECK(gone.http_code() == 410);
+    auto end = (*w)->Next();
+    REQUIRE(end.ok());
+    CHECK_FALSE(end->has_value());
+  }
+
+  SECTION("Cancel() from another thread unblocks a pending Next()") {
+    auto w = client.Watch(resources::kPods, "default", opts);
+    REQUIRE(w.ok());
+    REQUIRE((*w)->Next().ok());
+    {
+      std::lock_guard<std::mutex> l(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    WatchStream* stream = w->get();
+    auto pending = std::async(std::launch::async, [stream] { return stream->Next(); });
+    CHECK(pending.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);  // really blocked
+    stream->Cancel();
+    REQUIRE(pending.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    auto r = pending.get();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kCancelled);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    stop = true;
+    released = 1;
+  }
+  cv.notify_all();
+  srv.Stop();
+}
+
+TEST_CASE("a watch refused by the server returns the mapped error", "[transport][watch]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  srv.server().Get("/api/v1/pods", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 410;
+    res.set_content(R"({"kind":"Status","code":410,"reason":"Expired","message":"too old"})", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  SimulatedClock clock(Time{});
+  RestApiClient client(MustTransport(cfg), clock);
+  auto w = client.Watch(resources::kPods, "", {});
+  REQUIRE_FALSE(w.ok());
+  CHECK(w.status().code() == StatusCode::kGone);
+  CHECK(w.status().message() == "too old");
+}
+
+}  // namespace hpad::k8s
