@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "controller/hpa_reconciler.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/clock.h"
 #include "k8sclient/status.h"
@@ -62,6 +63,12 @@ class HorizontalController {
   // Scenario runner: relist HPAs and pods, reconcile every HPA once (in
   // parallel up to concurrent_syncs), return when all reconciles finished.
   Status SyncAllNow();
+
+  // Optional hook called after every reconcile (daemon metrics 15.x, the
+  // scenario runner's timeline). Set before Start(); called on worker threads.
+  void SetObserver(ReconcileObserver observer);
+  // 15.6: HPAs currently registered (selector slots).
+  size_t NumHpas() const;
 
  private:
   struct Impl;

@@ -1,0 +1,342 @@
+// HorizontalController: informers + work queue + HpaReconciler (Q1-Q6).
+#include "controller/horizontal_controller.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+#include "controller/metrics_client.h"
+#include "controller/scale_client.h"
+#include "k8sclient/event_recorder.h"
+#include "k8sclient/informer.h"
+#include "k8sclient/klog.h"
+#include "k8sclient/object_store.h"
+#include "k8sclient/quantity.h"
+#include "k8sclient/types/hpa.h"
+#include "k8sclient/types/pod.h"
+#include "k8sclient/work_queue.h"
+
+namespace hpad::ctrl {
+namespace {
+
+// hpad's gate defaults (13.3).
+const std::map<std::string, bool>& DefaultGates() {
+  static const std::map<std::string, bool> kGates = {
+      {"HPAConfigurableTolerance", true}, {"HPAGeneration", true},     {"HPAScaleToZero", false},
+      {"HPAOptimizedSelectorStore", true}, {"PodLevelResources", true}, {"StaleControllerConsistencyHPA", false},
+  };
+  return kGates;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+Result<bool> ParseBool(const std::string& v) {
+  std::string l;
+  for (char c : v) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "true" || l == "1" || l == "t") return true;
+  if (l == "false" || l == "0" || l == "f") return false;
+  return InvalidError("invalid boolean \"" + v + "\"");
+}
+
+std::string KeyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+}  // namespace
+
+bool ControllerOptions::GateEnabled(const std::string& gate) const {
+  auto it = feature_gates.find(gate);
+  if (it != feature_gates.end()) return it->second;
+  auto d = DefaultGates().find(gate);
+  return d != DefaultGates().end() && d->second;
+}
+
+Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std::string>& flags,
+                                                 ControllerOptions base) {
+  ControllerOptions o = std::move(base);
+  for (const auto& [raw_name, value] : flags) {
+    std::string name = raw_name;
+    while (!name.empty() && name[0] == '-') name.erase(0, 1);
+    auto bad = [&](const std::string& why) { return InvalidError("flag --" + name + ": " + why); };
+    auto duration = [&](std::chrono::nanoseconds& out) -> Status {
+      auto d = k8s::ParseGoDuration(value);
+      if (!d.ok()) return bad(d.status().message());
+      if (d->count() < 0) return bad("must not be negative");
+      out = *d;
+      return Status::Ok();
+    };
+    Status s;
+    if (name == "horizontal-pod-autoscaler-sync-period") {
+      s = duration(o.sync_period);
+      if (s.ok() && o.sync_period.count() == 0) s = bad("must be positive");
+    } else if (name == "horizontal-pod-autoscaler-tolerance") {
+      char* end = nullptr;
+      double t = std::strtod(value.c_str(), &end);
+      if (value.empty() || end == nullptr || *end != '\0' || t < 0) {
+        s = bad("invalid tolerance \"" + value + "\"");
+      } else {
+        o.tolerance = t;
+      }
+    } else if (name == "horizontal-pod-autoscaler-cpu-initialization-period") {
+      s = duration(o.cpu_initialization_period);
+    } else if (name == "horizontal-pod-autoscaler-initial-readiness-delay") {
+      s = duration(o.initial_readiness_delay);
+    } else if (name == "horizontal-pod-autoscaler-downscale-stabilization") {
+      s = duration(o.downscale_stabilization);
+    } else if (name == "horizontal-pod-autoscaler-upscale-delay" ||
+               name == "horizontal-pod-autoscaler-downscale-delay") {
+      std::chrono::nanoseconds ignored{};
+      s = duration(ignored);  // 13.2: deprecated no-ops, still validated
+    } else if (name == "concurrent-horizontal-pod-autoscaler-syncs") {
+      char* end = nullptr;
+      long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 1 || n > 10000) {
+        s = bad("must be a positive integer, got \"" + value + "\"");
+      } else {
+        o.concurrent_syncs = static_cast<int>(n);
+      }
+    } else if (name == "feature-gates") {
+      size_t pos = 0;
+      while (pos <= value.size()) {
+        size_t comma = value.find(',', pos);
+        std::string item = Trim(value.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+        pos = comma == std::string::npos ? value.size() + 1 : comma + 1;
+        if (item.empty()) continue;
+        size_t eq = item.find('=');
+        if (eq == std::string::npos) {
+          s = bad("missing bool value for " + item);
+          break;
+        }
+        auto b = ParseBool(Trim(item.substr(eq + 1)));
+        if (!b.ok()) {
+          s = bad(b.status().message() + " for " + Trim(item.substr(0, eq)));
+          break;
+        }
+        o.feature_gates[Trim(item.substr(0, eq))] = *b;
+      }
+    } else {
+      s = InvalidError("unknown flag --" + name);
+    }
+    if (!s.ok()) return s;
+  }
+  return o;
+}
+
+struct HorizontalController::Impl {
+  Impl(ControllerOptions o, std::shared_ptr<k8s::ApiClient> c, const Clock& cl)
+      : options(std::move(o)), client(std::move(c)), clock(cl) {}
+
+  ControllerOptions options;
+  std::shared_ptr<k8s::ApiClient> client;
+  const Clock& clock;
+
+  std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer;
+  std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer;
+  std::shared_ptr<DiscoveryRestMapper> mapper;
+  std::unique_ptr<RestMetricsClient> metrics;
+  std::unique_ptr<RestScaleClient> scales;
+  std::unique_ptr<k8s::ApiEventRecorder> recorder;
+  SelectorRegistry selectors;
+  std::unique_ptr<HpaReconciler> reconciler;
+  std::unique_ptr<k8s::WorkQueue> queue;
+  ReconcileObserver observer;
+
+  bool watching = false;
+  std::atomic<bool> stopping{false};
+  std::mutex threads_mu;
+  std::vector<std::thread> workers;
+
+  std::mutex deleted_mu;
+  std::set<std::string> deleted_keys;  // for SyncAllNow: history is dropped at the next pass (Q5)
+
+  ReconcilerOptions ReconcilerOpts() const {
+    ReconcilerOptions r;
+    r.tolerance = options.tolerance;
+    r.readiness.cpu_initialization_period = options.cpu_initialization_period;
+    r.readiness.initial_readiness_delay = options.initial_readiness_delay;
+    r.downscale_stabilization = options.downscale_stabilization;
+    r.configurable_tolerance = options.GateEnabled("HPAConfigurableTolerance");
+    r.scale_to_zero = options.GateEnabled("HPAScaleToZero");
+    r.generation = options.GateEnabled("HPAGeneration");
+    r.optimized_selector_store = options.GateEnabled("HPAOptimizedSelectorStore");
+    r.pod_level_resources = options.GateEnabled("PodLevelResources");
+    return r;
+  }
+
+  void Build() {
+    auto opts = [](const k8s::GroupVersionResource& gvr, const std::string& name) {
+      k8s::ReflectorOptions ro;
+      ro.gvr = gvr;
+      ro.name = name;
+      return ro;
+    };
+    hpa_informer = std::make_unique<k8s::Informer<k8s::Hpa>>(*client, clock, opts(k8s::resources::kHpaV2, "hpas"),
+                                                              [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
+    pod_informer = std::make_unique<k8s::Informer<k8s::Pod>>(*client, clock, opts(k8s::resources::kPods, "pods"),
+                                                              [](const k8s::Json& j) { return k8s::PodFromJson(j); });
+    mapper = std::make_shared<DiscoveryRestMapper>(client);
+    std::weak_ptr<DiscoveryRestMapper> weak = mapper;
+    metrics = std::make_unique<RestMetricsClient>(
+        client, [weak](const std::string& group, const std::string& kind) -> Result<std::string> {
+          if (auto m = weak.lock()) return m->ResourceFor(group, kind);
+          return GuessPluralResource(kind);
+        });
+    scales = std::make_unique<RestScaleClient>(client, mapper);
+    recorder = std::make_unique<k8s::ApiEventRecorder>(*client, clock);
+    reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
+                                                 *metrics, *scales, *client, *recorder, selectors, clock);
+    if (observer) reconciler->SetObserver(observer);
+    queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler");
+
+    k8s::InformerHandlers<k8s::Hpa> h;
+    h.on_add = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
+      // Q3: the selector slot exists before the key is queued.
+      selectors.Register(hpa->metadata.ns, hpa->metadata.name);
+      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+      {
+        std::lock_guard<std::mutex> l(deleted_mu);
+        deleted_keys.erase(key);
+      }
+      if (watching) queue->Add(key);
+    };
+    h.on_update = [this](const std::shared_ptr<const k8s::Hpa>& old_hpa, const std::shared_ptr<const k8s::Hpa>& hpa) {
+      selectors.Register(hpa->metadata.ns, hpa->metadata.name);
+      if (!watching) return;
+      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+      // Q4: a spec change (generation) is handled at once, anything else waits a period.
+      if (options.GateEnabled("HPAGeneration") && old_hpa->metadata.generation != hpa->metadata.generation) {
+        queue->Add(key);
+      } else {
+        queue->AddAfter(key, options.sync_period);
+      }
+    };
+    h.on_delete = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
+      // Q5.
+      selectors.Remove(hpa->metadata.ns, hpa->metadata.name);
+      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+      {
+        std::lock_guard<std::mutex> l(deleted_mu);
+        deleted_keys.insert(key);
+      }
+      if (watching) {
+        queue->Forget(key);
+        queue->Add(key);  // processed once more to drop the history (R1)
+      }
+    };
+    hpa_informer->AddEventHandler(std::move(h));
+  }
+
+  void Worker() {
+    while (auto key = queue->Get()) {
+      if (stopping.load()) {
+        queue->Done(*key);
+        continue;
+      }
+      ReconcileResult r = reconciler->Reconcile(*key, clock.Now());
+      if (!r.error.ok()) HPAD_LOG(Error) << "reconciling HPA " << *key << ": " << r.error.message();
+      // Q2: every existing HPA comes back after one sync period, errors or not.
+      if (!r.deleted) queue->AddAfter(*key, options.sync_period);
+      queue->Done(*key);
+    }
+  }
+};
+
+HorizontalController::HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client,
+                                           const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(client), clock)) {}
+
+HorizontalController::~HorizontalController() {
+  Stop();
+  // Destruction order: workers are joined; informers stop before the stores go.
+  if (impl_->hpa_informer) impl_->hpa_informer->Stop();
+  if (impl_->pod_informer) impl_->pod_informer->Stop();
+  if (impl_->recorder) impl_->recorder->Flush();
+}
+
+void HorizontalController::SetObserver(ReconcileObserver observer) {
+  impl_->observer = observer;
+  if (impl_->reconciler) impl_->reconciler->SetObserver(std::move(observer));
+}
+
+size_t HorizontalController::NumHpas() const { return impl_->selectors.Size(); }
+
+Status HorizontalController::Start(bool watch) {
+  if (!impl_->reconciler) impl_->Build();
+  impl_->watching = watch;
+  if (!watch) {
+    Status s = impl_->hpa_informer->Relist();
+    if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
+    s = impl_->pod_informer->Relist();
+    if (!s.ok()) return s.WithContext("listing pods");
+    return Status::Ok();
+  }
+  impl_->pod_informer->Start();
+  impl_->hpa_informer->Start();
+  const Time deadline = impl_->clock.Now() + std::chrono::minutes(2);
+  if (!impl_->pod_informer->WaitForSync(deadline) || !impl_->hpa_informer->WaitForSync(deadline)) {
+    return Status(StatusCode::kTimeout, "timed out waiting for the HPA and pod caches to sync");
+  }
+  return Status::Ok();
+}
+
+bool HorizontalController::HasSynced() const {
+  return impl_->hpa_informer && impl_->hpa_informer->HasSynced() && impl_->pod_informer->HasSynced();
+}
+
+void HorizontalController::Run() {
+  if (!impl_->reconciler) impl_->Build();
+  {
+    std::lock_guard<std::mutex> l(impl_->threads_mu);
+    if (impl_->stopping.load()) return;
+    for (int i = 0; i < std::max(1, impl_->options.concurrent_syncs); i++) {
+      impl_->workers.emplace_back([this] { impl_->Worker(); });
+    }
+  }
+  std::vector<std::thread> workers;
+  // Wait for the workers (they return when Stop() shuts the queue down).
+  {
+    std::lock_guard<std::mutex> l(impl_->threads_mu);
+    workers.swap(impl_->workers);
+  }
+  for (auto& t : workers) t.join();
+}
+
+void HorizontalController::Stop() {
+  impl_->stopping.store(true);
+  if (impl_->queue) impl_->queue->ShutDown();
+  impl_->clock.Notify();
+}
+
+Status HorizontalController::SyncAllNow() {
+  if (!impl_->reconciler) {
+    Status s = Start(false);
+    if (!s.ok()) return s;
+  }
+  // Caches exactly as the server has them at this (virtual) instant.
+  Status s = impl_->hpa_informer->Relist();
+  if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
+  s = impl_->pod_informer->Relist();
+  if (!s.ok()) return s.WithContext("listing pods");
+
+  std::set<std::string> keys;
+  for (const auto& key : impl_->hpa_informer->Store().Keys()) keys.insert(key);
+  {
+    std::lock_guard<std::mutex> l(impl_->deleted_mu);
+    keys.insert(impl_->deleted_keys.begin(), impl_->deleted_keys.end());
+    impl_->deleted_keys.clear();
+  }
+  const Time now = impl_->clock.Now();
+  for (const auto& key : keys) {
+    ReconcileResult r = impl_->reconciler->Reconcile(key, now);
+    if (!r.error.ok()) HPAD_VLOG(2) << "reconciling HPA " << key << ": " << r.error.message();
+  }
+  impl_->recorder->Flush();  // the runner checks events right after the tick
+  return Status::Ok();
+}
+
+}  // namespace hpad::ctrl

@@ -1,0 +1,194 @@
+// RestMetricsClient: metrics.k8s.io/v1beta1, custom.metrics.k8s.io/v1beta2,
+// external.metrics.k8s.io/v1beta1 over ApiClient::GetPath (rules M1-M7).
+#include "controller/metrics_client.h"
+
+#include <cctype>
+
+#include "k8sclient/types/metrics.h"
+
+namespace hpad::ctrl {
+namespace {
+
+constexpr std::chrono::seconds kDefaultMetricWindow{60};  // M4
+
+std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (v.empty()) continue;
+    q += q.empty() ? "?" : "&";
+    q += k + "=" + k8s::UrlEncode(v);
+  }
+  return q;
+}
+
+// M7: "nothing" and "everything" both render as "" and send no selector.
+std::string SelectorParam(const k8s::Selector& s) { return s.IsNothing() ? "" : s.ToString(); }
+
+Status Wrap(const std::string& prefix, const Status& s) {
+  return Status(s.code(), prefix + s.message(), s.reason(), s.http_code());
+}
+
+}  // namespace
+
+std::string GuessPluralResource(const std::string& kind) {
+  std::string lower;
+  for (char c : kind) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.empty()) return lower;
+  auto ends = [&](const std::string& s) {
+    return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh")) return lower + "es";
+  if (ends("y") && lower.size() > 1 && std::string("aeiou").find(lower[lower.size() - 2]) == std::string::npos) {
+    return lower.substr(0, lower.size() - 1) + "ies";
+  }
+  return lower + "s";
+}
+
+RestMetricsClient::RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver)
+    : client_(std::move(client)), resolver_(std::move(resolver)) {}
+
+std::string RestMetricsClient::ResourceMetricsPath(const std::string& ns, const k8s::Selector& selector) {
+  return "/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods" + Query({{"labelSelector", SelectorParam(selector)}});
+}
+
+std::string RestMetricsClient::PodsCustomMetricPath(const std::string& ns, const std::string& metric,
+                                                    const k8s::Selector& selector,
+                                                    const k8s::Selector& metric_selector) {
+  return "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/" + metric +
+         Query({{"labelSelector", SelectorParam(selector)}, {"metricLabelSelector", SelectorParam(metric_selector)}});
+}
+
+std::string RestMetricsClient::ObjectCustomMetricPath(const std::string& ns, const std::string& resource,
+                                                      const std::string& name, const std::string& metric,
+                                                      const k8s::Selector& metric_selector) {
+  return "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/" + resource + "/" + name + "/" + metric +
+         Query({{"metricLabelSelector", SelectorParam(metric_selector)}});
+}
+
+std::string RestMetricsClient::NamespaceCustomMetricPath(const std::string& ns, const std::string& metric,
+                                                         const k8s::Selector& metric_selector) {
+  return "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/metrics/" + metric +
+         Query({{"metricLabelSelector", SelectorParam(metric_selector)}});
+}
+
+std::string RestMetricsClient::ExternalMetricPath(const std::string& ns, const std::string& metric,
+                                                  const k8s::Selector& metric_selector) {
+  return "/apis/external.metrics.k8s.io/v1beta1/namespaces/" + ns + "/" + metric +
+         Query({{"labelSelector", SelectorParam(metric_selector)}});
+}
+
+PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, const std::string& resource,
+                                  const std::string& container) {
+  PodMetricsInfo res;
+  for (const auto& m : items) {
+    if (!container.empty()) {
+      // M2 container form: only the named container; absent container or resource -> no value.
+      for (const auto& c : m.containers) {
+        if (c.name != container) continue;
+        auto it = c.usage_milli.find(resource);
+        if (it != c.usage_milli.end()) res[m.name] = PodMetric{it->second, m.timestamp, m.window};
+        break;
+      }
+      continue;
+    }
+    // M2 whole pod: every container must report the resource.
+    bool missing = m.containers.empty();
+    int64_t sum = 0;
+    for (const auto& c : m.containers) {
+      auto it = c.usage_milli.find(resource);
+      if (it == c.usage_milli.end()) {
+        missing = true;
+        break;
+      }
+      sum += it->second;
+    }
+    if (!missing) res[m.name] = PodMetric{sum, m.timestamp, m.window};
+  }
+  return res;
+}
+
+Result<PodMetricsResult> RestMetricsClient::GetResourceMetric(const std::string& ns, const std::string& resource,
+                                                              const k8s::Selector& selector,
+                                                              const std::string& container) {
+  auto body = client_->GetPath(ResourceMetricsPath(ns, selector));
+  if (!body.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", body.status());
+  auto items = k8s::PodMetricsListFromJson(*body);
+  if (!items.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", items.status());
+  if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from resource metrics API");
+  PodMetricsResult out;
+  out.metrics = PodMetricsFromList(*items, resource, container);
+  out.timestamp = items->front().timestamp;
+  return out;
+}
+
+Result<PodMetricsResult> RestMetricsClient::GetRawMetric(const std::string& ns, const std::string& metric_name,
+                                                         const k8s::Selector& selector,
+                                                         const k8s::Selector& metric_selector) {
+  auto body = client_->GetPath(PodsCustomMetricPath(ns, metric_name, selector, metric_selector));
+  if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
+  auto items = k8s::MetricValueListFromJson(*body);
+  if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
+  if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from custom metrics API");
+  PodMetricsResult out;
+  for (const auto& m : *items) {
+    std::chrono::milliseconds window = kDefaultMetricWindow;
+    if (m.window_seconds) window = std::chrono::seconds(*m.window_seconds);
+    out.metrics[m.described_object.name] = PodMetric{m.value_milli, m.timestamp, window};
+  }
+  out.timestamp = items->front().timestamp;
+  return out;
+}
+
+Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string& ns, const std::string& metric_name,
+                                                              const k8s::CrossVersionObjectReference& object,
+                                                              const k8s::Selector& metric_selector) {
+  std::string group;
+  auto slash = object.api_version.find('/');
+  if (slash != std::string::npos) group = object.api_version.substr(0, slash);
+  std::string path;
+  if (object.kind == "Namespace" && object.api_version == "v1") {
+    // M5: the namespace itself uses the root-scoped form, named by the HPA's namespace.
+    path = NamespaceCustomMetricPath(ns, metric_name, metric_selector);
+  } else {
+    std::string resource;
+    if (resolver_) {
+      auto r = resolver_(group, object.kind);
+      if (!r.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", r.status());
+      resource = *r;
+    } else {
+      resource = GuessPluralResource(object.kind);
+    }
+    path = ObjectCustomMetricPath(ns, resource, object.name, metric_name, metric_selector);
+  }
+  auto body = client_->GetPath(path);
+  if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
+  Result<std::vector<k8s::CustomMetricValue>> items = k8s::MetricValueListFromJson(*body);
+  if (!items.ok()) {
+    // A single MetricValue (not a list) is accepted too.
+    nlohmann::json list = {{"kind", "MetricValueList"}, {"items", nlohmann::json::array({*body})}};
+    items = k8s::MetricValueListFromJson(list);
+    if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
+  }
+  if (items->size() != 1) {
+    return Status(StatusCode::kInternal,
+                  "unable to fetch metrics from custom metrics API: the custom metrics API server returned " +
+                      std::to_string(items->size()) + " results when we asked for exactly one");
+  }
+  return ObjectMetricResult{items->front().value_milli, items->front().timestamp};
+}
+
+Result<ExternalMetricResult> RestMetricsClient::GetExternalMetric(const std::string& ns,
+                                                                  const std::string& metric_name,
+                                                                  const k8s::Selector& metric_selector) {
+  auto body = client_->GetPath(ExternalMetricPath(ns, metric_name, metric_selector));
+  if (!body.ok()) return Wrap("unable to fetch metrics from external metrics API: ", body.status());
+  auto items = k8s::ExternalMetricValueListFromJson(*body);
+  if (!items.ok()) return Wrap("unable to fetch metrics from external metrics API: ", items.status());
+  if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from external metrics API");
+  ExternalMetricResult out;
+  for (const auto& v : *items) out.values.push_back(v.value_milli);
+  out.timestamp = items->front().timestamp;
+  return out;
+}
+
+}  // namespace hpad::ctrl

@@ -1,0 +1,106 @@
+// MetricsClient: the seam between the controller and the three metrics APIs
+// (hpa-semantics.md section 7, rules M1-M7).
+//
+// Values come back as milli-int64 (1.7). Error messages are upstream's
+// metrics-client texts ("unable to fetch metrics from resource metrics API:
+// <e>", "no metrics returned from ..."), which the reconciler wraps into the
+// X4a chains. RestMetricsClient implements it over k8s::ApiClient::GetPath
+// with the paths the aggregated APIs serve; tests use a recording fake.
+// Implementations must be thread-safe (workers call them concurrently).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/replica_calculator.h"
+#include "k8sclient/api_client.h"
+#include "k8sclient/label_selector.h"
+#include "k8sclient/status.h"
+#include "k8sclient/types/hpa.h"
+#include "k8sclient/types/metrics.h"
+
+namespace hpad::ctrl {
+
+struct PodMetricsResult {
+  PodMetricsInfo metrics;
+  Time timestamp{};  // M3: the first item's
+};
+
+struct ObjectMetricResult {
+  int64_t value = 0;
+  Time timestamp{};
+};
+
+struct ExternalMetricResult {
+  std::vector<int64_t> values;  // one per series; summed by SumExternalValues (M6)
+  Time timestamp{};
+};
+
+class MetricsClient {
+ public:
+  virtual ~MetricsClient() = default;
+  // M1/M2. `container` "" = whole pod (sum over containers).
+  virtual Result<PodMetricsResult> GetResourceMetric(const std::string& ns, const std::string& resource,
+                                                     const k8s::Selector& selector, const std::string& container) = 0;
+  // M4: pods custom metric with a metric selector (M7).
+  virtual Result<PodMetricsResult> GetRawMetric(const std::string& ns, const std::string& metric_name,
+                                                const k8s::Selector& selector,
+                                                const k8s::Selector& metric_selector) = 0;
+  // M5.
+  virtual Result<ObjectMetricResult> GetObjectMetric(const std::string& ns, const std::string& metric_name,
+                                                     const k8s::CrossVersionObjectReference& object,
+                                                     const k8s::Selector& metric_selector) = 0;
+  // M6 (values not yet summed).
+  virtual Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
+                                                         const k8s::Selector& metric_selector) = 0;
+};
+
+// Maps (group, kind) to the lower-case plural resource name for object
+// metric paths ("apps", "Deployment" -> "deployments").
+using ResourceNameResolver = std::function<Result<std::string>(const std::string& group, const std::string& kind)>;
+
+// A naive plural for kinds no mapper knows ("Ingress" -> "ingresses",
+// "Policy" -> "policies", "Service" -> "services").
+std::string GuessPluralResource(const std::string& kind);
+
+class RestMetricsClient : public MetricsClient {
+ public:
+  // `resolver` may be empty: GuessPluralResource is used then.
+  RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver = {});
+
+  Result<PodMetricsResult> GetResourceMetric(const std::string& ns, const std::string& resource,
+                                             const k8s::Selector& selector, const std::string& container) override;
+  Result<PodMetricsResult> GetRawMetric(const std::string& ns, const std::string& metric_name,
+                                        const k8s::Selector& selector, const k8s::Selector& metric_selector) override;
+  Result<ObjectMetricResult> GetObjectMetric(const std::string& ns, const std::string& metric_name,
+                                             const k8s::CrossVersionObjectReference& object,
+                                             const k8s::Selector& metric_selector) override;
+  Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
+                                                 const k8s::Selector& metric_selector) override;
+
+  // Paths, exposed for tests.
+  static std::string ResourceMetricsPath(const std::string& ns, const k8s::Selector& selector);
+  static std::string PodsCustomMetricPath(const std::string& ns, const std::string& metric,
+                                          const k8s::Selector& selector, const k8s::Selector& metric_selector);
+  static std::string ObjectCustomMetricPath(const std::string& ns, const std::string& resource,
+                                            const std::string& name, const std::string& metric,
+                                            const k8s::Selector& metric_selector);
+  static std::string NamespaceCustomMetricPath(const std::string& ns, const std::string& metric,
+                                               const k8s::Selector& metric_selector);
+  static std::string ExternalMetricPath(const std::string& ns, const std::string& metric,
+                                        const k8s::Selector& metric_selector);
+
+ private:
+  std::shared_ptr<k8s::ApiClient> client_;
+  ResourceNameResolver resolver_;
+};
+
+// Pure conversion of a PodMetrics list (M2) for tests and the client.
+PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, const std::string& resource,
+                                  const std::string& container);
+
+}  // namespace hpad::ctrl
