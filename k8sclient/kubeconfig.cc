@@ -1,0 +1,647 @@
+// Kubeconfig and in-cluster loading (see kubeconfig.h). Reference behaviour:
+// k8s.io/client-go/tools/clientcmd (loader.go merge rules, validation.go
+// messages) and plugin/pkg/client/auth/exec (ExecCredential protocol).
+#include "k8sclient/kubeconfig.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "k8sclient/cert_authority.h"
+#include "k8sclient/time_format.h"
+#include "k8sclient/yaml_json.h"
+
+extern char** environ;
+
+namespace hpad::k8s {
+
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- helpers
+
+Status FieldError(const std::string& file, const std::string& field, const std::string& what) {
+  return InvalidError(file + ": " + field + ": " + what);
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidError("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return InvalidError("cannot read " + path);
+  return ss.str();
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::string Base64Encode(const std::string& in) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int k = 3; k >= 0; --k) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out += "=";
+  }
+  return out;
+}
+
+// One kubeconfig entry (a cluster, user or context) and where it came from.
+struct Entry {
+  Json value;         // the inner object ("cluster", "user", "context")
+  std::string file;   // absolute-ish path of the defining file
+  std::string field;  // "clusters[name=x].cluster"
+};
+
+struct Merged {
+  std::map<std::string, Entry> clusters, users, contexts;
+  std::string current_context;
+  std::string current_context_file;
+  std::vector<std::string> files;  // files actually read
+};
+
+// Reads `list_key` (clusters/users/contexts) of one file into `into`, first
+// definition of a name winning (clientcmd's merge: earlier files win).
+Status MergeList(const Json& doc, const std::string& file, const std::string& list_key, const std::string& item_key,
+                 std::map<std::string, Entry>& into) {
+  auto it = doc.find(list_key);
+  if (it == doc.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) return FieldError(file, list_key, "must be a list");
+  std::set<std::string> seen_here;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const Json& item = (*it)[i];
+    std::string at = list_key + "[" + std::to_string(i) + "]";
+    if (!item.is_object()) return FieldError(file, at, "must be a mapping");
+    auto name = item.find("name");
+    if (name == item.end() || !name->is_string() || name->get<std::string>().empty())
+      return FieldError(file, at + ".name", "missing or not a string");
+    std::string n = name->get<std::string>();
+    std::string field = list_key + "[name=" + n + "]." + item_key;
+    Json value = item.value(item_key, Json::object());
+    if (value.is_null()) value = Json::object();
+    if (!value.is_object()) return FieldError(file, field, "must be a mapping");
+    if (!seen_here.insert(n).second) return FieldError(file, list_key + "[name=" + n + "]", "defined twice");
+    into.emplace(n, Entry{std::move(value), file, field});  // emplace keeps the first
+  }
+  return Status::Ok();
+}
+
+Result<std::string> OptString(const Entry& e, const std::string& key) {
+  auto it = e.value.find(key);
+  if (it == e.value.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return FieldError(e.file, e.field + "." + key, "must be a string");
+  return it->get<std::string>();
+}
+
+Result<bool> OptBool(const Entry& e, const std::string& key) {
+  auto it = e.value.find(key);
+  if (it == e.value.end() || it->is_null()) return false;
+  if (!it->is_boolean()) return FieldError(e.file, e.field + "." + key, "must be true or false");
+  return it->get<bool>();
+}
+
+std::string ResolvePath(const std::string& file, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (fs::path(file).parent_path() / p).lexically_normal().string();
+}
+
+// The contents of `<key>` (a file path) or `<key>-data` (base64): exactly one
+// may be given (clientcmd validation: "... are both specified").
+Result<std::string> FileOrData(const Entry& e, const std::string& file_key, const std::string& data_key) {
+  auto path = OptString(e, file_key);
+  if (!path.ok()) return path.status();
+  auto data = OptString(e, data_key);
+  if (!data.ok()) return data.status();
+  if (!path->empty() && !data->empty())
+    return FieldError(e.file, e.field, data_key + " and " + file_key + " are both specified; use one");
+  if (!data->empty()) {
+    auto decoded = Base64Decode(*data);
+    if (!decoded.ok()) return FieldError(e.file, e.field + "." + data_key, decoded.status().message());
+    return *decoded;
+  }
+  if (!path->empty()) {
+    std::string resolved = ResolvePath(e.file, *path);
+    auto content = ReadWholeFile(resolved);
+    if (!content.ok()) return FieldError(e.file, e.field + "." + file_key, content.status().message());
+    return *content;
+  }
+  return std::string();
+}
+
+Result<ExecConfig> ParseExec(const Entry& user) {
+  const Json& x = user.value["exec"];
+  std::string field = user.field + ".exec";
+  if (!x.is_object()) return FieldError(user.file, field, "must be a mapping");
+  Entry e{x, user.file, field};
+  ExecConfig c;
+  c.origin = user.file + ": " + field;
+  auto api = OptString(e, "apiVersion");
+  if (!api.ok()) return api.status();
+  if (*api != "client.authentication.k8s.io/v1" && *api != "client.authentication.k8s.io/v1beta1")
+    return FieldError(user.file, field + ".apiVersion",
+                      api->empty() ? "missing (want client.authentication.k8s.io/v1)"
+                                   : "unsupported \"" + *api + "\" (want client.authentication.k8s.io/v1)");
+  c.api_version = *api;
+  auto cmd = OptString(e, "command");
+  if (!cmd.ok()) return cmd.status();
+  if (cmd->empty()) return FieldError(user.file, field + ".command", "missing");
+  // Like client-go: a command with a path separator is relative to the
+  // kubeconfig's directory; a bare name is looked up on PATH.
+  c.command = cmd->find('/') != std::string::npos ? ResolvePath(user.file, *cmd) : *cmd;
+  if (x.contains("args") && !x["args"].is_null()) {
+    if (!x["args"].is_array()) return FieldError(user.file, field + ".args", "must be a list of strings");
+    for (size_t i = 0; i < x["args"].size(); ++i) {
+      if (!x["args"][i].is_string())
+        return FieldError(user.file, field + ".args[" + std::to_string(i) + "]", "must be a string");
+      c.args.push_back(x["args"][i].get<std::string>());
+    }
+  }
+  if (x.contains("env") && !x["env"].is_null()) {
+    if (!x["env"].is_array()) return FieldError(user.file, field + ".env", "must be a list of {name, value}");
+    for (size_t i = 0; i < x["env"].size(); ++i) {
+      const Json& kv = x["env"][i];
+      std::string at = field + ".env[" + std::to_string(i) + "]";
+      if (!kv.is_object() || !kv.contains("name") || !kv["name"].is_string() || kv["name"].get<std::string>().empty())
+        return FieldError(user.file, at + ".name", "missing or not a string");
+      if (kv.contains("value") && !kv["value"].is_null() && !kv["value"].is_string())
+        return FieldError(user.file, at + ".value", "must be a string");
+      c.env.emplace_back(kv["name"].get<std::string>(), kv.value("value", ""));
+    }
+  }
+  auto mode = OptString(e, "interactiveMode");
+  if (!mode.ok()) return mode.status();
+  if (*mode == "Always")
+    return FieldError(user.file, field + ".interactiveMode", "\"Always\" needs a terminal; hpad runs unattended");
+  if (!mode->empty() && *mode != "Never" && *mode != "IfAvailable")
+    return FieldError(user.file, field + ".interactiveMode", "must be Never, IfAvailable or Always");
+  return c;
+}
+
+// ------------------------------------------------------------ token sources
+
+class FileTokenSource final : public TokenSource {
+ public:
+  FileTokenSource(std::string path, const Clock& clock, Duration max_age)
+      : path_(std::move(path)), clock_(clock), max_age_(max_age) {}
+
+  Result<std::string> Token() override {
+    std::lock_guard<std::mutex> l(mu_);
+    Time now = clock_.Now();
+    struct stat st {};
+    bool stat_ok = ::stat(path_.c_str(), &st) == 0;
+    bool changed = stat_ok && (st.st_mtim.tv_sec != mtime_.tv_sec || st.st_mtim.tv_nsec != mtime_.tv_nsec ||
+                               st.st_size != size_);
+    if (!loaded_ || stale_ || changed || now - read_at_ >= max_age_) {
+      auto content = ReadWholeFile(path_);
+      if (content.ok()) {
+        token_ = Trim(*content);
+        loaded_ = true;
+        stale_ = false;
+        read_at_ = now;
+        if (stat_ok) {
+          mtime_ = st.st_mtim;
+          size_ = st.st_size;
+        }
+      } else if (!loaded_) {
+        return Status(StatusCode::kUnauthorized, "reading token file: " + content.status().message());
+      }
+      // else keep the last good token; retry on the next call.
+    }
+    return token_;
+  }
+
+  void Invalidate() override {
+    std::lock_guard<std::mutex> l(mu_);
+    stale_ = true;
+  }
+
+ private:
+  const std::string path_;
+  const Clock& clock_;
+  const Duration max_age_;
+  std::mutex mu_;
+  std::string token_;
+  bool loaded_ = false;
+  bool stale_ = false;
+  Time read_at_{};
+  struct timespec mtime_ {};
+  off_t size_ = -1;
+};
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs argv with `env`, collecting stdout and stderr (poll, so neither pipe
+// can fill up and deadlock the child).
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return InternalError(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return InternalError(std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);  // never interactive
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return InvalidError("cannot run \"" + argv[0] + "\": " + std::strerror(rc));
+  }
+  ProcessResult r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  char buf[4096];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return r;
+}
+
+class ExecTokenSource final : public TokenSource {
+ public:
+  ExecTokenSource(ExecConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+
+  Result<std::string> Token() override {
+    // Held while the plugin runs: concurrent requests wait for one run
+    // instead of starting several.
+    std::lock_guard<std::mutex> l(mu_);
+    if (cached_ && (!expiry_ || clock_.Now() < *expiry_)) return *cached_;
+    auto r = Run();
+    if (!r.ok()) return r;
+    return *cached_;
+  }
+
+  void Invalidate() override {
+    std::lock_guard<std::mutex> l(mu_);
+    cached_.reset();
+    expiry_.reset();
+  }
+
+ private:
+  Status Fail(const std::string& what) const {
+    return Status(StatusCode::kUnauthorized, config_.origin + ": " + what, "Unauthorized");
+  }
+
+  Status Run() {
+    std::vector<std::string> argv{config_.command};
+    argv.insert(argv.end(), config_.args.begin(), config_.args.end());
+    // Inherited environment, then the plugin's env entries (which win), then
+    // KUBERNETES_EXEC_INFO as client-go sets it.
+    std::map<std::string, std::string> envmap;
+    for (char** e = environ; e && *e; ++e) {
+      std::string kv = *e;
+      size_t eq = kv.find('=');
+      if (eq != std::string::npos) envmap[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : config_.env) envmap[k] = v;
+    Json info = {{"apiVersion", config_.api_version},
+                 {"kind", "ExecCredential"},
+                 {"spec", {{"interactive", false}}}};
+    if (!config_.cluster_info_json.empty()) info["spec"]["cluster"] = Json::parse(config_.cluster_info_json);
+    envmap["KUBERNETES_EXEC_INFO"] = info.dump();
+    std::vector<std::string> env;
+    for (const auto& [k, v] : envmap) env.push_back(k + "=" + v);
+
+    auto pr = RunProcess(argv, env);
+    if (!pr.ok()) return Fail(pr.status().message());
+    if (pr->exit_code != 0) {
+      std::string err = Trim(pr->err);
+      if (err.size() > 500) err = err.substr(0, 500) + "...";
+      return Fail("plugin \"" + config_.command + "\" exited with code " + std::to_string(pr->exit_code) +
+                  (err.empty() ? "" : ": " + err));
+    }
+    Json cred = Json::parse(pr->out, nullptr, /*allow_exceptions=*/false);
+    if (!cred.is_object()) return Fail("plugin output is not a JSON ExecCredential");
+    if (cred.value("kind", "") != "ExecCredential")
+      return Fail("plugin output has kind \"" + cred.value("kind", "") + "\", want ExecCredential");
+    if (cred.value("apiVersion", "") != config_.api_version)
+      return Fail("plugin output has apiVersion \"" + cred.value("apiVersion", "") + "\", want " +
+                  config_.api_version);
+    const Json status = cred.value("status", Json::object());
+    if (!status.is_object()) return Fail("plugin output: status must be an object");
+    std::string token = status.value("token", "");
+    if (token.empty()) {
+      if (status.contains("clientCertificateData"))
+        return Fail("plugin returned a client certificate; hpad supports token credentials only");
+      return Fail("plugin output: status.token is missing");
+    }
+    std::optional<Time> expiry;
+    if (status.contains("expirationTimestamp") && !status["expirationTimestamp"].is_null()) {
+      if (!status["expirationTimestamp"].is_string()) return Fail("plugin output: bad status.expirationTimestamp");
+      auto t = ParseRfc3339(status["expirationTimestamp"].get<std::string>());
+      if (!t.ok()) return Fail("plugin output: status.expirationTimestamp: " + t.status().message());
+      expiry = *t;
+    }
+    cached_ = token;
+    expiry_ = expiry;
+    return Status::Ok();
+  }
+
+  const ExecConfig config_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::optional<std::string> cached_;
+  std::optional<Time> expiry_;
+};
+
+}  // namespace
+
+// --------------------------------------------------------------- public API
+
+Result<std::string> Base64Decode(const std::string& text) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    if (pad > 0) return InvalidError("invalid base64: data after padding");
+    int v = val(c);
+    if (v < 0) return InvalidError(std::string("invalid base64 character '") + c + "'");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (pad > 2 || bits >= 6) return InvalidError("invalid base64: truncated");
+  return out;
+}
+
+std::vector<std::string> SplitKubeconfigPaths(const std::string& value) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  std::stringstream ss(value);
+  std::string p;
+  while (std::getline(ss, p, ':')) {
+    if (p.empty() || !seen.insert(p).second) continue;
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::shared_ptr<TokenSource> NewFileTokenSource(std::string path, const Clock& clock, Duration max_age) {
+  return std::make_shared<FileTokenSource>(std::move(path), clock, max_age);
+}
+
+std::shared_ptr<TokenSource> NewExecTokenSource(ExecConfig config, const Clock& clock) {
+  return std::make_shared<ExecTokenSource>(std::move(config), clock);
+}
+
+Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Clock& clock) {
+  if (options.paths.empty()) return InvalidError("kubeconfig: no file given");
+  Merged m;
+  for (const std::string& path : options.paths) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      if (options.missing_files_are_errors) return InvalidError(path + ": kubeconfig file does not exist");
+      continue;  // kubectl skips missing KUBECONFIG entries
+    }
+    auto text = ReadWholeFile(path);
+    if (!text.ok()) return text.status();
+    auto doc = YamlToJson(*text, path);
+    if (!doc.ok()) return doc.status();
+    m.files.push_back(path);
+    if (doc->is_null()) continue;  // an empty file is an empty config
+    if (!doc->is_object()) return InvalidError(path + ": not a kubeconfig (top level must be a mapping)");
+    if (Status s = MergeList(*doc, path, "clusters", "cluster", m.clusters); !s.ok()) return s;
+    if (Status s = MergeList(*doc, path, "users", "user", m.users); !s.ok()) return s;
+    if (Status s = MergeList(*doc, path, "contexts", "context", m.contexts); !s.ok()) return s;
+    if (m.current_context.empty() && doc->contains("current-context")) {
+      const Json& cc = (*doc)["current-context"];
+      if (!cc.is_null() && !cc.is_string()) return FieldError(path, "current-context", "must be a string");
+      if (cc.is_string() && !cc.get<std::string>().empty()) {
+        m.current_context = cc.get<std::string>();
+        m.current_context_file = path;
+      }
+    }
+  }
+  std::string files_desc;
+  for (const auto& p : options.paths) files_desc += (files_desc.empty() ? "" : ":") + p;
+  if (m.files.empty()) return InvalidError("kubeconfig " + files_desc + ": no such file");
+
+  std::string context_name = options.context.empty() ? m.current_context : options.context;
+  if (context_name.empty())
+    return InvalidError(files_desc + ": current-context is not set and no --context was given");
+  auto ctx_it = m.contexts.find(context_name);
+  if (ctx_it == m.contexts.end()) {
+    if (options.context.empty())
+      return FieldError(m.current_context_file, "current-context",
+                        "context \"" + context_name + "\" is not defined in " + files_desc);
+    return InvalidError("--context: context \"" + context_name + "\" is not defined in " + files_desc);
+  }
+  const Entry& ctx = ctx_it->second;
+  auto cluster_name = OptString(ctx, "cluster");
+  if (!cluster_name.ok()) return cluster_name.status();
+  auto user_name = OptString(ctx, "user");
+  if (!user_name.ok()) return user_name.status();
+  auto ns = OptString(ctx, "namespace");
+  if (!ns.ok()) return ns.status();
+  if (cluster_name->empty()) return FieldError(ctx.file, ctx.field + ".cluster", "missing");
+  auto cl_it = m.clusters.find(*cluster_name);
+  if (cl_it == m.clusters.end())
+    return FieldError(ctx.file, ctx.field + ".cluster", "cluster \"" + *cluster_name + "\" is not defined");
+
+  ClientConfig out;
+  out.context = context_name;
+  out.cluster = *cluster_name;
+  out.user = *user_name;
+  if (!ns->empty()) out.ns = *ns;
+  out.source = "kubeconfig " + files_desc;
+
+  // --- cluster
+  const Entry& cl = cl_it->second;
+  auto server = OptString(cl, "server");
+  if (!server.ok()) return server.status();
+  if (server->empty()) return FieldError(cl.file, cl.field + ".server", "missing");
+  if (auto u = ParseServerUrl(*server); !u.ok()) return FieldError(cl.file, cl.field + ".server", u.status().message());
+  out.transport.server = *server;
+  auto insecure = OptBool(cl, "insecure-skip-tls-verify");
+  if (!insecure.ok()) return insecure.status();
+  out.transport.insecure_skip_tls_verify = *insecure;
+  auto ca = FileOrData(cl, "certificate-authority", "certificate-authority-data");
+  if (!ca.ok()) return ca.status();
+  if (!ca->empty()) {
+    if (*insecure)
+      return FieldError(cl.file, cl.field,
+                        "certificate-authority and insecure-skip-tls-verify cannot both be set (kubectl refuses too)");
+    if (Status s = CheckPemCertificates(*ca); !s.ok())
+      return FieldError(cl.file,
+                        cl.field + (cl.value.contains("certificate-authority-data") ? ".certificate-authority-data"
+                                                                                    : ".certificate-authority"),
+                        s.message());
+    out.transport.ca_pem = *ca;
+  }
+  if (auto tsn = OptString(cl, "tls-server-name"); !tsn.ok() || !tsn->empty())
+    return tsn.ok() ? FieldError(cl.file, cl.field + ".tls-server-name", "not supported by hpad") : tsn.status();
+
+  // --- user (a context may name no user: anonymous)
+  if (user_name->empty()) return out;
+  auto us_it = m.users.find(*user_name);
+  if (us_it == m.users.end())
+    return FieldError(ctx.file, ctx.field + ".user", "user \"" + *user_name + "\" is not defined");
+  const Entry& us = us_it->second;
+  for (const char* unsupported : {"auth-provider", "username", "password", "as", "as-groups"}) {
+    if (us.value.contains(unsupported) && !us.value[unsupported].is_null())
+      return FieldError(us.file, us.field + "." + unsupported, "not supported by hpad");
+  }
+  auto cert = FileOrData(us, "client-certificate", "client-certificate-data");
+  if (!cert.ok()) return cert.status();
+  auto key = FileOrData(us, "client-key", "client-key-data");
+  if (!key.ok()) return key.status();
+  if (cert->empty() != key->empty())
+    return FieldError(us.file, us.field + (cert->empty() ? ".client-certificate" : ".client-key"),
+                      "client-certificate and client-key must be given together");
+  if (!cert->empty()) {
+    if (Status s = CheckPemCertificates(*cert); !s.ok())
+      return FieldError(us.file, us.field + ".client-certificate", s.message());
+    if (Status s = CheckPemPrivateKey(*key); !s.ok()) return FieldError(us.file, us.field + ".client-key", s.message());
+    out.transport.client_cert_pem = *cert;
+    out.transport.client_key_pem = *key;
+  }
+  auto token = OptString(us, "token");
+  if (!token.ok()) return token.status();
+  auto token_file = OptString(us, "tokenFile");
+  if (!token_file.ok()) return token_file.status();
+  if (us.value.contains("exec") && !us.value["exec"].is_null()) {
+    // An exec plugin's token takes precedence over static tokens, as in client-go.
+    auto exec = ParseExec(us);
+    if (!exec.ok()) return exec.status();
+    Entry x{us.value["exec"], us.file, us.field + ".exec"};
+    auto provide = OptBool(x, "provideClusterInfo");
+    if (!provide.ok()) return provide.status();
+    if (*provide) {
+      Json cluster = {{"server", out.transport.server},
+                      {"insecure-skip-tls-verify", out.transport.insecure_skip_tls_verify}};
+      if (!out.transport.ca_pem.empty()) cluster["certificate-authority-data"] = Base64Encode(out.transport.ca_pem);
+      exec->cluster_info_json = cluster.dump();
+    }
+    out.transport.token_source = NewExecTokenSource(std::move(*exec), clock);
+  } else if (!token_file->empty()) {
+    std::string p = ResolvePath(us.file, *token_file);
+    auto content = ReadWholeFile(p);
+    if (!content.ok()) return FieldError(us.file, us.field + ".tokenFile", content.status().message());
+    out.transport.token_source = NewFileTokenSource(p, clock);
+  } else if (!token->empty()) {
+    out.transport.token_source = std::make_shared<StaticTokenSource>(*token);
+  }
+  return out;
+}
+
+Result<ClientConfig> LoadInClusterConfig(const InClusterOptions& options, const Clock& clock) {
+  if (options.service_host.empty() || options.service_port.empty())
+    return InvalidError(
+        "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined (not running in a "
+        "pod?)");
+  std::string host = options.service_host;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";  // IPv6
+  ClientConfig out;
+  out.source = "in-cluster";
+  out.transport.server = "https://" + host + ":" + options.service_port;
+  if (auto u = ParseServerUrl(out.transport.server); !u.ok())
+    return InvalidError("in-cluster config: KUBERNETES_SERVICE_HOST/PORT: " + u.status().message());
+  fs::path dir(options.dir);
+  std::string token_path = (dir / "token").string();
+  auto token = ReadWholeFile(token_path);
+  if (!token.ok()) return InvalidError(token_path + ": service account token: " + token.status().message());
+  if (Trim(*token).empty()) return InvalidError(token_path + ": service account token: file is empty");
+  out.transport.token_source = NewFileTokenSource(token_path, clock);
+  std::string ca_path = (dir / "ca.crt").string();
+  auto ca = ReadWholeFile(ca_path);
+  if (!ca.ok()) return InvalidError(ca_path + ": cluster CA: " + ca.status().message());
+  if (Status s = CheckPemCertificates(*ca); !s.ok()) return InvalidError(ca_path + ": cluster CA: " + s.message());
+  out.transport.ca_pem = *ca;
+  std::string ns_path = (dir / "namespace").string();
+  std::error_code ec;
+  if (fs::exists(ns_path, ec)) {
+    auto ns = ReadWholeFile(ns_path);
+    if (!ns.ok()) return InvalidError(ns_path + ": namespace: " + ns.status().message());
+    if (!Trim(*ns).empty()) out.ns = Trim(*ns);
+  }
+  return out;
+}
+
+}  // namespace hpad::k8s
