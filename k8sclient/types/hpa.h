@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,20 +19,9 @@
 #include "k8sclient/clock.h"
 #include "k8sclient/quantity.h"
 #include "k8sclient/status.h"
+#include "k8sclient/types/object_meta.h"
 
 namespace hpad::k8s {
-
-struct ObjectMeta {
-  std::string name;
-  std::string ns;
-  std::string uid;
-  std::string resource_version;
-  int64_t generation = 0;
-  std::optional<Time> creation_timestamp;
-  std::optional<Time> deletion_timestamp;
-  std::map<std::string, std::string> labels;
-  std::map<std::string, std::string> annotations;
-};
 
 struct CrossVersionObjectReference {
   std::string kind;
