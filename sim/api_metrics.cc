@@ -1,0 +1,157 @@
+// The three metrics APIs over ClusterState's metrics storage:
+// metrics.k8s.io/v1beta1 (PodMetrics), custom.metrics.k8s.io/v1beta2
+// (MetricValueList for pods, objects and namespaces) and
+// external.metrics.k8s.io/v1beta1 (ExternalMetricValueList). Values are
+// served as written (timestamp/window included); a missing timestamp is
+// filled with the ClusterState clock's now.
+#include "k8sclient/label_selector.h"
+#include "k8sclient/time_format.h"
+#include "sim/api_internal.h"
+#include "sim/store_util.h"
+
+namespace hpad::sim::api {
+
+namespace {
+
+std::string Param(const Query& q, const std::string& k) {
+  auto it = q.find(k);
+  return it == q.end() ? "" : it->second;
+}
+
+Status NotFoundMsg(const std::string& m) { return Status(StatusCode::kNotFound, m, "NotFound", 404); }
+
+std::string StrAt(const Json& j, const std::string& path) {
+  const Json* v = JsonPathFind(j, path);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : "";
+}
+
+// "pods", "deployments.apps" vs a describedObject kind.
+bool KindMatchesResource(const ClusterState& state, const std::string& kind, const std::string& resource) {
+  std::string plural = resource.substr(0, resource.find('.'));
+  if (ToLower(kind) + "s" == plural || ToLower(kind) == plural) return true;
+  auto info = state.FindByKindAnyVersion(kind);
+  return info && info->gvr.resource == plural;
+}
+
+Json WithTimestamp(const ClusterState& state, Json v) {
+  if (!v.contains("timestamp") || v["timestamp"].is_null()) v["timestamp"] = k8s::FormatRfc3339(state.clock().Now());
+  return v;
+}
+
+Result<Json> ResourceMetrics(const ClusterState& state, const std::vector<std::string>& seg, const Query& q) {
+  auto list = [&](const std::string& ns) -> Result<Json> {
+    auto items = state.ListPodMetrics(ns, Param(q, "labelSelector"));
+    if (!items.ok()) return items.status();
+    Json arr = Json::array();
+    for (Json& pm : *items) arr.push_back(std::move(pm));
+    return Json{{"kind", "PodMetricsList"}, {"apiVersion", "metrics.k8s.io/v1beta1"}, {"metadata", Json::object()},
+                {"items", arr}};
+  };
+  if (seg.size() == 1 && seg[0] == "pods") return list("");
+  if (seg.size() == 1 && seg[0] == "nodes")
+    return Json{{"kind", "NodeMetricsList"}, {"apiVersion", "metrics.k8s.io/v1beta1"}, {"metadata", Json::object()},
+                {"items", Json::array()}};
+  if (seg.size() == 3 && seg[0] == "namespaces" && seg[2] == "pods") return list(seg[1]);
+  if (seg.size() == 4 && seg[0] == "namespaces" && seg[2] == "pods") {
+    auto pm = state.GetPodMetrics(seg[1], seg[3]);
+    if (!pm) return NotFoundMsg("podmetrics.metrics.k8s.io \"" + seg[3] + "\" not found");
+    return *pm;
+  }
+  if (seg.size() == 2 && seg[0] == "nodes") return NotFoundMsg("nodemetrics.metrics.k8s.io \"" + seg[1] + "\" not found");
+  return NotFoundMsg("the server could not find the requested resource");
+}
+
+Result<Json> CustomMetrics(const ClusterState& state, const std::vector<std::string>& seg, const Query& q) {
+  std::string ns, resource, name, metric;
+  if (seg.size() == 4 && seg[0] == "namespaces" && seg[2] == "metrics") {
+    // Metrics describing the namespace itself.
+    resource = "namespaces";
+    name = seg[1];
+    metric = seg[3];
+  } else if (seg.size() == 5 && seg[0] == "namespaces") {
+    ns = seg[1];
+    resource = seg[2];
+    name = seg[3];
+    metric = seg[4];
+  } else if (seg.size() == 3) {
+    resource = seg[0];
+    name = seg[1];
+    metric = seg[2];
+  } else {
+    return NotFoundMsg("the server could not find the requested resource");
+  }
+  k8s::Selector labels;
+  if (!TrimString(Param(q, "labelSelector")).empty()) {
+    auto s = k8s::Selector::Parse(Param(q, "labelSelector"));
+    if (!s.ok()) return Status(StatusCode::kInvalid, s.status().message(), "BadRequest", 400);
+    labels = *s;
+  }
+  std::optional<std::string> metric_selector;
+  if (!TrimString(Param(q, "metricLabelSelector")).empty()) {
+    auto s = k8s::Selector::Parse(Param(q, "metricLabelSelector"));
+    if (!s.ok()) return Status(StatusCode::kInvalid, s.status().message(), "BadRequest", 400);
+    metric_selector = s->ToString();
+  }
+  Json items = Json::array();
+  for (const Json& mv : state.ListMetricValues()) {
+    if (ToLower(StrAt(mv, "metric.name")) != ToLower(metric)) continue;
+    std::string kind = StrAt(mv, "describedObject.kind");
+    if (!KindMatchesResource(state, kind, resource)) continue;
+    if (!ns.empty() && StrAt(mv, "describedObject.namespace") != ns) continue;
+    std::string obj_name = StrAt(mv, "describedObject.name");
+    if (name != "*" && obj_name != name) continue;
+    if (metric_selector) {
+      const Json* sel = JsonPathFind(mv, "metric.selector");
+      if (sel == nullptr || sel->is_null()) continue;
+      auto s = k8s::Selector::FromJson(*sel);
+      if (!s.ok() || s->ToString() != *metric_selector) continue;
+    }
+    if (name == "*" && !labels.Empty()) {
+      // The selector applies to the described objects' labels (the pods).
+      auto info = state.FindByKindAnyVersion(kind);
+      if (!info) continue;
+      auto obj = state.Get(info->gvr, ns, obj_name);
+      if (!obj.ok()) continue;
+      k8s::Labels l;
+      const Json* lj = JsonPathFind(*obj, "metadata.labels");
+      if (lj != nullptr && lj->is_object())
+        for (auto it = lj->begin(); it != lj->end(); ++it)
+          if (it.value().is_string()) l[it.key()] = it.value().get<std::string>();
+      if (!labels.Matches(l)) continue;
+    }
+    items.push_back(WithTimestamp(state, mv));
+  }
+  if (items.empty() && name != "*") {
+    return NotFoundMsg("the server could not find the metric " + metric + " for " + resource + " " + name);
+  }
+  return Json{{"kind", "MetricValueList"}, {"apiVersion", "custom.metrics.k8s.io/v1beta2"},
+              {"metadata", Json::object()}, {"items", items}};
+}
+
+Result<Json> ExternalMetrics(const ClusterState& state, const std::vector<std::string>& seg, const Query& q) {
+  if (seg.size() != 3 || seg[0] != "namespaces") return NotFoundMsg("the server could not find the requested resource");
+  auto values = state.ListExternalMetricValues(seg[1], seg[2], Param(q, "labelSelector"));
+  if (!values.ok()) return values.status();
+  Json items = Json::array();
+  for (Json v : *values) {
+    Json item = {{"metricName", v.value("metricName", "")},
+                 {"metricLabels", v.contains("metricLabels") ? v["metricLabels"] : Json::object()}};
+    for (const char* k : {"timestamp", "window", "windowSeconds", "value"})
+      if (v.contains(k)) item[k] = v[k];
+    items.push_back(WithTimestamp(state, item));
+  }
+  return Json{{"kind", "ExternalMetricValueList"}, {"apiVersion", "external.metrics.k8s.io/v1beta1"},
+              {"metadata", Json::object()}, {"items", items}};
+}
+
+}  // namespace
+
+Result<Json> ServeMetrics(const ClusterState& state, const std::string& group, const std::vector<std::string>& segments,
+                          const Query& query) {
+  if (group == "metrics.k8s.io") return ResourceMetrics(state, segments, query);
+  if (group == "custom.metrics.k8s.io") return CustomMetrics(state, segments, query);
+  if (group == "external.metrics.k8s.io") return ExternalMetrics(state, segments, query);
+  return NotFoundMsg("the server could not find the requested resource");
+}
+
+}  // namespace hpad::sim::api

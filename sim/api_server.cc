@@ -1,0 +1,679 @@
+// ApiServer: HTTP routing, auth, CRUD/patch/watch handlers over
+// ClusterState, TLS setup and the kubeconfig. The only file that includes
+// httplib. See api_server.h and kubectl-compat.md.
+#include "sim/api_server.h"
+
+#include <httplib.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "k8sclient/cert_authority.h"
+#include "k8sclient/types/hpa.h"
+#include "k8sclient/yaml_json.h"
+#include "sim/api_internal.h"
+#include "sim/store_util.h"
+
+namespace hpad::sim {
+
+using api::Query;
+using EvType = k8s::WatchEvent::Type;
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+std::string Base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string RandomToken() {
+  unsigned char buf[24];
+  if (RAND_bytes(buf, sizeof buf) != 1) return "hpad-sim-token";
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : buf) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+const char* EventTypeName(EvType t) {
+  switch (t) {
+    case EvType::kAdded: return "ADDED";
+    case EvType::kModified: return "MODIFIED";
+    case EvType::kDeleted: return "DELETED";
+    case EvType::kBookmark: return "BOOKMARK";
+    case EvType::kError: return "ERROR";
+  }
+  return "ERROR";
+}
+
+bool ParseBoolParam(const std::string& v) {
+  std::string l = ToLower(v);
+  return l == "true" || l == "1";
+}
+
+Status MakeStatus(int code, const std::string& message, const std::string& reason = {}) {
+  StatusCode c = StatusCode::kInternal;
+  switch (code) {
+    case 400: case 422: c = StatusCode::kInvalid; break;
+    case 401: c = StatusCode::kUnauthorized; break;
+    case 403: c = StatusCode::kForbidden; break;
+    case 404: c = StatusCode::kNotFound; break;
+    case 409: c = StatusCode::kConflict; break;
+    case 410: c = StatusCode::kGone; break;
+    case 429: c = StatusCode::kTooManyRequests; break;
+    case 503: c = StatusCode::kUnavailable; break;
+    case 504: c = StatusCode::kTimeout; break;
+    default: c = code >= 500 ? StatusCode::kInternal : StatusCode::kInvalid;
+  }
+  return Status(c, message, reason, code);
+}
+
+// A parsed resource request path.
+struct ResourcePath {
+  ResourceInfo info;
+  std::string ns;
+  std::string name;
+  std::string sub;
+};
+
+// The served object as the Table printer wants it (v2 field names for HPAs).
+Json ForTable(const ResourceInfo& info, const Json& obj) {
+  if (info.kind == "HorizontalPodAutoscaler" && info.gvr.version == "v1") return k8s::HpaV1ToV2(obj);
+  return obj;
+}
+
+bool LoadPem(SSL_CTX& ctx, const std::string& cert_pem, const std::string& key_pem) {
+  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  BIO_free(cb);
+  BIO* kb = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  BIO_free(kb);
+  bool ok = cert != nullptr && key != nullptr && SSL_CTX_use_certificate(&ctx, cert) == 1 &&
+            SSL_CTX_use_PrivateKey(&ctx, key) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+  return ok;
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  ClusterState& state;
+  ApiServerOptions opts;
+  const Clock* wall;
+  std::unique_ptr<httplib::Server> srv;
+  std::thread thread;
+  int port = 0;
+  std::string token;
+  std::string ca_pem;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  std::mutex watchers_mu;
+  std::set<std::shared_ptr<Watcher>> watchers;
+
+  Impl(ClusterState& s, ApiServerOptions o) : state(s), opts(std::move(o)) {
+    wall = opts.wall_clock != nullptr ? opts.wall_clock : &RealClock::Instance();
+    token = opts.token;
+    if (token.empty() && opts.tls) token = RandomToken();
+  }
+
+  // ---- responses ----
+  static void Send(httplib::Response& res, int code, const Json& body) {
+    res.status = code;
+    res.set_content(body.dump(), kJson);
+  }
+  static void SendError(httplib::Response& res, const Status& s, const std::string& name = {},
+                        const std::string& group = {}, const std::string& kind = {}) {
+    Json body = api::StatusBody(s, name, group, kind);
+    Send(res, body["code"].get<int>(), body);
+  }
+  static void SendNotFoundPath(httplib::Response& res) {
+    SendError(res, MakeStatus(404, "the server could not find the requested resource", "NotFound"));
+  }
+
+  Time Now() const { return state.clock().Now(); }
+
+  // ---- entry point ----
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    std::string verb, resource, sub;
+    HandleInner(req, res, &verb, &resource, &sub);
+    RequestRecord rec;
+    rec.verb = verb;
+    rec.resource = resource;
+    rec.subresource = sub;
+    rec.user_agent = req.get_header_value("User-Agent");
+    rec.code = res.status;
+    if (!verb.empty()) state.RecordRequest(std::move(rec));
+  }
+
+  void HandleInner(const httplib::Request& req, httplib::Response& res, std::string* verb, std::string* resource,
+                   std::string* sub) {
+    std::vector<std::string> seg;
+    for (const std::string& s : SplitString(req.path, '/'))
+      if (!s.empty()) seg.push_back(s);
+    Query q;
+    for (const auto& [k, v] : req.params)
+      if (q.count(k) == 0) q[k] = v;
+
+    bool open_path = seg.size() == 1 && (seg[0] == "version" || seg[0] == "healthz" || seg[0] == "readyz" ||
+                                         seg[0] == "livez");
+    if (opts.tls && !open_path) {
+      // Over HTTPS every client sends its bearer token (kubectl-compat 0).
+      if (req.get_header_value("Authorization") != "Bearer " + token) {
+        SendError(res, MakeStatus(401, "Unauthorized", "Unauthorized"));
+        return;
+      }
+    }
+    const std::string& method = req.method;
+    if (seg.empty()) {
+      Send(res, 200, {{"paths", {"/api", "/api/v1", "/apis", "/healthz", "/openapi/v3", "/version"}}});
+      return;
+    }
+    if (open_path) {
+      if (seg[0] == "version") Send(res, 200, api::VersionDoc(opts.version_minor));
+      else res.set_content("ok", "text/plain");
+      return;
+    }
+    if (seg[0] == "openapi") {
+      if (seg.size() == 2 && seg[1] == "v3") return Send(res, 200, api::OpenApiV3Root(state));
+      if (seg.size() > 2 && seg[1] == "v3") {
+        std::string gv;
+        for (size_t i = 2; i < seg.size(); ++i) gv += (i > 2 ? "/" : "") + seg[i];
+        auto doc = api::OpenApiV3Doc(state, gv);
+        if (doc) return Send(res, 200, *doc);
+      }
+      return SendNotFoundPath(res);
+    }
+    if (seg[0] == "api") {
+      if (seg.size() == 1) return Send(res, 200, api::ApiVersionsDoc());
+      if (seg[1] != "v1") return SendNotFoundPath(res);
+      if (seg.size() == 2) return SendDoc(res, api::ApiResourceListDoc(state, "", "v1"));
+      return HandleResource(req, res, q, "", "v1", {seg.begin() + 2, seg.end()}, verb, resource, sub);
+    }
+    if (seg[0] == "apis") {
+      if (seg.size() == 1) return Send(res, 200, api::ApiGroupListDoc(state));
+      if (seg.size() == 2) return SendDoc(res, api::ApiGroupDoc(state, seg[1]));
+      if (seg.size() == 3) return SendDoc(res, api::ApiResourceListDoc(state, seg[1], seg[2]));
+      if (api::IsMetricsGroup(seg[1])) return HandleMetrics(req, res, q, seg, verb, resource);
+      return HandleResource(req, res, q, seg[1], seg[2], {seg.begin() + 3, seg.end()}, verb, resource, sub);
+    }
+    (void)method;
+    SendNotFoundPath(res);
+  }
+
+  void SendDoc(httplib::Response& res, const std::optional<Json>& doc) {
+    if (doc) Send(res, 200, *doc);
+    else SendNotFoundPath(res);
+  }
+
+  // Applies a fault decision; true when the request was answered by it.
+  bool ApplyFault(httplib::Response& res, const std::string& api, const std::string& verb, const std::string& resource,
+                  const std::string& sub) {
+    FaultDecision d = state.DecideFault(api, verb, resource, sub);
+    if (d.delay.count() > 0) {
+      Time until = wall->Now() + d.delay;
+      wall->WaitUntil(until, [this] { return stopping.load(); });
+    }
+    if (d.fail_code != 0) {
+      std::string msg = d.fail_code == 503 ? "the server is currently unable to handle the request"
+                                           : "injected fault (scenario faults: " + api + ")";
+      SendError(res, MakeStatus(d.fail_code, msg));
+      return true;
+    }
+    return false;
+  }
+
+  void HandleMetrics(const httplib::Request& req, httplib::Response& res, const Query& q,
+                     const std::vector<std::string>& seg, std::string* verb, std::string* resource) {
+    const std::string& group = seg[1];
+    *verb = seg.size() >= 4 && (seg.back() == "pods" || seg.back() == "nodes") ? "list" : "get";
+    *resource = group;
+    if (req.method != "GET") {
+      return SendError(res, MakeStatus(405, "the server does not allow this method on the requested resource",
+                                       "MethodNotAllowed"));
+    }
+    const char* api = group == "metrics.k8s.io" ? "resourceMetrics"
+                      : group == "custom.metrics.k8s.io" ? "customMetrics" : "externalMetrics";
+    if (ApplyFault(res, api, *verb, group, "")) return;
+    auto out = api::ServeMetrics(state, group, {seg.begin() + 3, seg.end()}, q);
+    if (!out.ok()) return SendError(res, out.status());
+    Send(res, 200, *out);
+  }
+
+  // ---- resources ----
+  void HandleResource(const httplib::Request& req, httplib::Response& res, const Query& q, const std::string& group,
+                      const std::string& version, std::vector<std::string> rest, std::string* verb,
+                      std::string* resource, std::string* sub) {
+    ResourcePath p;
+    if (rest.size() >= 3 && rest[0] == "namespaces" && rest[2] != "status" && rest[2] != "finalize") {
+      p.ns = rest[1];
+      rest.erase(rest.begin(), rest.begin() + 2);
+    }
+    if (rest.empty() || rest.size() > 3) return SendNotFoundPath(res);
+    auto info = state.FindByGvr({group, version, rest[0]});
+    if (!info) return SendNotFoundPath(res);
+    p.info = *info;
+    if (rest.size() > 1) p.name = rest[1];
+    if (rest.size() > 2) p.sub = rest[2];
+    if (!p.info.namespaced) p.ns.clear();
+    if (!p.sub.empty() && !((p.sub == "status" && p.info.has_status) || (p.sub == "scale" && p.info.has_scale)))
+      return SendNotFoundPath(res);
+    if (p.info.namespaced && p.ns.empty() && !p.name.empty()) return SendNotFoundPath(res);
+
+    const std::string& m = req.method;
+    auto pq = q.find("watch");
+    bool watch = pq != q.end() && ParseBoolParam(pq->second);
+    if (m == "GET") *verb = p.name.empty() ? (watch ? "watch" : "list") : "get";
+    else if (m == "POST") *verb = "create";
+    else if (m == "PUT") *verb = "update";
+    else if (m == "PATCH") *verb = "patch";
+    else if (m == "DELETE") *verb = p.name.empty() ? "deletecollection" : "delete";
+    *resource = p.info.gvr.resource;
+    *sub = p.sub;
+    if (ApplyFault(res, "apiserver", *verb, *resource, *sub)) return;
+
+    if (*verb == "get") return DoGet(req, res, p);
+    if (*verb == "list") return DoList(req, res, q, p);
+    if (*verb == "watch") return DoWatch(req, res, q, p);
+    if (*verb == "create") return DoCreate(req, res, q, p);
+    if (*verb == "update") return DoUpdate(req, res, p);
+    if (*verb == "patch") return DoPatch(req, res, p);
+    if (*verb == "delete") return DoDelete(res, p);
+    if (*verb == "deletecollection") return DoDeleteCollection(res, q, p);
+    SendError(res, MakeStatus(405, "method not allowed", "MethodNotAllowed"));
+  }
+
+  void SendObjectError(httplib::Response& res, const Status& s, const ResourcePath& p, const std::string& name) {
+    SendError(res, s, name, p.info.gvr.group, p.info.gvr.resource);
+  }
+
+  void DoGet(const httplib::Request& req, httplib::Response& res, const ResourcePath& p) {
+    Result<Json> obj = p.sub == "scale" ? state.GetScale(p.info.gvr, p.ns, p.name) : state.Get(p.info.gvr, p.ns, p.name);
+    if (!obj.ok()) return SendObjectError(res, obj.status(), p, p.name);
+    if (p.sub.empty() && api::WantsTable(req.get_header_value("Accept"))) {
+      std::string rv = (*obj)["metadata"].value("resourceVersion", "");
+      return Send(res, 200, api::MakeTable(p.info, {ForTable(p.info, *obj)}, rv, "", Now()));
+    }
+    Send(res, 200, *obj);
+  }
+
+  static ListQuery ListQueryFrom(const Query& q) {
+    ListQuery lq;
+    auto get = [&](const char* k) {
+      auto it = q.find(k);
+      return it == q.end() ? std::string() : it->second;
+    };
+    lq.label_selector = get("labelSelector");
+    lq.field_selector = get("fieldSelector");
+    lq.continue_token = get("continue");
+    try {
+      if (!get("limit").empty()) lq.limit = std::stoll(get("limit"));
+    } catch (const std::exception&) {
+      lq.limit = 0;
+    }
+    return lq;
+  }
+
+  void DoList(const httplib::Request& req, httplib::Response& res, const Query& q, const ResourcePath& p) {
+    auto list = state.List(p.info.gvr, p.ns, ListQueryFrom(q));
+    if (!list.ok()) return SendObjectError(res, list.status(), p, "");
+    if (api::WantsTable(req.get_header_value("Accept"))) {
+      std::vector<Json> items;
+      for (const Json& o : list->items) items.push_back(ForTable(p.info, o));
+      return Send(res, 200, api::MakeTable(p.info, items, list->resource_version, list->continue_token, Now()));
+    }
+    Json md = {{"resourceVersion", list->resource_version}};
+    if (!list->continue_token.empty()) {
+      md["continue"] = list->continue_token;
+      md["remainingItemCount"] = list->remaining;
+    }
+    Json out = {{"kind", p.info.list_kind}, {"apiVersion", p.info.ApiVersion()}, {"metadata", md},
+                {"items", Json::array()}};
+    for (Json& o : list->items) out["items"].push_back(std::move(o));
+    Send(res, 200, out);
+  }
+
+  void DoWatch(const httplib::Request& req, httplib::Response& res, const Query& q, const ResourcePath& p) {
+    auto get = [&](const char* k) {
+      auto it = q.find(k);
+      return it == q.end() ? std::string() : it->second;
+    };
+    WatchOptions wo;
+    wo.ns = p.ns;
+    wo.label_selector = get("labelSelector");
+    wo.field_selector = get("fieldSelector");
+    wo.resource_version = get("resourceVersion");
+    wo.allow_bookmarks = ParseBoolParam(get("allowWatchBookmarks"));
+    Time deadline = Time::max();
+    if (!get("timeoutSeconds").empty()) {
+      try {
+        deadline = wall->Now() + std::chrono::seconds(std::stoll(get("timeoutSeconds")));
+      } catch (const std::exception&) {
+        return SendError(res, MakeStatus(400, "invalid timeoutSeconds", "BadRequest"));
+      }
+    }
+    bool table = api::WantsTable(req.get_header_value("Accept"));
+    auto w = state.Watch(p.info.gvr, wo);
+    std::shared_ptr<Watcher> watcher;
+    std::string first_line;
+    if (!w.ok()) {
+      if (w.status().code() != StatusCode::kGone) return SendObjectError(res, w.status(), p, "");
+      // As the real server: 200, then one ERROR event carrying the 410 Status.
+      first_line = Json{{"type", "ERROR"}, {"object", api::StatusBody(w.status())}}.dump() + "\n";
+    } else {
+      watcher = std::shared_ptr<Watcher>(std::move(*w));
+      std::lock_guard<std::mutex> l(watchers_mu);
+      if (stopping) watcher->Close();
+      watchers.insert(watcher);
+    }
+    ResourceInfo info = p.info;
+    // The content type is deliberately not exactly "application/json":
+    // httplib would gzip that for clients sending Accept-Encoding (Go does),
+    // and its gzip stream buffers events instead of flushing each line.
+    // Clients parse only the media type (client-go mime.ParseMediaType).
+    res.set_chunked_content_provider(
+        "application/json;stream=watch",
+        [this, watcher, table, info, deadline, first_line, first = true](size_t, httplib::DataSink& sink) mutable {
+          if (first && !first_line.empty()) {
+            first = false;
+            sink.write(first_line.data(), first_line.size());
+            sink.done();
+            return true;
+          }
+          first = false;
+          while (true) {
+            if (stopping || watcher == nullptr) {
+              sink.done();
+              return true;
+            }
+            Time now = wall->Now();
+            if (now >= deadline) {
+              sink.done();
+              return true;
+            }
+            auto wait = std::chrono::milliseconds(500);
+            if (deadline != Time::max())
+              wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                                        std::chrono::milliseconds(1));
+            k8s::WatchEvent ev;
+            Watcher::Next r = watcher->Wait(wait, &ev);
+            if (r == Watcher::Next::kClosed) {
+              sink.done();
+              return true;
+            }
+            if (r == Watcher::Next::kTimeout) {
+              if (!sink.is_writable()) return false;
+              continue;
+            }
+            Json obj;
+            if (table && ev.type != EvType::kBookmark) {
+              std::string rv = ev.object["metadata"].value("resourceVersion", "");
+              obj = api::MakeTable(info, {ForTable(info, ev.object)}, rv, "", Now());
+            } else {
+              obj = std::move(ev.object);
+            }
+            std::string line = Json{{"type", EventTypeName(ev.type)}, {"object", obj}}.dump() + "\n";
+            return sink.write(line.data(), line.size());
+          }
+        },
+        [this, watcher](bool) {
+          if (watcher == nullptr) return;
+          watcher->Close();
+          std::lock_guard<std::mutex> l(watchers_mu);
+          watchers.erase(watcher);
+        });
+  }
+
+  Result<Json> DecodeBody(const httplib::Request& req) {
+    std::string ct = ToLower(req.get_header_value("Content-Type"));
+    if (ct.find("protobuf") != std::string::npos) return api::DecodeProtobufObject(req.body);
+    try {
+      return Json::parse(req.body);
+    } catch (const std::exception& e) {
+      if (ct.find("yaml") != std::string::npos) {
+        auto y = k8s::YamlToJson(req.body, "request body");
+        if (y.ok()) return *y;
+      }
+      return MakeStatus(400, std::string("the body of the request is not valid JSON: ") + e.what(), "BadRequest");
+    }
+  }
+
+  void DoCreate(const httplib::Request& req, httplib::Response& res, const Query& q, const ResourcePath& p) {
+    if (!p.name.empty()) return SendError(res, MakeStatus(405, "the server does not allow this method on the requested resource", "MethodNotAllowed"));
+    auto body = DecodeBody(req);
+    if (!body.ok()) return SendObjectError(res, body.status(), p, "");
+    Json obj = std::move(*body);
+    if (!obj.is_object()) return SendError(res, MakeStatus(400, "the body of the request was not a JSON object", "BadRequest"));
+    // As the real server's PrepareForCreate: status is reset for kinds whose
+    // status a controller owns (HPA, apps); pods keep theirs (the simulator is their kubelet).
+    if (p.info.has_status && p.info.kind != "Pod" && p.info.kind != "Namespace") obj.erase("status");
+    if (q.count("dryRun") != 0) return Send(res, 201, obj);
+    auto created = state.Create(p.info.gvr, p.ns, obj);
+    if (!created.ok()) return SendObjectError(res, created.status(), p, obj["metadata"].value("name", ""));
+    Send(res, 201, *created);
+  }
+
+  Result<Json> Write(const ResourcePath& p, const Json& obj) {
+    if (p.sub == "scale") return state.UpdateScale(p.info.gvr, p.ns, p.name, obj);
+    if (p.sub == "status") return state.UpdateStatus(p.info.gvr, p.ns, obj);
+    return state.Update(p.info.gvr, p.ns, obj);
+  }
+
+  void DoUpdate(const httplib::Request& req, httplib::Response& res, const ResourcePath& p) {
+    auto body = DecodeBody(req);
+    if (!body.ok()) return SendObjectError(res, body.status(), p, p.name);
+    Json obj = std::move(*body);
+    if (!obj.is_object()) return SendError(res, MakeStatus(400, "the body of the request was not a JSON object", "BadRequest"));
+    std::string body_name = obj["metadata"].value("name", "");
+    if (!body_name.empty() && body_name != p.name)
+      return SendObjectError(res, MakeStatus(400, "the name of the object (" + body_name +
+                                                      ") does not match the name on the URL (" + p.name + ")", "BadRequest"),
+                             p, p.name);
+    obj["metadata"]["name"] = p.name;
+    auto out = Write(p, obj);
+    if (!out.ok()) return SendObjectError(res, out.status(), p, p.name);
+    Send(res, 200, *out);
+  }
+
+  void DoPatch(const httplib::Request& req, httplib::Response& res, const ResourcePath& p) {
+    std::string ct = ToLower(req.get_header_value("Content-Type"));
+    ct = TrimString(ct.substr(0, ct.find(';')));
+    bool apply = ct == "application/apply-patch+yaml";
+    auto body = DecodeBody(req);
+    if (!body.ok()) return SendObjectError(res, body.status(), p, p.name);
+    const Json& patch = *body;
+    bool patch_has_rv = patch.is_object() && JsonPathFind(patch, "metadata.resourceVersion") != nullptr;
+    // The real server retries a patch internally when its base went stale;
+    // so do we, unless the patch itself pins a resourceVersion.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      Result<Json> cur = p.sub == "scale" ? state.GetScale(p.info.gvr, p.ns, p.name) : state.Get(p.info.gvr, p.ns, p.name);
+      if (!cur.ok()) {
+        if (apply && cur.status().code() == StatusCode::kNotFound && p.sub.empty()) {
+          // Server-side apply of a new object creates it.
+          Json obj = patch;
+          obj["metadata"]["name"] = p.name;
+          auto created = state.Create(p.info.gvr, p.ns, obj);
+          if (!created.ok()) return SendObjectError(res, created.status(), p, p.name);
+          return Send(res, 201, *created);
+        }
+        return SendObjectError(res, cur.status(), p, p.name);
+      }
+      Json patched;
+      if (ct == "application/merge-patch+json" || apply || ct == "application/json") {
+        patched = MergePatch(*cur, patch);
+      } else if (ct == "application/strategic-merge-patch+json") {
+        patched = StrategicMergePatch(*cur, patch);
+      } else if (ct == "application/json-patch+json") {
+        auto r = JsonPatch(*cur, patch);
+        if (!r.ok()) return SendObjectError(res, r.status(), p, p.name);
+        patched = std::move(*r);
+      } else {
+        return SendError(res, MakeStatus(415, "the body of the request was in an unknown format - accepted media types "
+                                              "include: application/json-patch+json, application/merge-patch+json, "
+                                              "application/strategic-merge-patch+json, application/apply-patch+yaml",
+                                         "UnsupportedMediaType"));
+      }
+      if (!patched.is_object()) return SendError(res, MakeStatus(400, "patch did not produce an object", "BadRequest"));
+      if (!patch_has_rv) patched["metadata"]["resourceVersion"] = (*cur)["metadata"].value("resourceVersion", "");
+      patched["metadata"]["name"] = p.name;
+      auto out = Write(p, patched);
+      if (!out.ok()) {
+        if (out.status().code() == StatusCode::kConflict && !patch_has_rv && out.status().reason() == "Conflict") continue;
+        return SendObjectError(res, out.status(), p, p.name);
+      }
+      return Send(res, 200, *out);
+    }
+    SendObjectError(res, MakeStatus(409, "patch kept conflicting with concurrent writes", "Conflict"), p, p.name);
+  }
+
+  void DoDelete(httplib::Response& res, const ResourcePath& p) {
+    auto out = state.Delete(p.info.gvr, p.ns, p.name);
+    if (!out.ok()) return SendObjectError(res, out.status(), p, p.name);
+    Json details = {{"name", p.name}, {"group", p.info.gvr.group}, {"kind", p.info.gvr.resource},
+                    {"uid", (*out)["metadata"].value("uid", "")}};
+    Send(res, 200, {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Success"},
+                    {"details", details}});
+  }
+
+  void DoDeleteCollection(httplib::Response& res, const Query& q, const ResourcePath& p) {
+    ListQuery lq = ListQueryFrom(q);
+    lq.limit = 0;
+    auto list = state.List(p.info.gvr, p.ns, lq);
+    if (!list.ok()) return SendObjectError(res, list.status(), p, "");
+    Json out = {{"kind", p.info.list_kind}, {"apiVersion", p.info.ApiVersion()},
+                {"metadata", {{"resourceVersion", list->resource_version}}}, {"items", Json::array()}};
+    for (const Json& o : list->items) {
+      auto d = state.Delete(p.info.gvr, o["metadata"].value("namespace", ""), o["metadata"].value("name", ""));
+      if (d.ok()) out["items"].push_back(*d);
+    }
+    Send(res, 200, out);
+  }
+
+  // ---- lifecycle ----
+  Result<int> Start() {
+    if (started) return port;
+    if (opts.tls) {
+      auto ca = k8s::CertAuthority::Create("hpad-sim-ca", wall->Now());
+      if (!ca.ok()) return ca.status().WithContext("creating the CA");
+      auto serving = ca->IssueServingCert({"localhost"}, {"127.0.0.1", "::1"});
+      if (!serving.ok()) return serving.status().WithContext("issuing the serving certificate");
+      ca_pem = ca->cert_pem();
+      std::string cert = serving->cert_pem, key = serving->key_pem;
+      srv = std::make_unique<httplib::SSLServer>([cert, key](SSL_CTX& ctx) { return LoadPem(ctx, cert, key); });
+    } else {
+      srv = std::make_unique<httplib::Server>();
+    }
+    if (!srv->is_valid()) return InternalError("the HTTP server could not be set up (TLS context)");
+    size_t threads = static_cast<size_t>(std::max(4, opts.threads));
+    srv->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    srv->set_keep_alive_max_count(1000);
+    srv->set_keep_alive_timeout(5);
+    srv->set_payload_max_length(64 << 20);
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+    srv->Get(".*", handler);
+    srv->Post(".*", handler);
+    srv->Put(".*", handler);
+    srv->Patch(".*", handler);
+    srv->Delete(".*", handler);
+    srv->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      SendError(res, MakeStatus(500, "internal error: " + what, "InternalError"));
+    });
+    if (opts.port == 0) {
+      port = srv->bind_to_any_port(opts.bind_address);
+      if (port <= 0) return UnavailableError("cannot bind " + opts.bind_address);
+    } else {
+      if (!srv->bind_to_port(opts.bind_address, opts.port))
+        return UnavailableError("cannot bind " + opts.bind_address + ":" + std::to_string(opts.port));
+      port = opts.port;
+    }
+    thread = std::thread([this] { srv->listen_after_bind(); });
+    started = true;
+    return port;
+  }
+
+  void Stop() {
+    if (!started) return;
+    stopping = true;
+    {
+      std::lock_guard<std::mutex> l(watchers_mu);
+      for (auto& w : watchers) w->Close();
+    }
+    srv->stop();
+    if (thread.joinable()) thread.join();
+    started = false;
+  }
+};
+
+ApiServer::ApiServer(ClusterState& state, ApiServerOptions options)
+    : impl_(std::make_unique<Impl>(state, std::move(options))) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Result<int> ApiServer::Start() { return impl_->Start(); }
+void ApiServer::Stop() { impl_->Stop(); }
+int ApiServer::port() const { return impl_->port; }
+
+std::string ApiServer::url() const {
+  return std::string(impl_->opts.tls ? "https://" : "http://") + impl_->opts.bind_address + ":" +
+         std::to_string(impl_->port);
+}
+
+const std::string& ApiServer::token() const { return impl_->token; }
+const std::string& ApiServer::ca_pem() const { return impl_->ca_pem; }
+
+std::string ApiServer::KubeconfigYaml() const {
+  std::string out = "apiVersion: v1\nkind: Config\nclusters:\n- name: hpad-sim\n  cluster:\n    server: " + url() + "\n";
+  if (impl_->opts.tls) out += "    certificate-authority-data: " + Base64(impl_->ca_pem) + "\n";
+  out += "users:\n- name: hpad-sim\n  user:\n";
+  if (!impl_->token.empty()) out += "    token: " + impl_->token + "\n";
+  else out += "    {}\n";
+  out += "contexts:\n- name: hpad-sim\n  context:\n    cluster: hpad-sim\n    user: hpad-sim\n    namespace: default\n"
+         "current-context: hpad-sim\n";
+  return out;
+}
+
+Status ApiServer::WriteKubeconfig(const std::string& path) const {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) return InvalidError("cannot write kubeconfig " + path);
+  f << KubeconfigYaml();
+  f.close();
+  if (!f) return InvalidError("cannot write kubeconfig " + path);
+  return Status::Ok();
+}
+
+}  // namespace hpad::sim

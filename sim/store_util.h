@@ -1,0 +1,37 @@
+// Small helpers shared by the simulator's store and API server: string
+// splitting, dotted JSON paths ("spec.replicas", ".status.replicas"), and
+// the JSON patch flavours the API server accepts (RFC 7386 merge patch,
+// Kubernetes strategic merge patch, RFC 6902 JSON patch).
+// Pure functions on values; thread-compatible.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "k8sclient/status.h"
+
+namespace hpad::sim {
+
+std::vector<std::string> SplitString(const std::string& s, char sep);
+std::string TrimString(const std::string& s);
+std::string ToLower(std::string s);
+
+// Dotted path lookup; a leading '.' is ignored. nullptr when absent.
+const nlohmann::json* JsonPathFind(const nlohmann::json& j, const std::string& path);
+// Sets the value at a dotted path, creating objects on the way.
+void JsonPathSet(nlohmann::json& j, const std::string& path, const nlohmann::json& value);
+
+// RFC 7386: objects merge recursively, null deletes, everything else replaces.
+nlohmann::json MergePatch(const nlohmann::json& target, const nlohmann::json& patch);
+// Strategic merge patch as the API server applies it to the kinds we serve:
+// maps merge recursively, the keyed lists of kubectl's built-in schema
+// (containers/env/volumes by name, ports by containerPort, conditions by
+// type, ...) merge by key, other lists replace; `$patch: delete|replace` honoured, `$setElementOrder/`
+// and `$retainKeys` directives dropped.
+nlohmann::json StrategicMergePatch(const nlohmann::json& target, const nlohmann::json& patch);
+// RFC 6902 (add, remove, replace, move, copy, test). Errors name the op.
+Result<nlohmann::json> JsonPatch(const nlohmann::json& target, const nlohmann::json& ops);
+
+}  // namespace hpad::sim
