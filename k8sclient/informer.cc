@@ -1,0 +1,238 @@
+#include "k8sclient/informer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hpad::k8s {
+
+namespace {
+
+// Parses a resourceVersion as the etcd revision it is in practice; 0 if not numeric
+// (resourceVersions are formally opaque, so comparisons are best effort only).
+uint64_t NumericRv(const std::string& rv) {
+  if (rv.empty() || rv.size() > 19 || !std::all_of(rv.begin(), rv.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return std::stoull(rv);
+}
+
+std::string RvOf(const Json& obj) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  return m->value("resourceVersion", std::string());
+}
+
+// A watch ERROR event carries a metav1.Status; map it like an HTTP response.
+Status StatusFromErrorEvent(const Json& object) {
+  int code = object.is_object() ? object.value("code", 500) : 500;
+  return StatusFromHttp(code, object.dump());
+}
+
+}  // namespace
+
+Duration Backoff::PeekBase() const {
+  double d = static_cast<double>(initial_.count()) * std::pow(factor_, attempt_);
+  if (!(d < static_cast<double>(max_.count()))) return max_;  // also catches inf
+  return Duration(static_cast<Duration::rep>(d));
+}
+
+Duration Backoff::Next() {
+  Duration base = PeekBase();
+  ++attempt_;
+  if (jitter_ <= 0) return base;
+  std::uniform_real_distribution<double> u(0.0, jitter_);
+  return base + Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * u(rng_)));
+}
+
+Reflector::Reflector(ApiClient& api, const Clock& clock, ReflectorOptions opts, ReflectorSink& sink)
+    : api_(api), clock_(clock), opts_(std::move(opts)), sink_(sink),
+      rng_(opts_.seed ? opts_.seed : std::random_device{}()) {
+  if (opts_.name.empty()) opts_.name = opts_.gvr.resource;
+}
+
+Reflector::~Reflector() { Stop(); }
+
+void Reflector::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Reflector::Stop() {
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (current_) current_->Cancel();
+  }
+  clock_.Notify();  // wake a backoff wait
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::string Reflector::LastSyncResourceVersion() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_rv_;
+}
+
+void Reflector::NoteResourceVersion(const std::string& rv) {
+  if (rv.empty()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t n = NumericRv(rv), cur = NumericRv(last_rv_);
+  if (n != 0 && cur != 0 && n < cur) return;  // never move backwards
+  last_rv_ = rv;
+}
+
+bool Reflector::StaleAfterRelist(const Json& object) const {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t n = NumericRv(RvOf(object));
+  return relist_rv_ != 0 && n != 0 && n <= relist_rv_;
+}
+
+Result<Json> Reflector::ListAll() {
+  ListOptions o;
+  o.label_selector = opts_.label_selector;
+  o.field_selector = opts_.field_selector;
+  o.limit = opts_.page_size;
+  Json items = Json::array();
+  std::string rv;
+  while (true) {
+    Result<Json> page = api_.List(opts_.gvr, opts_.ns, o);
+    if (!page.ok()) {
+      // An expired continue token: start over without paging, as client-go does.
+      if (page.status().code() == StatusCode::kGone && !o.continue_token.empty()) {
+        HPAD_LOG(Warning) << "reflector " << opts_.name << ": continue token expired, listing without paging";
+        o.continue_token.clear();
+        o.limit = 0;
+        items = Json::array();
+        continue;
+      }
+      return page.status();
+    }
+    Json& p = *page;
+    if (p.contains("items") && p["items"].is_array())
+      for (auto& it : p["items"]) items.push_back(std::move(it));
+    const Json meta = p.value("metadata", Json::object());
+    rv = meta.value("resourceVersion", rv);
+    std::string next = meta.value("continue", std::string());
+    if (next.empty() || o.limit == 0) break;
+    o.continue_token = next;
+  }
+  return Json{{"items", std::move(items)}, {"resourceVersion", rv}};
+}
+
+Status Reflector::Relist() {
+  Result<Json> list = ListAll();
+  if (!list.ok()) return list.status().WithContext("listing " + opts_.name);
+  std::string rv = (*list)["resourceVersion"].get<std::string>();
+  std::vector<Json> items;
+  items.reserve((*list)["items"].size());
+  for (auto& it : (*list)["items"]) items.push_back(std::move(it));
+  {
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      relist_rv_ = NumericRv(rv);
+      last_rv_ = rv;  // a relist is authoritative, even if it went backwards
+    }
+    sink_.OnReplace(std::move(items), rv);
+  }
+  ++lists_done_;
+  if (!synced_.exchange(true)) clock_.Notify();  // WaitForSync waiters
+  return Status::Ok();
+}
+
+Status Reflector::WatchOnce(bool* got_events) {
+  ListOptions o;
+  o.label_selector = opts_.label_selector;
+  o.field_selector = opts_.field_selector;
+  o.allow_watch_bookmarks = true;
+  o.resource_version = LastSyncResourceVersion();
+  int64_t min_s = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(opts_.min_watch_timeout).count());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    o.timeout_seconds = static_cast<int>(std::uniform_int_distribution<int64_t>(min_s, 2 * min_s - 1)(rng_));
+  }
+  auto opened = api_.Watch(opts_.gvr, opts_.ns, o);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<WatchStream> stream = std::move(*opened);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return Status(StatusCode::kCancelled, "stopping");
+    current_ = stream.get();
+  }
+  ++watches_started_;
+  Status result;
+  while (!stopping_) {
+    auto next = stream->Next();
+    if (!next.ok()) {
+      result = next.status();
+      break;
+    }
+    if (!next->has_value()) break;  // server closed the stream (timeoutSeconds or connection end)
+    const WatchEvent& ev = **next;
+    *got_events = true;
+    if (ev.type == WatchEvent::Type::kError) {
+      result = StatusFromErrorEvent(ev.object);
+      break;
+    }
+    std::string rv = RvOf(ev.object);
+    if (ev.type == WatchEvent::Type::kBookmark) {
+      NoteResourceVersion(rv);
+      continue;
+    }
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    if (StaleAfterRelist(ev.object)) continue;  // a relist already covered it
+    sink_.OnWatchEvent(ev.type, ev.object);
+    NoteResourceVersion(rv);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    current_ = nullptr;
+  }
+  return result;
+}
+
+void Reflector::WaitBackoff(Duration d) {
+  clock_.WaitUntil(clock_.Now() + std::chrono::duration_cast<Time::duration>(d), [this] { return stopping_.load(); });
+}
+
+void Reflector::Run() {
+  Backoff backoff(opts_.backoff_initial, opts_.backoff_max, 2.0, 1.0, opts_.seed ? opts_.seed + 1 : 0);
+  bool need_list = !synced_;
+  while (!stopping_) {
+    if (need_list) {
+      Status s = Relist();
+      if (stopping_) break;
+      if (!s.ok()) {
+        Duration d = backoff.Next();
+        HPAD_LOG(Warning) << "reflector " << opts_.name << ": " << s.ToString() << "; retrying in "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
+        WaitBackoff(d);
+        continue;
+      }
+      need_list = false;
+      backoff.Reset();
+    }
+    Time started = clock_.Now();
+    bool got_events = false;
+    Status s = WatchOnce(&got_events);
+    if (stopping_) break;
+    if (s.code() == StatusCode::kGone) {
+      // The resourceVersion fell out of the server's window: only a relist recovers.
+      HPAD_VLOG(1) << "reflector " << opts_.name << ": watch expired (" << s.message() << "), relisting";
+      need_list = true;
+      continue;
+    }
+    if (s.ok() && (got_events || clock_.Now() - started >= std::chrono::seconds(1))) {
+      backoff.Reset();  // a normal timeoutSeconds renewal: re-watch from last RV at once
+      continue;
+    }
+    // An error, or a stream that closed at once with nothing in it (client-go's
+    // "very short watch"): back off so a broken server is not hammered.
+    Duration d = backoff.Next();
+    HPAD_LOG(Warning) << "reflector " << opts_.name << ": watch "
+                      << (s.ok() ? std::string("closed immediately") : s.ToString()) << "; reconnecting in "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
+    WaitBackoff(d);
+  }
+}
+
+}  // namespace hpad::k8s

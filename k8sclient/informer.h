@@ -1,0 +1,244 @@
+// Reflector and Informer<T>: keep an ObjectStore in step with the API server
+// (architecture.md step 1), the way client-go's reflector/informer do.
+//
+// Reflector (untyped, JSON): lists the resource (paged with limit/continue),
+// then watches from the list's resourceVersion with allowWatchBookmarks and
+// a jittered timeoutSeconds; tracks the resourceVersion from events and
+// bookmarks; renews the watch when the server closes it; relists at once on
+// 410 Gone (as an ERROR event or as the watch request's status); otherwise
+// reconnects from the last resourceVersion after a jittered exponential
+// backoff waited on the injected Clock. It hands lists and events to a
+// ReflectorSink, one at a time, in order.
+//
+// Informer<T> converts JSON into T (a converter such as HpaFromJson or
+// PodFromJson), keeps `shared_ptr<const T>` snapshots in an ObjectStore<T>
+// and calls add/update/delete handlers. An object that fails conversion is
+// skipped with a logged error naming it; it never stops the informer.
+//
+// Threads: Start() runs the reflector on its own thread; Stop() cancels the
+// open watch, wakes any backoff wait and joins. Relist() is a synchronous
+// list + replace on the caller's thread (the scenario runner calls it before
+// each virtual tick); it may run with or without the thread. Handlers run on
+// whichever thread applied the change, never two at once for one informer,
+// and must not call Stop(). Everything else is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "k8sclient/api_client.h"
+#include "k8sclient/clock.h"
+#include "k8sclient/klog.h"
+#include "k8sclient/object_store.h"
+#include "k8sclient/status.h"
+
+namespace hpad::k8s {
+
+// Jittered exponential backoff: the n-th delay (from 0) is
+// min(initial * factor^n, max) plus a uniform jitter of up to `jitter` times
+// that (client-go's jitter: wait.Jitter(d, 1.0) adds up to 100%).
+// Pure apart from its random engine; not thread-safe.
+class Backoff {
+ public:
+  Backoff(Duration initial, Duration max, double factor = 2.0, double jitter = 1.0, uint64_t seed = 0)
+      : initial_(initial), max_(max), factor_(factor), jitter_(jitter), rng_(seed ? seed : std::random_device{}()) {}
+  // The base delay (before jitter) of the next attempt; does not advance.
+  Duration PeekBase() const;
+  // The next delay, jitter included; advances the attempt counter.
+  Duration Next();
+  void Reset() { attempt_ = 0; }
+  int attempt() const { return attempt_; }
+
+ private:
+  Duration initial_, max_;
+  double factor_, jitter_;
+  int attempt_ = 0;
+  std::mt19937_64 rng_;
+};
+
+struct ReflectorOptions {
+  GroupVersionResource gvr;
+  std::string ns;  // "" = all namespaces
+  std::string label_selector;
+  std::string field_selector;
+  std::string name;              // for logs; defaults to gvr.resource
+  int64_t page_size = 500;       // list `limit`; 0 = no paging
+  // Watch timeoutSeconds is drawn from [min, 2*min) like client-go, so
+  // informers started together do not all reconnect together.
+  Duration min_watch_timeout = std::chrono::minutes(5);
+  Duration backoff_initial = std::chrono::milliseconds(800);  // client-go's reflector backoff
+  Duration backoff_max = std::chrono::seconds(30);
+  uint64_t seed = 0;  // 0 = random; tests fix it
+};
+
+class ReflectorSink {
+ public:
+  virtual ~ReflectorSink() = default;
+  // A complete list of the resource (initial sync and every relist).
+  virtual void OnReplace(std::vector<Json> items, const std::string& resource_version) = 0;
+  // One ADDED / MODIFIED / DELETED watch event.
+  virtual void OnWatchEvent(WatchEvent::Type type, const Json& object) = 0;
+};
+
+class Reflector {
+ public:
+  // `api`, `clock` and `sink` must outlive the reflector.
+  Reflector(ApiClient& api, const Clock& clock, ReflectorOptions opts, ReflectorSink& sink);
+  ~Reflector();
+  Reflector(const Reflector&) = delete;
+  Reflector& operator=(const Reflector&) = delete;
+
+  void Start();
+  void Stop();
+  // Synchronous paged list + OnReplace. Watch events older than the list
+  // (numeric resourceVersions) are dropped afterwards so a racing watch
+  // cannot move an object back in time.
+  Status Relist();
+  bool HasSynced() const { return synced_.load(); }
+  std::string LastSyncResourceVersion() const;
+  // Watches opened and relists done (for tests and metrics).
+  int64_t watches_started() const { return watches_started_.load(); }
+  int64_t lists_done() const { return lists_done_.load(); }
+  const ReflectorOptions& options() const { return opts_; }
+
+ private:
+  void Run();
+  Status WatchOnce(bool* got_events);
+  void WaitBackoff(Duration d);
+  Result<Json> ListAll();
+  void NoteResourceVersion(const std::string& rv);
+  // True if the object's RV is not newer than the last relist's (stale event).
+  bool StaleAfterRelist(const Json& object) const;
+
+  ApiClient& api_;
+  const Clock& clock_;
+  ReflectorOptions opts_;
+  ReflectorSink& sink_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> synced_{false};
+  std::atomic<int64_t> watches_started_{0};
+  std::atomic<int64_t> lists_done_{0};
+  std::thread thread_;
+
+  mutable std::mutex mu_;           // guards the fields below
+  WatchStream* current_ = nullptr;  // open watch, for Stop() to cancel
+  std::string last_rv_;
+  uint64_t relist_rv_ = 0;  // numeric RV of the last list, 0 if none/not numeric
+  std::mt19937_64 rng_;
+
+  std::mutex apply_mu_;  // one list/event applied at a time, in order
+};
+
+template <typename T>
+struct InformerHandlers {
+  using Ptr = std::shared_ptr<const T>;
+  std::function<void(const Ptr&)> on_add;
+  std::function<void(const Ptr& old_obj, const Ptr& new_obj)> on_update;
+  std::function<void(const Ptr&)> on_delete;  // the last known state
+};
+
+template <typename T>
+class Informer : private ReflectorSink {
+ public:
+  using Ptr = std::shared_ptr<const T>;
+  using Converter = std::function<Result<T>(const Json&)>;
+
+  Informer(ApiClient& api, const Clock& clock, ReflectorOptions opts, Converter convert)
+      : clock_(clock), convert_(std::move(convert)), reflector_(api, clock, std::move(opts), *this) {}
+  ~Informer() override { Stop(); }
+
+  // Register before Start(); handlers added later miss earlier events.
+  void AddEventHandler(InformerHandlers<T> h) {
+    std::lock_guard<std::mutex> l(handlers_mu_);
+    handlers_.push_back(std::move(h));
+  }
+  void Start() { reflector_.Start(); }
+  void Stop() { reflector_.Stop(); }
+  Status Relist() { return reflector_.Relist(); }
+  bool HasSynced() const { return reflector_.HasSynced(); }
+  // Blocks until synced or the clock reaches `deadline`; returns HasSynced().
+  bool WaitForSync(Time deadline) const {
+    return clock_.WaitUntil(deadline, [this] { return HasSynced(); });
+  }
+  std::string LastSyncResourceVersion() const { return reflector_.LastSyncResourceVersion(); }
+  const ObjectStore<T>& Store() const { return store_; }
+  ObjectStore<T>& Store() { return store_; }
+  const Reflector& reflector() const { return reflector_; }
+
+ private:
+  std::string Describe(const Json& obj) const {
+    std::string key = StoreKeyOf(obj);
+    return reflector_.options().gvr.resource + " " + (key.empty() ? std::string("<unnamed>") : key);
+  }
+  Ptr Convert(const Json& obj) {
+    Result<T> r = convert_(obj);
+    if (!r.ok()) {
+      HPAD_LOG(Error) << "informer " << reflector_.options().name << ": skipping " << Describe(obj) << ": "
+                      << r.status().ToString();
+      return nullptr;
+    }
+    return std::make_shared<const T>(std::move(r).value());
+  }
+  std::vector<InformerHandlers<T>> Handlers() {
+    std::lock_guard<std::mutex> l(handlers_mu_);
+    return handlers_;
+  }
+
+  void OnReplace(std::vector<Json> items, const std::string&) override {
+    std::vector<Ptr> objs;
+    objs.reserve(items.size());
+    for (const auto& item : items)
+      if (Ptr p = Convert(item)) objs.push_back(std::move(p));
+    auto changes = store_.Replace(std::move(objs));
+    auto handlers = Handlers();
+    for (const auto& c : changes) Dispatch(handlers, c.old, c.current);
+  }
+
+  void OnWatchEvent(WatchEvent::Type type, const Json& object) override {
+    auto handlers = Handlers();
+    if (type == WatchEvent::Type::kDeleted) {
+      Ptr old = store_.Delete(StoreKeyOf(object));
+      if (old) {
+        // Hand out the final state when it converts, else the cached one.
+        Ptr last = Convert(object);
+        Dispatch(handlers, last ? last : old, nullptr);
+      }
+      return;
+    }
+    Ptr cur = Convert(object);
+    if (!cur) return;
+    Ptr old = store_.Upsert(cur);
+    Dispatch(handlers, old, cur);
+  }
+
+  static void Dispatch(const std::vector<InformerHandlers<T>>& handlers, const Ptr& old, const Ptr& cur) {
+    for (const auto& h : handlers) {
+      if (old && cur) {
+        if (h.on_update) h.on_update(old, cur);
+      } else if (cur) {
+        if (h.on_add) h.on_add(cur);
+      } else if (old) {
+        if (h.on_delete) h.on_delete(old);
+      }
+    }
+  }
+
+  const Clock& clock_;
+  Converter convert_;
+  ObjectStore<T> store_;
+  std::mutex handlers_mu_;
+  std::vector<InformerHandlers<T>> handlers_;
+  Reflector reflector_;  // last: its thread uses the members above
+};
+
+}  // namespace hpad::k8s

@@ -1,0 +1,126 @@
+// LeaderElector: leader election on a coordination.k8s.io/v1 Lease, so two
+// hpad replicas never both write (architecture.md "The daemon"). It follows
+// client-go's tools/leaderelection:
+//
+//   * A candidate acquires the Lease when it is absent, released
+//     (holderIdentity ""), or expired. Expiry is judged the client-go way:
+//     by when THIS candidate last saw the lease record change, on its own
+//     injected clock, plus leaseDurationSeconds; the remote renewTime is
+//     never compared with the local clock (clocks of two machines differ).
+//   * The leader renews every retry period; if it cannot renew within the
+//     renew deadline it stops leading (OnStoppedLeading) and Run() returns.
+//   * Taking the lease from another holder increments leaseTransitions and
+//     sets acquireTime; renewals keep both.
+//   * On Stop() a leader releases the lease (holderIdentity "",
+//     leaseDurationSeconds 1, like client-go's ReleaseOnCancel) so a
+//     standby can take over at once instead of after the lease expires.
+//   * Writes use optimistic concurrency (Update with the read
+//     resourceVersion); a 409 means another candidate won this round.
+//   * Times are written as metav1.MicroTime ("2026-01-01T00:00:00.000000Z").
+//
+// Callbacks run on the elector's thread and should return quickly:
+// OnStartedLeading when this candidate becomes leader, OnStoppedLeading when
+// it stops (lost, or Stop() while leading; unlike client-go, not called if it
+// never led), OnNewLeader whenever the observed holder changes (own identity
+// included).
+//
+// Thread-safety: IsLeader()/GetLeader() and Stop() may be called from any
+// thread; TryAcquireOrRenew() is the single step (exposed for tests) and must
+// not run concurrently with Run().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "k8sclient/api_client.h"
+#include "k8sclient/clock.h"
+#include "k8sclient/status.h"
+
+namespace hpad::k8s {
+
+struct LeaderElectionConfig {
+  std::string lease_namespace = "kube-system";
+  std::string lease_name = "hpad";
+  std::string identity;  // required; DefaultLeaderIdentity() for hostname_uuid
+  Duration lease_duration = std::chrono::seconds(15);
+  Duration renew_deadline = std::chrono::seconds(10);
+  Duration retry_period = std::chrono::seconds(2);
+  bool release_on_cancel = true;
+  uint64_t seed = 0;  // retry jitter; 0 = random
+
+  std::function<void()> on_started_leading;
+  std::function<void()> on_stopped_leading;
+  std::function<void(const std::string& identity)> on_new_leader;
+};
+
+// hostname + "_" + a random UUID (v4), as kube-controller-manager names itself.
+std::string DefaultLeaderIdentity();
+// The UUID part alone (random v4, lower-case hex with dashes).
+std::string RandomUuid();
+
+// The Lease spec fields that take part in the election.
+struct LeaderElectionRecord {
+  std::string holder_identity;
+  int lease_duration_seconds = 0;
+  std::string acquire_time;  // MicroTime text, compared as text
+  std::string renew_time;
+  int lease_transitions = 0;
+  bool operator==(const LeaderElectionRecord&) const = default;
+};
+LeaderElectionRecord LeaderElectionRecordFromLease(const Json& lease);
+
+class LeaderElector {
+ public:
+  // `api` and `clock` must outlive the elector.
+  LeaderElector(ApiClient& api, const Clock& clock, LeaderElectionConfig config);
+  ~LeaderElector();
+  LeaderElector(const LeaderElector&) = delete;
+  LeaderElector& operator=(const LeaderElector&) = delete;
+
+  // Blocks: tries to acquire every retry period (jittered), then renews
+  // until leadership is lost or Stop() is called (then releases if leading).
+  void Run();
+  // Run() on a thread of its own.
+  void Start();
+  // Makes Run() return (releasing the lease if leading) and joins Start()'s thread.
+  void Stop();
+
+  bool IsLeader() const;
+  // The holder identity last observed ("" if none / unknown).
+  std::string GetLeader() const;
+  const std::string& identity() const { return config_.identity; }
+
+  // One attempt: read the Lease and create/take/renew it if allowed.
+  // True if this candidate holds the lease afterwards.
+  bool TryAcquireOrRenew();
+  // Writes the released record if this candidate holds the lease. True on success.
+  bool Release();
+
+ private:
+  bool Acquire();       // until acquired (true) or stopping (false)
+  void RenewLoop();     // until lost or stopping
+  bool Sleep(Duration d);  // false if woken by Stop()
+  Json BuildLease(const LeaderElectionRecord& r, const Json* existing) const;
+  void Observe(const LeaderElectionRecord& r, Time now);
+  void SetLeading(bool leading);
+
+  ApiClient& api_;
+  const Clock& clock_;
+  LeaderElectionConfig config_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::mt19937_64 rng_;
+
+  mutable std::mutex mu_;
+  std::optional<LeaderElectionRecord> observed_;
+  Time observed_time_{};
+  bool leading_ = false;
+};
+
+}  // namespace hpad::k8s

@@ -1,0 +1,233 @@
+#include "k8sclient/work_queue.h"
+
+#include <vector>
+
+namespace hpad::k8s {
+
+// Lock order: the clock's mutex -> mu_ (the delay thread's wake predicate
+// takes mu_ inside Clock::WaitUntil). So nothing here calls the clock while
+// holding mu_: times are read before locking and Notify() after unlocking.
+
+Duration ItemExponentialRateLimiter::DelayFor(int failures, Duration base, Duration max) {
+  // Doubling by shifting overflows fast (2^63 ns); stop once past max.
+  Duration d = base;
+  for (int i = 0; i < failures; ++i) {
+    if (d >= max / 2) return max;
+    d *= 2;
+  }
+  return d > max ? max : d;
+}
+
+Duration ItemExponentialRateLimiter::When(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  int f = failures_[key]++;
+  return DelayFor(f, base_, max_);
+}
+
+void ItemExponentialRateLimiter::Forget(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  failures_.erase(key);
+}
+
+int ItemExponentialRateLimiter::NumRequeues(const std::string& key) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+WorkQueue::WorkQueue(const Clock& clock, std::string name, std::unique_ptr<RateLimiter> limiter,
+                     WorkQueueObserver* observer)
+    : clock_(clock),
+      name_(std::move(name)),
+      limiter_(limiter ? std::move(limiter) : std::make_unique<ItemExponentialRateLimiter>()),
+      observer_(observer) {
+  delay_thread_ = std::thread([this] { DelayLoop(); });
+}
+
+WorkQueue::~WorkQueue() {
+  ShutDown();
+  if (delay_thread_.joinable()) delay_thread_.join();
+}
+
+void WorkQueue::ReportDepth(int64_t depth) {
+  if (observer_) observer_->OnDepth(name_, depth);
+}
+
+void WorkQueue::AddLocked(const std::string& key, std::unique_lock<std::mutex>&, bool* added) {
+  *added = false;
+  if (shutting_down_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  *added = true;
+  if (processing_.count(key)) return;  // Done() will re-queue it
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::Add(const std::string& key) {
+  Time now = clock_.Now();
+  bool added = false;
+  int64_t depth;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    AddLocked(key, l, &added);
+    if (added && !queued_at_.count(key)) queued_at_[key] = now;
+    depth = static_cast<int64_t>(queue_.size());
+  }
+  if (added && observer_) {
+    observer_->OnAdd(name_);
+    ReportDepth(depth);
+  }
+}
+
+void WorkQueue::AddAfter(const std::string& key, Duration delay) {
+  if (delay <= Duration::zero()) {
+    Add(key);
+    return;
+  }
+  Time ready = clock_.Now() + std::chrono::duration_cast<Time::duration>(delay);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (shutting_down_) return;
+    auto it = waiting_ready_.find(key);
+    if (it != waiting_ready_.end()) {
+      if (it->second <= ready) return;  // already due earlier
+      waiting_.erase({it->second, key});
+    }
+    waiting_ready_[key] = ready;
+    waiting_.insert({ready, key});
+    ++waiting_generation_;
+  }
+  clock_.Notify();  // the delay thread may need an earlier wake-up
+}
+
+void WorkQueue::AddRateLimited(const std::string& key) {
+  if (observer_) observer_->OnRetry(name_);
+  AddAfter(key, limiter_->When(key));
+}
+
+void WorkQueue::Forget(const std::string& key) { limiter_->Forget(key); }
+
+int WorkQueue::NumRequeues(const std::string& key) const { return limiter_->NumRequeues(key); }
+
+std::optional<std::string> WorkQueue::Get() {
+  std::string key;
+  Time queued;
+  int64_t depth;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !queue_.empty() || shutting_down_; });
+    if (queue_.empty()) return std::nullopt;
+    key = std::move(queue_.front());
+    queue_.pop_front();
+    processing_.insert(key);
+    dirty_.erase(key);
+    auto it = queued_at_.find(key);
+    queued = it == queued_at_.end() ? Time() : it->second;
+    if (it != queued_at_.end()) queued_at_.erase(it);
+    depth = static_cast<int64_t>(queue_.size());
+  }
+  Time now = clock_.Now();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    started_at_[key] = now;
+  }
+  if (observer_) {
+    ReportDepth(depth);
+    if (queued != Time()) observer_->OnQueueLatency(name_, now - queued);
+  }
+  return key;
+}
+
+void WorkQueue::Done(const std::string& key) {
+  Time now = clock_.Now();
+  std::optional<Time> started;
+  bool requeued = false;
+  int64_t depth;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    processing_.erase(key);
+    auto it = started_at_.find(key);
+    if (it != started_at_.end()) {
+      started = it->second;
+      started_at_.erase(it);
+    }
+    if (dirty_.count(key)) {
+      // Added while being processed: its turn comes now (one worker per key).
+      queue_.push_back(key);
+      queued_at_[key] = now;
+      requeued = true;
+      cv_.notify_one();
+    }
+    depth = static_cast<int64_t>(queue_.size());
+  }
+  if (observer_) {
+    if (started) observer_->OnWorkDuration(name_, now - *started);
+    if (requeued) ReportDepth(depth);
+  }
+}
+
+size_t WorkQueue::Len() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return queue_.size();
+}
+
+size_t WorkQueue::DelayedLen() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return waiting_.size();
+}
+
+void WorkQueue::ShutDown() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    waiting_.clear();
+    waiting_ready_.clear();
+    ++waiting_generation_;
+  }
+  cv_.notify_all();
+  clock_.Notify();
+}
+
+bool WorkQueue::ShuttingDown() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return shutting_down_;
+}
+
+void WorkQueue::DelayLoop() {
+  while (true) {
+    Time now = clock_.Now();
+    Time next = Time::max();
+    uint64_t generation;
+    std::vector<std::string> added_keys;
+    int64_t depth;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      if (shutting_down_) return;
+      while (!waiting_.empty() && waiting_.begin()->first <= now) {
+        std::string key = waiting_.begin()->second;
+        waiting_.erase(waiting_.begin());
+        waiting_ready_.erase(key);
+        bool added = false;
+        AddLocked(key, l, &added);
+        if (added) {
+          if (!queued_at_.count(key)) queued_at_[key] = now;
+          added_keys.push_back(std::move(key));
+        }
+      }
+      if (!waiting_.empty()) next = waiting_.begin()->first;
+      generation = waiting_generation_;
+      depth = static_cast<int64_t>(queue_.size());
+    }
+    if (observer_ && !added_keys.empty()) {
+      for (size_t i = 0; i < added_keys.size(); ++i) observer_->OnAdd(name_);
+      ReportDepth(depth);
+    }
+    clock_.WaitUntil(next, [&] {
+      std::lock_guard<std::mutex> l(mu_);
+      return shutting_down_ || waiting_generation_ != generation;
+    });
+  }
+}
+
+}  // namespace hpad::k8s

@@ -1,0 +1,365 @@
+// Reflector / Informer against FakeApiClient on a SimulatedClock: paged list,
+// watch from the list's resourceVersion, convergence across forced
+// disconnects, stream errors and 410 Gone, bookmarks moving the
+// resourceVersion, watch-timeout renewal, synchronous Relist(), and objects
+// that fail conversion being skipped.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "k8sclient/informer.h"
+#include "tests/fakes/fake_api_client.h"
+
+namespace {
+
+using hpad::SimulatedClock;
+using hpad::Status;
+using hpad::StatusCode;
+using hpad::Time;
+using hpad::k8s::Backoff;
+using hpad::k8s::GroupVersionResource;
+using hpad::k8s::Informer;
+using hpad::k8s::InformerHandlers;
+using hpad::k8s::Json;
+using hpad::k8s::ReflectorOptions;
+using hpad::Result;
+using hpad::k8s::testing::FakeApiClient;
+using namespace std::chrono_literals;
+
+const Time kStart = Time(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
+const GroupVersionResource kThings{"example.com", "v1", "things"};
+const GroupVersionResource kOther{"example.com", "v1", "others"};
+
+struct Thing {
+  std::string ns, name, rv;
+  std::map<std::string, std::string> labels;
+  int value = 0;
+};
+
+// A converter that rejects objects without an integer spec.value.
+Result<Thing> ThingFromJson(const Json& j) {
+  const Json& m = j.at("metadata");
+  if (!j.contains("spec") || !j["spec"].contains("value") || !j["spec"]["value"].is_number_integer())
+    return hpad::InvalidError("spec.value: must be an integer");
+  Thing t{m.value("namespace", ""), m.value("name", ""), m.value("resourceVersion", ""), {}, j["spec"]["value"].get<int>()};
+  if (m.contains("labels")) t.labels = m["labels"].get<std::map<std::string, std::string>>();
+  return t;
+}
+
+Json MakeThing(const std::string& ns, const std::string& name, Json value) {
+  return {{"apiVersion", "example.com/v1"},
+          {"kind", "Thing"},
+          {"metadata", {{"namespace", ns}, {"name", name}}},
+          {"spec", {{"value", value}}}};
+}
+
+// Polls `pred` (wall-clock bounded safety net). With a clock, moves virtual
+// time forward between polls so backoff waits on the clock elapse.
+template <typename Pred>
+bool Eventually(Pred pred, SimulatedClock* clock = nullptr, hpad::Duration step = 100ms) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (clock) clock->Advance(step);
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// The store holds exactly the fake's objects with the same values.
+bool Converged(const Informer<Thing>& inf, const FakeApiClient& api) {
+  auto want = api.Objects(kThings);
+  if (inf.Store().Size() != want.size()) return false;
+  for (const auto& o : want) {
+    auto got = inf.Store().Get(o["metadata"]["namespace"].get<std::string>(), o["metadata"]["name"].get<std::string>());
+    if (!got || got->value != o["spec"]["value"].get<int>()) return false;
+  }
+  return true;
+}
+
+ReflectorOptions Options() {
+  ReflectorOptions o;
+  o.gvr = kThings;
+  o.page_size = 3;
+  o.seed = 42;
+  return o;
+}
+
+struct Counts {
+  std::atomic<int> adds{0}, updates{0}, deletes{0};
+  InformerHandlers<Thing> Handlers() {
+    InformerHandlers<Thing> h;
+    h.on_add = [this](const auto&) { ++adds; };
+    h.on_update = [this](const auto&, const auto&) { ++updates; };
+    h.on_delete = [this](const auto&) { ++deletes; };
+    return h;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("backoff doubles to its cap, with up to 100% jitter", "[informer][backoff]") {
+  Backoff plain(800ms, 30s, 2.0, 0.0);
+  const hpad::Duration want[] = {800ms, 1600ms, 3200ms, 6400ms, 12800ms, 25600ms, 30s, 30s};
+  for (auto w : want) CHECK(plain.Next() == w);
+  plain.Reset();
+  CHECK(plain.Next() == 800ms);
+
+  Backoff jittered(800ms, 30s, 2.0, 1.0, 7);
+  for (int i = 0; i < 10; ++i) {
+    hpad::Duration base = jittered.PeekBase();
+    hpad::Duration d = jittered.Next();
+    CHECK(d >= base);
+    CHECK(d < 2 * base);
+  }
+}
+
+TEST_CASE("informer lists in pages, then watches from the list resourceVersion", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  for (int i = 0; i < 7; ++i) api.Put(kThings, MakeThing("ns", "t" + std::to_string(i), i));
+  api.Put(kOther, MakeThing("ns", "unrelated", 0));
+  const std::string list_rv = api.CurrentResourceVersion();
+
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  Counts counts;
+  inf.AddEventHandler(counts.Handlers());
+  CHECK_FALSE(inf.HasSynced());
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+
+  CHECK(inf.Store().Size() == 7);
+  CHECK(counts.adds == 7);
+  CHECK(inf.LastSyncResourceVersion() == list_rv);
+
+  auto lists = api.ActionsFor("list", "things");
+  REQUIRE(lists.size() == 3);  // 3 + 3 + 1
+  CHECK(lists[0].options.limit == 3);
+  CHECK(lists[0].options.continue_token.empty());
+  CHECK_FALSE(lists[1].options.continue_token.empty());
+  CHECK_FALSE(lists[2].options.continue_token.empty());
+
+  auto watches = api.ActionsFor("watch", "things");
+  REQUIRE(watches.size() == 1);
+  CHECK(watches[0].options.resource_version == list_rv);
+  CHECK(watches[0].options.allow_watch_bookmarks);
+  REQUIRE(watches[0].options.timeout_seconds.has_value());
+  CHECK(*watches[0].options.timeout_seconds >= 300);
+  CHECK(*watches[0].options.timeout_seconds < 600);
+
+  SECTION("watch events reach the store and the handlers") {
+    api.Put(kThings, MakeThing("ns", "t0", 100));
+    api.Put(kThings, MakeThing("ns", "new", 5));
+    api.Remove(kThings, "ns", "t6");
+    REQUIRE(Eventually([&] { return Converged(inf, api); }));
+    CHECK(Eventually([&] { return counts.adds == 8 && counts.updates == 1 && counts.deletes == 1; }));
+    CHECK(inf.Store().Get("ns/t0")->value == 100);
+    CHECK(inf.LastSyncResourceVersion() == api.CurrentResourceVersion());
+  }
+
+  SECTION("Stop cancels the open watch") {
+    inf.Stop();
+    CHECK(api.OpenWatches(kThings) == 0);
+  }
+}
+
+TEST_CASE("informer converges across forced disconnects, stream errors and 410 Gone", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  for (int i = 0; i < 4; ++i) api.Put(kThings, MakeThing("ns", "t" + std::to_string(i), i));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  Counts counts;
+  inf.AddEventHandler(counts.Handlers());
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+
+  SECTION("clean disconnect: re-watch from the last resourceVersion, no relist") {
+    api.Put(kThings, MakeThing("ns", "t0", 10));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }));
+    api.DisconnectWatches(kThings);
+    REQUIRE(api.WaitForWatchesOpened(kThings, 2));
+    // Changes made while the informer was between watches are replayed.
+    api.Put(kThings, MakeThing("ns", "t1", 11));
+    api.Remove(kThings, "ns", "t2");
+    REQUIRE(Eventually([&] { return Converged(inf, api); }));
+    CHECK(inf.reflector().lists_done() == 1);
+    auto watches = api.ActionsFor("watch", "things");
+    REQUIRE(watches.size() >= 2);
+    CHECK_FALSE(watches[1].options.resource_version.empty());
+  }
+
+  SECTION("disconnect with writes in between is replayed from history") {
+    api.DisconnectWatches(kThings);
+    // Written before the informer can reconnect: the next watch starts from
+    // the old resourceVersion and the fake replays these from its history.
+    api.Put(kThings, MakeThing("ns", "t3", 33));
+    api.Put(kThings, MakeThing("ns", "late", 1));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    CHECK(inf.reflector().lists_done() == 1);
+  }
+
+  SECTION("stream error: back off on the clock, then re-watch") {
+    api.FailWatches(kThings, hpad::UnavailableError("connection reset"));
+    api.FailNext(2, hpad::UnavailableError("connection refused"), "watch");
+    api.Put(kThings, MakeThing("ns", "t0", 20));
+    // Backoff waits are on the simulated clock: without advancing it the informer stays away.
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    auto watches = api.ActionsFor("watch", "things");
+    CHECK(std::count_if(watches.begin(), watches.end(), [](const auto& a) { return a.failed; }) == 2);
+    CHECK(inf.reflector().lists_done() == 1);
+  }
+
+  SECTION("410 Gone as an ERROR event: relist, deletions seen via Replace") {
+    api.Compact();
+    api.InjectGone(kThings);
+    api.Remove(kThings, "ns", "t0");
+    api.Put(kThings, MakeThing("ns", "t1", 50));
+    REQUIRE(Eventually([&] { return Converged(inf, api) && inf.reflector().lists_done() >= 2; }, &clock));
+    CHECK(Eventually([&] { return counts.deletes >= 1; }));
+  }
+
+  SECTION("410 Gone when re-watching from a compacted resourceVersion") {
+    api.DisconnectWatches(kThings);
+    api.Put(kThings, MakeThing("ns", "t2", 77));
+    api.Remove(kThings, "ns", "t3");
+    api.Compact();  // history is gone: the re-watch gets ERROR 410
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    CHECK(inf.reflector().lists_done() >= 2);
+    CHECK(api.CurrentResourceVersion() == inf.LastSyncResourceVersion());
+  }
+
+  SECTION("list failures during relist are retried with backoff") {
+    api.FailNext(3, hpad::UnavailableError("apiserver down"), "list");
+    api.InjectGone(kThings);
+    api.Put(kThings, MakeThing("ns", "after-outage", 1));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    auto lists = api.ActionsFor("list", "things");
+    CHECK(std::count_if(lists.begin(), lists.end(), [](const auto& a) { return a.failed; }) == 3);
+  }
+}
+
+TEST_CASE("informer bookmarks move the resourceVersion", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  const std::string before = inf.LastSyncResourceVersion();
+  for (int i = 0; i < 5; ++i) api.Put(kOther, MakeThing("ns", "o" + std::to_string(i), i));  // RV moves elsewhere
+  const std::string now_rv = api.CurrentResourceVersion();
+  REQUIRE(now_rv != before);
+  api.SendBookmark(kThings);
+  REQUIRE(Eventually([&] { return inf.LastSyncResourceVersion() == now_rv; }));
+
+  // After a disconnect the next watch starts from the bookmark's resourceVersion.
+  api.DisconnectWatches(kThings);
+  REQUIRE(Eventually([&] { return api.WatchesOpened(kThings) >= 2; }, &clock));
+  auto watches = api.ActionsFor("watch", "things");
+  CHECK(watches.back().options.resource_version == now_rv);
+  CHECK(inf.Store().Size() == 1);
+}
+
+TEST_CASE("informer renews the watch when timeoutSeconds elapses", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  clock.Advance(10min);  // past any timeoutSeconds in [300, 600)
+  REQUIRE(api.WaitForWatchesOpened(kThings, 2));
+  auto watches = api.ActionsFor("watch", "things");
+  CHECK(watches[1].options.resource_version == watches[0].options.resource_version);
+  CHECK(inf.reflector().lists_done() == 1);  // a renewal, not a relist
+  api.Put(kThings, MakeThing("ns", "a", 2));
+  CHECK(Eventually([&] { return Converged(inf, api); }));
+}
+
+TEST_CASE("informer Relist() is a synchronous list + replace", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("a", "x", 1));
+  api.Put(kThings, MakeThing("a", "y", 2));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  Counts counts;
+  inf.AddEventHandler(counts.Handlers());
+
+  REQUIRE(inf.Relist().ok());  // no thread started
+  CHECK(inf.HasSynced());
+  CHECK(Converged(inf, api));
+  CHECK(counts.adds == 2);
+
+  api.Put(kThings, MakeThing("a", "x", 10));
+  api.Remove(kThings, "a", "y");
+  api.Put(kThings, MakeThing("b", "z", 3));
+  REQUIRE(inf.Relist().ok());
+  CHECK(Converged(inf, api));
+  CHECK(counts.adds == 3);
+  CHECK(counts.updates == 1);
+  CHECK(counts.deletes == 1);
+  CHECK(inf.LastSyncResourceVersion() == api.CurrentResourceVersion());
+
+  SECTION("a failing list is reported and leaves the store alone") {
+    api.FailNext(1, hpad::UnavailableError("down"), "list");
+    Status s = inf.Relist();
+    CHECK(s.code() == StatusCode::kUnavailable);
+    CHECK(inf.Store().Size() == 2);
+  }
+  SECTION("an expired continue token falls back to an unpaged list") {
+    for (int i = 0; i < 5; ++i) api.Put(kThings, MakeThing("c", "p" + std::to_string(i), i));
+    api.ClearActions();
+    api.FailNextMatching(1, Status(StatusCode::kGone, "continue expired", "Expired", 410),
+                         [](const auto& a) { return a.verb == "list" && !a.options.continue_token.empty(); });
+    REQUIRE(inf.Relist().ok());
+    CHECK(Converged(inf, api));
+    auto lists = api.ActionsFor("list", "things");
+    REQUIRE(lists.size() == 3);  // page 1, page 2 (410), then everything at once
+    CHECK(lists[1].failed);
+    CHECK(lists[2].options.limit == 0);
+    CHECK(lists[2].options.continue_token.empty());
+  }
+}
+
+TEST_CASE("informer skips objects that fail conversion and keeps going", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "good", 1));
+  api.Put(kThings, MakeThing("ns", "bad", "not a number"));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  CHECK(inf.Store().Size() == 1);
+  CHECK(inf.Store().Get("ns/bad") == nullptr);
+
+  api.Put(kThings, MakeThing("ns", "good", "broken"));  // an update that fails: the last good state stays
+  api.Put(kThings, MakeThing("ns", "bad", 7));          // fixed: now it appears
+  REQUIRE(Eventually([&] { return inf.Store().Get("ns/bad") != nullptr; }));
+  CHECK(inf.Store().Get("ns/bad")->value == 7);
+  CHECK(inf.Store().Get("ns/good")->value == 1);
+}
+
+TEST_CASE("informer with a label selector and namespace only sees matching objects", "[informer]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  Json a = MakeThing("ns", "a", 1);
+  a["metadata"]["labels"] = {{"app", "web"}};
+  Json b = MakeThing("ns", "b", 2);
+  b["metadata"]["labels"] = {{"app", "db"}};
+  Json c = MakeThing("other", "c", 3);
+  c["metadata"]["labels"] = {{"app", "web"}};
+  api.Put(kThings, a);
+  api.Put(kThings, b);
+  api.Put(kThings, c);
+  ReflectorOptions o = Options();
+  o.ns = "ns";
+  o.label_selector = "app=web";
+  Informer<Thing> inf(api, clock, o, ThingFromJson);
+  REQUIRE(inf.Relist().ok());
+  CHECK(inf.Store().Keys() == std::vector<std::string>{"ns/a"});
+  CHECK(api.ActionsFor("list", "things").at(0).options.label_selector == "app=web");
+}

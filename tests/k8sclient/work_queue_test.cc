@@ -1,0 +1,294 @@
+// WorkQueue: client-go semantics (hpa-semantics.md Q1: one worker per key;
+// Q2: AddAfter for the sync period) on a SimulatedClock, and the
+// per-item exponential rate limiter's delay table.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "k8sclient/work_queue.h"
+
+namespace {
+
+using hpad::SimulatedClock;
+using hpad::Time;
+using hpad::k8s::ItemExponentialRateLimiter;
+using hpad::k8s::WorkQueue;
+using hpad::k8s::WorkQueueObserver;
+using namespace std::chrono_literals;
+
+const Time kStart = Time(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
+// Safety net only: a correct queue answers in microseconds.
+constexpr auto kWallTimeout = std::chrono::seconds(10);
+
+std::future<std::optional<std::string>> AsyncGet(WorkQueue& q) {
+  return std::async(std::launch::async, [&q] { return q.Get(); });
+}
+
+// The key Get() returns, failing the test (not hanging) if none comes.
+std::string GetOrFail(WorkQueue& q) {
+  auto f = AsyncGet(q);
+  if (f.wait_for(kWallTimeout) != std::future_status::ready) {
+    q.ShutDown();  // unblock the getter so the test can fail cleanly
+    FAIL("Get() did not return");
+  }
+  auto k = f.get();
+  REQUIRE(k.has_value());
+  return *k;
+}
+
+}  // namespace
+
+TEST_CASE("work queue dedups keys that are waiting", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  q.Add("ns/a");
+  q.Add("ns/b");
+  q.Add("ns/a");
+  CHECK(q.Len() == 2);
+  CHECK(GetOrFail(q) == "ns/a");
+  CHECK(GetOrFail(q) == "ns/b");
+  CHECK(q.Len() == 0);
+}
+
+TEST_CASE("work queue hands a key to one worker at a time and re-queues it if dirtied (Q1)", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  q.Add("ns/a");
+  REQUIRE(GetOrFail(q) == "ns/a");
+  // Re-added while processing: remembered, but not handed to a second worker.
+  q.Add("ns/a");
+  q.Add("ns/a");
+  CHECK(q.Len() == 0);
+  auto second = AsyncGet(q);
+  CHECK(second.wait_for(50ms) == std::future_status::timeout);
+  q.Done("ns/a");
+  REQUIRE(second.wait_for(kWallTimeout) == std::future_status::ready);
+  CHECK(second.get() == std::optional<std::string>("ns/a"));
+  q.Done("ns/a");
+  CHECK(q.Len() == 0);  // processed once more, not twice more
+
+  SECTION("Done without a re-add does not re-queue") {
+    q.Add("ns/b");
+    REQUIRE(GetOrFail(q) == "ns/b");
+    q.Done("ns/b");
+    CHECK(q.Len() == 0);
+  }
+}
+
+TEST_CASE("work queue never runs one key on two workers concurrently", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  std::mutex mu;
+  std::map<std::string, int> active;
+  std::atomic<bool> overlap{false};
+  std::atomic<int> processed{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      while (auto key = q.Get()) {
+        {
+          std::lock_guard<std::mutex> l(mu);
+          if (++active[*key] > 1) overlap = true;
+        }
+        std::this_thread::yield();
+        {
+          std::lock_guard<std::mutex> l(mu);
+          --active[*key];
+        }
+        ++processed;
+        q.Done(*key);
+      }
+    });
+  }
+  for (int i = 0; i < 3000; ++i) q.Add("k" + std::to_string(i % 3));
+  // Wait for the queue to drain (wall-clock bounded).
+  auto deadline = std::chrono::steady_clock::now() + kWallTimeout;
+  while (q.Len() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  q.ShutDown();
+  for (auto& t : workers) t.join();
+  CHECK_FALSE(overlap);
+  CHECK(processed > 0);
+  CHECK(processed <= 3000);
+}
+
+TEST_CASE("work queue AddAfter waits for the simulated clock (Q2)", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  q.AddAfter("ns/a", 15s);
+  CHECK(q.Len() == 0);
+  CHECK(q.DelayedLen() == 1);
+
+  auto got = AsyncGet(q);
+  clock.Advance(14s);
+  CHECK(got.wait_for(50ms) == std::future_status::timeout);
+  clock.Advance(1s);
+  REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
+  CHECK(got.get() == std::optional<std::string>("ns/a"));
+  CHECK(q.DelayedLen() == 0);
+
+  SECTION("an earlier AddAfter wins, a later one is ignored") {
+    q.AddAfter("ns/b", 10s);
+    q.AddAfter("ns/b", 2s);
+    q.AddAfter("ns/b", 30s);
+    CHECK(q.DelayedLen() == 1);
+    auto b = AsyncGet(q);
+    clock.Advance(2s);
+    REQUIRE(b.wait_for(kWallTimeout) == std::future_status::ready);
+    CHECK(b.get() == std::optional<std::string>("ns/b"));
+    CHECK(q.DelayedLen() == 0);
+  }
+  SECTION("a delayed key that is already queued is not queued twice") {
+    q.Add("ns/c");
+    q.AddAfter("ns/c", 1s);
+    auto c = AsyncGet(q);
+    REQUIRE(c.wait_for(kWallTimeout) == std::future_status::ready);
+    clock.Advance(1s);
+    // The delayed add lands while ns/c is processing: it becomes dirty, and Done re-queues it once.
+    auto deadline = std::chrono::steady_clock::now() + kWallTimeout;
+    while (q.DelayedLen() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    CHECK(q.Len() == 0);
+    q.Done("ns/c");
+    CHECK(q.Len() == 1);
+  }
+  SECTION("non-positive delay adds at once") {
+    q.AddAfter("ns/d", 0s);
+    CHECK(q.Len() == 1);
+  }
+}
+
+TEST_CASE("rate limiter delays: 5ms doubling to a 1000s cap", "[work_queue][rate_limiter]") {
+  struct Case {
+    int failures;
+    hpad::Duration want;
+  };
+  const Case cases[] = {
+      {0, 5ms},       {1, 10ms},         {2, 20ms},   {3, 40ms},   {10, 5120ms},
+      {17, 655360ms}, {18, 1000s},  // 5ms * 2^18 = 1310.72s > cap
+      {40, 1000s},    {1000, 1000s},  // no overflow
+  };
+  for (const auto& c : cases) {
+    INFO("failures=" << c.failures);
+    CHECK(ItemExponentialRateLimiter::DelayFor(c.failures, 5ms, 1000s) == c.want);
+  }
+
+  ItemExponentialRateLimiter rl;
+  CHECK(rl.When("a") == 5ms);
+  CHECK(rl.When("a") == 10ms);
+  CHECK(rl.When("a") == 20ms);
+  CHECK(rl.When("b") == 5ms);  // per item
+  CHECK(rl.NumRequeues("a") == 3);
+  rl.Forget("a");
+  CHECK(rl.NumRequeues("a") == 0);
+  CHECK(rl.When("a") == 5ms);
+}
+
+TEST_CASE("work queue AddRateLimited backs off per key until Forget", "[work_queue][rate_limiter]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  q.AddRateLimited("ns/a");  // 5ms
+  CHECK(q.Len() == 0);
+  CHECK(q.NumRequeues("ns/a") == 1);
+  auto got = AsyncGet(q);
+  clock.Advance(4ms);
+  CHECK(got.wait_for(50ms) == std::future_status::timeout);
+  clock.Advance(1ms);
+  REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
+  q.Done("ns/a");
+
+  q.AddRateLimited("ns/a");  // 10ms now
+  auto again = AsyncGet(q);
+  clock.Advance(9ms);
+  CHECK(again.wait_for(50ms) == std::future_status::timeout);
+  clock.Advance(1ms);
+  REQUIRE(again.wait_for(kWallTimeout) == std::future_status::ready);
+  q.Done("ns/a");
+
+  q.Forget("ns/a");
+  CHECK(q.NumRequeues("ns/a") == 0);
+}
+
+TEST_CASE("work queue shutdown drains queued keys then unblocks getters", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  q.Add("ns/a");
+  q.AddAfter("ns/late", 1s);
+  q.ShutDown();
+  CHECK(q.ShuttingDown());
+  q.Add("ns/b");  // ignored
+  CHECK(q.Len() == 1);
+  CHECK(q.DelayedLen() == 0);  // delayed keys are dropped
+  auto first = q.Get();
+  CHECK(first == std::optional<std::string>("ns/a"));
+  auto second = AsyncGet(q);
+  REQUIRE(second.wait_for(kWallTimeout) == std::future_status::ready);
+  CHECK_FALSE(second.get().has_value());
+}
+
+TEST_CASE("work queue shutdown wakes a blocked Get", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  WorkQueue q(clock, "test");
+  auto got = AsyncGet(q);
+  CHECK(got.wait_for(20ms) == std::future_status::timeout);
+  q.ShutDown();
+  REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
+  CHECK_FALSE(got.get().has_value());
+}
+
+namespace {
+struct CountingObserver : WorkQueueObserver {
+  std::mutex mu;
+  int adds = 0, retries = 0;
+  int64_t last_depth = -1;
+  std::vector<hpad::Duration> latencies, durations;
+  void OnDepth(const std::string&, int64_t d) override {
+    std::lock_guard<std::mutex> l(mu);
+    last_depth = d;
+  }
+  void OnAdd(const std::string&) override {
+    std::lock_guard<std::mutex> l(mu);
+    ++adds;
+  }
+  void OnQueueLatency(const std::string&, hpad::Duration d) override {
+    std::lock_guard<std::mutex> l(mu);
+    latencies.push_back(d);
+  }
+  void OnWorkDuration(const std::string&, hpad::Duration d) override {
+    std::lock_guard<std::mutex> l(mu);
+    durations.push_back(d);
+  }
+  void OnRetry(const std::string&) override {
+    std::lock_guard<std::mutex> l(mu);
+    ++retries;
+  }
+};
+}  // namespace
+
+TEST_CASE("work queue reports depth, adds, latency and work duration", "[work_queue]") {
+  SimulatedClock clock(kStart);
+  CountingObserver obs;
+  WorkQueue q(clock, "horizontalpodautoscaler", nullptr, &obs);
+  q.Add("a");
+  q.Add("a");  // deduped: not an add
+  q.Add("b");
+  {
+    std::lock_guard<std::mutex> l(obs.mu);
+    CHECK(obs.adds == 2);
+    CHECK(obs.last_depth == 2);
+  }
+  clock.Advance(3s);
+  REQUIRE(GetOrFail(q) == "a");
+  clock.Advance(250ms);
+  q.Done("a");
+  q.AddRateLimited("b");
+  std::lock_guard<std::mutex> l(obs.mu);
+  CHECK(obs.last_depth == 1);
+  REQUIRE(obs.latencies.size() == 1);
+  CHECK(obs.latencies[0] == 3s);
+  REQUIRE(obs.durations.size() == 1);
+  CHECK(obs.durations[0] == 250ms);
+  CHECK(obs.retries == 1);
+}
