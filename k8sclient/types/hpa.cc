@@ -373,6 +373,8 @@ json StripNulls(const json& j) {
   return j;
 }
 
+bool IsQuantityKey(const std::string& k) { return k == "value" || k == "averageValue" || k == "tolerance"; }
+
 // JSON merge patch, extended to merge lists of equal length element-wise.
 // Label selectors are replaced whole: merging would keep removed labels.
 void MergeInto(json* dst, const json& patch) {
@@ -387,6 +389,13 @@ void MergeInto(json* dst, const json& patch) {
       continue;
     }
     auto it = dst->find(k);
+    if (it != dst->end() && IsQuantityKey(k) && it->is_string() && v.is_string()) {
+      // Keep the text as written when the value is unchanged ("0.05" is not
+      // rewritten to "50m").
+      auto old_q = Quantity::Parse(it->get<std::string>());
+      auto new_q = Quantity::Parse(v.get<std::string>());
+      if (old_q.ok() && new_q.ok() && *old_q == *new_q) continue;
+    }
     if (it == dst->end() || k == "selector") {
       (*dst)[k] = StripNulls(v);
     } else if (v.is_object() && it->is_object()) {
