@@ -1,0 +1,458 @@
+// ScenarioRunner: the virtual-time event loop (see runner.h).
+#include "sim/runner.h"
+
+#include <algorithm>
+#include <set>
+
+#include "controller/horizontal_controller.h"
+#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/quantity.h"
+#include "k8sclient/rest_api_client.h"
+#include "sim/api_server.h"
+#include "sim/cluster_state.h"
+#include "sim/expectation.h"
+#include "sim/workload.h"
+
+namespace hpad::sim {
+namespace {
+
+using std::chrono::nanoseconds;
+
+Time::duration ToTimeDuration(nanoseconds d) { return std::chrono::duration_cast<Time::duration>(d); }
+
+std::string FaultText(const ApiFault& f) {
+  switch (f.kind) {
+    case ApiFault::Kind::kOk: return "ok";
+    case ApiFault::Kind::kUnavailable: return "unavailable";
+    case ApiFault::Kind::kSlow: return "slow:" + k8s::FormatGoDuration(f.delay);
+    case ApiFault::Kind::kError: return "error:" + std::to_string(f.code);
+  }
+  return "?";
+}
+
+// "94%" / "300Mi" etc. from a MetricValueStatus / MetricTarget.
+void Cell(const Json& target, const Json* current, MetricCell& cell) {
+  std::string type = target.value("type", "");
+  auto quantity_value = [](const Json& q) -> std::optional<double> {
+    std::string text = q.is_string() ? q.get<std::string>() : q.dump();
+    auto p = k8s::Quantity::Parse(text);
+    if (!p.ok()) return std::nullopt;
+    return p->AsDouble();
+  };
+  auto show = [](const Json& q) { return q.is_string() ? q.get<std::string>() : q.dump(); };
+  if (type == "Utilization" || (type.empty() && target.contains("averageUtilization"))) {
+    cell.target = std::to_string(target.value("averageUtilization", 0)) + "%";
+    cell.target_value = target.value("averageUtilization", 0);
+    if (current && current->contains("averageUtilization")) {
+      cell.current = std::to_string((*current)["averageUtilization"].get<int64_t>()) + "%";
+      cell.current_value = (*current)["averageUtilization"].get<double>();
+    }
+    return;
+  }
+  const char* field = type == "Value" ? "value" : "averageValue";
+  if (target.contains(field)) {
+    cell.target = show(target[field]);
+    cell.target_value = quantity_value(target[field]);
+  }
+  if (current && current->contains(field)) {
+    cell.current = show((*current)[field]);
+    cell.current_value = quantity_value((*current)[field]);
+  }
+}
+
+// Metric cells of one HPA: spec.metrics against status.currentMetrics.
+std::vector<MetricCell> MetricCells(const Json& hpa) {
+  std::vector<MetricCell> cells;
+  const Json spec_metrics = hpa.contains("spec") ? hpa["spec"].value("metrics", Json::array()) : Json::array();
+  const Json current = hpa.contains("status") ? hpa["status"].value("currentMetrics", Json::array()) : Json::array();
+  static const std::map<std::string, std::string> kSource = {{"Resource", "resource"},
+                                                            {"ContainerResource", "containerResource"},
+                                                            {"Pods", "pods"},
+                                                            {"Object", "object"},
+                                                            {"External", "external"}};
+  for (const auto& m : spec_metrics) {
+    std::string type = m.value("type", "");
+    auto src = kSource.find(type);
+    if (src == kSource.end() || !m.contains(src->second)) continue;
+    const Json& s = m[src->second];
+    MetricCell cell;
+    cell.current = "<unknown>";
+    bool by_name = type == "Resource" || type == "ContainerResource";
+    cell.name = by_name ? s.value("name", "") : (s.contains("metric") ? s["metric"].value("name", "") : "");
+    const Json* cur = nullptr;
+    if (current.is_array()) {
+      for (const auto& c : current) {
+        if (c.value("type", "") != type || !c.contains(src->second)) continue;
+        const Json& cs = c[src->second];
+        std::string cname = by_name ? cs.value("name", "") : (cs.contains("metric") ? cs["metric"].value("name", "") : "");
+        if (cname == cell.name && cs.contains("current")) {
+          cur = &cs["current"];
+          break;
+        }
+      }
+    }
+    Cell(s.value("target", Json::object()), cur, cell);
+    cells.push_back(cell);
+  }
+  return cells;
+}
+
+std::vector<std::string> Reasons(const Json& hpa) {
+  std::vector<std::string> out;
+  if (!hpa.contains("status") || !hpa["status"].contains("conditions")) return out;
+  for (const char* type : {"AbleToScale", "ScalingActive", "ScalingLimited"}) {
+    for (const auto& c : hpa["status"]["conditions"]) {
+      if (c.value("type", "") != type) continue;
+      std::string reason = c.value("reason", "");
+      // A False AbleToScale/ScalingActive is a problem worth marking.
+      if (c.value("status", "") == "False" && std::string(type) != "ScalingLimited") reason = "!" + reason;
+      out.push_back(reason);
+    }
+  }
+  return out;
+}
+
+std::string ObjectKeyText(const Json& obj) {
+  const Json md = obj.value("metadata", Json::object());
+  return md.value("namespace", "") + "/" + md.value("name", "");
+}
+
+int64_t EventCount(const Json& ev) {
+  return ev.contains("count") && ev["count"].is_number_integer() ? ev["count"].get<int64_t>() : 1;
+}
+
+class Execution {
+ public:
+  Execution(const Scenario& sc, const RunOptions& opts, RunResult& result)
+      : sc_(sc), opts_(opts), result_(result), clock_(sc.start), state_(clock_) {}
+
+  void Execute();
+
+ private:
+  Time At(nanoseconds offset) const { return sc_.start + ToTimeDuration(offset); }
+  nanoseconds Offset(Time t) const { return std::chrono::duration_cast<nanoseconds>(t - sc_.start); }
+  void Note(Time t, const std::string& text) { result_.notes.push_back({Offset(t), text}); }
+  void Fail(const Step& step, const std::string& where, const std::string& path, const std::string& wanted,
+            const std::string& got) {
+    result_.failures.push_back({step.at, where, path, wanted, got});
+  }
+  Status StartController();
+  void ApplyStep(const Step& step, Time t);
+  void CheckStep(const Step& step);
+  void RecordTimeline(Time t);
+  std::vector<Json> Events() const;
+  std::optional<Json> LiveObject(const Json& e) const;
+
+  const Scenario& sc_;
+  const RunOptions& opts_;
+  RunResult& result_;
+  SimulatedClock clock_;
+  ClusterState state_;
+  std::unique_ptr<ApiServer> server_;
+  std::shared_ptr<k8s::ApiClient> client_;
+  std::unique_ptr<ctrl::HorizontalController> controller_;
+  ctrl::ControllerOptions ctrl_options_;
+  FaultSet faults_;
+  int64_t writes_since_ = 0;
+  std::map<std::string, int64_t> event_counts_;  // event name -> count seen
+};
+
+Status Execution::StartController() {
+  controller_.reset();  // a new process: no history, fresh caches
+  controller_ = std::make_unique<ctrl::HorizontalController>(ctrl_options_, client_, clock_);
+  Status s = controller_->Start(/*watch=*/false);
+  if (!s.ok()) return s.WithContext("starting the controller");
+  return Status::Ok();
+}
+
+void Execution::ApplyStep(const Step& step, Time t) {
+  for (size_t i = 0; i < step.apply.size(); ++i) {
+    auto r = state_.Apply(step.apply[i]);
+    if (!r.ok()) {
+      Fail(step, "apply[" + std::to_string(i) + "]", "", "applied", "error: " + r.status().message());
+      continue;
+    }
+    Note(t, "apply " + step.apply[i].value("kind", "") + " " + ObjectKeyText(step.apply[i]));
+  }
+  for (size_t i = 0; i < step.del.size(); ++i) {
+    Status s = state_.DeleteObject(step.del[i]);
+    if (!s.ok()) {
+      Fail(step, "delete[" + std::to_string(i) + "]", "", "deleted", "error: " + s.message());
+      continue;
+    }
+    Note(t, "delete " + step.del[i].dump());
+  }
+  const StepFaults& f = step.faults;
+  if (!f.Empty()) {
+    std::string text = "faults:";
+    if (f.resource_metrics) {
+      faults_.resource_metrics = *f.resource_metrics;
+      text += " resourceMetrics=" + FaultText(*f.resource_metrics);
+    }
+    if (f.custom_metrics) {
+      faults_.custom_metrics = *f.custom_metrics;
+      text += " customMetrics=" + FaultText(*f.custom_metrics);
+    }
+    if (f.external_metrics) {
+      faults_.external_metrics = *f.external_metrics;
+      text += " externalMetrics=" + FaultText(*f.external_metrics);
+    }
+    if (f.apiserver) {
+      faults_.apiserver = *f.apiserver;
+      faults_.apiserver_rules = f.apiserver_rules;
+      text += " apiserver=" + FaultText(*f.apiserver);
+      if (!f.apiserver_rules.empty()) text += " +" + std::to_string(f.apiserver_rules.size()) + " rule(s)";
+    }
+    state_.SetFaults(faults_);
+    Note(t, text);
+  }
+}
+
+std::vector<Json> Execution::Events() const {
+  auto list = state_.List(k8s::resources::kEvents, "", ListQuery{});
+  if (!list.ok()) return {};
+  return list->items;
+}
+
+std::optional<Json> Execution::LiveObject(const Json& e) const {
+  std::string api_version = e.value("apiVersion", "");
+  std::string kind = e.value("kind", "");
+  const Json md = e.value("metadata", Json::object());
+  std::string ns = md.value("namespace", "default");
+  std::string name = md.value("name", "");
+  if (kind == "PodMetrics") return state_.GetPodMetrics(ns, name);
+  if (kind == "MetricValue") {
+    const Json d = e.value("describedObject", Json::object());
+    const Json m = e.value("metric", Json::object());
+    for (const auto& v : state_.ListMetricValues()) {
+      const Json vd = v.value("describedObject", Json::object());
+      if (vd.value("kind", "") == d.value("kind", "") && vd.value("name", "") == d.value("name", "") &&
+          vd.value("namespace", "default") == d.value("namespace", "default") &&
+          v.value("metric", Json::object()).value("name", "") == m.value("name", ""))
+        return v;
+    }
+    return std::nullopt;
+  }
+  if (kind == "ExternalMetricValue") {
+    auto list = state_.ListExternalMetricValues(ns, e.value("metricName", ""), "");
+    if (!list.ok()) return std::nullopt;
+    for (const auto& v : *list) {
+      if (v.value("metadata", Json::object()).value("name", "") == name || list->size() == 1) return v;
+    }
+    return std::nullopt;
+  }
+  auto info = state_.FindByKind(api_version, kind);
+  if (!info) return std::nullopt;
+  auto obj = state_.Get(info->gvr, info->namespaced ? ns : "", name);
+  if (!obj.ok()) return std::nullopt;
+  return *obj;
+}
+
+void Execution::CheckStep(const Step& step) {
+  ++result_.steps_checked;
+  LiveView live;
+  live.get = [this](const Json& e) { return LiveObject(e); };
+  live.events = Events();
+  for (size_t i = 0; i < step.expect.size(); ++i) {
+    ++result_.expectations_checked;
+    for (const auto& m : CheckExpect(step.expect[i], live))
+      Fail(step, "expect[" + std::to_string(i) + "]", m.path, m.wanted, m.got);
+  }
+  for (size_t i = 0; i < step.expect_absent.size(); ++i) {
+    ++result_.expectations_checked;
+    for (const auto& m : CheckExpectAbsent(step.expect_absent[i], live))
+      Fail(step, "expectAbsent[" + std::to_string(i) + "]", m.path, m.wanted, m.got);
+  }
+  for (size_t i = 0; i < step.expect_writes.size(); ++i) {
+    ++result_.expectations_checked;
+    const WriteExpectation& w = step.expect_writes[i];
+    std::string sub = w.subresource ? *w.subresource : "*";
+    int64_t n = state_.CountWrites(w.verb, w.resource, sub, kSimControllerUserAgent, writes_since_);
+    std::string what = (w.verb.empty() ? "writes" : w.verb) + " " + (w.resource.empty() ? "(any resource)" : w.resource) +
+                       (w.subresource && !w.subresource->empty() ? "/" + *w.subresource : "");
+    std::string where = "expectWrites[" + std::to_string(i) + "]";
+    if (w.count && n != *w.count) Fail(step, where, what, "exactly " + std::to_string(*w.count), std::to_string(n));
+    if (w.min && n < *w.min) Fail(step, where, what, "at least " + std::to_string(*w.min), std::to_string(n));
+    if (w.max && n > *w.max) Fail(step, where, what, "at most " + std::to_string(*w.max), std::to_string(n));
+  }
+}
+
+void Execution::RecordTimeline(Time t) {
+  // Events recorded since the last tick, by involved HPA.
+  std::map<std::string, std::vector<std::string>> new_events;
+  for (const auto& ev : Events()) {
+    std::string key = ObjectKeyText(ev);
+    int64_t count = EventCount(ev);
+    int64_t& seen = event_counts_[key];
+    if (count <= seen) continue;
+    seen = count;
+    const Json io = ev.value("involvedObject", Json::object());
+    if (io.value("kind", "") != "HorizontalPodAutoscaler") continue;
+    new_events[io.value("namespace", "") + "/" + io.value("name", "")].push_back(
+        ev.value("type", "") + " " + ev.value("reason", "") + ": " + ev.value("message", ""));
+  }
+  auto hpas = state_.List(k8s::resources::kHpaV2, "", ListQuery{});
+  if (!hpas.ok()) return;
+  for (const auto& hpa : hpas->items) {
+    TimelineRow row;
+    row.offset = Offset(t);
+    row.hpa = ObjectKeyText(hpa);
+    row.metrics = MetricCells(hpa);
+    const Json status = hpa.value("status", Json::object());
+    row.current_replicas = status.value("currentReplicas", int64_t{0});
+    row.desired_replicas = status.value("desiredReplicas", int64_t{0});
+    row.reasons = Reasons(hpa);
+    row.events = new_events[row.hpa];
+    // The target's spec.replicas after this sync (for the plot).
+    const Json ref = hpa.contains("spec") ? hpa["spec"].value("scaleTargetRef", Json::object()) : Json::object();
+    auto info = state_.FindByKind(ref.value("apiVersion", "apps/v1"), ref.value("kind", ""));
+    if (info) {
+      auto target = state_.Get(info->gvr, hpa["metadata"].value("namespace", ""), ref.value("name", ""));
+      if (target.ok() && target->contains("spec") && (*target)["spec"].contains("replicas") &&
+          (*target)["spec"]["replicas"].is_number_integer())
+        row.spec_replicas = (*target)["spec"]["replicas"].get<int64_t>();
+    }
+    result_.timeline.push_back(std::move(row));
+  }
+}
+
+void Execution::Execute() {
+  // 1. The cluster before t=0: CRDs first so custom objects find their kind.
+  std::vector<const Json*> ordered;
+  for (const auto& o : sc_.objects)
+    if (o.value("kind", "") == "CustomResourceDefinition") ordered.push_back(&o);
+  for (const auto& o : sc_.objects)
+    if (o.value("kind", "") != "CustomResourceDefinition") ordered.push_back(&o);
+  for (const Json* o : ordered) {
+    auto r = state_.Apply(*o);
+    if (!r.ok()) {
+      result_.error = "loading " + o->value("kind", "") + " " + ObjectKeyText(*o) + ": " + r.status().message();
+      return;
+    }
+  }
+  WorkloadSimulator workloads(state_, sc_.workloads, sc_.start, sc_.metric_resolution);
+  if (Status s = workloads.Initialize(sc_.start); !s.ok()) {
+    result_.error = "starting workloads: " + s.message();
+    return;
+  }
+
+  // 2. The API server on loopback, plain HTTP (no TLS cost per scenario).
+  ApiServerOptions so;
+  so.tls = false;
+  so.port = 0;
+  server_ = std::make_unique<ApiServer>(state_, so);
+  auto port = server_->Start();
+  if (!port.ok()) {
+    result_.error = "starting the API server: " + port.status().message();
+    return;
+  }
+
+  // 3. The real controller, on the virtual clock. No client-side QPS limit
+  // and no retries: both would wait on the virtual clock, which only moves
+  // between instants (and client-go does not retry these requests either).
+  k8s::TransportConfig tc;
+  tc.server = server_->url();
+  tc.user_agent = kSimControllerUserAgent;
+  auto transport = k8s::NewCpprestTransport(tc);
+  if (!transport.ok()) {
+    result_.error = "client transport: " + transport.status().message();
+    return;
+  }
+  k8s::RestApiClientOptions co;
+  co.qps = 0;
+  co.max_attempts = 1;
+  client_ = std::make_shared<k8s::RestApiClient>(std::move(*transport), clock_, co);
+  auto opts = ctrl::ParseControllerOptions(sc_.controller_flags);
+  if (!opts.ok()) {
+    result_.error = "controller flags: " + opts.status().message();
+    return;
+  }
+  ctrl_options_ = *opts;
+  const nanoseconds period = ctrl_options_.sync_period.count() > 0 ? ctrl_options_.sync_period : sc_.SyncPeriod();
+  if (Status s = StartController(); !s.ok()) {
+    result_.error = s.message();
+    return;
+  }
+
+  // 4. The event loop.
+  const Time end = sc_.steps.empty() ? sc_.start : At(sc_.steps.back().at);
+  size_t next_step = 0;
+  writes_since_ = state_.RequestSeq();
+  Time t = sc_.start;
+  while (true) {
+    std::vector<const Step*> due;
+    while (next_step < sc_.steps.size() && At(sc_.steps[next_step].at) == t) due.push_back(&sc_.steps[next_step++]);
+    // (a) the steps' changes and faults.
+    for (const Step* s : due) ApplyStep(*s, t);
+    for (const Step* s : due) {
+      if (!s->restart_controller) continue;
+      Note(t, "controller restarted");
+      if (Status st = StartController(); !st.ok()) {
+        result_.error = st.message();
+        return;
+      }
+    }
+    // (b) workloads: pod transitions, pod count (a step may have changed
+    // replicas), then the metrics sample.
+    Status ws = workloads.ApplyTransitions(t);
+    if (ws.ok()) ws = workloads.Reconcile(t);
+    if (ws.ok()) ws = workloads.SampleIfDue(t);
+    if (!ws.ok()) Note(t, "workload error: " + ws.message());
+    // (c) the controller's sync on ticks; its replica change takes effect now.
+    const bool tick = Offset(t).count() % period.count() == 0;
+    if (tick) {
+      Status s = controller_->SyncAllNow();
+      if (!s.ok()) Note(t, "controller sync: " + s.message());
+      if (Status r = workloads.Reconcile(t); !r.ok()) Note(t, "workload error: " + r.message());
+      RecordTimeline(t);
+    }
+    // (d) the steps' expectations.
+    for (const Step* s : due) CheckStep(*s);
+    if (!due.empty()) writes_since_ = state_.RequestSeq();
+
+    // Next instant.
+    std::optional<Time> next;
+    auto consider = [&](Time c) {
+      if (c > t && (!next || c < *next)) next = c;
+    };
+    if (next_step < sc_.steps.size()) consider(At(sc_.steps[next_step].at));
+    consider(sc_.start + ToTimeDuration(nanoseconds((Offset(t).count() / period.count() + 1) * period.count())));
+    if (auto w = workloads.NextEventAfter(t)) consider(*w);
+    if (!next || *next > end) break;
+    t = *next;
+    clock_.Set(t);
+  }
+  controller_->Stop();
+  controller_.reset();
+  server_->Stop();
+}
+
+}  // namespace
+
+std::vector<ScenarioError> ValidateControllerFlags(const Scenario& scenario) {
+  std::vector<ScenarioError> errors;
+  for (const auto& [name, value] : scenario.controller_flags) {
+    auto r = ctrl::ParseControllerOptions({{name, value}});
+    if (!r.ok()) errors.push_back({scenario.file, "controller." + name, r.status().message(), 0});
+  }
+  return errors;
+}
+
+ScenarioRunner::ScenarioRunner(Scenario scenario, RunOptions options)
+    : scenario_(std::move(scenario)), options_(options) {}
+
+RunResult ScenarioRunner::Run() {
+  RunResult result;
+  result.file = scenario_.file;
+  result.name = scenario_.name;
+  const Time wall_start = RealClock::Instance().Now();
+  {
+    Execution run(scenario_, options_, result);
+    run.Execute();
+  }
+  result.wall_seconds = std::chrono::duration<double>(RealClock::Instance().Now() - wall_start).count();
+  result.passed = result.error.empty() && result.failures.empty();
+  return result;
+}
+
+}  // namespace hpad::sim
