@@ -118,6 +118,9 @@ std::optional<std::string> Validate(const Raw& raw, DaemonOptions* o) {
   auto ctrl = ParseControllerOptions(raw.controller);
   if (!ctrl.ok()) return ctrl.status().message();
   o->controller = *ctrl;
+  const auto& known = KnownFeatureGates();
+  for (const auto& [gate, on] : o->controller.feature_gates)
+    if (std::find(known.begin(), known.end(), gate) == known.end()) o->unknown_feature_gates.push_back(gate);
   return std::nullopt;
 }
 
@@ -125,6 +128,7 @@ struct ControllerFlag {
   const char* name;
   const char* default_text;
   const char* help;
+  const char* type = "DURATION";
 };
 
 const std::vector<ControllerFlag>& ControllerFlags() {
@@ -132,7 +136,7 @@ const std::vector<ControllerFlag>& ControllerFlags() {
       {"horizontal-pod-autoscaler-sync-period", "15s", "The period for syncing the number of pods in horizontal pod autoscaler."},
       {"horizontal-pod-autoscaler-tolerance", "0.1",
        "The minimum change (from 1.0) in the desired-to-actual metrics ratio for the horizontal pod autoscaler to "
-       "consider scaling."},
+       "consider scaling.", "FLOAT"},
       {"horizontal-pod-autoscaler-downscale-stabilization", "5m",
        "The period for which autoscaler will look backwards and not scale down below any recommendation it made "
        "during that period."},
@@ -141,15 +145,22 @@ const std::vector<ControllerFlag>& ControllerFlags() {
       {"horizontal-pod-autoscaler-initial-readiness-delay", "30s",
        "The period after pod start during which readiness changes will be treated as initial readiness."},
       {"concurrent-horizontal-pod-autoscaler-syncs", "5",
-       "The number of horizontal pod autoscaler objects that are allowed to sync concurrently."},
+       "The number of horizontal pod autoscaler objects that are allowed to sync concurrently.", "INT"},
       {"feature-gates", "",
        "A set of key=value pairs that describe feature gates: HPAConfigurableTolerance, HPAScaleToZero, "
-       "HPAGeneration, HPAOptimizedSelectorStore, StaleControllerConsistencyHPA."},
+       "HPAGeneration, HPAOptimizedSelectorStore, StaleControllerConsistencyHPA.", "GATE=BOOL,..."},
   };
   return flags;
 }
 
 }  // namespace
+
+const std::vector<std::string>& KnownFeatureGates() {
+  static const std::vector<std::string> gates = {"HPAConfigurableTolerance", "HPAScaleToZero", "HPAGeneration",
+                                                 "HPAOptimizedSelectorStore", "StaleControllerConsistencyHPA",
+                                                 "PodLevelResources"};
+  return gates;
+}
 
 const std::vector<std::string>& ControllerFlagNames() {
   static const std::vector<std::string> names = [] {
@@ -172,21 +183,21 @@ DaemonFlags ParseDaemonFlags(const std::vector<std::string>& args) {
   app.add_option("--kubeconfig", raw.kubeconfig,
                  "Path to a kubeconfig file. Precedence: --kubeconfig, $KUBECONFIG, in-cluster service account, "
                  "~/.kube/config.")
-      ->group("Connection");
+      ->type_name("FILE")->group("Connection");
   app.add_option("--master", raw.master, "The address of the Kubernetes API server (overrides any value in kubeconfig).")
-      ->group("Connection");
+      ->type_name("URL")->group("Connection");
   app.add_option("--context", raw.context, "The kubeconfig context to use (default: its current-context).")
-      ->group("Connection");
+      ->type_name("NAME")->group("Connection");
   app.add_option("--kube-api-qps", raw.qps, "QPS to use while talking with the Kubernetes API server.")
-      ->group("Connection");
+      ->type_name("FLOAT")->group("Connection");
   app.add_option("--kube-api-burst", raw.burst, "Burst to use while talking with the Kubernetes API server.")
-      ->group("Connection");
+      ->type_name("INT")->group("Connection");
 
   std::map<std::string, std::string> ctrl_text;
   std::vector<std::pair<std::string, CLI::Option*>> ctrl_opts;
   for (const auto& f : ControllerFlags()) {
     ctrl_text[f.name] = f.default_text;
-    auto* opt = app.add_option(std::string("--") + f.name, ctrl_text[f.name], f.help)->group("Controller");
+    auto* opt = app.add_option(std::string("--") + f.name, ctrl_text[f.name], f.help)->group("Controller")->type_name(f.type);
     ctrl_opts.emplace_back(f.name, opt);
   }
 
@@ -196,30 +207,30 @@ DaemonFlags ParseDaemonFlags(const std::vector<std::string>& args) {
       ->group("Leader election");
   app.add_option("--leader-elect-lease-duration", raw.lease_duration,
                  "How long non-leader candidates wait after observing a renewal before trying to take the lease.")
-      ->group("Leader election");
+      ->type_name("DURATION")->group("Leader election");
   app.add_option("--leader-elect-renew-deadline", raw.renew_deadline,
                  "How long the leader keeps trying to renew before it stops leading.")
-      ->group("Leader election");
+      ->type_name("DURATION")->group("Leader election");
   app.add_option("--leader-elect-retry-period", raw.retry_period,
                  "How long clients wait between attempts to acquire and renew the lease.")
-      ->group("Leader election");
+      ->type_name("DURATION")->group("Leader election");
   app.add_option("--leader-elect-resource-name", raw.lease_name, "The name of the Lease object used for locking.")
-      ->group("Leader election");
+      ->type_name("NAME")->group("Leader election");
   app.add_option("--leader-elect-resource-namespace", raw.lease_namespace,
                  "The namespace of the Lease object used for locking.")
-      ->group("Leader election");
+      ->type_name("NAMESPACE")->group("Leader election");
   // Accepted for KCM compatibility; a Lease is the only lock hpad uses.
   std::string lock = "leases";
   app.add_option("--leader-elect-resource-lock", lock, "The lock type; only \"leases\" is supported.")
-      ->group("Leader election");
+      ->type_name("LOCK")->group("Leader election");
 
   app.add_option("--bind-address", raw.bind_address,
                  "The IP address on which to serve /healthz, /livez, /readyz and /metrics (plain HTTP).")
-      ->group("Serving");
+      ->type_name("IP")->group("Serving");
   app.add_option("--port", raw.port, "The port for /healthz, /livez, /readyz and /metrics; 0 picks a free port.")
-      ->group("Serving");
+      ->type_name("PORT")->group("Serving");
   app.add_option("-v,--v", raw.verbosity, "Log level verbosity (klog): 0 changes only, 2 every reconcile, 4 requests.")
-      ->group("Logging");
+      ->type_name("LEVEL")->group("Logging");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
   try {

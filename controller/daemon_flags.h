@@ -53,7 +53,14 @@ struct DaemonOptions {
   ControllerOptions controller;
   // The controller flags exactly as given (long name without dashes -> text), for the startup log.
   std::map<std::string, std::string> controller_flags;
+  // --feature-gates names hpad does not know. KCM's gate list is shared by
+  // all its controllers, so copied flags may carry gates irrelevant to HPAs:
+  // accepted and logged as ignored rather than refused.
+  std::vector<std::string> unknown_feature_gates;
 };
+
+// The feature gates the HPA controller reads (hpa-semantics.md 13.3).
+const std::vector<std::string>& KnownFeatureGates();
 
 struct DaemonFlags {
   enum class Action {

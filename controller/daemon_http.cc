@@ -66,6 +66,12 @@ Status DaemonHttpServer::Start(const std::string& host, int port) {
   srv.new_task_queue = [] { return new httplib::ThreadPool(3); };
   // Short keep-alive so Stop() is not held up by an idle scraper connection.
   srv.set_keep_alive_timeout(1);
+  // httplib's default adds SO_REUSEPORT, which would let a second hpad on
+  // the same host share the port silently; keep only SO_REUSEADDR.
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   srv.set_read_timeout(5, 0);
   srv.set_write_timeout(5, 0);
   srv.Get("/healthz", [im](const httplib::Request&, httplib::Response& res) {

@@ -7,6 +7,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "k8sclient/work_queue.h"
+
 namespace hpad::ctrl {
 namespace {
 
@@ -136,6 +138,7 @@ void DaemonMetrics::RemoveDesiredReplicas(const std::string& ns, const std::stri
 
 void DaemonMetrics::HpaAdded() { num_hpas_->Increment(); }
 void DaemonMetrics::HpaRemoved() { num_hpas_->Decrement(); }
+void DaemonMetrics::SetNumHpas(size_t n) { num_hpas_->Set(static_cast<double>(n)); }
 
 void DaemonMetrics::SetQueueDepth(const std::string& name, int depth) { queue_depth_->Add({{"name", name}}).Set(depth); }
 void DaemonMetrics::QueueAdd(const std::string& name) { queue_adds_->Add({{"name", name}}).Increment(); }
@@ -155,6 +158,27 @@ void DaemonMetrics::ObserveRequest(const std::string& verb, const std::string& h
 
 void DaemonMetrics::SetLeader(const std::string& name, bool leading) {
   leader_->Add({{"name", name}}).Set(leading ? 1 : 0);
+}
+
+namespace {
+
+class WorkQueueMetricsObserver final : public k8s::WorkQueueObserver {
+ public:
+  explicit WorkQueueMetricsObserver(DaemonMetrics& m) : m_(m) {}
+  void OnDepth(const std::string& queue, int64_t depth) override { m_.SetQueueDepth(queue, static_cast<int>(depth)); }
+  void OnAdd(const std::string& queue) override { m_.QueueAdd(queue); }
+  void OnQueueLatency(const std::string& queue, Duration latency) override { m_.ObserveQueueLatency(queue, latency); }
+  void OnWorkDuration(const std::string& queue, Duration d) override { m_.ObserveWorkDuration(queue, d); }
+  void OnRetry(const std::string& queue) override { m_.QueueRetry(queue); }
+
+ private:
+  DaemonMetrics& m_;
+};
+
+}  // namespace
+
+std::unique_ptr<k8s::WorkQueueObserver> NewWorkQueueMetricsObserver(DaemonMetrics& metrics) {
+  return std::make_unique<WorkQueueMetricsObserver>(metrics);
 }
 
 }  // namespace hpad::ctrl

@@ -34,6 +34,10 @@ template <typename T>
 class Family;
 }  // namespace prometheus
 
+namespace hpad::k8s {
+class WorkQueueObserver;
+}
+
 namespace hpad::ctrl {
 
 class DaemonMetrics {
@@ -53,6 +57,7 @@ class DaemonMetrics {
   void RemoveDesiredReplicas(const std::string& ns, const std::string& hpa_name);
   void HpaAdded();
   void HpaRemoved();
+  void SetNumHpas(size_t n);
 
   // Work queue (name is the queue's name, "horizontalpodautoscaler" upstream).
   void SetQueueDepth(const std::string& name, int depth);
@@ -86,5 +91,9 @@ class DaemonMetrics {
   prometheus::Family<prometheus::Histogram>* request_duration_;
   prometheus::Family<prometheus::Gauge>* leader_;
 };
+
+// Feeds the workqueue_* series from a k8s::WorkQueue. `metrics` must
+// outlive the observer.
+std::unique_ptr<k8s::WorkQueueObserver> NewWorkQueueMetricsObserver(DaemonMetrics& metrics);
 
 }  // namespace hpad::ctrl

@@ -145,6 +145,7 @@ struct HorizontalController::Impl {
   std::unique_ptr<HpaReconciler> reconciler;
   std::unique_ptr<k8s::WorkQueue> queue;
   ReconcileObserver observer;
+  k8s::WorkQueueObserver* queue_observer = nullptr;  // daemon metrics (workqueue_*), may be null
 
   bool watching = false;
   std::atomic<bool> stopping{false};
@@ -191,7 +192,7 @@ struct HorizontalController::Impl {
     reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
                                                  *metrics, *scales, *client, *recorder, selectors, clock);
     if (observer) reconciler->SetObserver(observer);
-    queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler");
+    queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler", nullptr, queue_observer);
 
     k8s::InformerHandlers<k8s::Hpa> h;
     h.on_add = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
@@ -261,6 +262,10 @@ HorizontalController::~HorizontalController() {
 void HorizontalController::SetObserver(ReconcileObserver observer) {
   impl_->observer = observer;
   if (impl_->reconciler) impl_->reconciler->SetObserver(std::move(observer));
+}
+
+void HorizontalController::SetWorkQueueObserver(k8s::WorkQueueObserver* observer) {
+  impl_->queue_observer = observer;
 }
 
 size_t HorizontalController::NumHpas() const { return impl_->selectors.Size(); }

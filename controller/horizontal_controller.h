@@ -22,6 +22,10 @@
 #include "k8sclient/clock.h"
 #include "k8sclient/status.h"
 
+namespace hpad::k8s {
+class WorkQueueObserver;
+}
+
 namespace hpad::ctrl {
 
 // The controller's flags, with kube-controller-manager's defaults (13.2).
@@ -67,6 +71,9 @@ class HorizontalController {
   // Optional hook called after every reconcile (daemon metrics 15.x, the
   // scenario runner's timeline). Set before Start(); called on worker threads.
   void SetObserver(ReconcileObserver observer);
+  // Optional work-queue metrics hook (client-go workqueue_* series); must
+  // outlive the controller. Set before Start().
+  void SetWorkQueueObserver(k8s::WorkQueueObserver* observer);
   // 15.6: HPAs currently registered (selector slots).
   size_t NumHpas() const;
 
