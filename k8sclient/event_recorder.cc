@@ -43,9 +43,11 @@ void ApiEventRecorder::Event(const EventObjectRef& object, const std::string& ty
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_ || queue_.size() >= opts_.max_queued) {
-      ++dropped_;
-      HPAD_LOG(Warning) << "event recorder: queue full, dropping event " << type << " " << reason << " for "
-                        << object.kind << " " << object.ns << "/" << object.name;
+      // Log the first drop of a burst and then every 100th, not each one.
+      if (dropped_++ % 100 == 0)
+        HPAD_LOG(Warning) << "event recorder: queue full, dropping event " << type << " " << reason << " for "
+                          << object.kind << " " << object.ns << "/" << object.name << " (" << dropped_
+                          << " dropped so far)";
       return;
     }
     queue_.push_back(std::move(p));

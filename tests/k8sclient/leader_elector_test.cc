@@ -253,12 +253,20 @@ struct Election {
   std::optional<hpad::Duration> StepUntil(Pred pred, hpad::Duration limit) {
     Time begin = clock.Now();
     while (true) {
-      REQUIRE(clock.AwaitSleepers(Running()));
+      REQUIRE(AwaitQuiet());
       REQUIRE(leaders.load() <= 1);
       if (pred()) return clock.Now() - begin;
       if (clock.Now() - begin >= limit) return std::nullopt;
       clock.Advance(100ms);
     }
+  }
+  // Every running candidate asleep on the clock. Re-evaluates Running()
+  // because a candidate may finish (lose the lease) while we wait.
+  bool AwaitQuiet() {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!clock.AwaitSleepers(Running(), 5ms))
+      if (std::chrono::steady_clock::now() > deadline) return false;
+    return true;
   }
   int Leader() const {
     for (int i = 0; i < 2; ++i)
