@@ -1,0 +1,445 @@
+// HpaReconciler over FakeApiClient with the real RestScaleClient,
+// DiscoveryRestMapper and RestMetricsClient: asserts writes, events and
+// conditions (hpa-semantics.md R1-R14, T1-T5, S1-S4, X1-X6, W1-W5, Z1).
+#include <catch2/catch.hpp>
+
+#include "controller/hpa_reconciler.h"
+#include "controller/hpa_status.h"
+#include "k8sclient/types/hpa.h"
+#include "k8sclient/time_format.h"
+#include "tests/controller/controller_test_util.h"
+#include "tests/fakes/fake_api_client.h"
+
+using namespace hpad::ctrl;
+using namespace hpad::ctrl::testing;
+using hpad::Time;
+namespace k8s = hpad::k8s;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Harness {
+  explicit Harness(ReconcilerOptions opts = {})
+      : clock(T0()),
+        api_ptr(&api, [](k8s::ApiClient*) {}),
+        mapper(std::make_shared<DiscoveryRestMapper>(api_ptr)),
+        scales(api_ptr, mapper),
+        metrics(api_ptr),
+        rec(opts, hpas, pods, metrics, scales, api, events, selectors, clock) {}
+
+  void PutDeployment(const std::string& name, int replicas, bool with_selector = true) {
+    Json d = {{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec", {{"replicas", replicas}}},
+              {"status", {{"replicas", replicas}}}};
+    if (with_selector) d["spec"]["selector"] = {{"matchLabels", {{"app", "web"}}}};
+    api.Put(k8s::resources::kDeployments, d);
+  }
+  int DeploymentReplicas(const std::string& name) {
+    return (*api.Object(k8s::resources::kDeployments, "default", name))["spec"]["replicas"].get<int>();
+  }
+  void PutHpa(Json spec, const std::string& name = "web") {
+    Json h = {{"apiVersion", "autoscaling/v2"},
+              {"kind", "HorizontalPodAutoscaler"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec", spec}};
+    api.Put(k8s::resources::kHpaV2, h);
+    selectors.Register("default", name);  // Q3
+    Refresh(name);
+  }
+  // What the informer would do after a write.
+  void Refresh(const std::string& name = "web") {
+    auto obj = api.Object(k8s::resources::kHpaV2, "default", name);
+    REQUIRE(obj);
+    auto hpa = k8s::HpaFromJson(*obj);
+    REQUIRE(hpa.ok());
+    hpas.Upsert(std::make_shared<const k8s::Hpa>(*hpa));
+  }
+  k8s::Hpa Read(const std::string& name = "web") {
+    auto hpa = k8s::HpaFromJson(*api.Object(k8s::resources::kHpaV2, "default", name));
+    REQUIRE(hpa.ok());
+    return *hpa;
+  }
+  void AddPods(int n, int64_t cpu_request = 200) {
+    for (int i = 0; i < n; i++) {
+      PodSpec s;
+      s.name = "web-" + std::to_string(i);
+      s.requests = {{"cpu", cpu_request}};
+      pods.Upsert(MakePod(s));
+    }
+  }
+  void SetCpuUsage(int n, const std::string& usage) {
+    Json items = Json::array();
+    for (int i = 0; i < n; i++) {
+      items.push_back({{"metadata", {{"name", "web-" + std::to_string(i)}, {"namespace", "default"},
+                                     {"labels", {{"app", "web"}}}}},
+                       {"timestamp", k8s::FormatRfc3339(T0())},
+                       {"window", "60s"},
+                       {"containers", {{{"name", "app"}, {"usage", {{"cpu", usage}}}}}}});
+    }
+    api.SetPathResponse(RestMetricsClient::ResourceMetricsPath("default", *k8s::Selector::Parse("app=web")),
+                        Json{{"kind", "PodMetricsList"}, {"items", items}});
+  }
+  void FailCpuMetrics() {
+    api.SetPathResponse(RestMetricsClient::ResourceMetricsPath("default", *k8s::Selector::Parse("app=web")),
+                        hpad::UnavailableError("metrics-server is down"));
+  }
+  ReconcileResult Run(Time now, const std::string& name = "web") {
+    clock.Set(now);
+    auto r = rec.Reconcile("default/" + name, now);
+    Refresh(name);
+    return r;
+  }
+  size_t StatusWrites() const { return api.ActionsFor("update", "horizontalpodautoscalers").size(); }
+  std::vector<std::string> Events() const { return events.Strings(); }
+
+  hpad::SimulatedClock clock;
+  k8s::testing::FakeApiClient api;
+  std::shared_ptr<k8s::ApiClient> api_ptr;
+  k8s::ObjectStore<k8s::Hpa> hpas;
+  k8s::ObjectStore<k8s::Pod> pods;
+  std::shared_ptr<DiscoveryRestMapper> mapper;
+  RestScaleClient scales;
+  RestMetricsClient metrics;
+  k8s::RecordingEventRecorder events;
+  SelectorRegistry selectors;
+  HpaReconciler rec;
+};
+
+Json CpuSpec(int target, int min = 1, int max = 10, const std::string& target_name = "web") {
+  return Json{{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", target_name}}},
+              {"minReplicas", min},
+              {"maxReplicas", max},
+              {"metrics",
+               {{{"type", "Resource"},
+                 {"resource", {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", target}}}}}}}}};
+}
+
+std::string Cond(const k8s::Hpa& hpa, const std::string& type) {
+  const auto* c = FindCondition(hpa.status.conditions, type);
+  return c ? c->status + "/" + c->reason : "absent";
+}
+
+}  // namespace
+
+TEST_CASE("R1-R13 cpu scale-up writes scale, status and event", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");  // 90% of 200m vs 60%: ceil(1.5 * 2) = 3
+  h.PutHpa(CpuSpec(60));
+  auto r = h.Run(T0());
+  CHECK(r.error.ok());
+  CHECK(h.DeploymentReplicas("web") == 3);
+  k8s::Hpa hpa = h.Read();
+  CHECK(hpa.status.current_replicas == 2);  // 16.5: the scale read at the start
+  CHECK(hpa.status.desired_replicas == 3);
+  REQUIRE(hpa.status.last_scale_time);
+  CHECK(*hpa.status.last_scale_time == T0());
+  REQUIRE(hpa.status.current_metrics.size() == 1);
+  CHECK(hpa.status.current_metrics[0].type == "Resource");
+  CHECK(*hpa.status.current_metrics[0].resource->second.average_utilization == 90);
+  CHECK(hpa.status.current_metrics[0].resource->second.average_value->MilliValue() == 180);
+  // W5: first-set order.
+  REQUIRE(hpa.status.conditions.size() == 3);
+  CHECK(hpa.status.conditions[0].type == "AbleToScale");
+  CHECK(hpa.status.conditions[1].type == "ScalingActive");
+  CHECK(hpa.status.conditions[2].type == "ScalingLimited");
+  CHECK(Cond(hpa, "AbleToScale") == "True/SucceededRescale");
+  CHECK(hpa.status.conditions[0].message == "the HPA controller was able to update the target scale to 3");
+  CHECK(Cond(hpa, "ScalingActive") == "True/ValidMetricFound");
+  CHECK(hpa.status.conditions[1].message ==
+        "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of "
+        "request)");
+  CHECK(Cond(hpa, "ScalingLimited") == "False/DesiredWithinRange");
+  CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 3; reason: cpu resource "
+                                               "utilization (percentage of request) above target"});
+  CHECK(*hpa.status.observed_generation == hpa.metadata.generation);  // W3 with HPAGeneration
+}
+
+TEST_CASE("W4/W5 status written only on change; lastTransitionTime only on a flip", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 3);
+  h.AddPods(3);
+  h.SetCpuUsage(3, "120m");  // 60% vs 60%: no change
+  h.PutHpa(CpuSpec(60));
+  h.Run(At(0));
+  CHECK(h.StatusWrites() == 1);
+  k8s::Hpa first = h.Read();
+  CHECK(Cond(first, "AbleToScale") == "True/ReadyForNewScale");
+  h.Run(At(15));
+  CHECK(h.StatusWrites() == 1);  // nothing changed: no write
+  // Metrics outage flips ScalingActive; AbleToScale keeps its time.
+  h.FailCpuMetrics();
+  h.Run(At(30));
+  CHECK(h.StatusWrites() == 2);
+  k8s::Hpa failed = h.Read();
+  CHECK(Cond(failed, "ScalingActive") == "False/FailedGetResourceMetric");
+  CHECK(*FindCondition(failed.status.conditions, "ScalingActive")->last_transition_time == At(30));
+  // AbleToScale went ReadyForNewScale -> SucceededGetScale (same status): time kept.
+  CHECK(Cond(failed, "AbleToScale") == "True/SucceededGetScale");
+  CHECK(*FindCondition(failed.status.conditions, "AbleToScale")->last_transition_time == At(0));
+}
+
+TEST_CASE("R7/X1/X4 metrics outage: events and condition texts, no scale change", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 3);
+  h.AddPods(3);
+  h.PutHpa(CpuSpec(60));
+  h.FailCpuMetrics();
+  auto r = h.Run(At(0));
+  CHECK_FALSE(r.error.ok());
+  CHECK(h.DeploymentReplicas("web") == 3);
+  CHECK(h.api.ActionsFor("update", "deployments").empty());
+  const std::string inner =
+      "unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: metrics-server is "
+      "down";
+  REQUIRE(h.Events().size() == 2);
+  CHECK(h.Events()[0] == "Warning FailedGetResourceMetric failed to get cpu utilization: " + inner);
+  CHECK(h.Events()[1] ==
+        "Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get cpu "
+        "resource metric value: failed to get cpu utilization: " +
+            inner);
+  k8s::Hpa hpa = h.Read();
+  const auto* c = FindCondition(hpa.status.conditions, "ScalingActive");
+  REQUIRE(c);
+  CHECK(c->message == "the HPA was unable to compute the replica count: failed to get cpu utilization: " + inner);
+  CHECK(hpa.status.current_replicas == 3);
+  CHECK(hpa.status.desired_replicas == 0);  // kept from before
+  CHECK_FALSE(hpa.status.last_scale_time);
+}
+
+TEST_CASE("T1-T5 FailedGetScale", "[reconciler]") {
+  SECTION("T5 missing target") {
+    Harness h;
+    h.PutHpa(CpuSpec(60));
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    REQUIRE(h.Events().size() == 1);
+    CHECK(h.Events()[0].rfind("Warning FailedGetScale ", 0) == 0);
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "AbleToScale") == "False/FailedGetScale");
+    CHECK(FindCondition(hpa.status.conditions, "AbleToScale")->message.rfind(
+              "the HPA controller was unable to get the target's current scale: ", 0) == 0);
+    CHECK(FindCondition(hpa.status.conditions, "ScalingActive") == nullptr);
+  }
+  SECTION("T1 bad apiVersion is a spec error") {
+    Harness h;
+    ReconcileReport last;
+    h.rec.SetObserver([&](const ReconcileReport& r) { last = r; });
+    Json spec = CpuSpec(60);
+    spec["scaleTargetRef"]["apiVersion"] = "apps/v1/extra";
+    h.PutHpa(spec);
+    h.Run(At(0));
+    CHECK(h.Events() == std::vector<std::string>{"Warning FailedGetScale unexpected GroupVersion string: apps/v1/extra"});
+    CHECK(last.error_label == "spec");
+  }
+  SECTION("T2 unknown kind") {
+    Harness h;
+    Json spec = CpuSpec(60);
+    spec["scaleTargetRef"]["apiVersion"] = "example.com/v1";
+    spec["scaleTargetRef"]["kind"] = "Widget";
+    h.PutHpa(spec);
+    h.Run(At(0));
+    CHECK(h.Events() == std::vector<std::string>{"Warning FailedGetScale no matches for kind \"Widget\" in group \"example.com\""});
+  }
+}
+
+TEST_CASE("S1 missing selector and S4 ambiguous selector", "[reconciler]") {
+  SECTION("S1") {
+    Harness h;
+    h.PutDeployment("web", 2, false);
+    h.PutHpa(CpuSpec(60));
+    h.Run(At(0));
+    CHECK(h.Events() == std::vector<std::string>{"Warning SelectorRequired selector is required",
+                                                 "Warning FailedComputeMetricsReplicas selector is required"});
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "ScalingActive") == "False/InvalidSelector");
+    CHECK(FindCondition(hpa.status.conditions, "ScalingActive")->message ==
+          "the HPA target's scale is missing a selector");
+  }
+  SECTION("S4: the first of an overlapping pair scales once, then both report") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60), "a");
+    h.PutHpa(CpuSpec(60), "b");
+    h.Run(At(0), "a");  // b's slot still matches nothing
+    CHECK(h.DeploymentReplicas("web") == 3);
+    h.events.Clear();
+    h.Run(At(0), "b");
+    const std::string msg = "pods by selector app=web are controlled by more than one HPA (e.g. [default/b default/a])";
+    CHECK(h.Events() == std::vector<std::string>{"Warning AmbiguousSelector " + msg,
+                                                 "Warning FailedComputeMetricsReplicas " + msg});
+    k8s::Hpa b = h.Read("b");
+    CHECK(Cond(b, "ScalingActive") == "False/AmbiguousSelector");
+    CHECK(FindCondition(b.status.conditions, "ScalingActive")->message == msg);
+    h.events.Clear();
+    h.Run(At(15), "a");
+    CHECK(Cond(h.Read("a"), "ScalingActive") == "False/AmbiguousSelector");
+  }
+}
+
+TEST_CASE("R6 range branches and Z1 scaling disabled", "[reconciler]") {
+  SECTION("R6b above max: no metrics read") {
+    Harness h;
+    h.PutDeployment("web", 12);
+    h.PutHpa(CpuSpec(60));
+    h.Run(At(0));
+    CHECK(h.DeploymentReplicas("web") == 10);
+    for (const auto& a : h.api.ActionsFor("getpath")) CHECK(a.name.find("metrics.k8s.io") == std::string::npos);
+    CHECK(h.Events() ==
+          std::vector<std::string>{"Normal SuccessfulRescale New size: 10; reason: Current number of replicas above "
+                                   "Spec.MaxReplicas"});
+    k8s::Hpa hpa = h.Read();
+    CHECK(hpa.status.current_metrics.empty());
+    CHECK(hpa.status.conditions.size() == 1);  // only AbleToScale is touched
+  }
+  SECTION("R6c below min") {
+    Harness h;
+    h.PutDeployment("web", 1);
+    h.PutHpa(CpuSpec(60, 3));
+    h.Run(At(0));
+    CHECK(h.DeploymentReplicas("web") == 3);
+    CHECK(h.Events()[0] == "Normal SuccessfulRescale New size: 3; reason: Current number of replicas below Spec.MinReplicas");
+  }
+  SECTION("Z1 zero replicas disables scaling") {
+    Harness h;
+    h.PutDeployment("web", 0);
+    h.PutHpa(CpuSpec(60));
+    h.Run(At(0));
+    CHECK(h.api.ActionsFor("update", "deployments").empty());
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "ScalingActive") == "False/ScalingDisabled");
+    CHECK(FindCondition(hpa.status.conditions, "ScalingActive")->message ==
+          "scaling is disabled since the replica count of the target is zero");
+    CHECK(hpa.status.desired_replicas == 0);
+  }
+}
+
+TEST_CASE("W1/W2 scale update conflict retry and failure", "[reconciler]") {
+  SECTION("W1 retries a 409") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60));
+    h.api.FailNext(2, hpad::Status(hpad::StatusCode::kConflict, "conflict", "Conflict", 409), "update", "deployments");
+    auto r = h.Run(At(0));
+    CHECK(r.error.ok());
+    CHECK(h.DeploymentReplicas("web") == 3);
+  }
+  SECTION("W2 update failure") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60));
+    h.api.FailNext(1, hpad::Status(hpad::StatusCode::kForbidden, "forbidden", "Forbidden", 403), "update",
+                   "deployments");
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    CHECK(h.Events() == std::vector<std::string>{"Warning FailedRescale New size: 3; reason: cpu resource utilization "
+                                                 "(percentage of request) above target; error: forbidden"});
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "AbleToScale") == "False/FailedUpdateScale");
+    CHECK(hpa.status.current_replicas == 2);
+    CHECK(hpa.status.desired_replicas == 0);
+    CHECK(hpa.status.current_metrics.size() == 1);
+  }
+}
+
+TEST_CASE("X3 partial metric failure", "[reconciler]") {
+  auto two_metrics = [] {
+    Json spec = CpuSpec(60);
+    spec["metrics"].push_back(
+        {{"type", "Pods"},
+         {"pods", {{"metric", {{"name", "rps"}}}, {"target", {{"type", "AverageValue"}, {"averageValue", "100"}}}}}});
+    return spec;
+  };
+  SECTION("scale-up proceeds and reports the error") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");  // proposes 3; the pods metric path is not served
+    h.PutHpa(two_metrics());
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    CHECK(h.DeploymentReplicas("web") == 3);
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "ScalingActive") == "True/ValidMetricFound");
+    REQUIRE(hpa.status.current_metrics.size() == 2);
+    CHECK(hpa.status.current_metrics[1].type.empty());  // X5
+    CHECK(h.Events().front().rfind("Warning FailedGetPodsMetric unable to get metric rps: unable to fetch metrics from "
+                                   "custom metrics API: ",
+                                   0) == 0);
+  }
+  SECTION("scale-down refused on partial data") {
+    Harness h;
+    h.PutDeployment("web", 4);
+    h.AddPods(4);
+    h.SetCpuUsage(4, "20m");
+    h.PutHpa(two_metrics());
+    h.Run(At(0));
+    CHECK(h.DeploymentReplicas("web") == 4);
+    CHECK(Cond(h.Read(), "ScalingActive") == "False/FailedGetPodsMetric");
+  }
+}
+
+TEST_CASE("C14 external AverageValue through the reconciler", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  Json selector = {{"matchLabels", {{"queue", "jobs"}}}};
+  h.api.SetPathResponse(RestMetricsClient::ExternalMetricPath("default", "queue_messages",
+                                                              *k8s::Selector::FromJson(selector)),
+                        Json{{"items", {{{"metricName", "queue_messages"}, {"timestamp", k8s::FormatRfc3339(T0())},
+                                         {"value", "12"}}}}});
+  Json spec = CpuSpec(60);
+  spec["metrics"] = {{{"type", "External"},
+                      {"external",
+                       {{"metric", {{"name", "queue_messages"}, {"selector", selector}}},
+                        {"target", {{"type", "AverageValue"}, {"averageValue", "5"}}}}}}};
+  h.PutHpa(spec);
+  h.Run(At(0));
+  CHECK(h.DeploymentReplicas("web") == 3);
+  k8s::Hpa hpa = h.Read();
+  REQUIRE(hpa.status.current_metrics.size() == 1);
+  CHECK(hpa.status.current_metrics[0].external->current.average_value->MilliValue() == 6000);
+  CHECK(h.Events() == std::vector<std::string>{
+                          "Normal SuccessfulRescale New size: 3; reason: external metric "
+                          "queue_messages(&LabelSelector{MatchLabels:map[string]string{queue: jobs,},MatchExpressions:[]"
+                          "LabelSelectorRequirement{},}) above target"});
+}
+
+TEST_CASE("H1/R1 history dropped when the HPA is gone", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 3);
+  h.AddPods(3);
+  h.SetCpuUsage(3, "120m");
+  h.PutHpa(CpuSpec(60));
+  h.Run(At(0));
+  CHECK(h.rec.HasHistory("default/web"));
+  h.hpas.Delete("default/web");
+  auto r = h.rec.Reconcile("default/web", At(15));
+  CHECK(r.deleted);
+  CHECK_FALSE(h.rec.HasHistory("default/web"));
+}
+
+TEST_CASE("W3 observedGeneration cleared with HPAGeneration off", "[reconciler]") {
+  ReconcilerOptions opts;
+  opts.generation = false;
+  Harness h(opts);
+  h.PutDeployment("web", 3);
+  h.AddPods(3);
+  h.SetCpuUsage(3, "120m");
+  Json spec = CpuSpec(60);
+  h.PutHpa(spec);
+  Json obj = *h.api.Object(k8s::resources::kHpaV2, "default", "web");
+  obj["status"] = {{"observedGeneration", 1}, {"desiredReplicas", 3}, {"currentReplicas", 3}};
+  h.api.Put(k8s::resources::kHpaV2, obj);
+  h.Refresh();
+  h.Run(At(0));
+  CHECK_FALSE(h.Read().status.observed_generation);
+}
