@@ -581,3 +581,32 @@ TEST_CASE("a watch refused by the server returns the mapped error", "[transport]
 }
 
 }  // namespace hpad::k8s
+
+namespace hpad::k8s {
+
+TEST_CASE("CertAuthority issues certificates with the requested subject; PEM checks", "[transport][pki]") {
+  const TestPki& pki = Pki();
+  CHECK_THAT(CertificateSubject(pki.client.cert_pem),
+             Catch::Contains("CN = hpa-controller") && Catch::Contains("O = system:masters"));
+  CHECK_THAT(CertificateSubject(pki.ca.cert_pem()), Catch::Contains("CN = hpad-test-ca"));
+  CHECK_THAT(CertificateSubject(pki.server.cert_pem), Catch::Contains("CN = localhost"));
+  CHECK(CertificateSubject("junk").empty());
+
+  CHECK(CheckPemCertificates(pki.ca.cert_pem()).ok());
+  CHECK(CheckPemCertificates(pki.server.cert_pem + pki.ca.cert_pem()).ok());  // a chain
+  CHECK_FALSE(CheckPemCertificates("").ok());
+  CHECK_FALSE(CheckPemCertificates(pki.server.key_pem).ok());
+  std::string damaged = pki.server.cert_pem + pki.ca.cert_pem().substr(0, pki.ca.cert_pem().size() / 2);
+  CHECK_FALSE(CheckPemCertificates(damaged).ok());
+  CHECK(CheckPemPrivateKey(pki.client.key_pem).ok());
+  CHECK_FALSE(CheckPemPrivateKey(pki.client.cert_pem).ok());
+
+  auto multi = pki.ca.IssueClientCert("system:kube-controller-manager", {"org-a", "org-b"});
+  REQUIRE(multi.ok());
+  CHECK_THAT(CertificateSubject(multi->cert_pem), Catch::Contains("O = org-a") && Catch::Contains("O = org-b"));
+  CHECK_FALSE(pki.ca.IssueServingCert({}, {}).ok());
+  // Two CAs never share a key.
+  CHECK(TestPki::Make().ca.key_pem() != pki.ca.key_pem());
+}
+
+}  // namespace hpad::k8s
