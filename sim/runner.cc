@@ -424,6 +424,9 @@ void Execution::Execute() {
   }
   controller_->Stop();
   controller_.reset();
+  // Close the client's keep-alive connections before stopping the server,
+  // or the server waits out its keep-alive timeout on them.
+  client_.reset();
   server_->Stop();
 }
 

@@ -2,6 +2,7 @@
 #include "sim/timeline.h"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace hpad::sim {
@@ -64,8 +65,10 @@ std::string FormatText(const RunResult& r, bool verbose) {
   if (r.passed) {
     o << "PASS " << r.name << " (" << r.steps_checked << " steps, " << r.expectations_checked << " expectations";
   } else {
-    o << "FAIL " << r.name << " (" << r.failures.size() << " of " << r.expectations_checked
-      << " expectations failed";
+    std::set<std::pair<int64_t, std::string>> failed;  // distinct expectations
+    for (const auto& f : r.failures) failed.insert({f.step_at.count(), f.where});
+    o << "FAIL " << r.name << " (" << failed.size() << " of " << r.expectations_checked << " expectations failed, "
+      << r.failures.size() << " mismatches";
   }
   if (verbose) o << ", " << static_cast<int64_t>(r.wall_seconds * 1000) << " ms";
   o << ")\n";
