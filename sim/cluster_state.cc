@@ -1236,8 +1236,11 @@ Status ClusterState::PutMetricValue(const Json& mv) {
   Json copy = mv;
   copy["apiVersion"] = "custom.metrics.k8s.io/v1beta2";
   copy["kind"] = "MetricValue";
+  // The key first: Json's by-value operator= would move `copy` before the
+  // left operand is evaluated (C++17 sequencing).
+  const std::string key = MetricValueIdentity(copy);
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->metric_values[MetricValueIdentity(copy)] = std::move(copy);
+  impl_->metric_values[key] = std::move(copy);
   return Status::Ok();
 }
 

@@ -470,6 +470,11 @@ TEST_CASE("ClusterState metrics storage", "[cluster_state]") {
   mv["value"] = "20";
   REQUIRE(s.PutMetricValue(mv).ok());  // same identity: replaced
   REQUIRE(s.ListMetricValues().size() == 1);
+  Json other = mv;
+  other["describedObject"]["name"] = "db";
+  REQUIRE(s.PutMetricValue(other).ok());  // another identity: kept apart
+  CHECK(s.ListMetricValues().size() == 2);
+  REQUIRE(s.DeleteMetricValue(other));
   CHECK(s.ListMetricValues()[0]["value"] == "20");
 
   for (const char* q : {"a", "b"}) {
