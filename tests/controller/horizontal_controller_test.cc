@@ -1,0 +1,217 @@
+// ParseControllerOptions (13.2/13.3), status bookkeeping (W3-W5, 12.4) and
+// HorizontalController::SyncAllNow / Run over FakeApiClient (Q2-Q5, H1).
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "controller/horizontal_controller.h"
+#include "controller/hpa_status.h"
+#include "k8sclient/time_format.h"
+#include "tests/controller/controller_test_util.h"
+#include "tests/fakes/fake_api_client.h"
+
+using namespace hpad::ctrl;
+using namespace hpad::ctrl::testing;
+using hpad::Time;
+namespace k8s = hpad::k8s;
+using Json = nlohmann::json;
+
+TEST_CASE("13.2 ParseControllerOptions", "[options]") {
+  SECTION("defaults") {
+    auto o = ParseControllerOptions({});
+    REQUIRE(o.ok());
+    CHECK(o->sync_period == std::chrono::seconds(15));
+    CHECK(o->tolerance == 0.1);
+    CHECK(o->concurrent_syncs == 5);
+    CHECK(o->GateEnabled("HPAConfigurableTolerance"));
+    CHECK(o->GateEnabled("HPAGeneration"));
+    CHECK_FALSE(o->GateEnabled("HPAScaleToZero"));
+  }
+  SECTION("every flag") {
+    auto o = ParseControllerOptions({{"horizontal-pod-autoscaler-sync-period", "30s"},
+                                     {"horizontal-pod-autoscaler-tolerance", "0.2"},
+                                     {"horizontal-pod-autoscaler-cpu-initialization-period", "2m"},
+                                     {"horizontal-pod-autoscaler-initial-readiness-delay", "10s"},
+                                     {"horizontal-pod-autoscaler-downscale-stabilization", "1m30s"},
+                                     {"concurrent-horizontal-pod-autoscaler-syncs", "3"},
+                                     {"horizontal-pod-autoscaler-upscale-delay", "3m"},
+                                     {"--horizontal-pod-autoscaler-downscale-delay", "5m"},
+                                     {"feature-gates", "HPAScaleToZero=true, HPAGeneration=false"}});
+    REQUIRE(o.ok());
+    CHECK(o->sync_period == std::chrono::seconds(30));
+    CHECK(o->tolerance == 0.2);
+    CHECK(o->cpu_initialization_period == std::chrono::minutes(2));
+    CHECK(o->initial_readiness_delay == std::chrono::seconds(10));
+    CHECK(o->downscale_stabilization == std::chrono::seconds(90));
+    CHECK(o->concurrent_syncs == 3);
+    CHECK(o->GateEnabled("HPAScaleToZero"));
+    CHECK_FALSE(o->GateEnabled("HPAGeneration"));
+  }
+  SECTION("errors name the flag") {
+    auto unknown = ParseControllerOptions({{"horizontal-pod-autoscaler-foo", "1"}});
+    REQUIRE_FALSE(unknown.ok());
+    CHECK(unknown.status().message().find("horizontal-pod-autoscaler-foo") != std::string::npos);
+    auto bad = ParseControllerOptions({{"horizontal-pod-autoscaler-sync-period", "soon"}});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("horizontal-pod-autoscaler-sync-period") != std::string::npos);
+    auto gate = ParseControllerOptions({{"feature-gates", "HPAScaleToZero=maybe"}});
+    REQUIRE_FALSE(gate.ok());
+    CHECK(gate.status().message().find("feature-gates") != std::string::npos);
+    CHECK_FALSE(ParseControllerOptions({{"concurrent-horizontal-pod-autoscaler-syncs", "0"}}).ok());
+    CHECK_FALSE(ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", "x"}}).ok());
+  }
+}
+
+TEST_CASE("W5 condition bookkeeping", "[status]") {
+  std::vector<k8s::HpaCondition> cs;
+  SetCondition(cs, "AbleToScale", "True", "SucceededGetScale", "m1", At(0));
+  SetCondition(cs, "ScalingActive", "True", "ValidMetricFound", "m2", At(0));
+  SetCondition(cs, "AbleToScale", "True", "ReadyForNewScale", "m3", At(15));
+  REQUIRE(cs.size() == 2);
+  CHECK(cs[0].type == "AbleToScale");
+  CHECK(cs[0].reason == "ReadyForNewScale");
+  CHECK(cs[0].message == "m3");
+  CHECK(*cs[0].last_transition_time == At(0));  // same status: time kept
+  SetCondition(cs, "AbleToScale", "False", "FailedGetScale", "m4", At(30));
+  CHECK(*cs[0].last_transition_time == At(30));  // flip
+  CHECK(cs[0].type == "AbleToScale");            // replaced in place
+  RemoveCondition(cs, "AbleToScale");
+  CHECK(cs.size() == 1);
+}
+
+TEST_CASE("W3 BuildStatus and W4 change detection", "[status]") {
+  k8s::HpaStatus prev;
+  prev.last_scale_time = At(0);
+  prev.desired_replicas = 3;
+  SetCondition(prev.conditions, "AbleToScale", "True", "ReadyForNewScale", "m", At(0));
+  k8s::HpaStatus kept = BuildStatus(prev, 3, 3, {}, false, 7, At(60));
+  CHECK(*kept.last_scale_time == At(0));
+  CHECK(*kept.observed_generation == 7);
+  CHECK(kept.conditions.size() == 1);
+  k8s::HpaStatus scaled = BuildStatus(prev, 3, 5, {}, true, std::nullopt, At(60));
+  CHECK(*scaled.last_scale_time == At(60));
+  CHECK_FALSE(scaled.observed_generation);
+  CHECK(StatusChanged(prev, scaled));
+  k8s::HpaStatus same = prev;
+  CHECK_FALSE(StatusChanged(prev, same));
+}
+
+TEST_CASE("12.4 descriptions and Go renderings", "[status]") {
+  CHECK(ResourceUtilizationDescription("cpu", false) == "cpu resource utilization (percentage of request)");
+  CHECK(ResourceUtilizationDescription("memory", true) == "memory container resource utilization (percentage of request)");
+  CHECK(ResourceValueDescription("memory") == "memory resource");
+  CHECK(PodsMetricDescription("rps") == "pods metric rps");
+  CHECK(ObjectValueDescription("Ingress", "hits") == "Ingress metric hits");
+  CHECK(GoLabelSelectorString(nullptr) == "nil");
+  Json sel = {{"matchLabels", {{"b", "2"}, {"a", "1"}}},
+              {"matchExpressions", {{{"key", "k"}, {"operator", "In"}, {"values", {"x", "y"}}}}}};
+  CHECK(GoLabelSelectorString(sel) ==
+        "&LabelSelector{MatchLabels:map[string]string{a: 1,b: 2,},MatchExpressions:[]LabelSelectorRequirement{"
+        "LabelSelectorRequirement{Key:k,Operator:In,Values:[x y],},},}");
+  CHECK(GoKeyList({"ns/a", "ns/b"}) == "[ns/a ns/b]");
+}
+
+namespace {
+
+void SeedCluster(k8s::testing::FakeApiClient& api, int replicas, const std::string& usage) {
+  api.Put(k8s::resources::kDeployments,
+          Json{{"apiVersion", "apps/v1"},
+               {"kind", "Deployment"},
+               {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+               {"spec", {{"replicas", replicas}, {"selector", {{"matchLabels", {{"app", "web"}}}}}}},
+               {"status", {{"replicas", replicas}}}});
+  Json items = Json::array();
+  for (int i = 0; i < replicas; i++) {
+    std::string name = "web-" + std::to_string(i);
+    api.Put(k8s::resources::kPods,
+            Json{{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"app", "web"}}}}},
+                 {"spec", {{"containers", {{{"name", "app"}, {"resources", {{"requests", {{"cpu", "200m"}}}}}}}}}},
+                 {"status",
+                  {{"phase", "Running"},
+                   {"startTime", "2025-12-31T23:00:00Z"},
+                   {"conditions", {{{"type", "Ready"}, {"status", "True"},
+                                    {"lastTransitionTime", "2025-12-31T23:00:20Z"}}}}}}});
+    items.push_back({{"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"app", "web"}}}}},
+                     {"timestamp", "2026-01-01T00:00:00Z"},
+                     {"window", "60s"},
+                     {"containers", {{{"name", "app"}, {"usage", {{"cpu", usage}}}}}}});
+  }
+  api.SetPathResponse("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb",
+                      Json{{"items", items}});
+  api.Put(k8s::resources::kHpaV2,
+          Json{{"apiVersion", "autoscaling/v2"},
+               {"kind", "HorizontalPodAutoscaler"},
+               {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+               {"spec",
+                {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "web"}}},
+                 {"minReplicas", 1},
+                 {"maxReplicas", 10},
+                 {"metrics",
+                  {{{"type", "Resource"},
+                    {"resource",
+                     {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 60}}}}}}}}}}});
+}
+
+int Replicas(k8s::testing::FakeApiClient& api) {
+  return (*api.Object(k8s::resources::kDeployments, "default", "web"))["spec"]["replicas"].get<int>();
+}
+
+}  // namespace
+
+TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[controller]") {
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*api, 2, "180m");
+  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  std::vector<ReconcileReport> reports;
+  c.SetObserver([&](const ReconcileReport& r) { reports.push_back(r); });
+  REQUIRE(c.Start(false).ok());
+  REQUIRE(c.SyncAllNow().ok());
+  CHECK(Replicas(*api) == 3);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].key == "default/web");
+  CHECK(reports[0].action == "scale_up");
+  CHECK(reports[0].desired_replicas == 3);
+  CHECK(c.NumHpas() == 1);
+  // The event went through the ApiEventRecorder into core/v1 Events.
+  auto events = api->Objects(k8s::resources::kEvents, "default");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["reason"] == "SuccessfulRescale");
+  CHECK(events[0]["source"]["component"] == "horizontal-pod-autoscaler");
+
+  // Q5/H1: deleting the HPA drops its slot and, at the next pass, its history.
+  api->Remove(k8s::resources::kHpaV2, "default", "web");
+  clock.Advance(std::chrono::seconds(15));
+  REQUIRE(c.SyncAllNow().ok());
+  CHECK(c.NumHpas() == 0);
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[1].deleted);
+}
+
+TEST_CASE("Run: workers reconcile queued HPAs and requeue them every sync period", "[controller]") {
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*api, 3, "120m");  // 60% of 60%: steady
+  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  std::mutex mu;
+  std::condition_variable cv;
+  int reconciles = 0;
+  c.SetObserver([&](const ReconcileReport&) {
+    std::lock_guard<std::mutex> l(mu);
+    reconciles++;
+    cv.notify_all();
+  });
+  REQUIRE(c.Start(true).ok());
+  std::thread runner([&] { c.Run(); });
+  auto wait_for = [&](int n) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(10), [&] { return reconciles >= n; });
+  };
+  CHECK(wait_for(1));  // Q3: a new HPA is queued at once
+  clock.Advance(std::chrono::seconds(15));
+  CHECK(wait_for(2));  // Q2: and again one period later
+  c.Stop();
+  runner.join();
+}
