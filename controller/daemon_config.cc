@@ -82,7 +82,7 @@ std::string DescribeClientConfig(const k8s::ClientConfig& c) {
   if (!c.user.empty()) out += ", user " + c.user;
   std::vector<std::string> creds;
   if (!c.transport.client_cert_pem.empty()) creds.push_back("client certificate");
-  if (c.transport.token_source) creds.push_back("bearer token");
+  if (c.transport.token_source) creds.push_back("token credentials");
   if (!c.transport.ca_pem.empty()) creds.push_back("custom CA");
   if (c.transport.insecure_skip_tls_verify) creds.push_back("INSECURE: TLS verification disabled");
   if (!creds.empty()) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "controller/daemon_config.h"
@@ -96,17 +97,20 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Signal thread: the first SIGTERM/SIGINT starts a clean shutdown, a
-  // second one gives up on it. Detached: it blocks in sigwait until exit.
-  std::thread([&runner, signals] {
-    int count = 0;
+  // Signal thread: the first SIGTERM/SIGINT starts a clean shutdown; another
+  // one at least a second later gives up on it (a repeat within the second
+  // is the same request delivered twice, e.g. to the process and its group).
+  // Detached: it blocks in sigwait until the process exits.
+  std::thread([&runner, &clock, signals] {
+    std::optional<hpad::Time> first;
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
-      if (++count == 1) {
+      if (!first) {
+        first = clock.Now();
         HPAD_LOG(Info) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down";
         runner.RequestShutdown();
-      } else {
+      } else if (clock.Now() - *first >= std::chrono::seconds(1)) {
         HPAD_LOG(Warning) << "second signal: exiting now";
         std::_Exit(1);
       }

@@ -1,0 +1,356 @@
+// The real `hpad` binary against `hpad-sim serve` (issue 6 "Proof"): it
+// rescales and writes status, /readyz flips after the caches sync, /metrics
+// counts reconciliations, SIGTERM exits 0; with leader election exactly one
+// of two processes reconciles, kill -9 of the leader hands over within the
+// lease duration and SIGTERM of the leader hands over at once (the lease is
+// released). Bad flags and a broken kubeconfig exit non-zero with a message.
+//
+// These tests run processes in real time, so they poll with deadlines
+// (never a fixed sleep as the thing under test); everything is on loopback.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <httplib.h>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/kubeconfig.h"
+#include "k8sclient/rest_api_client.h"
+
+namespace hpad {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+const std::string kHpad = std::string(HPAD_BINARY_DIR) + "/controller/hpad";
+const std::string kSim = std::string(HPAD_BINARY_DIR) + "/sim/hpad-sim";
+const std::string kScenario = std::string(HPAD_SHARED_DIR) + "/conformance/examples/01-cpu-scale-up.yaml";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Polls `cond` every 50 ms until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto deadline = SteadyClock::now() + timeout;
+  while (SteadyClock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return cond();
+}
+
+// A child process with stdout+stderr captured in a file; killed on destruction.
+class Process {
+ public:
+  Process(const std::string& name, std::vector<std::string> argv, const fs::path& dir)
+      : log_(dir / (name + ".log")) {
+    // Everything the child needs is prepared before fork(): only
+    // async-signal-safe calls happen between fork and exec.
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    const std::string log_path = log_.string();
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      setpgid(0, 0);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  // Exit status (or 128+signal) once exited within `timeout`, else -1.
+  int WaitExit(std::chrono::milliseconds timeout) {
+    if (exited_) return status_;
+    Eventually(
+        [&] {
+          int st = 0;
+          if (waitpid(pid_, &st, WNOHANG) == pid_) {
+            exited_ = true;
+            status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+          }
+          return exited_;
+        },
+        timeout);
+    return exited_ ? status_ : -1;
+  }
+  std::string Log() const { return ReadFile(log_); }
+  // The first capture group of `re` in the log, once it appears.
+  std::string WaitForLog(const std::string& re, std::chrono::milliseconds timeout = 10s) const {
+    std::regex r(re);
+    std::smatch m;
+    std::string found;
+    Eventually(
+        [&] {
+          std::string text = Log();
+          if (!std::regex_search(text, m, r)) return false;
+          found = m.size() > 1 ? m[1].str() : m[0].str();
+          return true;
+        },
+        timeout);
+    return found;
+  }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = -1;
+};
+
+fs::path TempDir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("hpad-daemon-test-" + name + "-" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A hpad process and its health/metrics port (read from its log).
+struct Hpad {
+  std::unique_ptr<Process> proc;
+  int port = 0;
+
+  Hpad(const std::string& name, const fs::path& dir, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {kHpad, "--bind-address=127.0.0.1", "--port=0",
+                                     "--horizontal-pod-autoscaler-sync-period=1s", "-v", "2"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<Process>(name, argv, dir);
+    std::string p = proc->WaitForLog(R"(/metrics on http://127\.0\.0\.1:(\d+))");
+    INFO(proc->Log());
+    REQUIRE(!p.empty());
+    port = std::stoi(p);
+  }
+  // -1 when the port does not answer.
+  int Status(const std::string& path) const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(1, 0);
+    auto r = c.Get(path.c_str());
+    return r ? r->status : -1;
+  }
+  std::string Metrics() const {
+    httplib::Client c("127.0.0.1", port);
+    auto r = c.Get("/metrics");
+    return r && r->status == 200 ? r->body : "";
+  }
+  // Sum of all series of `name` (e.g. every label set of a counter); 0 if absent.
+  double Metric(const std::string& name) const {
+    std::istringstream in(Metrics());
+    std::string line;
+    double sum = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind(name, 0) != 0) continue;
+      char next = line.size() > name.size() ? line[name.size()] : '\0';
+      if (next != '{' && next != ' ') continue;
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+  }
+  double Reconciles() const { return Metric("horizontal_pod_autoscaler_controller_reconciliations_total"); }
+  bool Leader() const { return Metric("leader_election_master_status") == 1; }
+};
+
+// A REST client for checking what the simulated cluster holds.
+std::shared_ptr<k8s::RestApiClient> ClientFor(const std::string& kubeconfig) {
+  k8s::KubeconfigOptions ko;
+  ko.paths = {kubeconfig};
+  ko.missing_files_are_errors = true;
+  auto cfg = k8s::LoadKubeconfig(ko, RealClock::Instance());
+  REQUIRE(cfg.ok());
+  auto t = k8s::NewCpprestTransport(cfg->transport);
+  REQUIRE(t.ok());
+  return std::make_shared<k8s::RestApiClient>(std::move(t).value(), RealClock::Instance());
+}
+
+int64_t DeploymentReplicas(k8s::ApiClient& api) {
+  auto d = api.Get({k8s::resources::kDeployments, "default", "frontend", ""});
+  return d.ok() ? d->value("/spec/replicas"_json_pointer, int64_t{-1}) : -1;
+}
+
+int64_t HpaStatusDesired(k8s::ApiClient& api) {
+  auto h = api.Get({k8s::resources::kHpaV2, "default", "frontend", ""});
+  return h.ok() ? h->value("/status/desiredReplicas"_json_pointer, int64_t{-1}) : -1;
+}
+
+// A free loopback port (bound and released; the sim takes it right after).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool BinariesBuilt() { return fs::exists(kHpad) && fs::exists(kSim) && fs::exists(kScenario); }
+
+TEST_CASE("daemon: bad flags and a broken kubeconfig exit non-zero naming the problem", "[daemon][process]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("badflags");
+  {
+    Process p("flag", {kHpad, "--horizontal-pod-autoscaler-sync-period=soon"}, dir);
+    CHECK(p.WaitExit(10s) == 2);
+    CHECK(p.Log().find("--horizontal-pod-autoscaler-sync-period") != std::string::npos);
+  }
+  {
+    std::ofstream(dir / "broken.kubeconfig") << "apiVersion: v1\nkind: Config\nclusters: [\n";
+    Process p("kubeconfig", {kHpad, "--kubeconfig=" + (dir / "broken.kubeconfig").string()}, dir);
+    CHECK(p.WaitExit(10s) == 1);
+    INFO(p.Log());
+    CHECK(p.Log().find("broken.kubeconfig") != std::string::npos);
+  }
+  {
+    Process p("missing", {kHpad, "--kubeconfig=" + (dir / "nope").string()}, dir);
+    CHECK(p.WaitExit(10s) == 1);
+    CHECK(p.Log().find("nope") != std::string::npos);
+  }
+  {
+    Process p("version", {kHpad, "--version"}, dir);
+    CHECK(p.WaitExit(10s) == 0);
+    CHECK(p.Log().find("hpad ") != std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: rescales, writes status, readiness follows sync, metrics count, SIGTERM exits 0",
+          "[daemon][process]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("single");
+  // hpad starts before the API server exists: not ready, but alive.
+  int api_port = FreePort();
+  const auto kc = dir / "plain.kubeconfig";
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: sim\n"
+                    << "clusters:\n- name: sim\n  cluster:\n    server: http://127.0.0.1:" << api_port << "\n"
+                    << "contexts:\n- name: sim\n  context:\n    cluster: sim\n    user: none\n"
+                    << "users:\n- name: none\n  user: {}\n";
+  Hpad hpad("hpad", dir, {"--kubeconfig=" + kc.string(), "--leader-elect=false"});
+  INFO(hpad.proc->Log());
+  CHECK(hpad.Status("/healthz") == 200);
+  CHECK(hpad.Status("/livez") == 200);
+  CHECK(hpad.Status("/readyz") == 503);
+
+  Process sim("sim", {kSim, "serve", kScenario, "--port", std::to_string(api_port), "--no-tls"}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  CHECK(Eventually([&] { return hpad.Status("/readyz") == 200; }, 20s));
+
+  // Scale 2 -> 3 (the scenario's expectation) and the status written.
+  auto api = ClientFor(kc.string());
+  CHECK(Eventually([&] { return DeploymentReplicas(*api) == 3; }, 15s));
+  CHECK(Eventually([&] { return HpaStatusDesired(*api) == 3; }, 15s));
+  CHECK(hpad.proc->Log().find("Successful rescale of HPA default/frontend: 2 -> 3 replicas") != std::string::npos);
+
+  // The reconciliation counter keeps rising with the 1 s sync period.
+  double first = 0;
+  CHECK(Eventually([&] { return (first = hpad.Reconciles()) >= 1; }, 10s));
+  CHECK(Eventually([&] { return hpad.Reconciles() >= first + 2; }, 10s));
+  std::string m = hpad.Metrics();
+  CHECK(m.find("horizontal_pod_autoscaler_controller_desired_replicas{hpa_name=\"frontend\",namespace=\"default\"} 3") !=
+        std::string::npos);
+  CHECK(m.find("rest_client_requests_total{code=\"200\"") != std::string::npos);
+  CHECK(m.find("workqueue_adds_total{name=\"horizontalpodautoscaler\"}") != std::string::npos);
+
+  auto t0 = SteadyClock::now();
+  hpad.proc->Signal(SIGTERM);
+  CHECK(hpad.proc->WaitExit(10s) == 0);
+  CHECK(SteadyClock::now() - t0 < 5s);
+  CHECK(hpad.proc->Log().find("shutdown complete") != std::string::npos);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: leader election - one writer, kill -9 and SIGTERM hand-overs", "[daemon][process][leader]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("leader");
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", kScenario, "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  auto api = ClientFor(kc.string());
+
+  // Lease 6s: long enough to tell "released" (about one retry period) from
+  // "expired" (the lease duration) apart.
+  const std::vector<std::string> le = {"--kubeconfig=" + kc.string(),      "--leader-elect=true",
+                                       "--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s",
+                                       "--leader-elect-retry-period=500ms", "--leader-elect-resource-namespace=default"};
+  auto a = std::make_unique<Hpad>("a", dir, le);
+  // Let a take the lease first so the roles are known.
+  REQUIRE(Eventually([&] { return a->Leader(); }, 10s));
+  auto b = std::make_unique<Hpad>("b", dir, le);
+  INFO("a: " << a->proc->Log() << "\nb: " << b->proc->Log());
+
+  // Both ready (b is a warm, idle standby); only a reconciles and writes.
+  CHECK(Eventually([&] { return a->Status("/readyz") == 200 && b->Status("/readyz") == 200; }, 15s));
+  CHECK(Eventually([&] { return DeploymentReplicas(*api) == 3; }, 15s));
+  CHECK(Eventually([&] { return a->Reconciles() >= 3; }, 10s));
+  CHECK_FALSE(b->Leader());
+  CHECK(b->Reconciles() == 0);
+  auto lease = api->Get({k8s::resources::kLeases, "default", "hpad", ""});
+  REQUIRE(lease.ok());
+  std::string holder = lease->value("/spec/holderIdentity"_json_pointer, std::string());
+  CHECK(a->proc->Log().find("as " + holder) != std::string::npos);
+
+  // kill -9 the leader: b takes over once the lease expires (6 s) and reconciles.
+  auto t0 = SteadyClock::now();
+  a->proc->Signal(SIGKILL);
+  CHECK(a->proc->WaitExit(5s) == 128 + SIGKILL);
+  CHECK(Eventually([&] { return b->Leader() && b->Reconciles() >= 1; }, 12s));
+  auto takeover = SteadyClock::now() - t0;
+  // client-go expiry counts from when the standby *saw* the last renewal, and
+  // it polls every retry period x (1 + [0, 1.2)): lease + ~2.2 s, plus slack
+  // for a loaded machine; a missed hand-over would take a whole extra lease.
+  CHECK(takeover < 6s + 4s);
+  a.reset();
+
+  // A new standby c; SIGTERM the leader b: it releases the lease, exits 0,
+  // and c leads well before the 6 s lease would have expired.
+  auto c = std::make_unique<Hpad>("c", dir, le);
+  CHECK(Eventually([&] { return c->Status("/readyz") == 200; }, 15s));
+  CHECK_FALSE(c->Leader());
+  double b_reconciles = b->Reconciles();
+  t0 = SteadyClock::now();
+  b->proc->Signal(SIGTERM);
+  CHECK(b->proc->WaitExit(10s) == 0);
+  CHECK(Eventually([&] { return c->Leader() && c->Reconciles() >= 1; }, 10s));
+  auto handover = SteadyClock::now() - t0;
+  CHECK(handover < 4s);
+  CHECK(b_reconciles >= 1);
+  CHECK(b->proc->Log().find("released lease default/hpad") != std::string::npos);
+
+  c->proc->Signal(SIGTERM);
+  CHECK(c->proc->WaitExit(10s) == 0);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hpad
