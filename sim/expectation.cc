@@ -88,6 +88,14 @@ bool MatchList(const Json& want, const Json& got, const std::string& path, std::
   return false;
 }
 
+bool IsZeroValue(const Json& v) {
+  if (v.is_null()) return true;
+  if (v.is_boolean()) return !v.get<bool>();
+  if (v.is_number()) return v.get<double>() == 0;
+  if (v.is_string() || v.is_array() || v.is_object()) return v.empty();
+  return false;
+}
+
 std::string ObjectName(const Json& e) {
   std::string kind = e.value("kind", "");
   std::string ns, name;
@@ -152,7 +160,10 @@ bool MatchPartial(const Json& want, const Json& got, const std::string& path, st
       std::string kp = k8s::JoinPath(path, it.key());
       auto g = got.find(it.key());
       if (g == got.end()) {
-        if (it.value().is_null()) continue;  // wanted null = absent
+        // Wanted null = absent. A wanted zero value (0, false, "", [] or
+        // {}) also matches an absent field: the API omits empty fields
+        // (Go `omitempty`, e.g. status.currentReplicas: 0).
+        if (IsZeroValue(it.value())) continue;
         all = false;
         if (out) out->push_back({kp, RenderValue(it.value()), "<absent>"});
         else return false;

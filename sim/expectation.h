@@ -3,7 +3,9 @@
 // A step's `expect`/`expectAbsent` entries are partial objects: the
 // identity fields (apiVersion, kind, metadata.namespace, metadata.name) pick
 // a live object and every other field given must match:
-//  - maps match when every given key matches;
+//  - maps match when every given key matches (a wanted zero value - 0,
+//    false, "", [], {} - or null also matches an absent key: the API server
+//    omits empty fields);
 //  - lists match when each given element matches a *different* live
 //    element, in any order (a maximum bipartite matching, so the order of
 //    the wanted elements never changes the answer);

@@ -141,6 +141,7 @@ class Execution {
   void CheckStep(const Step& step);
   void RecordTimeline(Time t);
   std::vector<Json> Events() const;
+  std::map<std::string, int64_t> HpaGenerations() const;
   std::optional<Json> LiveObject(const Json& e) const;
 
   const Scenario& sc_;
@@ -206,6 +207,15 @@ void Execution::ApplyStep(const Step& step, Time t) {
     state_.SetFaults(faults_);
     Note(t, text);
   }
+}
+
+std::map<std::string, int64_t> Execution::HpaGenerations() const {
+  std::map<std::string, int64_t> out;
+  auto list = state_.List(k8s::resources::kHpaV2, "", ListQuery{});
+  if (!list.ok()) return out;
+  for (const auto& h : list->items)
+    out[ObjectKeyText(h)] = h.value("metadata", Json::object()).value("generation", int64_t{0});
+  return out;
 }
 
 std::vector<Json> Execution::Events() const {
@@ -382,8 +392,20 @@ void Execution::Execute() {
   while (true) {
     std::vector<const Step*> due;
     while (next_step < sc_.steps.size() && At(sc_.steps[next_step].at) == t) due.push_back(&sc_.steps[next_step++]);
-    // (a) the steps' changes and faults.
+    // (a) the steps' changes and faults. An HPA created (Q3) or whose spec
+    // changed (Q4, generation bump with HPAGeneration) is queued at once by
+    // the controller's informer, so it is reconciled at this instant even
+    // between ticks.
+    const auto generations_before = HpaGenerations();
     for (const Step* s : due) ApplyStep(*s, t);
+    bool prompt = false;
+    if (!due.empty()) {
+      for (const auto& [key, gen] : HpaGenerations()) {
+        auto old = generations_before.find(key);
+        if (old == generations_before.end()) prompt = true;
+        else if (old->second != gen && ctrl_options_.GateEnabled("HPAGeneration")) prompt = true;
+      }
+    }
     for (const Step* s : due) {
       if (!s->restart_controller) continue;
       Note(t, "controller restarted");
@@ -400,7 +422,8 @@ void Execution::Execute() {
     if (!ws.ok()) Note(t, "workload error: " + ws.message());
     // (c) the controller's sync on ticks; its replica change takes effect now.
     const bool tick = Offset(t).count() % period.count() == 0;
-    if (tick) {
+    if (tick || prompt) {
+      if (!tick) Note(t, "HPA spec changed: reconciled at once (Q3/Q4)");
       Status s = controller_->SyncAllNow();
       if (!s.ok()) Note(t, "controller sync: " + s.message());
       if (Status r = workloads.Reconcile(t); !r.ok()) Note(t, "workload error: " + r.message());

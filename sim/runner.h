@@ -11,7 +11,11 @@
 // changes and faults, then workload updates (pod transitions, then pod
 // count, then the metrics sample), then the controller's sync if it is a
 // tick (and the pod count after it: a replica change takes effect at that
-// instant), then the step's expectations.
+// instant), then the step's expectations. A step that creates an HPA or
+// changes its spec (generation) also triggers a sync at its instant, as the
+// daemon's informer queues such keys at once (rules Q3, Q4); the controller
+// entry point reconciles every HPA then (SyncAllNow), and ticks stay at
+// multiples of the period.
 //
 // Ownership: a runner owns everything it builds and tears it down before
 // Run() returns. One Run() per runner; not thread-safe.

@@ -47,6 +47,10 @@ TEST_CASE("expectation: partial matching table", "[expectation]") {
       {"list vs absent", R"({"l":[1]})", R"({})", false},
       {"scalar list", R"({"l":["1Gi","500m"]})", R"({"l":["0.5","1024Mi"]})", true},
       {"wanted null is absent", R"({"a":null})", R"({"b":1})", true},
+      {"wanted zero matches omitted field", R"({"s":{"currentReplicas":0}})", R"({"s":{"desiredReplicas":0}})", true},
+      {"wanted false matches omitted field", R"({"a":false})", R"({})", true},
+      {"wanted non-zero does not match omitted", R"({"a":1})", R"({})", false},
+      {"wanted zero vs present non-zero", R"({"a":0})", R"({"a":2})", false},
       {"map vs scalar", R"({"a":{"b":1}})", R"({"a":3})", false},
   };
   for (const auto& c : cases) {
