@@ -99,13 +99,17 @@ class CpprestStream final : public HttpStream {
     if (cancelled_.load()) return Status(StatusCode::kCancelled, "stream cancelled", "Cancelled");
     if (eof_) return std::optional<std::string>();
     try {
-      concurrency::streams::container_buffer<std::string> buf;
+      // The body is a stream of uint8_t: read into a buffer of the same
+      // character type (a container_buffer<std::string> compiles but is a
+      // type pun that UBSan flags inside cpprest).
+      concurrency::streams::container_buffer<std::vector<uint8_t>> buf;
       size_t n = body_.read_line(buf).get();
       if (n == 0 && body_.is_eof()) {
         eof_ = true;
         return std::optional<std::string>();
       }
-      std::string line = std::move(buf.collection());
+      const std::vector<uint8_t>& bytes = buf.collection();
+      std::string line(bytes.begin(), bytes.end());
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return std::optional<std::string>(std::move(line));
     } catch (...) {
@@ -216,7 +220,11 @@ class CpprestTransport final : public HttpTransport {
       if (!token->empty()) h.add(http::header_names::authorization, "Bearer " + *token);
     }
     if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
-      req.set_body(r.body, r.content_type.empty() ? "application/json" : r.content_type);
+      // Through a uint8_t container: set_body(std::string) goes via a
+      // char->uint8_t stream pun inside cpprest that UBSan rejects. The
+      // content type is sent as given (no charset appended).
+      auto bytes = concurrency::streams::bytestream::open_istream(std::vector<uint8_t>(r.body.begin(), r.body.end()));
+      req.set_body(bytes, r.body.size(), r.content_type.empty() ? "application/json" : r.content_type);
     }
     return req;
   }
