@@ -32,14 +32,14 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_WERROR
 # ---- runtime: slim Debian with only hpad's shared libraries ----------------
 FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive
-# The runtime halves of the -dev packages hpad links (ldd build/controller/hpad):
-# cpprestsdk (+ its Boost/zlib deps), OpenSSL 3, yaml-cpp, prometheus-cpp
-# (+ civetweb), cpp-httplib (+ brotli); ca-certificates for API servers with
-# public certificates.
+# The runtime halves of the -dev packages hpad links, as `ldd build/controller/hpad`
+# lists them on Debian 12: cpprestsdk, OpenSSL 3, yaml-cpp, prometheus-cpp
+# core (we render /metrics ourselves, no civetweb), cpp-httplib (+ brotli);
+# ca-certificates for API servers with publicly signed certificates.
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       ca-certificates libcpprest2.10 libssl3 libyaml-cpp0.7 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libcpp-httplib0.11 \
+      libprometheus-cpp-core1.0 libcpp-httplib0.11 libbrotli1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/controller/hpad /usr/local/bin/hpad
 # Fail the image build, not the first pod start, if a library is missing.

@@ -354,3 +354,41 @@ TEST_CASE("daemon: leader election - one writer, kill -9 and SIGTERM hand-overs"
 
 }  // namespace
 }  // namespace hpad
+
+namespace hpad {
+namespace {
+
+TEST_CASE("daemon: a leader that loses its lease stops and exits non-zero", "[daemon][process][leader]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("lost");
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", kScenario, "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  const std::vector<std::string> le = {"--kubeconfig=" + kc.string(),      "--leader-elect=true",
+                                       "--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s",
+                                       "--leader-elect-retry-period=500ms", "--leader-elect-resource-namespace=default"};
+  Hpad a("a", dir, le);
+  REQUIRE(Eventually([&] { return a.Leader(); }, 10s));
+  Hpad b("b", dir, le);
+  INFO("a: " << a.proc->Log() << "\nb: " << b.proc->Log());
+  CHECK(Eventually([&] { return b.Status("/readyz") == 200; }, 15s));
+
+  // Freeze the leader past its lease: b takes over; when a thaws it finds
+  // the lease gone, stops its workers and exits 1 for a clean restart.
+  a.proc->Signal(SIGSTOP);
+  CHECK(Eventually([&] { return b.Leader(); }, 10s));
+  a.proc->Signal(SIGCONT);
+  CHECK(a.proc->WaitExit(10s) == 1);
+  CHECK(a.proc->Log().find("leaderelection lost") != std::string::npos);
+  CHECK(b.Leader());
+
+  b.proc->Signal(SIGTERM);
+  CHECK(b.proc->WaitExit(10s) == 0);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hpad

@@ -316,3 +316,51 @@ TEST_CASE("helm chart: templates carry the fixed security settings and the manif
 
 }  // namespace
 }  // namespace hpad::ctrl
+
+namespace hpad::ctrl {
+namespace {
+
+std::set<std::string> Words(const std::string& text) {
+  std::set<std::string> out;
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w) out.insert(w);
+  return out;
+}
+
+TEST_CASE("Dockerfile: builds with exactly CI's packages, runs as a numeric non-root user", "[manifests][docker]") {
+  const std::string docker = ReadFile(fs::path(HPAD_SOURCE_DIR) / "Dockerfile");
+  const std::string ci = ReadFile(fs::path(HPAD_SOURCE_DIR) / ".ci/run");
+  REQUIRE(!docker.empty());
+  REQUIRE(!ci.empty());
+  // .ci/run: PACKAGES=(a b c\n  d e) ; Dockerfile: the build stage's apt-get install list.
+  auto start = ci.find("PACKAGES=(");
+  REQUIRE(start != std::string::npos);
+  start += 10;
+  std::set<std::string> ci_pkgs = Words(ci.substr(start, ci.find(')', start) - start));
+  auto install = docker.find("--no-install-recommends");
+  REQUIRE(install != std::string::npos);
+  install += std::string("--no-install-recommends").size();
+  std::string list = docker.substr(install, docker.find("&&", install) - install);
+  std::set<std::string> docker_pkgs;
+  for (const auto& w : Words(list))
+    if (w != "\\") docker_pkgs.insert(w);
+  CHECK(docker_pkgs == ci_pkgs);
+
+  CHECK(docker.find("FROM debian:12 AS build") != std::string::npos);
+  CHECK(docker.find("FROM debian:12-slim") != std::string::npos);
+  CHECK(docker.find("ENTRYPOINT [\"hpad\"]") != std::string::npos);
+  // The last USER is numeric and not root, and matches the manifests' runAsUser.
+  auto user = docker.rfind("\nUSER ");
+  REQUIRE(user != std::string::npos);
+  std::string uid = docker.substr(user + 6, docker.find_first_of(":\n", user + 6) - user - 6);
+  REQUIRE(!uid.empty());
+  CHECK(uid.find_first_not_of("0123456789") == std::string::npos);
+  CHECK(uid != "0");
+  auto dep = OfKind(LoadManifests(), "Deployment");
+  REQUIRE(dep.size() == 1);
+  CHECK(dep[0]["spec"]["template"]["spec"]["securityContext"]["runAsUser"].as<std::string>() == uid);
+}
+
+}  // namespace
+}  // namespace hpad::ctrl
