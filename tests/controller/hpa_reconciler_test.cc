@@ -443,3 +443,84 @@ TEST_CASE("W3 observedGeneration cleared with HPAGeneration off", "[reconciler]"
   h.Run(At(0));
   CHECK_FALSE(h.Read().status.observed_generation);
 }
+
+TEST_CASE("Z2-Z5 scale to zero and back with HPAScaleToZero", "[reconciler][zero]") {
+  ReconcilerOptions opts;
+  opts.scale_to_zero = true;
+  Harness h(opts);
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  const std::string path = RestMetricsClient::ExternalMetricPath("default", "queue", k8s::Selector::Nothing());
+  auto set_queue = [&](const std::string& v) {
+    h.api.SetPathResponse(path, Json{{"items", {{{"metricName", "queue"}, {"timestamp", k8s::FormatRfc3339(T0())},
+                                                 {"value", v}}}}});
+  };
+  Json spec = CpuSpec(60, 0);
+  spec["metrics"] = {{{"type", "External"},
+                      {"external", {{"metric", {{"name", "queue"}}}, {"target", {{"type", "Value"}, {"value", "5"}}}}}}};
+  spec["behavior"] = {{"scaleDown", {{"stabilizationWindowSeconds", 0}}}};
+  h.PutHpa(spec);
+  set_queue("0");
+  h.Run(At(0));
+  CHECK(h.DeploymentReplicas("web") == 0);  // Z6: minReplicas 0 lets it go to zero
+  CHECK(Cond(h.Read(), "ScaledToZero") == "True/ScaledToZero");
+  // Z2/C13/Z3: from zero an External Value metric proposes ceil(v / V).
+  set_queue("10");
+  h.Run(At(15));
+  CHECK(h.DeploymentReplicas("web") == 2);
+  k8s::Hpa hpa = h.Read();
+  CHECK(Cond(hpa, "ScaledToZero") == "False/NotScaledToZero");
+  CHECK(FindCondition(hpa.status.conditions, "ScaledToZero")->message ==
+        "the HPA controller did not scale the workload to zero");
+}
+
+TEST_CASE("Z1 without the gate a target at zero stays paused", "[reconciler][zero]") {
+  Harness h;
+  h.PutDeployment("web", 0);
+  Json spec = CpuSpec(60, 0);
+  h.PutHpa(spec);
+  Json obj = *h.api.Object(k8s::resources::kHpaV2, "default", "web");
+  obj["status"] = {{"desiredReplicas", 0},
+                   {"conditions", {{{"type", "ScaledToZero"}, {"status", "True"}, {"reason", "ScaledToZero"},
+                                    {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}};
+  h.api.Put(k8s::resources::kHpaV2, obj);
+  h.Refresh();
+  h.Run(At(0));
+  k8s::Hpa hpa = h.Read();
+  CHECK(Cond(hpa, "ScalingActive") == "False/ScalingDisabled");
+  CHECK(Cond(hpa, "ScaledToZero") == "absent");  // gate off removes it
+}
+
+TEST_CASE("C11 Object Value metric through the reconciler", "[reconciler]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  // No discovery for networking.k8s.io in the fake: the plural is guessed.
+  h.api.SetPathResponse(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/ingresses/main/hits",
+      Json{{"items", {{{"describedObject", {{"kind", "Ingress"}, {"name", "main"}, {"namespace", "default"},
+                                            {"apiVersion", "networking.k8s.io/v1"}}},
+                       {"metric", {{"name", "hits"}}}, {"timestamp", k8s::FormatRfc3339(T0())}, {"value", "300"}}}}});
+  Json spec = CpuSpec(60);
+  spec["metrics"] = {{{"type", "Object"},
+                      {"object",
+                       {{"describedObject", {{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"name", "main"}}},
+                        {"metric", {{"name", "hits"}}},
+                        {"target", {{"type", "Value"}, {"value", "100"}}}}}}};
+  h.PutHpa(spec);
+  h.Run(At(0));
+  // ratio 3 * 2 ready pods proposes 6; L3 caps the step at max(2 * 2, 4) = 4.
+  CHECK(h.DeploymentReplicas("web") == 4);
+  CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 4; reason: Ingress metric hits above target"});
+  CHECK(Cond(h.Read(), "ScalingLimited") == "True/ScaleUpLimit");
+  k8s::Hpa hpa = h.Read();
+  CHECK(hpa.status.current_metrics[0].object->current.value->MilliValue() == 300000);
+  // M5: a failing object metric names the object.
+  h.events.Clear();
+  h.api.SetPathResponse("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/ingresses/main/hits",
+                        hpad::UnavailableError("adapter down"));
+  h.Run(At(15));
+  CHECK(h.Events().front() ==
+        "Warning FailedGetObjectMetric unable to get metric hits on Ingress default/main: unable to fetch metrics from "
+        "custom metrics API: adapter down");
+}
