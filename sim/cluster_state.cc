@@ -241,8 +241,9 @@ std::string MetricValueIdentity(const Json& mv) {
 
 bool IsWriteVerb(const std::string& v) { return v == "create" || v == "update" || v == "patch" || v == "delete"; }
 
+// "*" matches any subresource; "" (or "-") only the main resource.
 bool SubresourceMatches(const std::string& want, const std::string& got) {
-  if (want.empty() || want == "*") return true;
+  if (want == "*") return true;
   if (want == "-") return got.empty();
   return want == got;
 }

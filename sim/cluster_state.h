@@ -133,11 +133,11 @@ struct ApiFault {
 };
 
 // An apiserver fault rule: requests matching verb/resource/subresource
-// (empty = any) fail with `code`, `count` times (-1 = always).
+// (empty verb/resource = any) fail with `code`, `count` times (-1 = always).
 struct RequestFaultRule {
   std::string verb;         // get list watch create update patch delete
   std::string resource;     // plural: "deployments"
-  std::string subresource;  // "", "scale", "status"; "*" = any
+  std::string subresource;  // "scale", "status"; "" = the main resource only; "*" = any
   int code = 500;
   int count = -1;
 };
@@ -279,7 +279,8 @@ class ClusterState {
   // The seq the next request will get (take it as "since" at a step boundary).
   int64_t RequestSeq() const;
   // Writes (verb create/update/patch/delete; "" = any write verb) on
-  // resource/subresource ("" resource = any; subresource "*" = any) with a
+  // resource/subresource ("" resource = any; subresource "*" = any, "" = the
+  // main resource only) with a
   // User-Agent starting with user_agent_prefix, recorded with seq >= since_seq.
   int64_t CountWrites(const std::string& verb, const std::string& resource, const std::string& subresource,
                       const std::string& user_agent_prefix, int64_t since_seq) const;
