@@ -64,8 +64,9 @@ class HorizontalController {
   // Daemon: runs workers until Stop().
   void Run();
   void Stop();
-  // Scenario runner: relist HPAs and pods, reconcile every HPA once (in
-  // parallel up to concurrent_syncs), return when all reconciles finished.
+  // Scenario runner: relist HPAs and pods, reconcile every HPA once (and
+  // every HPA deleted since the last pass, to drop its history), one after
+  // the other in sorted key order for determinism, flush events, return.
   Status SyncAllNow();
 
   // Optional hook called after every reconcile (daemon metrics 15.x, the
