@@ -135,11 +135,14 @@ int DaemonRunner::Wait() {
     *joined = true;
     clock.Notify();
   });
-  bool finished = clock_.WaitUntil(clock_.Now() + kShutdownGrace, [&] { return joined->load(); });
+  // Only running workers can have writes in flight; before that the thread
+  // may sit in the initial cache sync, which nothing is waiting for.
+  const Duration grace = workers_running_ ? Duration(kShutdownGrace) : Duration(std::chrono::seconds(1));
+  bool finished = clock_.WaitUntil(clock_.Now() + grace, [&] { return joined->load(); });
   if (!finished) {
     // A reconcile (or the initial sync) is stuck on the API server: do not
     // hold the lease hostage for it; the process exits below regardless.
-    HPAD_LOG(Warning) << "in-flight work did not finish within " << k8s::FormatGoDuration(kShutdownGrace)
+    HPAD_LOG(Warning) << "in-flight work did not finish within " << k8s::FormatGoDuration(grace)
                       << "; exiting anyway";
     joiner.detach();
     abandoned_ = true;

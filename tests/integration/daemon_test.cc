@@ -392,3 +392,28 @@ TEST_CASE("daemon: a leader that loses its lease stops and exits non-zero", "[da
 
 }  // namespace
 }  // namespace hpad
+
+namespace hpad {
+namespace {
+
+TEST_CASE("daemon: SIGTERM before the API server ever answered still exits 0 promptly", "[daemon][process]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("nosync");
+  const auto kc = dir / "dead.kubeconfig";
+  std::ofstream(kc) << "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+                    << "clusters:\n- name: x\n  cluster:\n    server: http://127.0.0.1:" << FreePort() << "\n"
+                    << "contexts:\n- name: x\n  context:\n    cluster: x\n    user: u\n"
+                    << "users:\n- name: u\n  user: {}\n";
+  Hpad h("hpad", dir, {"--kubeconfig=" + kc.string(), "--leader-elect=false"});
+  INFO(h.proc->Log());
+  CHECK(h.Status("/livez") == 200);
+  CHECK(h.Status("/readyz") == 503);
+  auto t0 = SteadyClock::now();
+  h.proc->Signal(SIGTERM);
+  CHECK(h.proc->WaitExit(10s) == 0);
+  CHECK(SteadyClock::now() - t0 < 4s);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hpad
