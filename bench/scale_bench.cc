@@ -1,0 +1,992 @@
+// scale_bench: the real `hpad` binary against a generated cluster of many
+// HPAs and pods, measured over several sync periods (issue 7).
+//
+// What it does, in order:
+//  1. Generates N HPAs (`--hpas`) spread over namespaces of M deployments
+//     (`--hpas-per-namespace`), 10 pods per deployment (`--pods-per-hpa`),
+//     directly into an in-process hpad::sim::ClusterState (no YAML). Metric
+//     mix, by HPA index modulo 10: 0-6 cpu Utilization 60% (odd indexes
+//     with a behavior, even ones on the legacy path), 7 cpu Utilization +
+//     memory AverageValue, 8 a Pods custom metric (AverageValue), 9 an
+//     External metric (AverageValue). Every pod has PodMetrics (cpu and
+//     memory), Pods-metric pods a custom MetricValue, External HPAs one
+//     ExternalMetricValue. Values sit inside the 10% tolerance, so nothing
+//     rescales: the benchmark measures steady-state cost, not scaling.
+//  2. Serves it with hpad::sim::ApiServer on loopback (HTTPS with a bearer
+//     token unless --no-tls) and writes the kubeconfig the server makes.
+//  3. Starts the real hpad (`--hpad PATH`, else $HPAD_BINARY_DIR/hpad, else
+//     ../controller/hpad next to this binary) with --leader-elect=false,
+//     --port=0, -v=2, the sync period and any `--hpad-arg`s; its log goes
+//     to a file in a temporary directory.
+//  4. Waits for the first full pass (every HPA reconciled once), then
+//     measures `--periods` sync periods. At the start of each period the
+//     PodMetrics of `--churn` (default 10%) of the deployments get new
+//     values inside the tolerance band, so those HPAs' status changes (as
+//     metrics move in a real cluster) while the rest stays unchanged.
+//  5. Stops hpad with SIGTERM and prints ONE table.
+//
+// Definitions (also in bench/README.md):
+//  - Reconcile time: the timestamp of hpad's `-v 2` log line
+//    "reconciled HPA <ns>/<name>: ..." (DaemonRunner::OnReconcile), written
+//    when a reconcile of that HPA has finished (status written or found
+//    unchanged). Used because it exists for every reconcile whatever API
+//    calls the controller makes (a controller that serves scales from a
+//    watch and metrics from a per-namespace cache makes no per-HPA request
+//    to time). The line also carries the error label, which the benchmark
+//    checks.
+//  - Lateness of a reconcile = its reconcile time - (the same HPA's
+//    previous reconcile time + sync period), clamped at 0: how much later
+//    than "one period after the last one" the HPA was reconciled again.
+//    Every reconcile finishing inside the measured window counts. An HPA
+//    whose last reconcile is more than a period before the window's end
+//    adds that open interval (end - last - period) as a lateness sample
+//    too, so an HPA that is never reconciled again cannot hide.
+//  - hpad CPU: (utime + stime) from /proc/<pid>/stat over the measured
+//    window / window length, in cores; "peak 1 s" the largest one-second
+//    sample. Peak RSS: VmHWM from /proc/<pid>/status just before SIGTERM.
+//  - API requests per period: the simulator's request accounting
+//    (ClusterState::RequestCounts, by "verb resource[/subresource]") over
+//    the window / periods. The upstream-shaped column is computed for the
+//    same HPAs: per HPA per period one scale GET, one metrics call per
+//    metric, one status PUT.
+//
+// Exit status: 0 on a clean run; 1 when anything errored (hpad failed to
+// start or died, an HPA was never reconciled within --first-pass-timeout,
+// a reconcile reported an error, hpad logged an error line, hpad did not
+// exit 0 on SIGTERM); 2 on bad arguments. Timing never fails the run.
+//
+// This is a benchmark, not a test, and a composition root: it reads the
+// wall clock through hpad::RealClock and std::chrono::steady_clock.
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "k8sclient/clock.h"
+#include "k8sclient/time_format.h"
+#include "sim/api_server.h"
+#include "sim/cluster_state.h"
+
+namespace {
+
+using Json = nlohmann::json;
+using hpad::Time;
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------
+// Options
+
+struct Options {
+  int hpas = 100;
+  int pods_per_hpa = 10;
+  int hpas_per_namespace = 20;
+  double sync_period_s = 15;
+  int periods = 4;
+  double churn = 0.1;
+  double first_pass_timeout_s = 0;  // 0: derived from the size
+  bool tls = true;
+  bool quick = false;
+  bool keep_dir = false;
+  std::string hpad;
+  std::vector<std::string> hpad_args;
+  std::string json_out;
+};
+
+void Usage() {
+  std::printf(
+      "usage: scale_bench [--hpas N] [--pods-per-hpa N] [--hpas-per-namespace M] [--sync-period SECONDS]\n"
+      "                   [--periods K] [--churn FRACTION] [--first-pass-timeout SECONDS] [--no-tls]\n"
+      "                   [--hpad PATH] [--hpad-arg ARG]... [--json FILE] [--keep-dir] [--quick]\n"
+      "  --quick: 20 HPAs, 5 per namespace, 2 periods of 2 s (the CI smoke size)\n"
+      "  hpad defaults to $HPAD_BINARY_DIR/hpad, else ../controller/hpad next to this binary\n");
+}
+
+std::optional<Options> ParseArgs(int argc, char** argv) {
+  Options o;
+  bool sync_given = false, periods_given = false, per_ns_given = false, hpas_given = false;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    std::string inline_value;
+    bool has_inline = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      inline_value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      has_inline = true;
+    }
+    auto value = [&]() -> std::optional<std::string> {
+      if (has_inline) return inline_value;
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "scale_bench: %s needs a value\n", a.c_str());
+        return std::nullopt;
+      }
+      return std::string(argv[++i]);
+    };
+    auto number = [&](double* out) -> bool {
+      auto v = value();
+      if (!v) return false;
+      char* end = nullptr;
+      *out = std::strtod(v->c_str(), &end);
+      if (v->empty() || *end != '\0') {
+        std::fprintf(stderr, "scale_bench: %s: not a number: %s\n", a.c_str(), v->c_str());
+        return false;
+      }
+      return true;
+    };
+    double d = 0;
+    if (a == "--hpas") {
+      if (!number(&d)) return std::nullopt;
+      o.hpas = static_cast<int>(d);
+      hpas_given = true;
+    } else if (a == "--pods-per-hpa") {
+      if (!number(&d)) return std::nullopt;
+      o.pods_per_hpa = static_cast<int>(d);
+    } else if (a == "--hpas-per-namespace") {
+      if (!number(&d)) return std::nullopt;
+      o.hpas_per_namespace = static_cast<int>(d);
+      per_ns_given = true;
+    } else if (a == "--sync-period") {
+      if (!number(&o.sync_period_s)) return std::nullopt;
+      sync_given = true;
+    } else if (a == "--periods") {
+      if (!number(&d)) return std::nullopt;
+      o.periods = static_cast<int>(d);
+      periods_given = true;
+    } else if (a == "--churn") {
+      if (!number(&o.churn)) return std::nullopt;
+    } else if (a == "--first-pass-timeout") {
+      if (!number(&o.first_pass_timeout_s)) return std::nullopt;
+    } else if (a == "--no-tls") {
+      o.tls = false;
+    } else if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--keep-dir") {
+      o.keep_dir = true;
+    } else if (a == "--hpad") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      o.hpad = *v;
+    } else if (a == "--hpad-arg") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      o.hpad_args.push_back(*v);
+    } else if (a == "--json") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      o.json_out = *v;
+    } else if (a == "-h" || a == "--help") {
+      Usage();
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "scale_bench: unknown argument %s\n", argv[i]);
+      Usage();
+      return std::nullopt;
+    }
+  }
+  if (o.quick) {
+    if (!hpas_given) o.hpas = 20;
+    if (!per_ns_given) o.hpas_per_namespace = 5;
+    if (!sync_given) o.sync_period_s = 2;
+    if (!periods_given) o.periods = 2;
+  }
+  if (o.hpas < 1 || o.pods_per_hpa < 1 || o.hpas_per_namespace < 1 || o.sync_period_s <= 0 || o.periods < 1 ||
+      o.churn < 0 || o.churn > 1) {
+    std::fprintf(stderr, "scale_bench: sizes and periods must be positive, churn in [0, 1]\n");
+    return std::nullopt;
+  }
+  if (o.first_pass_timeout_s <= 0) o.first_pass_timeout_s = 60 + o.hpas / 50.0 + 2 * o.sync_period_s;
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// The generated cluster
+
+enum class HpaKind { kCpu, kCpuBehavior, kCpuMemory, kPodsMetric, kExternal };
+
+HpaKind KindOf(int index) {
+  switch (index % 10) {
+    case 7: return HpaKind::kCpuMemory;
+    case 8: return HpaKind::kPodsMetric;
+    case 9: return HpaKind::kExternal;
+    default: return index % 2 ? HpaKind::kCpuBehavior : HpaKind::kCpu;
+  }
+}
+
+// Number of metrics (and so upstream metrics calls) per kind.
+int MetricCount(HpaKind k) { return k == HpaKind::kCpuMemory ? 2 : 1; }
+
+constexpr int64_t kCpuRequestMilli = 100;      // 100m
+constexpr int kCpuTargetPercent = 60;          // usage 60m is on target
+constexpr int64_t kMemoryRequestMi = 512;
+constexpr int64_t kMemoryTargetMi = 256;       // AverageValue
+constexpr int64_t kPodsMetricTarget = 10;      // requests_per_second per pod
+constexpr int64_t kExternalTargetPerPod = 30;  // queue_messages / replicas
+
+struct Target {
+  std::string ns;
+  std::string name;
+  HpaKind kind;
+};
+
+// The cluster's shape, kept for churn and for the upstream-shaped counts.
+struct Cluster {
+  std::vector<Target> targets;
+  int namespaces = 0;
+  int64_t pods = 0;
+  std::map<std::string, int64_t> upstream_per_period;  // "verb resource[/sub]" -> count
+};
+
+std::string Pad(int v, int width) {
+  std::string s = std::to_string(v);
+  return std::string(static_cast<size_t>(std::max(0, width - static_cast<int>(s.size()))), '0') + s;
+}
+
+Json PodJson(const Target& t, const std::string& pod, const std::string& started, const std::string& ready_at,
+             int index) {
+  Json labels = {{"app", t.name}, {"pod-template-hash", "5d9c7b8f6"}};
+  Json requests = {{"cpu", std::to_string(kCpuRequestMilli) + "m"},
+                   {"memory", std::to_string(kMemoryRequestMi) + "Mi"}};
+  Json cond = Json::array();
+  for (const char* type : {"Initialized", "Ready", "ContainersReady", "PodScheduled"})
+    cond.push_back({{"type", type}, {"status", "True"}, {"lastTransitionTime", std::string(type) == "PodScheduled" ? started : ready_at}});
+  return Json{
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"namespace", t.ns},
+        {"name", pod},
+        {"labels", labels},
+        {"annotations", {{"kubectl.kubernetes.io/restartedAt", started}}},
+        {"ownerReferences",
+         Json::array({{{"apiVersion", "apps/v1"},
+                       {"kind", "ReplicaSet"},
+                       {"name", t.name + "-5d9c7b8f6"},
+                       {"uid", "00000000-0000-4000-8000-" + Pad(index, 12)},
+                       {"controller", true},
+                       {"blockOwnerDeletion", true}}})}}},
+      {"spec",
+       {{"nodeName", "node-" + std::to_string(index % 50)},
+        {"restartPolicy", "Always"},
+        {"containers",
+         Json::array({{{"name", "app"},
+                       {"image", "registry.example/app:1"},
+                       {"ports", Json::array({{{"containerPort", 8080}, {"protocol", "TCP"}}})},
+                       {"resources", {{"requests", requests}, {"limits", requests}}}}})}}},
+      {"status",
+       {{"phase", "Running"},
+        {"startTime", started},
+        {"hostIP", "10.0.0." + std::to_string(index % 50)},
+        {"podIP", "10.1." + std::to_string((index / 250) % 250) + "." + std::to_string(index % 250)},
+        {"conditions", cond},
+        {"containerStatuses",
+         Json::array({{{"name", "app"},
+                       {"ready", true},
+                       {"started", true},
+                       {"restartCount", 0},
+                       {"image", "registry.example/app:1"},
+                       {"state", {{"running", {{"startedAt", started}}}}}}})}}}};
+}
+
+// cpu and memory usage near the targets: within +-5% (inside the 10% tolerance).
+Json PodMetricsJson(const Target& t, const std::string& pod, const std::string& now, std::mt19937& rng) {
+  std::uniform_int_distribution<int> jitter(-5, 5);
+  const int64_t cpu = kCpuRequestMilli * kCpuTargetPercent / 100 * (100 + jitter(rng)) / 100;
+  const int64_t mem = kMemoryTargetMi * (100 + jitter(rng)) / 100;
+  return Json{{"apiVersion", "metrics.k8s.io/v1beta1"},
+              {"kind", "PodMetrics"},
+              {"metadata", {{"namespace", t.ns}, {"name", pod}, {"labels", {{"app", t.name}, {"pod-template-hash", "5d9c7b8f6"}}}}},
+              {"timestamp", now},
+              {"window", "30s"},
+              {"containers",
+               Json::array({{{"name", "app"},
+                             {"usage", {{"cpu", std::to_string(cpu) + "m"}, {"memory", std::to_string(mem) + "Mi"}}}}})}};
+}
+
+Json HpaJson(const Target& t, int replicas) {
+  auto cpu = Json{{"type", "Resource"},
+                  {"resource", {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", kCpuTargetPercent}}}}}};
+  Json metrics = Json::array();
+  Json spec = {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", t.name}}},
+               {"minReplicas", 1},
+               {"maxReplicas", replicas * 3}};
+  switch (t.kind) {
+    case HpaKind::kCpu:
+      metrics.push_back(cpu);
+      break;
+    case HpaKind::kCpuBehavior:
+      metrics.push_back(cpu);
+      spec["behavior"] = {
+          {"scaleDown",
+           {{"stabilizationWindowSeconds", 120},
+            {"policies", Json::array({{{"type", "Percent"}, {"value", 10}, {"periodSeconds", 60}}})}}},
+          {"scaleUp",
+           {{"policies", Json::array({{{"type", "Pods"}, {"value", 2}, {"periodSeconds", 30}},
+                                      {{"type", "Percent"}, {"value", 50}, {"periodSeconds", 30}}})},
+            {"selectPolicy", "Max"}}}};
+      break;
+    case HpaKind::kCpuMemory:
+      metrics.push_back(cpu);
+      metrics.push_back({{"type", "Resource"},
+                         {"resource",
+                          {{"name", "memory"},
+                           {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kMemoryTargetMi) + "Mi"}}}}}});
+      break;
+    case HpaKind::kPodsMetric:
+      metrics.push_back({{"type", "Pods"},
+                         {"pods",
+                          {{"metric", {{"name", "requests_per_second"}}},
+                           {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kPodsMetricTarget)}}}}}});
+      break;
+    case HpaKind::kExternal:
+      metrics.push_back(
+          {{"type", "External"},
+           {"external",
+            {{"metric", {{"name", "queue_messages"}, {"selector", {{"matchLabels", {{"queue", t.name}}}}}}},
+             {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kExternalTargetPerPod)}}}}}});
+      break;
+  }
+  spec["metrics"] = metrics;
+  return Json{{"apiVersion", "autoscaling/v2"},
+              {"kind", "HorizontalPodAutoscaler"},
+              {"metadata", {{"namespace", t.ns}, {"name", t.name}}},
+              {"spec", spec}};
+}
+
+// Fills the store; returns the shape. Errors name the object.
+hpad::Result<Cluster> Generate(hpad::sim::ClusterState& state, const Options& o, Time now, std::mt19937& rng) {
+  Cluster c;
+  c.namespaces = (o.hpas + o.hpas_per_namespace - 1) / o.hpas_per_namespace;
+  const std::string started = hpad::k8s::FormatRfc3339(now - std::chrono::hours(2));
+  const std::string ready_at = hpad::k8s::FormatRfc3339(now - std::chrono::hours(2) + std::chrono::seconds(20));
+  const std::string now_text = hpad::k8s::FormatRfc3339(now);
+  auto apply = [&](const Json& obj) -> hpad::Status {
+    auto r = state.Apply(obj);
+    if (!r.ok()) {
+      return hpad::Status(r.status().code(), "generating " + obj.value("kind", "") + " " +
+                                                 obj["metadata"].value("namespace", "") + "/" +
+                                                 obj["metadata"].value("name", "") + ": " + r.status().message());
+    }
+    return hpad::Status::Ok();
+  };
+  for (int n = 0; n < c.namespaces; n++) {
+    Json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench-" + Pad(n, 4)}}}};
+    if (auto s = apply(ns); !s.ok()) return s;
+  }
+  int pod_index = 0;
+  for (int i = 0; i < o.hpas; i++) {
+    Target t{"bench-" + Pad(i / o.hpas_per_namespace, 4), "app-" + Pad(i % o.hpas_per_namespace, 4), KindOf(i)};
+    const int r = o.pods_per_hpa;
+    Json labels = {{"app", t.name}};
+    Json dep = {{"apiVersion", "apps/v1"},
+                {"kind", "Deployment"},
+                {"metadata", {{"namespace", t.ns}, {"name", t.name}, {"labels", labels}}},
+                {"spec",
+                 {{"replicas", r},
+                  {"selector", {{"matchLabels", labels}}},
+                  {"template",
+                   {{"metadata", {{"labels", labels}}},
+                    {"spec", {{"containers", Json::array({{{"name", "app"}, {"image", "registry.example/app:1"}}})}}}}}}},
+                {"status", {{"replicas", r}, {"readyReplicas", r}, {"availableReplicas", r}, {"updatedReplicas", r}}}};
+    if (auto s = apply(dep); !s.ok()) return s;
+    for (int p = 0; p < r; p++) {
+      const std::string pod = t.name + "-5d9c7b8f6-" + Pad(p, 5);
+      if (auto s = apply(PodJson(t, pod, started, ready_at, pod_index++)); !s.ok()) return s;
+      if (auto s = apply(PodMetricsJson(t, pod, now_text, rng)); !s.ok()) return s;
+      if (t.kind == HpaKind::kPodsMetric) {
+        Json mv = {{"apiVersion", "custom.metrics.k8s.io/v1beta2"},
+                   {"kind", "MetricValue"},
+                   {"describedObject", {{"apiVersion", "v1"}, {"kind", "Pod"}, {"namespace", t.ns}, {"name", pod}}},
+                   {"metric", {{"name", "requests_per_second"}}},
+                   {"timestamp", now_text},
+                   {"value", std::to_string(kPodsMetricTarget)}};
+        if (auto s = apply(mv); !s.ok()) return s;
+      }
+    }
+    c.pods += r;
+    if (t.kind == HpaKind::kExternal) {
+      Json ev = {{"apiVersion", "external.metrics.k8s.io/v1beta1"},
+                 {"kind", "ExternalMetricValue"},
+                 {"metadata", {{"namespace", t.ns}, {"name", "queue-" + t.name}}},
+                 {"metricName", "queue_messages"},
+                 {"metricLabels", {{"queue", t.name}}},
+                 {"timestamp", now_text},
+                 {"value", std::to_string(kExternalTargetPerPod * r)}};
+      if (auto s = apply(ev); !s.ok()) return s;
+    }
+    if (auto s = apply(HpaJson(t, r)); !s.ok()) return s;
+    // The upstream-shaped controller, per HPA per period (keys as the
+    // simulator's accounting names them).
+    c.upstream_per_period["get deployments/scale"] += 1;
+    switch (t.kind) {
+      case HpaKind::kCpu:
+      case HpaKind::kCpuBehavior:
+      case HpaKind::kCpuMemory:
+        c.upstream_per_period["list metrics.k8s.io"] += MetricCount(t.kind);
+        break;
+      case HpaKind::kPodsMetric:
+        c.upstream_per_period["get custom.metrics.k8s.io"] += 1;
+        break;
+      case HpaKind::kExternal:
+        c.upstream_per_period["get external.metrics.k8s.io"] += 1;
+        break;
+    }
+    c.upstream_per_period["update horizontalpodautoscalers/status"] += 1;
+    c.targets.push_back(std::move(t));
+  }
+  return c;
+}
+
+// New PodMetrics values for a fraction of the deployments (step 4).
+void Churn(hpad::sim::ClusterState& state, const Cluster& c, double fraction, int period, Time now,
+           std::mt19937& rng, int pods_per_hpa) {
+  if (fraction <= 0) return;
+  const std::string now_text = hpad::k8s::FormatRfc3339(now);
+  const size_t n = c.targets.size();
+  const size_t count = static_cast<size_t>(std::llround(fraction * static_cast<double>(n)));
+  // A different slice each period.
+  for (size_t k = 0; k < count; k++) {
+    const Target& t = c.targets[(static_cast<size_t>(period) * count + k) % n];
+    for (int p = 0; p < pods_per_hpa; p++) {
+      const std::string pod = t.name + "-5d9c7b8f6-" + Pad(p, 5);
+      hpad::Status s = state.PutPodMetrics(PodMetricsJson(t, pod, now_text, rng));
+      if (!s.ok()) std::fprintf(stderr, "scale_bench: churn %s/%s: %s\n", t.ns.c_str(), pod.c_str(), s.message().c_str());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// /proc sampling
+
+struct ProcCpu {
+  bool ok = false;
+  double seconds = 0;  // utime + stime
+};
+
+ProcCpu ReadCpu(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return {};
+  // The command name (field 2) may contain spaces: fields resume after the last ')'.
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // Fields 3.. : state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+  for (int i = 3; i <= 15 && rest >> field; i++) {
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return ProcCpu{true, static_cast<double>(utime + stime) / ticks};
+}
+
+// A "Name:  1234 kB" line of /proc/<pid>/status, in KiB (-1 if absent).
+int64_t ReadStatusKb(pid_t pid, const std::string& name) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.compare(0, name.size() + 1, name + ":") == 0) return std::strtoll(line.c_str() + name.size() + 1, nullptr, 10);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// hpad's log
+
+struct Reconcile {
+  Time at;
+  bool error = false;
+};
+
+// Incrementally parses hpad's klog lines (see k8sclient/klog.h for the format).
+class LogReader {
+ public:
+  LogReader(std::string path, int year) : path_(std::move(path)), year_(year) {}
+
+  // Reads whatever was appended since the last call.
+  void Poll() {
+    std::ifstream f(path_, std::ios::binary);
+    if (!f) return;
+    f.seekg(static_cast<std::streamoff>(offset_));
+    std::string chunk((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    offset_ += chunk.size();
+    partial_ += chunk;
+    size_t start = 0;
+    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      Line(std::string_view(partial_).substr(start, nl - start));
+    }
+    partial_.erase(0, start);
+  }
+
+  const std::unordered_map<std::string, std::vector<Reconcile>>& by_key() const { return by_key_; }
+  int64_t error_lines() const { return error_lines_; }
+  int64_t warning_lines() const { return warning_lines_; }
+  int64_t reconcile_errors() const { return reconcile_errors_; }
+  const std::vector<std::string>& first_errors() const { return first_errors_; }
+
+ private:
+  void Line(std::string_view l) {
+    if (l.size() < 30) return;
+    const char sev = l[0];
+    if (sev != 'I' && sev != 'W' && sev != 'E') return;
+    auto bracket = l.find("] ");
+    if (bracket == std::string_view::npos) return;
+    std::string_view msg = l.substr(bracket + 2);
+    if (sev == 'E') {
+      error_lines_++;
+      if (first_errors_.size() < 5) first_errors_.emplace_back(l);
+    } else if (sev == 'W') {
+      warning_lines_++;
+    }
+    constexpr std::string_view kPrefix = "reconciled HPA ";
+    if (msg.substr(0, kPrefix.size()) != kPrefix) return;
+    std::string_view rest = msg.substr(kPrefix.size());
+    auto end = rest.find_first_of(": ");
+    if (end == std::string_view::npos) return;
+    std::string key(rest.substr(0, end));
+    if (rest.find(" (deleted)") == end) return;
+    auto t = ParseTime(l.substr(1));
+    if (!t) return;
+    Reconcile r{*t, false};
+    auto e = rest.find(", error ");
+    if (e != std::string_view::npos && rest.substr(e + 8, 4) != "none") {
+      r.error = true;
+      reconcile_errors_++;
+      if (first_errors_.size() < 5) first_errors_.emplace_back(l);
+    }
+    by_key_[key].push_back(r);
+  }
+
+  // "mmdd hh:mm:ss.uuuuuu" (UTC) in the benchmark's year.
+  std::optional<Time> ParseTime(std::string_view s) const {
+    if (s.size() < 20) return std::nullopt;
+    auto num = [&](size_t pos, size_t len) { return std::atoi(std::string(s.substr(pos, len)).c_str()); };
+    std::tm tm{};
+    tm.tm_year = year_ - 1900;
+    tm.tm_mon = num(0, 2) - 1;
+    tm.tm_mday = num(2, 2);
+    tm.tm_hour = num(5, 2);
+    tm.tm_min = num(8, 2);
+    tm.tm_sec = num(11, 2);
+    const int micros = num(14, 6);
+    time_t secs = timegm(&tm);
+    return Time(std::chrono::seconds(secs)) + std::chrono::microseconds(micros);
+  }
+
+  std::string path_;
+  int year_;
+  size_t offset_ = 0;
+  std::string partial_;
+  std::unordered_map<std::string, std::vector<Reconcile>> by_key_;
+  int64_t error_lines_ = 0;
+  int64_t warning_lines_ = 0;
+  int64_t reconcile_errors_ = 0;
+  std::vector<std::string> first_errors_;
+};
+
+// ---------------------------------------------------------------------------
+// hpad process
+
+std::string DefaultHpadPath(const char* argv0) {
+  if (const char* dir = std::getenv("HPAD_BINARY_DIR"); dir != nullptr && *dir != '\0') {
+    return (fs::path(dir) / "hpad").string();
+  }
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) self = fs::absolute(argv0);
+  return (self.parent_path().parent_path() / "controller" / "hpad").string();
+}
+
+pid_t StartHpad(const std::string& path, const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<std::string> argv_s{path};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid != 0) return pid;  // parent (or -1)
+  // Child: log to the file, no stdin, own process group (a Ctrl-C on the
+  // benchmark reaches hpad through the benchmark, not twice).
+  setpgid(0, 0);
+  FILE* log = std::fopen(log_path.c_str(), "w");
+  if (log != nullptr) {
+    dup2(fileno(log), 1);
+    dup2(fileno(log), 2);
+  }
+  FILE* null_in = std::fopen("/dev/null", "r");
+  if (null_in != nullptr) dup2(fileno(null_in), 0);
+  execv(path.c_str(), argv.data());
+  std::fprintf(stderr, "scale_bench: exec %s: %s\n", path.c_str(), std::strerror(errno));
+  _exit(127);
+}
+
+// Non-blocking: the exit status if the child has exited.
+std::optional<int> ExitStatus(pid_t pid) {
+  int st = 0;
+  pid_t r = waitpid(pid, &st, WNOHANG);
+  if (r != pid) return std::nullopt;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  // Nearest rank.
+  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return v[rank - 1];
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+std::string Seconds(std::chrono::system_clock::duration d) {
+  return Fixed(std::chrono::duration<double>(d).count(), 2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = ParseArgs(argc, argv);
+  if (!parsed) return 2;
+  const Options o = *parsed;
+  signal(SIGPIPE, SIG_IGN);
+  const std::string hpad_path = o.hpad.empty() ? DefaultHpadPath(argv[0]) : o.hpad;
+  if (access(hpad_path.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "scale_bench: no hpad binary at %s (use --hpad PATH or HPAD_BINARY_DIR)\n", hpad_path.c_str());
+    return 1;
+  }
+
+  hpad::RealClock& clock = hpad::RealClock::Instance();
+  const auto period = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::duration<double>(o.sync_period_s));
+  std::mt19937 rng(7);
+
+  // Temporary directory for the kubeconfig and hpad's log.
+  std::string dir_template = (fs::temp_directory_path() / "scale_bench.XXXXXX").string();
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    std::fprintf(stderr, "scale_bench: mkdtemp: %s\n", std::strerror(errno));
+    return 1;
+  }
+  const fs::path dir = dir_template;
+  const std::string kubeconfig = (dir / "kubeconfig").string();
+  const std::string log_path = (dir / "hpad.log").string();
+
+  // 1. Generate.
+  hpad::sim::ClusterState state(clock);
+  const auto gen0 = std::chrono::steady_clock::now();
+  auto cluster = Generate(state, o, clock.Now(), rng);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "scale_bench: %s\n", cluster.status().message().c_str());
+    return 1;
+  }
+  const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - gen0).count();
+  std::fprintf(stderr, "scale_bench: generated %d HPAs, %lld pods in %d namespaces in %.1f s\n", o.hpas,
+               static_cast<long long>(cluster->pods), cluster->namespaces, gen_s);
+
+  // 2. Serve.
+  hpad::sim::ApiServerOptions so;
+  so.tls = o.tls;
+  hpad::sim::ApiServer server(state, so);
+  auto port = server.Start();
+  if (!port.ok()) {
+    std::fprintf(stderr, "scale_bench: starting the API server: %s\n", port.status().message().c_str());
+    return 1;
+  }
+  if (auto s = server.WriteKubeconfig(kubeconfig); !s.ok()) {
+    std::fprintf(stderr, "scale_bench: %s\n", s.message().c_str());
+    return 1;
+  }
+
+  // 3. Start hpad.
+  std::vector<std::string> args = {"--kubeconfig=" + kubeconfig,
+                                   "--leader-elect=false",
+                                   "--bind-address=127.0.0.1",
+                                   "--port=0",
+                                   "--v=2",
+                                   "--horizontal-pod-autoscaler-sync-period=" +
+                                       std::to_string(static_cast<int64_t>(std::llround(o.sync_period_s * 1000))) + "ms"};
+  args.insert(args.end(), o.hpad_args.begin(), o.hpad_args.end());
+  std::string cmdline = hpad_path;
+  for (const auto& a : args) cmdline += " " + a;
+  std::fprintf(stderr, "scale_bench: %s\n", cmdline.c_str());
+  const Time hpad_started = clock.Now();
+  const pid_t pid = StartHpad(hpad_path, args, log_path);
+  if (pid < 0) {
+    std::fprintf(stderr, "scale_bench: fork: %s\n", std::strerror(errno));
+    return 1;
+  }
+  std::time_t tt = std::chrono::system_clock::to_time_t(hpad_started);
+  std::tm utc{};
+  gmtime_r(&tt, &utc);
+  LogReader log(log_path, utc.tm_year + 1900);
+
+  std::vector<std::string> failures;
+  std::optional<int> early_exit;
+  auto stop_hpad = [&]() -> std::optional<int> {
+    if (early_exit) return early_exit;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {  // 30 s
+      if (auto st = ExitStatus(pid)) return st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return std::nullopt;
+  };
+
+  // 4a. First full pass.
+  std::optional<Time> first_pass_done;
+  const Time first_deadline =
+      hpad_started + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         std::chrono::duration<double>(o.first_pass_timeout_s));
+  while (!first_pass_done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log.Poll();
+    if (static_cast<int>(log.by_key().size()) >= o.hpas) {
+      first_pass_done = clock.Now();
+      break;
+    }
+    if ((early_exit = ExitStatus(pid))) {
+      failures.push_back("hpad exited with status " + std::to_string(*early_exit) + " before the first full pass");
+      break;
+    }
+    if (clock.Now() > first_deadline) {
+      failures.push_back(std::to_string(o.hpas - static_cast<int>(log.by_key().size())) + " of " +
+                         std::to_string(o.hpas) + " HPAs not reconciled within --first-pass-timeout " +
+                         Fixed(o.first_pass_timeout_s, 0) + " s");
+      break;
+    }
+  }
+
+  // 4b. Measured periods.
+  Time window_start{}, window_end{};
+  double hpad_cpu_s = 0, sim_cpu_s = 0, peak_1s = 0, window_s = 0;
+  std::map<std::string, int64_t> counts0, counts1;
+  int64_t hwm_kb = -1, rss_kb = -1;
+  if (first_pass_done) {
+    counts0 = state.RequestCounts();
+    window_start = clock.Now();
+    const auto steady0 = std::chrono::steady_clock::now();
+    const ProcCpu h0 = ReadCpu(pid);
+    const ProcCpu s0 = ReadCpu(getpid());
+    ProcCpu last = h0;
+    auto last_t = steady0;
+    for (int p = 0; p < o.periods && !early_exit; p++) {
+      const Time period_start = window_start + p * period;
+      Churn(state, *cluster, o.churn, p, clock.Now(), rng, o.pods_per_hpa);
+      const Time period_end = period_start + period;
+      while (clock.Now() < period_end) {
+        const Time next = std::min(period_end, clock.Now() + std::chrono::milliseconds(1000));
+        std::this_thread::sleep_for(next - clock.Now());
+        log.Poll();
+        const auto now_t = std::chrono::steady_clock::now();
+        const ProcCpu c = ReadCpu(pid);
+        const double dt = std::chrono::duration<double>(now_t - last_t).count();
+        if (c.ok && dt >= 0.5) {
+          peak_1s = std::max(peak_1s, (c.seconds - last.seconds) / dt);
+          last = c;
+          last_t = now_t;
+        }
+        if ((early_exit = ExitStatus(pid))) {
+          failures.push_back("hpad exited with status " + std::to_string(*early_exit) + " during the measurement");
+          break;
+        }
+      }
+    }
+    window_end = clock.Now();
+    window_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - steady0).count();
+    const ProcCpu h1 = ReadCpu(pid);
+    const ProcCpu s1 = ReadCpu(getpid());
+    hpad_cpu_s = h1.seconds - h0.seconds;
+    sim_cpu_s = s1.seconds - s0.seconds;
+    counts1 = state.RequestCounts();
+    if (!early_exit) {
+      hwm_kb = ReadStatusKb(pid, "VmHWM");
+      rss_kb = ReadStatusKb(pid, "VmRSS");
+    }
+  }
+
+  // 5. Stop hpad and read the rest of its log.
+  std::optional<int> exit_code = stop_hpad();
+  if (!early_exit) {
+    if (!exit_code) failures.push_back("hpad did not exit within 30 s of SIGTERM (killed)");
+    else if (*exit_code != 0) failures.push_back("hpad exited with status " + std::to_string(*exit_code) + " on SIGTERM");
+  }
+  log.Poll();
+  server.Stop();
+
+  // Lateness over the window.
+  std::vector<double> lateness;
+  int64_t measured = 0, late_over_1s = 0;
+  for (const auto& [key, recs] : log.by_key()) {
+    if (!first_pass_done) continue;
+    std::optional<Time> prev;
+    bool late1 = false;
+    for (const Reconcile& r : recs) {
+      if (r.at > window_end) break;
+      if (r.at >= window_start && prev) {
+        double l = std::max(0.0, std::chrono::duration<double>(r.at - (*prev + period)).count());
+        lateness.push_back(l);
+        late1 = late1 || l > 1.0;
+        measured++;
+      }
+      prev = r.at;
+    }
+    if (prev && window_end - *prev > period) {
+      double l = std::chrono::duration<double>(window_end - (*prev + period)).count();
+      lateness.push_back(l);
+      late1 = late1 || l > 1.0;
+    }
+    if (late1) late_over_1s++;
+  }
+  if (log.by_key().empty()) {
+    failures.push_back("no \"reconciled HPA\" lines in hpad's -v=2 log (" + log_path +
+                       "); did the log format change?");
+  }
+  if (log.reconcile_errors() > 0) failures.push_back(std::to_string(log.reconcile_errors()) + " reconciles reported an error");
+  if (log.error_lines() > 0) failures.push_back(std::to_string(log.error_lines()) + " error lines in hpad's log");
+
+  // Requests per period, by key; upstream-shaped alongside.
+  std::map<std::string, std::pair<double, double>> rows;  // key -> (hpad, upstream)
+  const double periods_measured = first_pass_done ? std::max(1e-9, window_s / o.sync_period_s) : 1;
+  for (const auto& [k, v] : counts1) {
+    int64_t before = counts0.count(k) ? counts0.at(k) : 0;
+    if (v - before > 0) rows[k].first = static_cast<double>(v - before) / periods_measured;
+  }
+  for (const auto& [k, v] : cluster->upstream_per_period) rows[k].second = static_cast<double>(v);
+  auto is_read = [](const std::string& k) { return k.rfind("get ", 0) == 0 || k.rfind("list ", 0) == 0; };
+  auto is_write = [](const std::string& k) {
+    for (const char* v : {"create ", "update ", "patch ", "delete "})
+      if (k.rfind(v, 0) == 0) return true;
+    return false;
+  };
+  double reads[2] = {0, 0}, writes[2] = {0, 0};
+  for (const auto& [k, v] : rows) {
+    if (is_read(k)) {
+      reads[0] += v.first;
+      reads[1] += v.second;
+    }
+    if (is_write(k)) {
+      writes[0] += v.first;
+      writes[1] += v.second;
+    }
+  }
+
+  // ---- the table ----
+  const double p50 = Percentile(lateness, 50), p99 = Percentile(lateness, 99),
+               pmax = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
+  const double first_pass_s = first_pass_done ? std::chrono::duration<double>(*first_pass_done - hpad_started).count() : 0;
+  int64_t total_metrics = 0;
+  for (const auto& t : cluster->targets) total_metrics += MetricCount(t.kind);
+
+  std::vector<std::array<std::string, 3>> table;
+  auto row = [&](std::string a, std::string b, std::string c = "") { table.push_back({std::move(a), std::move(b), std::move(c)}); };
+  row("HPAs (namespaces)", std::to_string(o.hpas) + " (" + std::to_string(cluster->namespaces) + ")");
+  row("pods", std::to_string(cluster->pods));
+  row("metrics (cpu 70%, +memory 10%, pods 10%, external 10%)", std::to_string(total_metrics));
+  row("sync period (s) x periods measured", Fixed(o.sync_period_s, 1) + " x " + Fixed(periods_measured, 2));
+  row("first full pass after hpad start (s)", first_pass_done ? Fixed(first_pass_s, 2) : "never");
+  row("reconciles per period", Fixed(static_cast<double>(measured) / periods_measured, 1), std::to_string(o.hpas));
+  row("lateness p50 / p99 / max (s)", Fixed(p50, 3) + " / " + Fixed(p99, 3) + " / " + Fixed(pmax, 3));
+  row("HPAs ever > 1 s late", std::to_string(late_over_1s));
+  row("hpad CPU avg / peak 1 s (cores)",
+      first_pass_done && window_s > 0 ? Fixed(hpad_cpu_s / window_s, 3) + " / " + Fixed(peak_1s, 3) : "-");
+  row("hpad peak RSS (MiB)", hwm_kb >= 0 ? Fixed(static_cast<double>(hwm_kb) / 1024.0, 1) : "-");
+  row("hpad-sim in-process CPU avg (cores)", first_pass_done && window_s > 0 ? Fixed(sim_cpu_s / window_s, 3) : "-");
+  for (const auto& [k, v] : rows) row("req/period " + k, Fixed(v.first, 1), Fixed(v.second, 1));
+  row("req/period reads (get+list)", Fixed(reads[0], 1), Fixed(reads[1], 1));
+  row("req/period writes", Fixed(writes[0], 1), Fixed(writes[1], 1));
+
+  size_t w[3] = {7, 4, 15};
+  for (const auto& r : table)
+    for (size_t i = 0; i < 3; i++) w[i] = std::max(w[i], r[i].size());
+  auto line = [&] {
+    std::printf("+-%s-+-%s-+-%s-+\n", std::string(w[0], '-').c_str(), std::string(w[1], '-').c_str(),
+                std::string(w[2], '-').c_str());
+  };
+  std::printf("scale_bench: hpad against hpad-sim (in-process ApiServer, %s loopback), %s\n", o.tls ? "HTTPS" : "HTTP",
+              cmdline.c_str());
+  line();
+  std::printf("| %-*s | %*s | %*s |\n", static_cast<int>(w[0]), "measure", static_cast<int>(w[1]), "hpad",
+              static_cast<int>(w[2]), "upstream-shaped");
+  line();
+  for (const auto& r : table)
+    std::printf("| %-*s | %*s | %*s |\n", static_cast<int>(w[0]), r[0].c_str(), static_cast<int>(w[1]), r[1].c_str(),
+                static_cast<int>(w[2]), r[2].c_str());
+  line();
+  // One markdown row for bench/README.md's summary table.
+  std::printf("summary: | %d | %lld | %s | %s / %s / %s | %s | %s | %s | %s | %s / %s |\n", o.hpas,
+              static_cast<long long>(cluster->pods), Fixed(o.sync_period_s, 0).c_str(),
+              Fixed(p50, 2).c_str(), Fixed(p99, 2).c_str(), Fixed(pmax, 2).c_str(),
+              first_pass_done && window_s > 0 ? Fixed(hpad_cpu_s / window_s, 2).c_str() : "-",
+              hwm_kb >= 0 ? Fixed(static_cast<double>(hwm_kb) / 1024.0, 0).c_str() : "-",
+              first_pass_done ? Fixed(first_pass_s, 1).c_str() : "-", Fixed(reads[0], 0).c_str(),
+              Fixed(writes[0], 0).c_str(), Fixed(reads[1] + writes[1], 0).c_str());
+
+  if (!o.json_out.empty()) {
+    Json j = {{"hpas", o.hpas},
+              {"pods", cluster->pods},
+              {"namespaces", cluster->namespaces},
+              {"sync_period_s", o.sync_period_s},
+              {"periods_measured", periods_measured},
+              {"first_pass_s", first_pass_s},
+              {"lateness_s", {{"p50", p50}, {"p99", p99}, {"max", pmax}, {"samples", lateness.size()}}},
+              {"hpas_late_over_1s", late_over_1s},
+              {"hpad_cpu_cores", window_s > 0 ? hpad_cpu_s / window_s : 0},
+              {"hpad_cpu_peak_1s", peak_1s},
+              {"hpad_peak_rss_mib", hwm_kb >= 0 ? static_cast<double>(hwm_kb) / 1024.0 : -1},
+              {"hpad_rss_mib", rss_kb >= 0 ? static_cast<double>(rss_kb) / 1024.0 : -1},
+              {"sim_cpu_cores", window_s > 0 ? sim_cpu_s / window_s : 0},
+              {"hpad_args", args},
+              {"failures", failures}};
+    for (const auto& [k, v] : rows) j["requests_per_period"][k] = {{"hpad", v.first}, {"upstream", v.second}};
+    std::ofstream(o.json_out) << j.dump(2) << "\n";
+  }
+
+  if (!failures.empty()) {
+    for (const auto& f : failures) std::fprintf(stderr, "scale_bench: FAILED: %s\n", f.c_str());
+    for (const auto& l : log.first_errors()) std::fprintf(stderr, "  %s\n", l.c_str());
+    std::fprintf(stderr, "scale_bench: hpad log kept in %s\n", log_path.c_str());
+    return 1;
+  }
+  if (o.keep_dir) {
+    std::fprintf(stderr, "scale_bench: hpad log in %s\n", log_path.c_str());
+  } else {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  return 0;
+}
