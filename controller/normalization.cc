@@ -72,7 +72,7 @@ void RecordInitialRecommendation(HpaHistory& history, int32_t current_replicas, 
 }
 
 int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window,
-                                      Time now) {
+                                      Time now, int32_t store_cap) {
   int32_t max_rec = prenormalized;
   bool found_old = false;
   size_t old_index = 0;
@@ -86,7 +86,7 @@ int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized
       max_rec = rec.recommendation;
     }
   }
-  StoreRecommendation(history.recommendations, found_old, old_index, prenormalized, now);
+  StoreRecommendation(history.recommendations, found_old, old_index, std::min(prenormalized, store_cap), now);
   return max_rec;
 }
 
@@ -118,7 +118,12 @@ LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, in
 NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_t prenormalized, int32_t min_replicas,
                                     int32_t max_replicas, Duration downscale_window, Time now) {
   NormalizationResult out;
-  out.stabilized = StabilizeRecommendationLegacy(history, prenormalized, downscale_window, now);
+  // Divergence from upstream (which stores P itself): a recommendation above
+  // maxReplicas is remembered as maxReplicas. It can never be applied, and
+  // remembering it only turns ScalingLimited into TooManyReplicas for a
+  // whole window after the load fell; conformance example 06 (t=300s)
+  // requires DesiredWithinRange there. Replica counts are unaffected.
+  out.stabilized = StabilizeRecommendationLegacy(history, prenormalized, downscale_window, now, max_replicas);
   if (out.stabilized != prenormalized) {
     out.able_to_scale = {"AbleToScale", "True", "ScaleDownStabilized", kScaleDownStabilizedMsg};  // L2
   } else {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,10 @@ struct NormalizationResult {
 void RecordInitialRecommendation(HpaHistory& history, int32_t current_replicas, Time now);
 
 // L1: highest of P and all recommendations not older than the window (entries
-// exactly at the cutoff are kept); stores (P, now) over the last old entry.
-int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window, Time now);
+// exactly at the cutoff are kept); stores (min(P, store_cap), now) over the
+// last old entry (NormalizeLegacy passes maxReplicas as the cap, see there).
+int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window, Time now,
+                                      int32_t store_cap = std::numeric_limits<int32_t>::max());
 
 // L3: returns (desired, reason, message).
 struct LimitResult {

@@ -26,9 +26,25 @@ std::string StrAt(const Json& j, const std::string& path) {
 }
 
 // "pods", "deployments.apps" vs a describedObject kind.
+// apimachinery's meta.UnsafeGuessKindToResource: the plural a client derives
+// for a kind the server has no discovery for (Ingress -> ingresses).
+std::string GuessPluralResource(const std::string& kind) {
+  std::string s = ToLower(kind);
+  if (s.empty()) return s;
+  auto ends = [&](const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends("endpoints")) return s;
+  if (ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh")) return s + "es";
+  if (ends("y") && s.size() > 1 && std::string("aeiou").find(s[s.size() - 2]) == std::string::npos) {
+    return s.substr(0, s.size() - 1) + "ies";
+  }
+  return s + "s";
+}
+
 bool KindMatchesResource(const ClusterState& state, const std::string& kind, const std::string& resource) {
   std::string plural = resource.substr(0, resource.find('.'));
-  if (ToLower(kind) + "s" == plural || ToLower(kind) == plural) return true;
+  if (GuessPluralResource(kind) == plural || ToLower(kind) + "s" == plural || ToLower(kind) == plural) return true;
   auto info = state.FindByKindAnyVersion(kind);
   return info && info->gvr.resource == plural;
 }

@@ -391,7 +391,7 @@ Status WorkloadSimulator::Reconcile(Time now) {
   }
   // Scale targets without a workload: their (static) pods are not
   // simulated, but a ReplicaSet controller would report the new size, so
-  // status.replicas follows spec.replicas.
+  // status.replicas follows spec.replicas when spec.replicas changes.
   for (const auto& [kind, resource] : kAppsKinds) {
     k8s::GroupVersionResource gvr{"apps", "v1", resource};
     auto list = state_.List(gvr, "", ListQuery{});
@@ -402,6 +402,11 @@ Status WorkloadSimulator::Reconcile(Time now) {
       if (owned.count(key)) continue;
       int64_t spec_replicas = SpecReplicas(obj);
       bool has = obj.contains("status") && obj["status"].is_object() && obj["status"].contains("replicas");
+      auto [seen, first] = static_target_spec_.try_emplace(key, spec_replicas);
+      // First sight: keep a status the scenario wrote; fill a missing one.
+      if (first && has) continue;
+      if (!first && seen->second == spec_replicas) continue;
+      seen->second = spec_replicas;
       if (has && obj["status"]["replicas"] == spec_replicas) continue;
       Json updated = obj;
       if (!updated.contains("status") || !updated["status"].is_object()) updated["status"] = Json::object();

@@ -134,6 +134,11 @@ class WorkloadSimulator {
   Time start_;
   std::chrono::nanoseconds resolution_;
   std::vector<std::unique_ptr<WorkloadModel>> models_;
+  // spec.replicas last seen per static scale target ("Kind/ns/name"): the
+  // status follows the spec only when the spec changes, so a status written
+  // in the scenario (e.g. status.replicas below spec.replicas, C12) holds
+  // until something rescales the target.
+  std::map<std::string, int64_t> static_target_spec_;
 };
 
 // Labels the target's pods carry: its selector's matchLabels (else the

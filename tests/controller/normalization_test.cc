@@ -76,9 +76,10 @@ TEST_CASE("L1-L4 legacy normalisation", "[normalization][legacy]") {
       CHECK(r.able_to_scale.reason == c.want_able);
       CHECK(r.scaling_limited.status == c.want_limited_status);
       CHECK(r.scaling_limited.reason == c.want_limited);
-      // L1: (P, now) is stored.
+      // L1: (P, now) is stored (hpad: P capped at maxReplicas, see below).
       bool stored = false;
-      for (const auto& rec : c.history.recommendations) stored |= rec.recommendation == c.proposal && rec.timestamp == now;
+      const int32_t remembered = std::min(c.proposal, c.max);
+      for (const auto& rec : c.history.recommendations) stored |= rec.recommendation == remembered && rec.timestamp == now;
       CHECK(stored);
     }
   }
@@ -249,4 +250,21 @@ TEST_CASE("B10 scale events reuse outdated slots", "[normalization][behavior]") 
   StoreScaleEvent(h, b, 10, 7, At(95));
   REQUIRE(h.scale_down_events.size() == 1);
   CHECK(h.scale_down_events[0].replica_change == 3);
+}
+
+TEST_CASE("L1 (hpad) remembers a proposal above maxReplicas as maxReplicas", "[normalization][legacy]") {
+  // Conformance example 06: proposals of 9 against maxReplicas 8 at t=30/45,
+  // then 8 from t=60. At t=300 the window still holds t=30/45; upstream
+  // would report TooManyReplicas, the example requires DesiredWithinRange.
+  HpaHistory h;
+  RecordInitialRecommendation(h, 3, At(0));
+  NormalizeLegacy(h, 3, 9, 1, 8, kWindow, At(30));
+  auto at45 = NormalizeLegacy(h, 6, 9, 1, 8, kWindow, At(45));
+  CHECK(at45.desired == 8);
+  CHECK(at45.scaling_limited.reason == "TooManyReplicas");
+  auto at300 = NormalizeLegacy(h, 8, 8, 1, 8, kWindow, At(300));
+  CHECK(at300.desired == 8);
+  CHECK(at300.scaling_limited.status == "False");
+  CHECK(at300.scaling_limited.reason == "DesiredWithinRange");
+  CHECK(at300.able_to_scale.reason == "ReadyForNewScale");
 }
