@@ -216,7 +216,7 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     std::fprintf(stderr, "scale_bench: sizes and periods must be positive, churn in [0, 1]\n");
     return std::nullopt;
   }
-  if (o.first_pass_timeout_s <= 0) o.first_pass_timeout_s = 60 + o.hpas / 50.0 + 2 * o.sync_period_s;
+  if (o.first_pass_timeout_s <= 0) o.first_pass_timeout_s = 60 + o.hpas / 4.0 + 2 * o.sync_period_s;
   return o;
 }
 
@@ -734,9 +734,14 @@ int main(int argc, char** argv) {
                                    "--leader-elect=false",
                                    "--bind-address=127.0.0.1",
                                    "--port=0",
-                                   "--v=2",
                                    "--horizontal-pod-autoscaler-sync-period=" +
                                        std::to_string(static_cast<int64_t>(std::llround(o.sync_period_s * 1000))) + "ms"};
+  // -v 2 at least: the "reconciled HPA" lines are the reconcile times. A
+  // verbosity given with --hpad-arg replaces it (hpad refuses two).
+  bool verbosity_given = false;
+  for (const auto& a : o.hpad_args)
+    verbosity_given = verbosity_given || a == "-v" || a.rfind("-v=", 0) == 0 || a == "--v" || a.rfind("--v=", 0) == 0;
+  if (!verbosity_given) args.push_back("--v=2");
   args.insert(args.end(), o.hpad_args.begin(), o.hpad_args.end());
   std::string cmdline = hpad_path;
   for (const auto& a : args) cmdline += " " + a;
