@@ -131,6 +131,7 @@ struct ApiServer::Impl {
   const Clock* wall;
   std::unique_ptr<httplib::Server> srv;
   std::thread thread;
+  std::thread bookmarks;
   int port = 0;
   std::string token;
   std::string ca_pem;
@@ -622,6 +623,14 @@ struct ApiServer::Impl {
       port = opts.port;
     }
     thread = std::thread([this] { srv->listen_after_bind(); });
+    if (opts.bookmark_interval.count() > 0) {
+      bookmarks = std::thread([this] {
+        while (!stopping) {
+          wall->WaitUntil(wall->Now() + opts.bookmark_interval, [this] { return stopping.load(); });
+          if (!stopping) state.BroadcastBookmarks();
+        }
+      });
+    }
     started = true;
     return port;
   }
@@ -633,8 +642,10 @@ struct ApiServer::Impl {
       std::lock_guard<std::mutex> l(watchers_mu);
       for (auto& w : watchers) w->Close();
     }
+    wall->Notify();
     srv->stop();
     if (thread.joinable()) thread.join();
+    if (bookmarks.joinable()) bookmarks.join();
     started = false;
   }
 };

@@ -41,6 +41,10 @@ struct ApiServerOptions {
   // virtual clock). nullptr: RealClock::Instance().
   const Clock* wall_clock = nullptr;
   std::string version_minor = "32";  // kubectl's dispatcher picks kubectl 1.<minor> (kubectl-compat 0)
+  // BOOKMARK events to watchers that allow them, every interval of wall
+  // time (the real server sends one about every minute); 0 = never (the
+  // owner may call ClusterState::BroadcastBookmarks itself).
+  std::chrono::milliseconds bookmark_interval{60000};
 };
 
 class ApiServer {

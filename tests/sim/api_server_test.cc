@@ -62,10 +62,11 @@ struct Fixture {
   SimulatedClock clock{T0()};
   ClusterState state{clock};
   std::unique_ptr<ApiServer> server;
-  explicit Fixture(bool tls = false) {
+  explicit Fixture(bool tls = false, std::chrono::milliseconds bookmark_interval = std::chrono::milliseconds(0)) {
     BuildExample01(state);
     ApiServerOptions o;
     o.tls = tls;
+    o.bookmark_interval = bookmark_interval;
     server = std::make_unique<ApiServer>(state, o);
     auto port = server->Start();
     HPAD_CHECK(port.ok());
@@ -300,6 +301,21 @@ TEST_CASE("ApiServer watch streams events incrementally and ends cleanly", "[api
     CHECK(r.events[0]["object"]["code"] == 410);
     CHECK(r.events[0]["object"]["reason"] == "Expired");
   }
+}
+
+TEST_CASE("ApiServer sends periodic bookmarks to watchers that allow them", "[api_server]") {
+  Fixture f(false, std::chrono::milliseconds(50));
+  std::string rv = std::to_string(f.state.ResourceVersion());
+  StreamReader r(f.server->port(), "/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=2"
+                                   "&resourceVersion=" + rv);
+  REQUIRE(r.WaitFor(1));
+  {
+    std::lock_guard<std::mutex> l(r.mu);
+    CHECK(r.events[0]["type"] == "BOOKMARK");
+    CHECK(r.events[0]["object"]["kind"] == "Pod");
+    CHECK(r.events[0]["object"]["metadata"]["resourceVersion"] == rv);
+  }
+  CHECK(r.WaitEnded());  // timeoutSeconds
 }
 
 // Protobuf writer for the test body (kubectl-compat 6).
