@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "controller/metrics_cache.h"
 #include "controller/metrics_client.h"
 #include "controller/scale_client.h"
 #include "k8sclient/event_recorder.h"
@@ -139,6 +140,7 @@ struct HorizontalController::Impl {
   std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer;
   std::shared_ptr<DiscoveryRestMapper> mapper;
   std::unique_ptr<RestMetricsClient> metrics;
+  std::unique_ptr<MetricsCache> metrics_cache;  // what the reconciler uses (issue 5)
   std::unique_ptr<RestScaleClient> scales;
   std::unique_ptr<k8s::ApiEventRecorder> recorder;
   SelectorRegistry selectors;
@@ -187,10 +189,11 @@ struct HorizontalController::Impl {
           if (auto m = weak.lock()) return m->ResourceFor(group, kind);
           return GuessPluralResource(kind);
         });
+    metrics_cache = std::make_unique<MetricsCache>(*metrics, pod_informer->Store(), clock, options.sync_period);
     scales = std::make_unique<RestScaleClient>(client, mapper);
     recorder = std::make_unique<k8s::ApiEventRecorder>(*client, clock);
     reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
-                                                 *metrics, *scales, *client, *recorder, selectors, clock);
+                                                 *metrics_cache, *scales, *client, *recorder, selectors, clock);
     if (observer) reconciler->SetObserver(observer);
     queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler", nullptr, queue_observer);
 
@@ -327,6 +330,10 @@ Status HorizontalController::SyncAllNow() {
   if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
   s = impl_->pod_informer->Relist();
   if (!s.ok()) return s.WithContext("listing pods");
+  // Metrics as the server has them at this instant too: every HPA of this
+  // pass shares one fetch per namespace made now (issue 5), never a list
+  // from an earlier instant of the same period (prompt Q3/Q4 passes).
+  impl_->metrics_cache->Clear();
 
   std::set<std::string> keys;
   for (const auto& key : impl_->hpa_informer->Store().Keys()) keys.insert(key);

@@ -7,6 +7,9 @@
 //  - SyncAllNow(): the scenario runner (`hpad-sim run`) on virtual time;
 //    refreshes the caches from the API server, reconciles every known HPA
 //    once and returns when all are done.
+// Resource and Pods metrics go through a MetricsCache (one fetch per
+// namespace per sync period; SyncAllNow empties it first, so one fetch per
+// namespace per virtual instant).
 // The controller owns its informers and history; it borrows the ApiClient
 // (shared) and the Clock (must outlive it). Start/Stop/SyncAllNow are called
 // from one thread; reconciles run on worker threads.

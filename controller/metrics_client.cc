@@ -77,66 +77,113 @@ std::string RestMetricsClient::ExternalMetricPath(const std::string& ns, const s
          Query({{"labelSelector", SelectorParam(metric_selector)}});
 }
 
+std::optional<PodMetric> PodMetricValue(const k8s::PodMetrics& m, const std::string& resource,
+                                        const std::string& container) {
+  if (!container.empty()) {
+    // M2 container form: only the named container; absent container or resource -> no value.
+    for (const auto& c : m.containers) {
+      if (c.name != container) continue;
+      auto it = c.usage_milli.find(resource);
+      if (it != c.usage_milli.end()) return PodMetric{it->second, m.timestamp, m.window};
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+  // M2 whole pod: every container must report the resource.
+  if (m.containers.empty()) return std::nullopt;
+  int64_t sum = 0;
+  for (const auto& c : m.containers) {
+    auto it = c.usage_milli.find(resource);
+    if (it == c.usage_milli.end()) return std::nullopt;
+    sum += it->second;
+  }
+  return PodMetric{sum, m.timestamp, m.window};
+}
+
 PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, const std::string& resource,
                                   const std::string& container) {
   PodMetricsInfo res;
-  for (const auto& m : items) {
-    if (!container.empty()) {
-      // M2 container form: only the named container; absent container or resource -> no value.
-      for (const auto& c : m.containers) {
-        if (c.name != container) continue;
-        auto it = c.usage_milli.find(resource);
-        if (it != c.usage_milli.end()) res[m.name] = PodMetric{it->second, m.timestamp, m.window};
-        break;
-      }
-      continue;
-    }
-    // M2 whole pod: every container must report the resource.
-    bool missing = m.containers.empty();
-    int64_t sum = 0;
-    for (const auto& c : m.containers) {
-      auto it = c.usage_milli.find(resource);
-      if (it == c.usage_milli.end()) {
-        missing = true;
-        break;
-      }
-      sum += it->second;
-    }
-    if (!missing) res[m.name] = PodMetric{sum, m.timestamp, m.window};
-  }
+  for (const auto& m : items)
+    if (auto v = PodMetricValue(m, resource, container)) res[m.name] = *v;
   return res;
 }
+
+Result<PodMetricsResult> ResourceMetricResultFrom(const std::vector<const k8s::PodMetrics*>& items,
+                                                  const std::string& resource, const std::string& container) {
+  if (items.empty()) return Status(StatusCode::kNotFound, "no metrics returned from resource metrics API");
+  PodMetricsResult out;
+  // A later item of the same name wins, as in PodMetricsFromList.
+  for (const k8s::PodMetrics* m : items)
+    if (auto v = PodMetricValue(*m, resource, container)) out.metrics[m->name] = *v;
+  out.timestamp = items.front()->timestamp;  // M3
+  return out;
+}
+
+Result<PodMetricsResult> PodsMetricResultFrom(const std::vector<const k8s::CustomMetricValue*>& items) {
+  if (items.empty()) return Status(StatusCode::kNotFound, "no metrics returned from custom metrics API");
+  PodMetricsResult out;
+  for (const k8s::CustomMetricValue* m : items) {
+    std::chrono::milliseconds window = kDefaultMetricWindow;
+    if (m->window_seconds) window = std::chrono::seconds(*m->window_seconds);
+    out.metrics[m->described_object.name] = PodMetric{m->value_milli, m->timestamp, window};
+  }
+  out.timestamp = items.front()->timestamp;
+  return out;
+}
+
+namespace {
+
+template <typename T>
+std::vector<const T*> Pointers(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const auto& i : items) out.push_back(&i);
+  return out;
+}
+
+Result<std::vector<k8s::PodMetrics>> FetchPodMetrics(k8s::ApiClient& client, const std::string& path) {
+  auto body = client.GetPath(path);
+  if (!body.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", body.status());
+  auto items = k8s::PodMetricsListFromJson(*body);
+  if (!items.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", items.status());
+  return items;
+}
+
+Result<std::vector<k8s::CustomMetricValue>> FetchMetricValues(k8s::ApiClient& client, const std::string& path) {
+  auto body = client.GetPath(path);
+  if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
+  auto items = k8s::MetricValueListFromJson(*body);
+  if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
+  return items;
+}
+
+}  // namespace
 
 Result<PodMetricsResult> RestMetricsClient::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                               const k8s::Selector& selector,
                                                               const std::string& container) {
-  auto body = client_->GetPath(ResourceMetricsPath(ns, selector));
-  if (!body.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", body.status());
-  auto items = k8s::PodMetricsListFromJson(*body);
-  if (!items.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", items.status());
-  if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from resource metrics API");
-  PodMetricsResult out;
-  out.metrics = PodMetricsFromList(*items, resource, container);
-  out.timestamp = items->front().timestamp;
-  return out;
+  auto items = FetchPodMetrics(*client_, ResourceMetricsPath(ns, selector));
+  if (!items.ok()) return items.status();
+  return ResourceMetricResultFrom(Pointers(*items), resource, container);
 }
 
 Result<PodMetricsResult> RestMetricsClient::GetRawMetric(const std::string& ns, const std::string& metric_name,
                                                          const k8s::Selector& selector,
                                                          const k8s::Selector& metric_selector) {
-  auto body = client_->GetPath(PodsCustomMetricPath(ns, metric_name, selector, metric_selector));
-  if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
-  auto items = k8s::MetricValueListFromJson(*body);
-  if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
-  if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from custom metrics API");
-  PodMetricsResult out;
-  for (const auto& m : *items) {
-    std::chrono::milliseconds window = kDefaultMetricWindow;
-    if (m.window_seconds) window = std::chrono::seconds(*m.window_seconds);
-    out.metrics[m.described_object.name] = PodMetric{m.value_milli, m.timestamp, window};
-  }
-  out.timestamp = items->front().timestamp;
-  return out;
+  auto items = FetchMetricValues(*client_, PodsCustomMetricPath(ns, metric_name, selector, metric_selector));
+  if (!items.ok()) return items.status();
+  return PodsMetricResultFrom(Pointers(*items));
+}
+
+Result<std::vector<k8s::PodMetrics>> RestMetricsClient::ListResourceMetrics(const std::string& ns) {
+  // Selector "everything" renders as "": no labelSelector parameter.
+  return FetchPodMetrics(*client_, ResourceMetricsPath(ns, k8s::Selector()));
+}
+
+Result<std::vector<k8s::CustomMetricValue>> RestMetricsClient::ListPodsMetric(const std::string& ns,
+                                                                              const std::string& metric_name,
+                                                                              const k8s::Selector& metric_selector) {
+  return FetchMetricValues(*client_, PodsCustomMetricPath(ns, metric_name, k8s::Selector(), metric_selector));
 }
 
 Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string& ns, const std::string& metric_name,

@@ -6,6 +6,8 @@
 // <e>", "no metrics returned from ..."), which the reconciler wraps into the
 // X4a chains. RestMetricsClient implements it over k8s::ApiClient::GetPath
 // with the paths the aggregated APIs serve; tests use a recording fake.
+// MetricsCache (metrics_cache.h) implements it too, on top of another
+// MetricsClient's namespace-wide lists (ListResourceMetrics/ListPodsMetric).
 // Implementations must be thread-safe (workers call them concurrently).
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,16 @@ class MetricsClient {
   // M6 (values not yet summed).
   virtual Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
                                                          const k8s::Selector& metric_selector) = 0;
+
+  // Namespace-wide lists for MetricsCache (issue 5): the same requests as
+  // M1/M4 without a label selector, every item as served, in server order.
+  // Errors carry the same prefixes as GetResourceMetric/GetRawMetric
+  // ("unable to fetch metrics from resource|custom metrics API: <e>"); an
+  // empty list is not an error here (the caller filters first).
+  virtual Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) = 0;
+  virtual Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns,
+                                                                     const std::string& metric_name,
+                                                                     const k8s::Selector& metric_selector) = 0;
 };
 
 // Maps (group, kind) to the lower-case plural resource name for object
@@ -81,6 +94,9 @@ class RestMetricsClient : public MetricsClient {
                                              const k8s::Selector& metric_selector) override;
   Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
                                                  const k8s::Selector& metric_selector) override;
+  Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override;
+  Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns, const std::string& metric_name,
+                                                             const k8s::Selector& metric_selector) override;
 
   // Paths, exposed for tests.
   static std::string ResourceMetricsPath(const std::string& ns, const k8s::Selector& selector);
@@ -102,5 +118,18 @@ class RestMetricsClient : public MetricsClient {
 // Pure conversion of a PodMetrics list (M2) for tests and the client.
 PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, const std::string& resource,
                                   const std::string& container);
+
+// M2: one pod's value (whole pod or one container); nullopt = no value.
+std::optional<PodMetric> PodMetricValue(const k8s::PodMetrics& m, const std::string& resource,
+                                        const std::string& container);
+
+// M1-M3 after the fetch: the values of `items` (the selected ones, in server
+// order), timestamp of the first; none is the M1 "no metrics returned" error.
+// Shared by RestMetricsClient and MetricsCache so both give the same answer.
+Result<PodMetricsResult> ResourceMetricResultFrom(const std::vector<const k8s::PodMetrics*>& items,
+                                                  const std::string& resource, const std::string& container);
+// M4 after the fetch: one value per item keyed by describedObject.name,
+// window windowSeconds or 60 s; none is the "no metrics returned" error.
+Result<PodMetricsResult> PodsMetricResultFrom(const std::vector<const k8s::CustomMetricValue*>& items);
 
 }  // namespace hpad::ctrl

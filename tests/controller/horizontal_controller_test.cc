@@ -138,8 +138,8 @@ void SeedCluster(k8s::testing::FakeApiClient& api, int replicas, const std::stri
                      {"window", "60s"},
                      {"containers", {{{"name", "app"}, {"usage", {{"cpu", usage}}}}}}});
   }
-  api.SetPathResponse("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dweb",
-                      Json{{"items", items}});
+  // The controller lists the namespace's metrics once (MetricsCache), without a selector.
+  api.SetPathResponse("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", Json{{"items", items}});
   api.Put(k8s::resources::kHpaV2,
           Json{{"apiVersion", "autoscaling/v2"},
                {"kind", "HorizontalPodAutoscaler"},
@@ -188,6 +188,68 @@ TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[con
   CHECK(c.NumHpas() == 0);
   REQUIRE(reports.size() == 2);
   CHECK(reports[1].deleted);
+}
+
+namespace {
+
+Json HpaObject(const std::string& name, const std::string& target = "web") {
+  return Json{{"apiVersion", "autoscaling/v2"},
+              {"kind", "HorizontalPodAutoscaler"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec",
+               {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", target}}},
+                {"minReplicas", 1},
+                {"maxReplicas", 10},
+                {"metrics",
+                 {{{"type", "Resource"},
+                   {"resource",
+                    {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 60}}}}}}}}}}};
+}
+
+void PutApiDeployment(k8s::testing::FakeApiClient& api) {
+  api.Put(k8s::resources::kDeployments,
+          Json{{"apiVersion", "apps/v1"},
+               {"kind", "Deployment"},
+               {"metadata", {{"name", "api"}, {"namespace", "default"}}},
+               {"spec", {{"replicas", 1}, {"selector", {{"matchLabels", {{"app", "api"}}}}}}},
+               {"status", {{"replicas", 1}}}});
+}
+
+size_t MetricsFetches(k8s::testing::FakeApiClient& api) {
+  size_t n = 0;
+  for (const auto& a : api.ActionsFor("getpath"))
+    if (a.name.find("/apis/metrics.k8s.io/") == 0) n++;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass (issue 5)", "[controller]") {
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*api, 3, "120m");
+  // A second HPA on a second Deployment.
+  PutApiDeployment(*api);
+  api->Put(k8s::resources::kHpaV2, HpaObject("api", "api"));
+  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  std::map<std::string, ReconcileReport> reports;
+  c.SetObserver([&](const ReconcileReport& r) { reports[r.key] = r; });
+  REQUIRE(c.SyncAllNow().ok());
+  CHECK(MetricsFetches(*api) == 1);
+  CHECK(reports.at("default/web").error.empty());
+  CHECK(reports.at("default/web").desired_replicas == 3);
+  // No metrics carry app=api: the api HPA's own filtered view is empty, as
+  // the API's answer to its selector would be (M1).
+  CHECK(reports.at("default/api").error.find("no metrics returned from resource metrics API") != std::string::npos);
+  // Every pass (ticks and prompt Q3/Q4 passes alike) fetches afresh, once.
+  REQUIRE(c.SyncAllNow().ok());
+  CHECK(MetricsFetches(*api) == 2);
+  clock.Advance(std::chrono::seconds(15));
+  REQUIRE(c.SyncAllNow().ok());
+  CHECK(MetricsFetches(*api) == 3);
+  // The runner reads scales with GET (scale_from_cache is off by default).
+  CHECK(api->ActionsFor("get", "deployments").size() == 6);
+  CHECK(api->ActionsFor("list", "deployments").empty());
 }
 
 TEST_CASE("Run: workers reconcile queued HPAs and requeue them every sync period", "[controller]") {

@@ -1,0 +1,101 @@
+// MetricsCache: Resource and Pods metrics fetched once per namespace per sync
+// period and shared by every HPA there (issue 5 "Must do", architecture.md
+// step 5). Upstream fetches per HPA with the HPA's label selector; with
+// 10,000 HPAs that is 10,000+ metrics calls a period (issue 7).
+//
+// How: the first HPA of a namespace to ask fetches the namespace's whole
+// list through `source` (ListResourceMetrics / ListPodsMetric: no label
+// selector); every HPA then filters that list with its own selector, as the
+// metrics APIs would have done server side:
+//  - resource metrics (M1): by the PodMetrics' own metadata.labels (what
+//    metrics-server and hpad-sim filter on); a PodMetrics without labels
+//    falls back to the labels of the same-named pod in the pod cache;
+//  - Pods custom metrics (M4): by the labels of the described pod in the pod
+//    cache (an item whose pod is not cached is dropped, as the adapter drops
+//    objects it cannot find). The metric selector is part of the cache key:
+//    it is sent to the adapter, which filters series by it.
+// A selector that renders as "" (Nothing / everything, M7) sends no selector
+// upstream either, so nothing is filtered. The filtered list then goes
+// through the same conversion as the per-HPA fetch (ResourceMetricResultFrom
+// / PodsMetricResultFrom), so values, the first-item timestamp (M3), the
+// "no metrics returned" error and every error text are those of the
+// uncached client.
+//
+// Validity: an entry is used while `now - fetched_at < ttl` (the sync
+// period; `now` from the injected clock), failed fetches included, so every
+// HPA of a namespace sees the same outage with the same text during that
+// period. Clear() forgets everything: the scenario runner's SyncAllNow calls
+// it at each virtual instant, so all HPAs reconciled at one instant share
+// one fetch made at that instant (decisions identical to per-HPA fetches).
+// Object and External metrics (M5/M6) are per-object queries and pass
+// straight through to `source`.
+//
+// Thread-safety: all methods are thread-safe. Concurrent misses on one key
+// are collapsed into one fetch (the others wait for it, outside the lock).
+// `source`, `pods` and `clock` are borrowed and must outlive the cache.
+#pragma once
+
+#include <cstddef>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/metrics_client.h"
+#include "k8sclient/clock.h"
+#include "k8sclient/object_store.h"
+#include "k8sclient/types/pod.h"
+
+namespace hpad::ctrl {
+
+class MetricsCache : public MetricsClient {
+ public:
+  MetricsCache(MetricsClient& source, const k8s::ObjectStore<k8s::Pod>& pods, const Clock& clock, Duration ttl);
+
+  Result<PodMetricsResult> GetResourceMetric(const std::string& ns, const std::string& resource,
+                                             const k8s::Selector& selector, const std::string& container) override;
+  Result<PodMetricsResult> GetRawMetric(const std::string& ns, const std::string& metric_name,
+                                        const k8s::Selector& selector, const k8s::Selector& metric_selector) override;
+  Result<ObjectMetricResult> GetObjectMetric(const std::string& ns, const std::string& metric_name,
+                                             const k8s::CrossVersionObjectReference& object,
+                                             const k8s::Selector& metric_selector) override;
+  Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
+                                                 const k8s::Selector& metric_selector) override;
+  // The cached namespace-wide lists themselves (copies).
+  Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override;
+  Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns, const std::string& metric_name,
+                                                             const k8s::Selector& metric_selector) override;
+
+  // Forgets every entry (the next request of each key fetches again).
+  void Clear();
+  // Entries held (fresh or not yet swept), for tests.
+  size_t Size() const;
+
+ private:
+  template <typename V>
+  using Shared = std::shared_ptr<const Result<std::vector<V>>>;
+  template <typename V>
+  struct Entry {
+    Time fetched_at{};
+    std::shared_future<Shared<V>> value;
+  };
+  template <typename V, typename Fetch>
+  Shared<V> Lookup(std::map<std::string, Entry<V>>& entries, const std::string& key, Fetch fetch);
+  void SweepLocked(Time now);
+  bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const k8s::PodMetrics& pm) const;
+  bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const k8s::CustomMetricValue& mv) const;
+
+  MetricsClient& source_;
+  const k8s::ObjectStore<k8s::Pod>& pods_;
+  const Clock& clock_;
+  const Duration ttl_;
+
+  mutable std::mutex mu_;  // guards the maps and last_sweep_; never held during a fetch
+  std::map<std::string, Entry<k8s::PodMetrics>> resource_;    // ns -> list
+  std::map<std::string, Entry<k8s::CustomMetricValue>> pods_metrics_;  // ns \0 metric \0 metric selector -> list
+  Time last_sweep_{};
+};
+
+}  // namespace hpad::ctrl

@@ -1,0 +1,343 @@
+// MetricsCache (issue 5 "Must do": Resource and Pods metrics fetched once per
+// namespace per sync period, shared by the HPAs there) over a counting fake
+// MetricsClient: one fetch per namespace per period, expiry at exactly one
+// period, failed fetches cached with their text (M1/M4), per-HPA filtering
+// by PodMetrics labels with the pod-label fallback, by described-pod labels
+// for Pods metrics (M4), M3 timestamps, M7 selectors, and the wire path of
+// RestMetricsClient's namespace-wide lists.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "controller/metrics_cache.h"
+#include "tests/controller/controller_test_util.h"
+#include "tests/fakes/fake_api_client.h"
+
+using namespace hpad::ctrl;
+using namespace hpad::ctrl::testing;
+using hpad::Result;
+using hpad::Status;
+using hpad::StatusCode;
+using hpad::Time;
+namespace k8s = hpad::k8s;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::seconds kPeriod{15};
+
+// Records every call; answers from the tables set by the test.
+class CountingMetricsClient : public MetricsClient {
+ public:
+  Result<PodMetricsResult> GetResourceMetric(const std::string&, const std::string&, const k8s::Selector&,
+                                             const std::string&) override {
+    per_hpa_calls++;  // MetricsCache must never fetch per HPA
+    return Status(StatusCode::kInternal, "per-HPA resource fetch");
+  }
+  Result<PodMetricsResult> GetRawMetric(const std::string&, const std::string&, const k8s::Selector&,
+                                        const k8s::Selector&) override {
+    per_hpa_calls++;
+    return Status(StatusCode::kInternal, "per-HPA custom fetch");
+  }
+  Result<ObjectMetricResult> GetObjectMetric(const std::string&, const std::string&,
+                                             const k8s::CrossVersionObjectReference&, const k8s::Selector&) override {
+    object_calls++;
+    return ObjectMetricResult{42, T0()};
+  }
+  Result<ExternalMetricResult> GetExternalMetric(const std::string&, const std::string&,
+                                                 const k8s::Selector&) override {
+    external_calls++;
+    return ExternalMetricResult{{1, 2}, T0()};
+  }
+  Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override {
+    std::lock_guard<std::mutex> l(mu);
+    resource_lists[ns]++;
+    auto it = resource.find(ns);
+    if (it == resource.end()) return std::vector<k8s::PodMetrics>{};
+    return it->second;
+  }
+  Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns, const std::string& metric,
+                                                             const k8s::Selector& metric_selector) override {
+    std::lock_guard<std::mutex> l(mu);
+    const std::string key = ns + "|" + metric + "|" + (metric_selector.IsNothing() ? "" : metric_selector.ToString());
+    custom_lists[key]++;
+    auto it = custom.find(ns + "|" + metric);
+    if (it == custom.end()) return std::vector<k8s::CustomMetricValue>{};
+    return it->second;
+  }
+  int ResourceLists() {
+    std::lock_guard<std::mutex> l(mu);
+    int n = 0;
+    for (const auto& [ns, c] : resource_lists) n += c;
+    return n;
+  }
+
+  std::mutex mu;
+  std::map<std::string, Result<std::vector<k8s::PodMetrics>>> resource;         // ns -> list
+  std::map<std::string, Result<std::vector<k8s::CustomMetricValue>>> custom;     // "ns|metric" -> list
+  std::map<std::string, int> resource_lists;
+  std::map<std::string, int> custom_lists;  // "ns|metric|metric selector"
+  std::atomic<int> per_hpa_calls{0}, object_calls{0}, external_calls{0};
+};
+
+k8s::PodMetrics PM(const std::string& name, int64_t cpu, std::map<std::string, std::string> labels,
+                   Time ts = T0(), const std::string& ns = "default") {
+  k8s::PodMetrics m;
+  m.name = name;
+  m.ns = ns;
+  m.labels = std::move(labels);
+  m.timestamp = ts;
+  m.window = std::chrono::seconds(30);
+  m.containers.push_back(k8s::ContainerMetrics{"app", {{"cpu", cpu}, {"memory", cpu * 1000}}});
+  return m;
+}
+
+k8s::CustomMetricValue MV(const std::string& pod, int64_t milli, Time ts = T0()) {
+  k8s::CustomMetricValue v;
+  v.described_object = {"v1", "Pod", "default", pod};
+  v.metric_name = "rps";
+  v.timestamp = ts;
+  v.value_milli = milli;
+  return v;
+}
+
+std::shared_ptr<const k8s::Pod> PodWith(const std::string& name, std::map<std::string, std::string> labels) {
+  PodSpec s;
+  s.name = name;
+  s.labels = std::move(labels);
+  return MakePod(s);
+}
+
+k8s::Selector Sel(const std::string& s) { return *k8s::Selector::Parse(s); }
+
+struct Fixture {
+  Fixture() : clock(T0()), cache(source, pods, clock, kPeriod) {}
+  hpad::SimulatedClock clock;
+  CountingMetricsClient source;
+  k8s::ObjectStore<k8s::Pod> pods;
+  MetricsCache cache;
+};
+
+}  // namespace
+
+TEST_CASE("MetricsCache: one resource metrics fetch per namespace per period, shared by its HPAs (issue 5, M1)",
+          "[metrics_cache]") {
+  Fixture f;
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 100, {{"app", "web"}}),
+                                                              PM("web-1", 300, {{"app", "web"}}),
+                                                              PM("api-0", 50, {{"app", "api"}})});
+  f.source.resource.insert_or_assign("other", std::vector<k8s::PodMetrics>{PM("web-0", 7, {{"app", "web"}}, T0(), "other")});
+
+  auto web = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  auto api = f.cache.GetResourceMetric("default", "cpu", Sel("app=api"), "");
+  auto mem = f.cache.GetResourceMetric("default", "memory", Sel("app=web"), "app");  // M2 container form
+  auto other = f.cache.GetResourceMetric("other", "cpu", Sel("app=web"), "");
+  REQUIRE(web.ok());
+  REQUIRE(api.ok());
+  REQUIRE(mem.ok());
+  REQUIRE(other.ok());
+  CHECK(web->metrics.size() == 2);
+  CHECK(web->metrics.at("web-1").value == 300);
+  CHECK(web->metrics.at("web-1").window == std::chrono::seconds(30));
+  CHECK(api->metrics.size() == 1);
+  CHECK(api->metrics.at("api-0").value == 50);
+  CHECK(mem->metrics.at("web-0").value == 100000);
+  CHECK(other->metrics.at("web-0").value == 7);  // namespaces never mix
+  CHECK(f.source.resource_lists["default"] == 1);
+  CHECK(f.source.resource_lists["other"] == 1);
+  CHECK(f.source.per_hpa_calls == 0);
+}
+
+TEST_CASE("MetricsCache: an entry expires at exactly one sync period", "[metrics_cache]") {
+  Fixture f;
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 100, {{"app", "web"}})});
+  REQUIRE(f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "").ok());
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 900, {{"app", "web"}})});
+  f.clock.Advance(kPeriod - std::chrono::nanoseconds(1));
+  auto still = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  REQUIRE(still.ok());
+  CHECK(still->metrics.at("web-0").value == 100);  // now - fetched_at < period: cached
+  CHECK(f.source.resource_lists["default"] == 1);
+  f.clock.Advance(std::chrono::nanoseconds(1));
+  auto fresh = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  REQUIRE(fresh.ok());
+  CHECK(fresh->metrics.at("web-0").value == 900);  // == period: fetched again
+  CHECK(f.source.resource_lists["default"] == 2);
+}
+
+TEST_CASE("MetricsCache: Clear() forces a new fetch (SyncAllNow: one fetch per virtual instant)", "[metrics_cache]") {
+  Fixture f;
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 100, {{"app", "web"}})});
+  REQUIRE(f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "").ok());
+  CHECK(f.cache.Size() == 1);
+  f.cache.Clear();
+  CHECK(f.cache.Size() == 0);
+  REQUIRE(f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "").ok());
+  CHECK(f.source.resource_lists["default"] == 2);
+}
+
+TEST_CASE("MetricsCache: a failed fetch is cached for the period with the same text for every HPA (M1, M4)",
+          "[metrics_cache]") {
+  Fixture f;
+  const std::string text = "unable to fetch metrics from resource metrics API: the server is currently unable to "
+                           "handle the request";
+  f.source.resource.insert_or_assign("default", Status(StatusCode::kUnavailable, text));
+  auto a = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  auto b = f.cache.GetResourceMetric("default", "memory", Sel("app=api"), "");
+  REQUIRE_FALSE(a.ok());
+  REQUIRE_FALSE(b.ok());
+  CHECK(a.status().message() == text);
+  CHECK(b.status().message() == text);
+  CHECK(a.status().code() == StatusCode::kUnavailable);
+  CHECK(f.source.resource_lists["default"] == 1);
+  // Recovery is seen at the first fetch of the next period.
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 100, {{"app", "web"}})});
+  f.clock.Advance(kPeriod);
+  CHECK(f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "").ok());
+  CHECK(f.source.resource_lists["default"] == 2);
+
+  const std::string custom_text = "unable to fetch metrics from custom metrics API: boom";
+  f.source.custom.insert_or_assign("default|rps", Status(StatusCode::kUnavailable, custom_text));
+  auto c = f.cache.GetRawMetric("default", "rps", Sel("app=web"), k8s::Selector::Nothing());
+  auto d = f.cache.GetRawMetric("default", "rps", Sel("app=api"), k8s::Selector::Nothing());
+  REQUIRE_FALSE(c.ok());
+  REQUIRE_FALSE(d.ok());
+  CHECK(c.status().message() == custom_text);
+  CHECK(d.status().message() == custom_text);
+  CHECK(f.source.custom_lists["default|rps|"] == 1);
+}
+
+TEST_CASE("MetricsCache: resource metrics filtered by PodMetrics labels, else the pod's labels", "[metrics_cache]") {
+  Fixture f;
+  f.pods.Upsert(PodWith("nolabels-web", {{"app", "web"}}));
+  f.pods.Upsert(PodWith("mislabelled", {{"app", "web"}}));  // its PodMetrics says api: the PodMetrics wins
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{
+      PM("labelled-web", 100, {{"app", "web"}}, T0() + std::chrono::seconds(1)),
+      PM("nolabels-web", 200, {}),
+      PM("mislabelled", 300, {{"app", "api"}}),
+      PM("nolabels-unknown", 400, {}),  // no labels and no pod: matches only label-free selectors
+  });
+  auto web = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  REQUIRE(web.ok());
+  CHECK(web->metrics.size() == 2);
+  CHECK(web->metrics.count("labelled-web") == 1);
+  CHECK(web->metrics.count("nolabels-web") == 1);
+  CHECK(web->timestamp == T0() + std::chrono::seconds(1));  // M3: the first selected item's
+  auto api = f.cache.GetResourceMetric("default", "cpu", Sel("app=api"), "");
+  REQUIRE(api.ok());
+  CHECK(api->metrics.size() == 1);
+  CHECK(api->metrics.count("mislabelled") == 1);
+  CHECK(api->timestamp == T0());
+  auto no_app = f.cache.GetResourceMetric("default", "cpu", Sel("!app"), "");
+  REQUIRE(no_app.ok());
+  CHECK(no_app->metrics.size() == 1);
+  CHECK(no_app->metrics.count("nolabels-unknown") == 1);
+  // M1: nothing selected is the "no metrics returned" error, as an empty list from the API.
+  auto none = f.cache.GetResourceMetric("default", "cpu", Sel("app=db"), "");
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == StatusCode::kNotFound);
+  CHECK(none.status().message() == "no metrics returned from resource metrics API");
+  // M7: Nothing() sends no selector, so the API returns (and the cache keeps) every item.
+  auto all = f.cache.GetResourceMetric("default", "cpu", k8s::Selector::Nothing(), "");
+  REQUIRE(all.ok());
+  CHECK(all->metrics.size() == 4);
+  CHECK(f.source.resource_lists["default"] == 1);
+}
+
+TEST_CASE("MetricsCache: Pods metrics filtered by the described pods' labels; metric selector keyed (M4, M7)",
+          "[metrics_cache]") {
+  Fixture f;
+  f.pods.Upsert(PodWith("web-0", {{"app", "web"}}));
+  f.pods.Upsert(PodWith("web-1", {{"app", "web"}}));
+  f.pods.Upsert(PodWith("api-0", {{"app", "api"}}));
+  auto mv = MV("web-1", 2000, T0() + std::chrono::seconds(5));
+  mv.window_seconds = 30;
+  f.source.custom.insert_or_assign("default|rps", std::vector<k8s::CustomMetricValue>{mv, MV("web-0", 1000), MV("api-0", 500), MV("gone-0", 9000)});
+
+  auto web = f.cache.GetRawMetric("default", "rps", Sel("app=web"), k8s::Selector::Nothing());
+  REQUIRE(web.ok());
+  CHECK(web->metrics.size() == 2);
+  CHECK(web->metrics.at("web-0").value == 1000);
+  CHECK(web->metrics.at("web-0").window == std::chrono::seconds(60));  // M4 default window
+  CHECK(web->metrics.at("web-1").window == std::chrono::seconds(30));
+  CHECK(web->timestamp == T0() + std::chrono::seconds(5));
+  auto api = f.cache.GetRawMetric("default", "rps", Sel("app=api"), k8s::Selector());
+  REQUIRE(api.ok());
+  CHECK(api->metrics.size() == 1);
+  // Nothing and everything are the same request (no metricLabelSelector): one fetch.
+  CHECK(f.source.custom_lists["default|rps|"] == 1);
+  // A pod the cache does not know is dropped by a selector, kept without one.
+  auto everything = f.cache.GetRawMetric("default", "rps", k8s::Selector(), k8s::Selector::Nothing());
+  REQUIRE(everything.ok());
+  CHECK(everything->metrics.count("gone-0") == 1);
+  auto none = f.cache.GetRawMetric("default", "rps", Sel("app=db"), k8s::Selector::Nothing());
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().message() == "no metrics returned from custom metrics API");
+  // Another metric selector is another request to the adapter.
+  REQUIRE(f.cache.GetRawMetric("default", "rps", Sel("app=web"), Sel("verb=GET")).ok());
+  REQUIRE(f.cache.GetRawMetric("default", "rps", Sel("app=api"), Sel("verb=GET")).ok());
+  CHECK(f.source.custom_lists["default|rps|verb=GET"] == 1);
+  CHECK(f.source.custom_lists.size() == 2);
+  CHECK(f.source.per_hpa_calls == 0);
+}
+
+TEST_CASE("MetricsCache: Object and External metrics pass through (M5, M6)", "[metrics_cache]") {
+  Fixture f;
+  k8s::CrossVersionObjectReference ref{"Ingress", "main", "networking.k8s.io/v1"};
+  for (int i = 0; i < 2; i++) {
+    CHECK(f.cache.GetObjectMetric("default", "hits", ref, k8s::Selector::Nothing())->value == 42);
+    CHECK(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing())->values.size() == 2);
+  }
+  CHECK(f.source.object_calls == 2);
+  CHECK(f.source.external_calls == 2);
+}
+
+TEST_CASE("MetricsCache: concurrent HPAs of one namespace share one fetch", "[metrics_cache]") {
+  Fixture f;
+  f.source.resource.insert_or_assign("default", std::vector<k8s::PodMetrics>{PM("web-0", 100, {{"app", "web"}})});
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; t++) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; i++)
+        if (!f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "").ok()) failures++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(f.source.ResourceLists() == 1);
+}
+
+TEST_CASE("RestMetricsClient namespace-wide lists: no labelSelector, same error prefixes", "[metrics_cache]") {
+  auto api = std::make_shared<k8s::testing::FakeApiClient>();
+  RestMetricsClient client(api);
+  api->SetPathResponse("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods",
+                       Json{{"kind", "PodMetricsList"},
+                            {"items",
+                             {{{"metadata", {{"name", "web-0"}, {"namespace", "default"}, {"labels", {{"app", "web"}}}}},
+                               {"timestamp", "2026-01-01T00:00:00Z"},
+                               {"window", "30s"},
+                               {"containers", {{{"name", "app"}, {"usage", {{"cpu", "250m"}}}}}}}}}});
+  auto list = client.ListResourceMetrics("default");
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 1);
+  CHECK((*list)[0].labels.at("app") == "web");
+  CHECK((*list)[0].containers[0].usage_milli.at("cpu") == 250);
+
+  api->SetPathResponse("/apis/metrics.k8s.io/v1beta1/namespaces/down/pods",
+                       Status(StatusCode::kUnavailable, "the server is currently unable to handle the request"));
+  auto down = client.ListResourceMetrics("down");
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.status().message() ==
+        "unable to fetch metrics from resource metrics API: the server is currently unable to handle the request");
+
+  api->SetPathResponse("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/rps?metricLabelSelector=verb%3DGET",
+                       Json{{"kind", "MetricValueList"}, {"items", Json::array()}});
+  auto rps = client.ListPodsMetric("default", "rps", Sel("verb=GET"));
+  REQUIRE(rps.ok());
+  CHECK(rps->empty());  // not an error here: the cache filters first
+  auto missing = client.ListPodsMetric("default", "latency", k8s::Selector::Nothing());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().rfind("unable to fetch metrics from custom metrics API: ", 0) == 0);
+}
