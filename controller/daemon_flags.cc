@@ -52,6 +52,7 @@ struct Raw {
   std::string lease_name = "hpad", lease_namespace = "kube-system";
   std::string bind_address = "0.0.0.0", port = "10257";
   std::string verbosity = "0";
+  bool scale_from_cache = true;
   std::map<std::string, std::string> controller;  // only flags given on the command line
 };
 
@@ -118,6 +119,7 @@ std::optional<std::string> Validate(const Raw& raw, DaemonOptions* o) {
   auto ctrl = ParseControllerOptions(raw.controller);
   if (!ctrl.ok()) return ctrl.status().message();
   o->controller = *ctrl;
+  o->controller.scale_from_cache = raw.scale_from_cache;
   const auto& known = KnownFeatureGates();
   for (const auto& [gate, on] : o->controller.feature_gates)
     if (std::find(known.begin(), known.end(), gate) == known.end()) o->unknown_feature_gates.push_back(gate);
@@ -201,6 +203,11 @@ DaemonFlags ParseDaemonFlags(const std::vector<std::string>& args) {
     ctrl_opts.emplace_back(f.name, opt);
   }
 
+  app.add_flag("--scale-from-cache", raw.scale_from_cache,
+               "Read the scale of apps/v1 Deployments, StatefulSets and ReplicaSets from watches on those kinds "
+               "instead of one GET of the scale subresource per HPA per sync period (needs list/watch on them; "
+               "other targets are read with GET). --scale-from-cache=false reads every scale with GET.")
+      ->group("Controller");
   app.add_flag("--leader-elect", raw.leader_elect,
                "Start a leader election client and gain leadership before running the controller (use "
                "--leader-elect=false to disable).")

@@ -11,7 +11,9 @@
 // delegated authn/z and we serve plain HTTP on a separate port):
 //   --bind-address (KCM name, default 0.0.0.0) and --port (default 10257):
 //   where /healthz /livez /readyz /metrics are served over plain HTTP;
-//   --port=0 picks a free port (the bound port is logged).
+//   --port=0 picks a free port (the bound port is logged);
+//   --scale-from-cache (default true): ControllerOptions::scale_from_cache,
+//   scales of apps/v1 workloads from watches instead of a GET per HPA.
 //
 // ParseDaemonFlags is a pure function (no I/O, no exit()) so tests can check
 // every refusal; main() prints `output` and exits with `exit_code`.

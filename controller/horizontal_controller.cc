@@ -9,6 +9,7 @@
 
 #include "controller/metrics_cache.h"
 #include "controller/metrics_client.h"
+#include "controller/scale_cache.h"
 #include "controller/scale_client.h"
 #include "k8sclient/event_recorder.h"
 #include "k8sclient/informer.h"
@@ -142,6 +143,7 @@ struct HorizontalController::Impl {
   std::unique_ptr<RestMetricsClient> metrics;
   std::unique_ptr<MetricsCache> metrics_cache;  // what the reconciler uses (issue 5)
   std::unique_ptr<RestScaleClient> scales;
+  std::unique_ptr<ScaleCache> scale_cache;  // daemon with scale_from_cache only
   std::unique_ptr<k8s::ApiEventRecorder> recorder;
   SelectorRegistry selectors;
   std::unique_ptr<HpaReconciler> reconciler;
@@ -191,9 +193,14 @@ struct HorizontalController::Impl {
         });
     metrics_cache = std::make_unique<MetricsCache>(*metrics, pod_informer->Store(), clock, options.sync_period);
     scales = std::make_unique<RestScaleClient>(client, mapper);
+    ScaleClient* scale_reader = scales.get();
+    if (options.scale_from_cache && watching) {
+      scale_cache = std::make_unique<ScaleCache>(*scales, *client, clock);
+      scale_reader = scale_cache.get();
+    }
     recorder = std::make_unique<k8s::ApiEventRecorder>(*client, clock);
     reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
-                                                 *metrics_cache, *scales, *client, *recorder, selectors, clock);
+                                                 *metrics_cache, *scale_reader, *client, *recorder, selectors, clock);
     if (observer) reconciler->SetObserver(observer);
     queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler", nullptr, queue_observer);
 
@@ -259,6 +266,7 @@ HorizontalController::~HorizontalController() {
   // Destruction order: workers are joined; informers stop before the stores go.
   if (impl_->hpa_informer) impl_->hpa_informer->Stop();
   if (impl_->pod_informer) impl_->pod_informer->Stop();
+  if (impl_->scale_cache) impl_->scale_cache->Stop();
   if (impl_->recorder) impl_->recorder->Flush();
 }
 
@@ -274,7 +282,10 @@ void HorizontalController::SetWorkQueueObserver(k8s::WorkQueueObserver* observer
 size_t HorizontalController::NumHpas() const { return impl_->selectors.Size(); }
 
 Status HorizontalController::Start(bool watch) {
-  if (!impl_->reconciler) impl_->Build();
+  if (!impl_->reconciler) {
+    impl_->watching = watch;  // Build() picks the scale reader by it
+    impl_->Build();
+  }
   impl_->watching = watch;
   if (!watch) {
     Status s = impl_->hpa_informer->Relist();
@@ -283,6 +294,10 @@ Status HorizontalController::Start(bool watch) {
     if (!s.ok()) return s.WithContext("listing pods");
     return Status::Ok();
   }
+  // The scale informers are not waited for: until they have synced, scales
+  // are read with GET (ScaleCache falls back), so a slow or forbidden list of
+  // workloads never delays or blocks the controller.
+  if (impl_->scale_cache) impl_->scale_cache->Start();
   impl_->pod_informer->Start();
   impl_->hpa_informer->Start();
   const Time deadline = impl_->clock.Now() + std::chrono::minutes(2);

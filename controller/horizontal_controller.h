@@ -42,6 +42,12 @@ struct ControllerOptions {
   // Feature gates (13.3). hpad defaults: HPAConfigurableTolerance on,
   // HPAGeneration on, HPAScaleToZero off, HPAOptimizedSelectorStore on.
   std::map<std::string, bool> feature_gates;
+  // Serve the scale of apps/v1 Deployments/StatefulSets/ReplicaSets from
+  // watches on those kinds (ScaleCache) instead of one GET per HPA per
+  // period; only with Start(watch=true). Off here (the scenario runner reads
+  // scales with GET, like upstream); the daemon turns it on
+  // (--scale-from-cache, default true). Not a ParseControllerOptions flag.
+  bool scale_from_cache = false;
 
   bool GateEnabled(const std::string& gate) const;
 };

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   hpad::k8s::SetLogVerbosity(opts.verbosity);
   HPAD_LOG(Info) << "hpad " << hpad::Version() << " starting (pid " << ::getpid() << ")";
   for (const auto& [name, value] : opts.controller_flags) HPAD_LOG(Info) << "flag --" << name << "=" << value;
+  HPAD_LOG(Info) << "flag --scale-from-cache=" << (opts.controller.scale_from_cache ? "true" : "false");
   for (const auto& gate : opts.unknown_feature_gates)
     HPAD_LOG(Warning) << "feature gate " << gate << " is not used by hpad; ignored";
 

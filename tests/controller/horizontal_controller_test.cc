@@ -277,3 +277,40 @@ TEST_CASE("Run: workers reconcile queued HPAs and requeue them every sync period
   c.Stop();
   runner.join();
 }
+
+TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes still PUT the scale", "[controller]") {
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*api, 2, "180m");  // 90% of 60%: scale to 3
+  ControllerOptions o = *ParseControllerOptions({});
+  o.scale_from_cache = true;
+  HorizontalController c(o, api, clock);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<ReconcileReport> reports;
+  c.SetObserver([&](const ReconcileReport& r) {
+    std::lock_guard<std::mutex> l(mu);
+    reports.push_back(r);
+    cv.notify_all();
+  });
+  REQUIRE(c.Start(true).ok());
+  // The workload informers list then watch; wait for their watches before the first pass.
+  REQUIRE(api->WaitForWatchesOpened(k8s::resources::kDeployments, 1));
+  REQUIRE(api->WaitForWatchesOpened(k8s::resources::kStatefulSets, 1));
+  REQUIRE(api->WaitForWatchesOpened(k8s::resources::kReplicaSets, 1));
+  std::thread runner([&] { c.Run(); });
+  clock.Advance(std::chrono::seconds(15));
+  {
+    std::unique_lock<std::mutex> l(mu);
+    REQUIRE(cv.wait_for(l, std::chrono::seconds(10), [&] { return !reports.empty(); }));
+  }
+  c.Stop();
+  runner.join();
+  CHECK(reports[0].action == "scale_up");
+  CHECK(reports[0].desired_replicas == 3);
+  CHECK(Replicas(*api) == 3);
+  std::vector<std::string> scale_calls;
+  for (const auto& a : api->Actions())
+    if (a.subresource == "scale") scale_calls.push_back(a.ToString());
+  CHECK(scale_calls == std::vector<std::string>{"update deployments/scale default/web"});
+}

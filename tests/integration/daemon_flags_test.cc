@@ -83,6 +83,14 @@ TEST_CASE("daemon flags: booleans and verbosity take pflag/klog spellings", "[da
   CHECK(Parse({"--bind-address=::1"}).options.bind_address == "::1");
 }
 
+TEST_CASE("daemon flags: --scale-from-cache defaults on in the daemon (off in ControllerOptions)", "[daemon][flags]") {
+  CHECK(Parse({}).options.controller.scale_from_cache);
+  CHECK_FALSE(Parse({"--scale-from-cache=false"}).options.controller.scale_from_cache);
+  CHECK(Parse({"--scale-from-cache"}).options.controller.scale_from_cache);
+  CHECK_FALSE(ControllerOptions{}.scale_from_cache);  // the scenario runner reads scales with GET
+  CHECK_FALSE(ParseControllerOptions({{"scale-from-cache", "true"}}).ok());  // not a scenario flag
+}
+
 TEST_CASE("daemon flags: feature gates reach the controller options (13.3)", "[daemon][flags]") {
   auto f = Parse({"--feature-gates=HPAScaleToZero=true"});
   INFO(f.output);

@@ -210,6 +210,12 @@ TEST_CASE("manifests: RBAC grants what the controller needs and nothing more", "
     CHECK(Grants(rules, "apps", "deployments/scale", v));
     CHECK(Grants(rules, "example.com", "*/scale", v));  // CRDs with a scale subresource
   }
+  // --scale-from-cache: watches on the apps/v1 workloads, read-only.
+  for (const char* r : {"deployments", "statefulsets", "replicasets"}) {
+    CHECK(Grants(rules, "apps", r, "list"));
+    CHECK(Grants(rules, "apps", r, "watch"));
+    CHECK_FALSE(Grants(rules, "apps", r, "update"));
+  }
   CHECK(Grants(rules, "", "pods", "list"));
   CHECK(Grants(rules, "", "pods", "watch"));
   CHECK(Grants(rules, "metrics.k8s.io", "pods", "list"));
