@@ -49,6 +49,19 @@ Result<bool> ParseBool(const std::string& v) {
 
 std::string KeyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
+// The first reconcile of an HPA found by the initial list: a delay in
+// [0, period) fixed by the key (FNV-1a), so N HPAs present at start-up are
+// spread evenly over the first period instead of N reconciles at the tick.
+Duration InitialDelay(const std::string& key, Duration period) {
+  if (period.count() <= 0) return Duration::zero();
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return Duration(static_cast<int64_t>(h % static_cast<uint64_t>(period.count())));
+}
+
 }  // namespace
 
 bool ControllerOptions::GateEnabled(const std::string& gate) const {
@@ -213,7 +226,14 @@ struct HorizontalController::Impl {
         std::lock_guard<std::mutex> l(deleted_mu);
         deleted_keys.erase(key);
       }
-      if (watching) queue->Add(key);
+      if (!watching) return;
+      if (hpa_informer->HasSynced()) {
+        queue->Add(key);  // Q3: added after start-up -> at once
+      } else {
+        // The initial list (the informer is synced only once it has been
+        // delivered): spread over the first period, not a burst at the tick.
+        queue->AddAfter(key, InitialDelay(key, options.sync_period));
+      }
     };
     h.on_update = [this](const std::shared_ptr<const k8s::Hpa>& old_hpa, const std::shared_ptr<const k8s::Hpa>& hpa) {
       selectors.Register(hpa->metadata.ns, hpa->metadata.name);

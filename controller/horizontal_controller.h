@@ -3,7 +3,10 @@
 //
 // Two ways to drive it over the same reconcile code:
 //  - Run(): the daemon; workers take keys from the queue, each HPA is
-//    re-queued every sync period (rules Q1-Q6) on the injected clock.
+//    re-queued every sync period (rules Q1-Q6) on the injected clock. The
+//    HPAs of the initial list are spread over the first period (a
+//    per-key delay in [0, period)) instead of all queued at the first tick;
+//    HPAs added later are queued at once (Q3).
 //  - SyncAllNow(): the scenario runner (`hpad-sim run`) on virtual time;
 //    refreshes the caches from the API server, reconciles every known HPA
 //    once and returns when all are done.

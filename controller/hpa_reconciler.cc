@@ -36,61 +36,133 @@ k8s::EventObjectRef EventRefFor(const k8s::Hpa& hpa) {
 // ---------------------------------------------------------------------------
 // SelectorRegistry
 
+void SelectorRegistry::Unindex(Namespace& n, const std::string& name, Slot& slot) {
+  if (slot.index == Slot::Index::kAnchor) {
+    auto k = n.anchored.find(slot.anchor_key);
+    if (k != n.anchored.end()) {
+      auto v = k->second.find(slot.anchor_value);
+      if (v != k->second.end()) {
+        v->second.erase(name);
+        if (v->second.empty()) k->second.erase(v);
+      }
+      if (k->second.empty()) n.anchored.erase(k);
+    }
+  } else if (slot.index == Slot::Index::kGeneral) {
+    n.general.erase(name);
+  }
+  slot.index = Slot::Index::kNone;
+  slot.anchor_key.clear();
+  slot.anchor_value.clear();
+}
+
+void SelectorRegistry::IndexSlot(Namespace& n, const std::string& name, Slot& slot) {
+  if (slot.selector.IsNothing()) return;  // matches no pod: never a candidate
+  // Anchor on the equality requirement with the fewest selectors already
+  // there, so shared labels (tier=web) do not collect every HPA.
+  const k8s::LabelSelectorRequirement* best = nullptr;
+  size_t best_size = 0;
+  for (const auto& r : slot.selector.requirements()) {
+    const bool eq = r.op == k8s::LabelSelectorRequirement::Op::kEquals ||
+                    (r.op == k8s::LabelSelectorRequirement::Op::kIn && r.values.size() == 1);
+    if (!eq || r.values.empty()) continue;
+    size_t size = 0;
+    auto k = n.anchored.find(r.key);
+    if (k != n.anchored.end()) {
+      auto v = k->second.find(r.values[0]);
+      if (v != k->second.end()) size = v->second.size();
+    }
+    if (!best || size < best_size) {
+      best = &r;
+      best_size = size;
+    }
+  }
+  if (best) {
+    slot.index = Slot::Index::kAnchor;
+    slot.anchor_key = best->key;
+    slot.anchor_value = best->values[0];
+    n.anchored[slot.anchor_key][slot.anchor_value].insert(name);
+  } else {
+    slot.index = Slot::Index::kGeneral;
+    n.general.insert(name);
+  }
+}
+
 bool SelectorRegistry::Register(const std::string& ns, const std::string& name) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto& slots = by_ns_[ns];
+  std::unique_lock<std::shared_mutex> l(mu_);
+  auto& slots = by_ns_[ns].slots;
   if (slots.count(name)) return false;
-  slots.emplace(name, k8s::Selector::Nothing());  // Q3: matches nothing until reconciled
+  slots.emplace(name, Slot{});  // Q3: matches nothing until reconciled
+  size_++;
   return true;
 }
 
 bool SelectorRegistry::Remove(const std::string& ns, const std::string& name) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::shared_mutex> l(mu_);
   auto it = by_ns_.find(ns);
   if (it == by_ns_.end()) return false;
-  bool removed = it->second.erase(name) > 0;
-  if (it->second.empty()) by_ns_.erase(it);
-  return removed;
+  auto slot = it->second.slots.find(name);
+  if (slot == it->second.slots.end()) return false;
+  Unindex(it->second, name, slot->second);
+  it->second.slots.erase(slot);
+  size_--;
+  if (it->second.slots.empty()) by_ns_.erase(it);
+  return true;
 }
 
 bool SelectorRegistry::PutIfExists(const std::string& ns, const std::string& name, const k8s::Selector& selector) {
-  std::lock_guard<std::mutex> l(mu_);
+  {
+    // The common case: the same selector as last period.
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = by_ns_.find(ns);
+    if (it == by_ns_.end()) return false;
+    auto slot = it->second.slots.find(name);
+    if (slot == it->second.slots.end()) return false;
+    if (slot->second.selector == selector) return true;
+  }
+  std::unique_lock<std::shared_mutex> l(mu_);
   auto it = by_ns_.find(ns);
   if (it == by_ns_.end()) return false;
-  auto slot = it->second.find(name);
-  if (slot == it->second.end()) return false;
-  slot->second = selector;
+  auto slot = it->second.slots.find(name);
+  if (slot == it->second.slots.end()) return false;
+  Unindex(it->second, name, slot->second);
+  slot->second.selector = selector;
+  IndexSlot(it->second, name, slot->second);
   return true;
 }
 
 bool SelectorRegistry::Exists(const std::string& ns, const std::string& name) const {
-  std::lock_guard<std::mutex> l(mu_);
+  std::shared_lock<std::shared_mutex> l(mu_);
   auto it = by_ns_.find(ns);
-  return it != by_ns_.end() && it->second.count(name) > 0;
+  return it != by_ns_.end() && it->second.slots.count(name) > 0;
 }
 
 std::vector<std::string> SelectorRegistry::HpasSelectingAny(const std::string& ns, const PodList& pods) const {
-  std::lock_guard<std::mutex> l(mu_);
-  std::vector<std::string> out;
+  std::shared_lock<std::shared_mutex> l(mu_);
   auto it = by_ns_.find(ns);
-  if (it == by_ns_.end()) return out;
-  for (const auto& [name, selector] : it->second) {
-    if (selector.IsNothing()) continue;
-    for (const auto& pod : pods) {
-      if (selector.Matches(pod->labels)) {
-        out.push_back(name);
-        break;
-      }
+  if (it == by_ns_.end()) return {};
+  const Namespace& n = it->second;
+  std::set<std::string> found;  // sorted, as the result
+  auto consider = [&](const std::string& name, const k8s::Labels& labels) {
+    if (found.count(name)) return;
+    if (n.slots.at(name).selector.Matches(labels)) found.insert(name);
+  };
+  for (const auto& pod : pods) {
+    // A selector anchored on key=value can only match pods carrying that label.
+    for (const auto& [key, value] : pod->labels) {
+      auto k = n.anchored.find(key);
+      if (k == n.anchored.end()) continue;
+      auto v = k->second.find(value);
+      if (v == k->second.end()) continue;
+      for (const auto& name : v->second) consider(name, pod->labels);
     }
+    for (const auto& name : n.general) consider(name, pod->labels);
   }
-  return out;
+  return std::vector<std::string>(found.begin(), found.end());
 }
 
 size_t SelectorRegistry::Size() const {
-  std::lock_guard<std::mutex> l(mu_);
-  size_t n = 0;
-  for (const auto& [ns, slots] : by_ns_) n += slots.size();
-  return n;
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return size_;
 }
 
 // ---------------------------------------------------------------------------

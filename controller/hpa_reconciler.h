@@ -20,7 +20,9 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "controller/metrics_client.h"
@@ -43,6 +45,15 @@ k8s::EventObjectRef EventRefFor(const k8s::Hpa& hpa);
 // S3/S4 and Q3/Q5: the registered selector of every HPA, per namespace.
 // A slot is created (matching nothing) when an HPA is first seen and removed
 // when it is deleted; Reconcile only fills existing slots.
+//
+// Scale (issue 7): upstream checks every pod against every HPA's selector
+// under one global lock, O(HPAs x pods) per reconcile. Here each registered
+// selector is indexed by one of its equality requirements (its "anchor"
+// key=value; selectors without one go to a short general list), so
+// HpasSelectingAny visits, per pod, only the selectors anchored on one of
+// the pod's labels: cost scales with the pods being checked, not with the
+// HPAs of the namespace. Readers share a lock; re-registering an unchanged
+// selector (every reconcile) takes only the shared lock.
 class SelectorRegistry {
  public:
   // Q3: creates the slot if absent. Returns true if it was new.
@@ -57,8 +68,24 @@ class SelectorRegistry {
   size_t Size() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<std::string, k8s::Selector>> by_ns_;  // ns -> name -> selector
+  struct Slot {
+    k8s::Selector selector = k8s::Selector::Nothing();
+    // Where the slot is indexed: anchored (key=value), general, or nowhere (Nothing).
+    enum class Index { kNone, kAnchor, kGeneral } index = Index::kNone;
+    std::string anchor_key, anchor_value;
+  };
+  struct Namespace {
+    std::map<std::string, Slot> slots;
+    // label key -> label value -> HPA names anchored there.
+    std::unordered_map<std::string, std::unordered_map<std::string, std::set<std::string>>> anchored;
+    std::set<std::string> general;  // selectors without an equality requirement
+  };
+  static void Unindex(Namespace& n, const std::string& name, Slot& slot);
+  static void IndexSlot(Namespace& n, const std::string& name, Slot& slot);
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Namespace> by_ns_;
+  size_t size_ = 0;
 };
 
 struct ReconcilerOptions {

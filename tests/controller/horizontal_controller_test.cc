@@ -252,28 +252,37 @@ TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass 
   CHECK(api->ActionsFor("list", "deployments").empty());
 }
 
-TEST_CASE("Run: workers reconcile queued HPAs and requeue them every sync period", "[controller]") {
+TEST_CASE("Run: start-up HPAs spread over the first period, new ones at once, every period after (Q2, Q3)",
+          "[controller]") {
   hpad::SimulatedClock clock(T0());
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 3, "120m");  // 60% of 60%: steady
   HorizontalController c(*ParseControllerOptions({}), api, clock);
   std::mutex mu;
   std::condition_variable cv;
-  int reconciles = 0;
-  c.SetObserver([&](const ReconcileReport&) {
+  std::map<std::string, int> reconciles;
+  c.SetObserver([&](const ReconcileReport& r) {
     std::lock_guard<std::mutex> l(mu);
-    reconciles++;
+    reconciles[r.key]++;
     cv.notify_all();
   });
   REQUIRE(c.Start(true).ok());
   std::thread runner([&] { c.Run(); });
-  auto wait_for = [&](int n) {
+  auto wait_for = [&](const std::string& key, int n) {
     std::unique_lock<std::mutex> l(mu);
-    return cv.wait_for(l, std::chrono::seconds(10), [&] { return reconciles >= n; });
+    return cv.wait_for(l, std::chrono::seconds(10), [&] { return reconciles[key] >= n; });
   };
-  CHECK(wait_for(1));  // Q3: a new HPA is queued at once
+  // Listed at start-up: queued with a delay below one period, not at once.
+  clock.Advance(std::chrono::seconds(15) - std::chrono::nanoseconds(1));
+  CHECK(wait_for("default/web", 1));
+  // Q3: an HPA created after start-up is queued at once (the clock stays put).
+  PutApiDeployment(*api);
+  api->Put(k8s::resources::kHpaV2, HpaObject("late", "api"));
+  CHECK(wait_for("default/late", 1));
+  // Q2: both come back one period after their last pass.
   clock.Advance(std::chrono::seconds(15));
-  CHECK(wait_for(2));  // Q2: and again one period later
+  CHECK(wait_for("default/web", 2));
+  CHECK(wait_for("default/late", 2));
   c.Stop();
   runner.join();
 }
