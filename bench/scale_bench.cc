@@ -18,8 +18,9 @@
 //     ../controller/hpad next to this binary) with --leader-elect=false,
 //     --port=0, -v=2, the sync period and any `--hpad-arg`s; its log goes
 //     to a file in a temporary directory.
-//  4. Waits for the first full pass (every HPA reconciled once), then
-//     measures `--periods` sync periods. At the start of each period the
+//  4. Waits for the first full pass (every HPA reconciled once) and
+//     `--warmup-periods` (default 1) more periods, then measures
+//     `--periods` sync periods. At the start of each period the
 //     PodMetrics of `--churn` (default 10%) of the deployments get new
 //     values inside the tolerance band, so those HPAs' status changes (as
 //     metrics move in a real cluster) while the rest stays unchanged.
@@ -105,6 +106,7 @@ struct Options {
   int hpas_per_namespace = 20;
   double sync_period_s = 15;
   int periods = 4;
+  int warmup_periods = 1;
   double churn = 0.1;
   double first_pass_timeout_s = 0;  // 0: derived from the size
   bool tls = true;
@@ -118,7 +120,7 @@ struct Options {
 void Usage() {
   std::printf(
       "usage: scale_bench [--hpas N] [--pods-per-hpa N] [--hpas-per-namespace M] [--sync-period SECONDS]\n"
-      "                   [--periods K] [--churn FRACTION] [--first-pass-timeout SECONDS] [--no-tls]\n"
+      "                   [--periods K] [--warmup-periods W] [--churn FRACTION] [--first-pass-timeout SECONDS] [--no-tls]\n"
       "                   [--hpad PATH] [--hpad-arg ARG]... [--json FILE] [--keep-dir] [--quick]\n"
       "  --quick: 20 HPAs, 5 per namespace, 2 periods of 2 s (the CI smoke size)\n"
       "  hpad defaults to $HPAD_BINARY_DIR/hpad, else ../controller/hpad next to this binary\n");
@@ -174,6 +176,9 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       if (!number(&d)) return std::nullopt;
       o.periods = static_cast<int>(d);
       periods_given = true;
+    } else if (a == "--warmup-periods") {
+      if (!number(&d)) return std::nullopt;
+      o.warmup_periods = static_cast<int>(d);
     } else if (a == "--churn") {
       if (!number(&o.churn)) return std::nullopt;
     } else if (a == "--first-pass-timeout") {
@@ -212,7 +217,7 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     if (!periods_given) o.periods = 2;
   }
   if (o.hpas < 1 || o.pods_per_hpa < 1 || o.hpas_per_namespace < 1 || o.sync_period_s <= 0 || o.periods < 1 ||
-      o.churn < 0 || o.churn > 1) {
+      o.warmup_periods < 0 || o.churn < 0 || o.churn > 1) {
     std::fprintf(stderr, "scale_bench: sizes and periods must be positive, churn in [0, 1]\n");
     return std::nullopt;
   }
@@ -796,12 +801,27 @@ int main(int argc, char** argv) {
     }
   }
 
-  // 4b. Measured periods.
+  // 4b. Warm-up: the first pass is a start-up transient (initial status
+  // writes for every HPA, caches filling); steady state starts after it.
+  if (first_pass_done && o.warmup_periods > 0) {
+    const Time until = clock.Now() + o.warmup_periods * period;
+    while (clock.Now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::system_clock::duration>(until - clock.Now(),
+                                                                                 std::chrono::milliseconds(500)));
+      log.Poll();
+      if ((early_exit = ExitStatus(pid))) {
+        failures.push_back("hpad exited with status " + std::to_string(*early_exit) + " during the warm-up");
+        break;
+      }
+    }
+  }
+
+  // 4c. Measured periods.
   Time window_start{}, window_end{};
   double hpad_cpu_s = 0, sim_cpu_s = 0, peak_1s = 0, window_s = 0;
   std::map<std::string, int64_t> counts0, counts1;
   int64_t hwm_kb = -1, rss_kb = -1;
-  if (first_pass_done) {
+  if (first_pass_done && !early_exit) {
     counts0 = state.RequestCounts();
     window_start = clock.Now();
     const auto steady0 = std::chrono::steady_clock::now();
