@@ -2,6 +2,8 @@
 // namespace for one sync period (see metrics_cache.h; rules M1-M4, M7).
 #include "controller/metrics_cache.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace hpad::ctrl {
@@ -22,17 +24,39 @@ std::string PodsMetricKey(const std::string& ns, const std::string& metric, cons
   return key;
 }
 
+bool IsEquality(const k8s::LabelSelectorRequirement& r) {
+  return !r.values.empty() && (r.op == k8s::LabelSelectorRequirement::Op::kEquals ||
+                               (r.op == k8s::LabelSelectorRequirement::Op::kIn && r.values.size() == 1));
+}
+
 }  // namespace
+
+MetricsCache::ResourceList::ResourceList(Result<std::vector<k8s::PodMetrics>> r) : items(std::move(r)) {
+  if (!items.ok()) return;
+  for (uint32_t i = 0; i < items->size(); i++) {
+    const k8s::PodMetrics& pm = (*items)[i];
+    if (pm.labels.empty()) {
+      unlabelled.push_back(i);
+      continue;
+    }
+    for (const auto& [k, v] : pm.labels) by_label[k][v].push_back(i);
+  }
+}
+
+MetricsCache::PodsMetricList::PodsMetricList(Result<std::vector<k8s::CustomMetricValue>> r) : items(std::move(r)) {
+  if (!items.ok()) return;
+  for (uint32_t i = 0; i < items->size(); i++) by_pod[(*items)[i].described_object.name].push_back(i);
+}
 
 MetricsCache::MetricsCache(MetricsClient& source, const k8s::ObjectStore<k8s::Pod>& pods, const Clock& clock,
                            Duration ttl)
     : source_(source), pods_(pods), clock_(clock), ttl_(ttl) {}
 
-template <typename V, typename Fetch>
-MetricsCache::Shared<V> MetricsCache::Lookup(std::map<std::string, Entry<V>>& entries, const std::string& key,
-                                             Fetch fetch) {
-  std::promise<Shared<V>> promise;
-  std::shared_future<Shared<V>> future;
+template <typename L, typename Fetch>
+std::shared_ptr<const L> MetricsCache::Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key,
+                                              Fetch fetch) {
+  std::promise<std::shared_ptr<const L>> promise;
+  std::shared_future<std::shared_ptr<const L>> future;
   bool owner = false;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -43,14 +67,14 @@ MetricsCache::Shared<V> MetricsCache::Lookup(std::map<std::string, Entry<V>>& en
     } else {
       SweepLocked(now);
       future = promise.get_future().share();
-      entries[key] = Entry<V>{now, future};
+      entries[key] = Entry<L>{now, future};
       owner = true;
     }
   }
   if (owner) {
     // Outside the lock: other namespaces are served meanwhile, and waiters
     // on this key block on the future, not on mu_.
-    promise.set_value(std::make_shared<const Result<std::vector<V>>>(fetch()));
+    promise.set_value(std::make_shared<const L>(fetch()));
   }
   return future.get();
 }
@@ -94,39 +118,80 @@ bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selec
   return selector.Matches(pod ? pod->labels : k8s::Labels{});
 }
 
-bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selector,
-                               const k8s::CustomMetricValue& mv) const {
+std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,
+                                                         const ResourceList& list) const {
+  const std::vector<k8s::PodMetrics>& items = *list.items;
+  std::vector<const k8s::PodMetrics*> out;
+  if (FiltersNothing(selector)) {
+    for (const auto& pm : items) out.push_back(&pm);
+    return out;
+  }
+  // An equality requirement k=v can only match items labelled k=v, or
+  // unlabelled ones (judged by their pod's labels): visit only those, from
+  // the smallest posting list.
+  static const std::vector<uint32_t> kNone;
+  const std::vector<uint32_t>* anchored = nullptr;
+  for (const auto& r : selector.requirements()) {
+    if (!IsEquality(r)) continue;
+    const std::vector<uint32_t>* posting = &kNone;
+    auto k = list.by_label.find(r.key);
+    if (k != list.by_label.end()) {
+      auto v = k->second.find(r.values[0]);
+      if (v != k->second.end()) posting = &v->second;
+    }
+    if (!anchored || posting->size() < anchored->size()) anchored = posting;
+  }
+  if (!anchored) {  // no equality requirement: every item is a candidate
+    for (const auto& pm : items)
+      if (SelectsItem(ns, selector, pm)) out.push_back(&pm);
+    return out;
+  }
+  std::vector<uint32_t> candidates;
+  candidates.reserve(anchored->size() + list.unlabelled.size());
+  // Both ascending, so the result keeps server order (M3: first item's timestamp).
+  std::merge(anchored->begin(), anchored->end(), list.unlabelled.begin(), list.unlabelled.end(),
+             std::back_inserter(candidates));
+  for (uint32_t i : candidates)
+    if (SelectsItem(ns, selector, items[i])) out.push_back(&items[i]);
+  return out;
+}
+
+std::vector<const k8s::CustomMetricValue*> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,
+                                                                const PodsMetricList& list) const {
+  const std::vector<k8s::CustomMetricValue>& items = *list.items;
+  std::vector<const k8s::CustomMetricValue*> out;
+  if (FiltersNothing(selector)) {
+    for (const auto& mv : items) out.push_back(&mv);
+    return out;
+  }
   // The adapter applies the selector to the described pods' labels and
-  // drops objects it cannot find.
-  auto pod = pods_.Get(ns, mv.described_object.name);
-  return pod && selector.Matches(pod->labels);
+  // drops objects it cannot find: exactly the cached pods the selector
+  // lists (an indexed lookup), then their items in server order.
+  std::vector<uint32_t> positions;
+  for (const auto& pod : pods_.ListSelector(ns, selector)) {
+    auto it = list.by_pod.find(pod->name);
+    if (it != list.by_pod.end()) positions.insert(positions.end(), it->second.begin(), it->second.end());
+  }
+  std::sort(positions.begin(), positions.end());
+  out.reserve(positions.size());
+  for (uint32_t i : positions) out.push_back(&items[i]);
+  return out;
 }
 
 Result<PodMetricsResult> MetricsCache::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                          const k8s::Selector& selector, const std::string& container) {
-  auto list = Lookup<k8s::PodMetrics>(resource_, ns, [&] { return source_.ListResourceMetrics(ns); });
-  if (!list->ok()) return list->status();  // M1: the same text for every HPA of the namespace
-  const std::vector<k8s::PodMetrics>& items = **list;
-  std::vector<const k8s::PodMetrics*> selected;
-  const bool all = FiltersNothing(selector);
-  for (const auto& pm : items)
-    if (all || SelectsItem(ns, selector, pm)) selected.push_back(&pm);
-  return ResourceMetricResultFrom(selected, resource, container);
+  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
+  if (!list->items.ok()) return list->items.status();  // M1: the same text for every HPA of the namespace
+  return ResourceMetricResultFrom(Select(ns, selector, *list), resource, container);
 }
 
 Result<PodMetricsResult> MetricsCache::GetRawMetric(const std::string& ns, const std::string& metric_name,
                                                     const k8s::Selector& selector,
                                                     const k8s::Selector& metric_selector) {
-  const std::string key = PodsMetricKey(ns, metric_name, metric_selector);
-  auto list = Lookup<k8s::CustomMetricValue>(
-      pods_metrics_, key, [&] { return source_.ListPodsMetric(ns, metric_name, metric_selector); });
-  if (!list->ok()) return list->status();
-  const std::vector<k8s::CustomMetricValue>& items = **list;
-  std::vector<const k8s::CustomMetricValue*> selected;
-  const bool all = FiltersNothing(selector);
-  for (const auto& mv : items)
-    if (all || SelectsItem(ns, selector, mv)) selected.push_back(&mv);
-  return PodsMetricResultFrom(selected);
+  auto list = Lookup(pods_metrics_, PodsMetricKey(ns, metric_name, metric_selector),
+                     [&] { return PodsMetricList(source_.ListPodsMetric(ns, metric_name, metric_selector)); });
+  if (!list->items.ok()) return list->items.status();  // M4
+  return PodsMetricResultFrom(Select(ns, selector, *list));
 }
 
 Result<ObjectMetricResult> MetricsCache::GetObjectMetric(const std::string& ns, const std::string& metric_name,
@@ -141,15 +206,15 @@ Result<ExternalMetricResult> MetricsCache::GetExternalMetric(const std::string& 
 }
 
 Result<std::vector<k8s::PodMetrics>> MetricsCache::ListResourceMetrics(const std::string& ns) {
-  return *Lookup<k8s::PodMetrics>(resource_, ns, [&] { return source_.ListResourceMetrics(ns); });
+  return Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); })->items;
 }
 
 Result<std::vector<k8s::CustomMetricValue>> MetricsCache::ListPodsMetric(const std::string& ns,
                                                                          const std::string& metric_name,
                                                                          const k8s::Selector& metric_selector) {
-  const std::string key = PodsMetricKey(ns, metric_name, metric_selector);
-  return *Lookup<k8s::CustomMetricValue>(pods_metrics_, key,
-                                         [&] { return source_.ListPodsMetric(ns, metric_name, metric_selector); });
+  return Lookup(pods_metrics_, PodsMetricKey(ns, metric_name, metric_selector),
+                [&] { return PodsMetricList(source_.ListPodsMetric(ns, metric_name, metric_selector)); })
+      ->items;
 }
 
 }  // namespace hpad::ctrl

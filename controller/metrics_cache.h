@@ -6,7 +6,8 @@
 // How: the first HPA of a namespace to ask fetches the namespace's whole
 // list through `source` (ListResourceMetrics / ListPodsMetric: no label
 // selector); every HPA then filters that list with its own selector, as the
-// metrics APIs would have done server side:
+// metrics APIs would have done server side (through indexes built once per
+// fetch, so a filter visits the HPA's own items, not the namespace's):
 //  - resource metrics (M1): by the PodMetrics' own metadata.labels (what
 //    metrics-server and hpad-sim filter on); a PodMetrics without labels
 //    falls back to the labels of the same-named pod in the pod cache;
@@ -36,11 +37,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "controller/metrics_client.h"
@@ -74,18 +77,34 @@ class MetricsCache : public MetricsClient {
   size_t Size() const;
 
  private:
-  template <typename V>
-  using Shared = std::shared_ptr<const Result<std::vector<V>>>;
-  template <typename V>
+  // A namespace's list as fetched, with indexes (item positions, ascending =
+  // server order) so an HPA's filter visits its own items, not the whole
+  // namespace: one namespace with 10,000 HPAs must not cost HPAs x pods.
+  struct ResourceList {
+    explicit ResourceList(Result<std::vector<k8s::PodMetrics>> r);
+    Result<std::vector<k8s::PodMetrics>> items;
+    // Own metadata.labels: key -> value -> positions.
+    std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> by_label;
+    std::vector<uint32_t> unlabelled;  // selected by their pod's labels
+  };
+  struct PodsMetricList {
+    explicit PodsMetricList(Result<std::vector<k8s::CustomMetricValue>> r);
+    Result<std::vector<k8s::CustomMetricValue>> items;
+    std::unordered_map<std::string, std::vector<uint32_t>> by_pod;  // describedObject.name -> positions
+  };
+  template <typename L>
   struct Entry {
     Time fetched_at{};
-    std::shared_future<Shared<V>> value;
+    std::shared_future<std::shared_ptr<const L>> value;
   };
-  template <typename V, typename Fetch>
-  Shared<V> Lookup(std::map<std::string, Entry<V>>& entries, const std::string& key, Fetch fetch);
+  template <typename L, typename Fetch>
+  std::shared_ptr<const L> Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key, Fetch fetch);
   void SweepLocked(Time now);
   bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const k8s::PodMetrics& pm) const;
-  bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const k8s::CustomMetricValue& mv) const;
+  std::vector<const k8s::PodMetrics*> Select(const std::string& ns, const k8s::Selector& selector,
+                                             const ResourceList& list) const;
+  std::vector<const k8s::CustomMetricValue*> Select(const std::string& ns, const k8s::Selector& selector,
+                                                    const PodsMetricList& list) const;
 
   MetricsClient& source_;
   const k8s::ObjectStore<k8s::Pod>& pods_;
@@ -93,8 +112,8 @@ class MetricsCache : public MetricsClient {
   const Duration ttl_;
 
   mutable std::mutex mu_;  // guards the maps and last_sweep_; never held during a fetch
-  std::map<std::string, Entry<k8s::PodMetrics>> resource_;    // ns -> list
-  std::map<std::string, Entry<k8s::CustomMetricValue>> pods_metrics_;  // ns \0 metric \0 metric selector -> list
+  std::map<std::string, Entry<ResourceList>> resource_;          // ns -> list
+  std::map<std::string, Entry<PodsMetricList>> pods_metrics_;    // ns \0 metric \0 metric selector -> list
   Time last_sweep_{};
 };
 

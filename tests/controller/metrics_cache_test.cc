@@ -7,7 +7,9 @@
 // RestMetricsClient's namespace-wide lists.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include "controller/metrics_cache.h"
@@ -340,4 +342,64 @@ TEST_CASE("RestMetricsClient namespace-wide lists: no labelSelector, same error 
   auto missing = client.ListPodsMetric("default", "latency", k8s::Selector::Nothing());
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message().rfind("unable to fetch metrics from custom metrics API: ", 0) == 0);
+}
+
+TEST_CASE("MetricsCache: indexed filtering equals the per-item definition (M1, M4)", "[metrics_cache]") {
+  std::mt19937 rng(11);
+  Fixture f;
+  const std::vector<std::map<std::string, std::string>> label_sets = {
+      {{"app", "a"}}, {{"app", "b"}, {"tier", "x"}}, {{"app", "a"}, {"tier", "y"}}, {{"tier", "x"}}, {}};
+  std::vector<k8s::PodMetrics> resource;
+  std::vector<k8s::CustomMetricValue> custom;
+  for (int i = 0; i < 200; i++) {
+    const std::string name = "p" + std::to_string(i);
+    const auto& pod_labels = label_sets[rng() % label_sets.size()];
+    if (i % 7 != 0) f.pods.Upsert(PodWith(name, pod_labels));  // some pods unknown to the cache
+    // A third of the PodMetrics carry no labels (pod fallback); some carry other labels than the pod.
+    std::map<std::string, std::string> own;
+    if (i % 3 == 1) own = pod_labels;
+    if (i % 3 == 2) own = label_sets[rng() % label_sets.size()];
+    resource.push_back(PM(name, i, own, T0() + std::chrono::seconds(i)));
+    custom.push_back(MV(name, i, T0() + std::chrono::seconds(i)));
+  }
+  // Unsorted names: server order is what must be kept, not name order.
+  std::shuffle(resource.begin(), resource.end(), rng);
+  std::shuffle(custom.begin(), custom.end(), rng);
+  f.source.resource.insert_or_assign("default", resource);
+  f.source.custom.insert_or_assign("default|rps", custom);
+  for (const std::string sel : {"app=a", "app=b,tier=x", "tier in (x)", "app in (a,b)", "!tier", "app notin (a)",
+                                "tier=y,app", "app=zzz", "app"}) {
+    INFO(sel);
+    const k8s::Selector s = Sel(sel);
+    std::vector<std::string> want_resource, want_custom;
+    for (const auto& pm : resource) {
+      k8s::Labels labels = pm.labels;
+      if (labels.empty()) {
+        auto pod = f.pods.Get("default", pm.name);
+        if (pod) labels = pod->labels;
+      }
+      if (s.Matches(labels)) want_resource.push_back(pm.name);
+    }
+    for (const auto& mv : custom) {
+      auto pod = f.pods.Get("default", mv.described_object.name);
+      if (pod && s.Matches(pod->labels)) want_custom.push_back(mv.described_object.name);
+    }
+    auto got = f.cache.GetResourceMetric("default", "cpu", s, "");
+    auto got_custom = f.cache.GetRawMetric("default", "rps", s, k8s::Selector::Nothing());
+    REQUIRE(got.ok() == !want_resource.empty());
+    REQUIRE(got_custom.ok() == !want_custom.empty());
+    if (got.ok()) {
+      CHECK(got->metrics.size() == want_resource.size());
+      for (const auto& n : want_resource) CHECK(got->metrics.count(n) == 1);
+      // M3: the first selected item in server order.
+      CHECK(got->timestamp == got->metrics.at(want_resource.front()).timestamp);
+    }
+    if (got_custom.ok()) {
+      CHECK(got_custom->metrics.size() == want_custom.size());
+      for (const auto& n : want_custom) CHECK(got_custom->metrics.count(n) == 1);
+      CHECK(got_custom->timestamp == got_custom->metrics.at(want_custom.front()).timestamp);
+    }
+  }
+  CHECK(f.source.resource_lists["default"] == 1);
+  CHECK(f.source.custom_lists["default|rps|"] == 1);
 }
