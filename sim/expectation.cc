@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "k8sclient/quantity.h"
+#include "k8sclient/time_format.h"
 #include "k8sclient/yaml_json.h"
 
 namespace hpad::sim {
@@ -146,7 +147,25 @@ bool ScalarsEqual(const Json& want, const Json& got) {
                     (want.is_string() && got.is_number());
   if (!candidates) return false;
   auto a = AsQuantity(want), b = AsQuantity(got);
-  return a && b && *a == *b;
+  if (a && b) return *a == *b;
+  if (!want.is_string() || !got.is_string()) return false;
+  // Two more kinds of Kubernetes strings that print one value in several
+  // ways, compared by value for the same reason as quantities: Go durations
+  // (a PodMetrics `window` is served as "1m0s", a scenario may say "60s")
+  // and RFC 3339 times ("2026-01-01T02:00:00+02:00" is
+  // "2026-01-01T00:00:00Z").
+  const std::string& ws = want.get_ref<const std::string&>();
+  const std::string& gs = got.get_ref<const std::string&>();
+  auto has_unit = [](const std::string& s) { return s.find_first_of("hmsuµn") != std::string::npos; };
+  if (has_unit(ws) && has_unit(gs)) {
+    auto da = k8s::ParseGoDuration(ws), db = k8s::ParseGoDuration(gs);
+    if (da.ok() && db.ok()) return *da == *db;
+  }
+  if (ws.find('T') != std::string::npos && gs.find('T') != std::string::npos) {
+    auto ta = k8s::ParseRfc3339(ws), tb = k8s::ParseRfc3339(gs);
+    if (ta.ok() && tb.ok()) return *ta == *tb;
+  }
+  return false;
 }
 
 bool MatchPartial(const Json& want, const Json& got, const std::string& path, std::vector<Mismatch>* out) {

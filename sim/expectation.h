@@ -10,8 +10,9 @@
 //    element, in any order (a maximum bipartite matching, so the order of
 //    the wanted elements never changes the answer);
 //  - strings that are both Kubernetes quantities compare by value ("500m"
-//    == "0.5"); a number against a quantity string too; other scalars
-//    exactly.
+//    == "0.5"); a number against a quantity string too; so do two Go
+//    durations ("60s" == "1m0s") and two RFC 3339 times (same instant);
+//    other scalars exactly.
 // Events (v1) match against the recorded events: involvedObject, type,
 // reason, message (exact or {contains: ...}) and `count` (at least that many
 // recorded).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/daemon_flags.h"
 #include "controller/horizontal_controller.h"
 #include "k8sclient/cpprest_transport.h"
 #include "k8sclient/quantity.h"
@@ -372,7 +373,9 @@ void Execution::Execute() {
   co.qps = 0;
   co.max_attempts = 1;
   client_ = std::make_shared<k8s::RestApiClient>(std::move(*transport), clock_, co);
-  auto opts = ctrl::ParseControllerOptions(sc_.controller_flags);
+  // Daemon-process flags (connection, leader election, health port,
+  // verbosity) were validated by the loader and mean nothing in-process.
+  auto opts = ctrl::ParseControllerOptions(SplitControllerFlags(sc_).controller);
   if (!opts.ok()) {
     result_.error = "controller flags: " + opts.status().message();
     return;
@@ -455,13 +458,45 @@ void Execution::Execute() {
 
 }  // namespace
 
-std::vector<ScenarioError> ValidateControllerFlags(const Scenario& scenario) {
-  std::vector<ScenarioError> errors;
+ControllerFlagSplit SplitControllerFlags(const Scenario& scenario) {
+  ControllerFlagSplit out;
+  std::vector<std::string> daemon_args;
   for (const auto& [name, value] : scenario.controller_flags) {
     auto r = ctrl::ParseControllerOptions({{name, value}});
-    if (!r.ok()) errors.push_back({scenario.file, "controller." + name, r.status().message(), 0});
+    if (r.ok()) {
+      out.controller[name] = value;
+      continue;
+    }
+    if (r.status().message().find("unknown flag") == std::string::npos) {
+      out.errors.push_back({scenario.file, "controller." + name, r.status().message(), 0});
+      continue;
+    }
+    out.daemon[name] = value;
+    daemon_args.push_back("--" + name + "=" + value);
   }
-  return errors;
+  if (daemon_args.empty()) return out;
+  // "any other flag of the daemon by its long name": checked by the
+  // daemon's own parser, all together (some are checked against each
+  // other, e.g. the leader-election durations).
+  ctrl::DaemonFlags d = ctrl::ParseDaemonFlags(daemon_args);
+  if (d.action == ctrl::DaemonFlags::Action::kRun) return out;
+  std::string msg = d.output;
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+  if (d.action == ctrl::DaemonFlags::Action::kExit) msg = "not a setting (the daemon would print help or its version)";
+  bool named = false;
+  for (const auto& [name, value] : out.daemon) {
+    if (d.action == ctrl::DaemonFlags::Action::kExit || msg.find("--" + name) != std::string::npos) {
+      out.errors.push_back({scenario.file, "controller." + name, msg, 0});
+      named = true;
+    }
+  }
+  if (!named) out.errors.push_back({scenario.file, "controller." + out.daemon.begin()->first, msg, 0});
+  return out;
+}
+
+std::vector<ScenarioError> ValidateControllerFlags(const Scenario& scenario) {
+  return SplitControllerFlags(scenario).errors;
 }
 
 ScenarioRunner::ScenarioRunner(Scenario scenario, RunOptions options)

@@ -37,8 +37,17 @@ struct RunOptions {
 // The User-Agent of the in-process controller (writes are counted by it).
 inline constexpr const char* kSimControllerUserAgent = "hpad-sim-controller";
 
-// Checks the scenario's `controller:` flags with the controller's own parser
-// (errors name `controller.<flag>`).
+// The scenario's `controller:` flags ("the daemon's own flags, without
+// leading dashes"): those of the controller (ctrl::ParseControllerOptions,
+// incl. feature-gates) and the other flags of the daemon (kube-api-qps,
+// leader-elect, v, ...: checked with ctrl::ParseDaemonFlags, accepted, and
+// without effect in a virtual-time run). Errors name `controller.<flag>`.
+struct ControllerFlagSplit {
+  std::map<std::string, std::string> controller;
+  std::map<std::string, std::string> daemon;
+  std::vector<ScenarioError> errors;
+};
+ControllerFlagSplit SplitControllerFlags(const Scenario& scenario);
 std::vector<ScenarioError> ValidateControllerFlags(const Scenario& scenario);
 
 class ScenarioRunner {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "k8sclient/label_selector.h"
 #include "k8sclient/quantity.h"
 #include "k8sclient/time_format.h"
+#include "sim/store_util.h"
 
 namespace hpad::sim {
 namespace {
@@ -278,11 +280,45 @@ WorkloadSimulator::WorkloadSimulator(ClusterState& state, const std::vector<Work
   for (const auto& s : specs) models_.push_back(std::make_unique<WorkloadModel>(s, start));
 }
 
+std::optional<ResourceInfo> WorkloadSimulator::TargetInfo(const WorkloadModel& model) const {
+  const ObjectRef& t = model.spec().target;
+  return t.api_version.empty() ? state_.FindByKindAnyVersion(t.kind) : state_.FindByKind(t.api_version, t.kind);
+}
+
 Result<Json> WorkloadSimulator::GetTarget(const WorkloadModel& model) const {
   const ObjectRef& t = model.spec().target;
-  auto info = t.api_version.empty() ? state_.FindByKindAnyVersion(t.kind) : state_.FindByKind(t.api_version, t.kind);
+  auto info = TargetInfo(model);
   if (!info) return NotFoundError("workload target kind " + t.kind + " is not served");
-  return state_.Get(info->gvr, t.ns, t.name);
+  auto obj = state_.Get(info->gvr, t.ns, t.name);
+  if (!obj.ok() || info->storage_group == "apps") return obj;
+  return ScaleView(*info, *obj);
+}
+
+Json ScaleView(const ResourceInfo& info, const Json& obj) {
+  // A custom resource seen through its scale subresource (CRD
+  // `subresources.scale`): spec.replicas from specReplicasPath (0 when
+  // unset, as the API server's Scale reports it) and the pods' labels from
+  // the scale selector at labelSelectorPath (string form; its equality terms
+  // become matchLabels), so the rest of the workload code reads every target
+  // the same way.
+  Json view = obj;
+  if (!view.contains("spec") || !view["spec"].is_object()) view["spec"] = Json::object();
+  const Json* r = JsonPathFind(obj, info.spec_replicas_path);
+  view["spec"]["replicas"] = r != nullptr && r->is_number_integer() ? r->get<int64_t>() : 0;
+  const Json* sel = info.label_selector_path.empty() ? nullptr : JsonPathFind(obj, info.label_selector_path);
+  if (sel != nullptr && sel->is_string()) {
+    auto parsed = k8s::Selector::Parse(sel->get<std::string>());
+    if (parsed.ok()) {
+      Json match = Json::object();
+      for (const auto& req : parsed->requirements()) {
+        bool eq = req.op == k8s::LabelSelectorRequirement::Op::kEquals ||
+                  (req.op == k8s::LabelSelectorRequirement::Op::kIn && req.values.size() == 1);
+        if (eq && !req.values.empty()) match[req.key] = req.values[0];
+      }
+      if (!match.empty()) view["spec"]["selector"] = {{"matchLabels", match}};
+    }
+  }
+  return view;
 }
 
 namespace {
@@ -306,13 +342,24 @@ Status WorkloadSimulator::WritePod(const WorkloadModel& model, const SimPod& pod
 
 Status WorkloadSimulator::UpdateTargetStatus(const WorkloadModel& model, Time now) {
   const ObjectRef& t = model.spec().target;
-  auto info = t.api_version.empty() ? state_.FindByKindAnyVersion(t.kind) : state_.FindByKind(t.api_version, t.kind);
+  auto info = TargetInfo(model);
   if (!info) return NotFoundError("workload target kind " + t.kind + " is not served");
   auto target = state_.Get(info->gvr, t.ns, t.name);
   if (!target.ok()) return target.status();
   Json obj = *target;
   int64_t total = static_cast<int64_t>(model.pods().size());
   int64_t ready = model.ReadyCount(now);
+  if (info->storage_group != "apps") {
+    // A custom resource: its controller reports the pod count where the
+    // CRD's statusReplicasPath says (what the scale's status.replicas reads).
+    if (info->status_replicas_path.empty()) return Status::Ok();
+    const Json* cur = JsonPathFind(obj, info->status_replicas_path);
+    if (cur != nullptr && *cur == Json(total)) return Status::Ok();
+    JsonPathSet(obj, info->status_replicas_path, total);
+    obj["metadata"].erase("resourceVersion");
+    auto r = info->has_status ? state_.UpdateStatus(info->gvr, t.ns, obj) : state_.Update(info->gvr, t.ns, obj);
+    return r.ok() ? Status::Ok() : r.status();
+  }
   Json status = obj.contains("status") && obj["status"].is_object() ? obj["status"] : Json::object();
   Json wanted = status;
   wanted["replicas"] = total;

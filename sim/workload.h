@@ -126,6 +126,8 @@ class WorkloadSimulator {
                              const Json& target, Time now, std::chrono::nanoseconds window);
 
  private:
+  std::optional<ResourceInfo> TargetInfo(const WorkloadModel& model) const;
+  // The target as the workload reads it (custom resources: ScaleView).
   Result<Json> GetTarget(const WorkloadModel& model) const;
   Status WritePod(const WorkloadModel& model, const SimPod& pod, Time now);
   Status UpdateTargetStatus(const WorkloadModel& model, Time now);
@@ -140,6 +142,11 @@ class WorkloadSimulator {
   // until something rescales the target.
   std::map<std::string, int64_t> static_target_spec_;
 };
+
+// A custom resource as its scale subresource shows it: spec.replicas from
+// the CRD's specReplicasPath, spec.selector.matchLabels from the equality
+// terms of the selector string at labelSelectorPath.
+Json ScaleView(const ResourceInfo& info, const Json& obj);
 
 // Labels the target's pods carry: its selector's matchLabels (else the
 // template's labels).

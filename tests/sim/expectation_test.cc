@@ -52,6 +52,12 @@ TEST_CASE("expectation: partial matching table", "[expectation]") {
       {"wanted non-zero does not match omitted", R"({"a":1})", R"({})", false},
       {"wanted zero vs present non-zero", R"({"a":0})", R"({"a":2})", false},
       {"map vs scalar", R"({"a":{"b":1}})", R"({"a":3})", false},
+      {"durations by value", R"({"window":"60s"})", R"({"window":"1m0s"})", true},
+      {"durations differ", R"({"window":"30s"})", R"({"window":"1m0s"})", false},
+      {"quantity 1m is not a duration against a quantity", R"({"v":"1m"})", R"({"v":"0.001"})", true},
+      {"times by instant", R"({"t":"2026-01-01T02:00:00+02:00"})", R"({"t":"2026-01-01T00:00:00Z"})", true},
+      {"times differ", R"({"t":"2026-01-01T00:00:01Z"})", R"({"t":"2026-01-01T00:00:00Z"})", false},
+      {"plain strings with units stay exact", R"({"r":"ms"})", R"({"r":"s"})", false},
   };
   for (const auto& c : cases) {
     INFO(c.name);

@@ -256,3 +256,19 @@ TEST_CASE("workload: without podTemplate the target's template containers are us
   CHECK(pm["timestamp"] == "2026-01-01T00:00:30Z");
   CHECK(pm["window"] == "15s");
 }
+
+TEST_CASE("workload: a custom resource is read through its CRD scale paths", "[workload]") {
+  hpad::sim::ResourceInfo info;
+  info.spec_replicas_path = ".spec.workers";
+  info.status_replicas_path = ".status.running";
+  info.label_selector_path = ".status.selector";
+  auto obj = nlohmann::json::parse(R"({"metadata": {"namespace": "default", "name": "pool"},
+    "spec": {"workers": 3}, "status": {"selector": "app=worker,tier in (batch),env!=dev"}})");
+  auto view = hpad::sim::ScaleView(info, obj);
+  CHECK(view["spec"]["replicas"] == 3);
+  auto labels = hpad::sim::TargetPodLabels(view);
+  CHECK(labels == std::map<std::string, std::string>{{"app", "worker"}, {"tier", "batch"}});
+  // No value at specReplicasPath reads as 0 (the Scale's spec.replicas).
+  obj["spec"].erase("workers");
+  CHECK(hpad::sim::ScaleView(info, obj)["spec"]["replicas"] == 0);
+}
