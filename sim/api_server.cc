@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "k8sclient/cert_authority.h"
+#include "k8sclient/quantity.h"
 #include "k8sclient/types/hpa.h"
 #include "k8sclient/yaml_json.h"
 #include "sim/api_internal.h"
@@ -239,7 +240,19 @@ struct ApiServer::Impl {
   bool ApplyFault(httplib::Response& res, const std::string& api, const std::string& verb, const std::string& resource,
                   const std::string& sub) {
     FaultDecision d = state.DecideFault(api, verb, resource, sub);
-    if (d.delay.count() > 0) {
+    if (d.delay.count() > 0 && opts.slow_in_virtual_time) {
+      // See ApiServerOptions::slow_in_virtual_time: no wall-clock wait; a
+      // request slower than the client's timeout fails as it would time out.
+      if (d.delay >= opts.slow_timeout && d.fail_code == 0) {
+        SendError(res, MakeStatus(504,
+                                  "the server was unable to return a response in the time allotted, but may still be "
+                                  "processing the request (scenario faults: " + api + " slow:" +
+                                      k8s::FormatGoDuration(d.delay) + ", client timeout " +
+                                      k8s::FormatGoDuration(opts.slow_timeout) + ")",
+                                  "Timeout"));
+        return true;
+      }
+    } else if (d.delay.count() > 0) {
       Time until = wall->Now() + d.delay;
       wall->WaitUntil(until, [this] { return stopping.load(); });
     }

@@ -45,6 +45,16 @@ struct ApiServerOptions {
   // time (the real server sends one about every minute); 0 = never (the
   // owner may call ClusterState::BroadcastBookmarks itself).
   std::chrono::milliseconds bookmark_interval{60000};
+  // `slow:<d>` faults (scenario-format.md "Steps"). Default (serve): the
+  // answer waits d of wall time. In a virtual-time run (`hpad-sim run`) the
+  // controller's whole sync happens at one virtual instant, so a wall wait
+  // would only stretch the run without changing what the controller sees;
+  // instead a request slower than `slow_timeout` (the controller client's
+  // request timeout, hpad's default 30s) fails at once with what the client
+  // would get after waiting that long (504 Timeout), and a faster one is
+  // answered at once with the normal result.
+  bool slow_in_virtual_time = false;
+  std::chrono::milliseconds slow_timeout{30000};
 };
 
 class ApiServer {

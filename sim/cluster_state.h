@@ -133,7 +133,9 @@ struct ApiFault {
 };
 
 // An apiserver fault rule: requests matching verb/resource/subresource
-// (empty verb/resource = any) fail with `code`, `count` times (-1 = always).
+// (empty verb/resource = any; verbs "update" and "patch" match each other:
+// both are a change of an existing object) fail with `code`, `count` times
+// (-1 = always).
 struct RequestFaultRule {
   std::string verb;         // get list watch create update patch delete
   std::string resource;     // plural: "deployments"
@@ -260,6 +262,7 @@ class ClusterState {
   // metadata.namespace + metadata.name (served without metadata).
   Status PutExternalMetricValue(const Json& value);
   bool DeleteExternalMetricValue(const std::string& ns, const std::string& name);
+  std::optional<Json> GetExternalMetricValue(const std::string& ns, const std::string& name) const;
   // Values in `ns` with this metricName whose metricLabels match the selector.
   Result<std::vector<Json>> ListExternalMetricValues(const std::string& ns, const std::string& metric_name,
                                                      const std::string& label_selector) const;
@@ -278,7 +281,8 @@ class ClusterState {
   void RecordRequest(RequestRecord record);
   // The seq the next request will get (take it as "since" at a step boundary).
   int64_t RequestSeq() const;
-  // Writes (verb create/update/patch/delete; "" = any write verb) on
+  // Writes (verb create/update/patch/delete, update and patch matching each
+  // other; "" = any write verb; failed requests count too) on
   // resource/subresource ("" resource = any; subresource "*" = any, "" = the
   // main resource only) with a
   // User-Agent starting with user_agent_prefix, recorded with seq >= since_seq.

@@ -99,6 +99,15 @@ bool IsZeroValue(const Json& v) {
 
 std::string ObjectName(const Json& e) {
   std::string kind = e.value("kind", "");
+  if (kind == "MetricValue") {
+    // Named by what it describes and the metric.
+    const Json d = e.value("describedObject", Json::object());
+    const Json m = e.value("metric", Json::object());
+    std::string out = "MetricValue " + m.value("name", "") + " of " + d.value("kind", "") + " " +
+                      (d.value("namespace", "").empty() ? "" : d.value("namespace", "") + "/") + d.value("name", "");
+    if (m.contains("selector")) out += " selector " + m["selector"].dump();
+    return out;
+  }
   std::string ns, name;
   if (e.contains("metadata") && e["metadata"].is_object()) {
     ns = e["metadata"].value("namespace", "");
@@ -304,8 +313,11 @@ std::vector<Mismatch> CheckExpect(const Json& e, const LiveView& live) {
 std::vector<Mismatch> CheckExpectAbsent(const Json& e, const LiveView& live) {
   std::vector<Mismatch> out;
   if (IsEventExpectation(e)) {
+    // The Event expectation "matches" when a matching event was recorded,
+    // with `count`: at least that many; absent means it does not match.
+    int64_t want = e.contains("count") && e["count"].is_number_integer() ? e["count"].get<int64_t>() : 1;
     int64_t got = CountMatchingEvents(e, live.events);
-    if (got == 0) return out;
+    if (got < want) return out;
     std::string seen;
     for (const auto& ev : live.events) {
       if (!EventMatches(e, ev)) continue;

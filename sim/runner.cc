@@ -7,6 +7,7 @@
 #include "controller/daemon_flags.h"
 #include "controller/horizontal_controller.h"
 #include "k8sclient/cpprest_transport.h"
+#include "k8sclient/label_selector.h"
 #include "k8sclient/quantity.h"
 #include "k8sclient/rest_api_client.h"
 #include "sim/api_server.h"
@@ -18,6 +19,11 @@ namespace hpad::sim {
 namespace {
 
 using std::chrono::nanoseconds;
+
+// The in-process controller's per-request timeout: the daemon's default
+// (k8s::TransportConfig), so `slow:` faults mean the same in `run` as with
+// hpad against `hpad-sim serve`.
+constexpr std::chrono::milliseconds kSimClientTimeout{std::chrono::seconds(30)};
 
 Time::duration ToTimeDuration(nanoseconds d) { return std::chrono::duration_cast<Time::duration>(d); }
 
@@ -233,25 +239,34 @@ std::optional<Json> Execution::LiveObject(const Json& e) const {
   std::string name = md.value("name", "");
   if (kind == "PodMetrics") return state_.GetPodMetrics(ns, name);
   if (kind == "MetricValue") {
+    // Identity: describedObject (kind, namespace, name) + metric.name, and
+    // metric.selector when the expectation gives one. Without one, the
+    // value without a selector, else the only value of that name.
     const Json d = e.value("describedObject", Json::object());
     const Json m = e.value("metric", Json::object());
+    auto selector_key = [](const Json& metric) -> std::string {
+      if (!metric.is_object() || !metric.contains("selector") || metric["selector"].is_null()) return "";
+      auto s = k8s::Selector::FromJson(metric["selector"]);
+      return s.ok() ? s->ToString() : metric["selector"].dump();
+    };
+    const bool by_selector = m.contains("selector") && !m["selector"].is_null();
+    const std::string want_sel = selector_key(m);
+    std::vector<Json> candidates;
     for (const auto& v : state_.ListMetricValues()) {
       const Json vd = v.value("describedObject", Json::object());
-      if (vd.value("kind", "") == d.value("kind", "") && vd.value("name", "") == d.value("name", "") &&
-          vd.value("namespace", "default") == d.value("namespace", "default") &&
-          v.value("metric", Json::object()).value("name", "") == m.value("name", ""))
-        return v;
+      if (vd.value("kind", "") != d.value("kind", "") || vd.value("name", "") != d.value("name", "")) continue;
+      std::string want_ns = d.value("namespace", "");
+      if (!want_ns.empty() && vd.value("namespace", "") != want_ns) continue;
+      if (v.value("metric", Json::object()).value("name", "") != m.value("name", "")) continue;
+      std::string sel = selector_key(v.value("metric", Json::object()));
+      if (by_selector && sel != want_sel) continue;
+      if (!by_selector && sel.empty()) return v;
+      candidates.push_back(v);
     }
+    if (candidates.size() == 1) return candidates[0];
     return std::nullopt;
   }
-  if (kind == "ExternalMetricValue") {
-    auto list = state_.ListExternalMetricValues(ns, e.value("metricName", ""), "");
-    if (!list.ok()) return std::nullopt;
-    for (const auto& v : *list) {
-      if (v.value("metadata", Json::object()).value("name", "") == name || list->size() == 1) return v;
-    }
-    return std::nullopt;
-  }
+  if (kind == "ExternalMetricValue") return state_.GetExternalMetricValue(ns, name);  // namespace + name
   auto info = state_.FindByKind(api_version, kind);
   if (!info) return std::nullopt;
   auto obj = state_.Get(info->gvr, info->namespaced ? ns : "", name);
@@ -351,6 +366,10 @@ void Execution::Execute() {
   ApiServerOptions so;
   so.tls = false;
   so.port = 0;
+  // slow:<d> in virtual time: answered at once, or a timeout when d reaches
+  // the client's request timeout (ApiServerOptions::slow_in_virtual_time).
+  so.slow_in_virtual_time = true;
+  so.slow_timeout = kSimClientTimeout;
   server_ = std::make_unique<ApiServer>(state_, so);
   auto port = server_->Start();
   if (!port.ok()) {
@@ -364,6 +383,7 @@ void Execution::Execute() {
   k8s::TransportConfig tc;
   tc.server = server_->url();
   tc.user_agent = kSimControllerUserAgent;
+  tc.timeout = kSimClientTimeout;
   auto transport = k8s::NewCpprestTransport(tc);
   if (!transport.ok()) {
     result_.error = "client transport: " + transport.status().message();

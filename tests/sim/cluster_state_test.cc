@@ -508,8 +508,10 @@ TEST_CASE("ClusterState faults and request accounting", "[cluster_state]") {
   s.SetFaults(f);
   CHECK(s.DecideFault("resourceMetrics", "list", "pods", "").fail_code == 503);
   CHECK(s.DecideFault("customMetrics", "get", "x", "").fail_code == 0);
-  CHECK(s.DecideFault("apiserver", "update", "deployments", "scale").fail_code == 0);
-  CHECK(s.DecideFault("apiserver", "patch", "deployments", "scale").fail_code == 409);
+  CHECK(s.DecideFault("apiserver", "get", "deployments", "scale").fail_code == 0);
+  // "patch" and "update" both name a change of an existing object (the
+  // contract's example fails the controller's PUT of the scale with verb patch).
+  CHECK(s.DecideFault("apiserver", "update", "deployments", "scale").fail_code == 409);
   CHECK(s.DecideFault("apiserver", "patch", "deployments", "scale").fail_code == 0);  // count consumed
 
   int64_t since = s.RequestSeq();
@@ -518,6 +520,9 @@ TEST_CASE("ClusterState faults and request accounting", "[cluster_state]") {
   s.RecordRequest({0, "update", "horizontalpodautoscalers", "status", "kubectl/v1.32", 200});
   s.RecordRequest({0, "patch", "deployments", "scale", "hpad/0.1", 200});
   CHECK(s.CountWrites("update", "horizontalpodautoscalers", "status", "hpad", since) == 1);
+  CHECK(s.CountWrites("patch", "horizontalpodautoscalers", "status", "hpad", since) == 1);
+  CHECK(s.CountWrites("update", "deployments", "scale", "hpad", since) == 1);
+  CHECK(s.CountWrites("create", "deployments", "scale", "hpad", since) == 0);
   CHECK(s.CountWrites("update", "horizontalpodautoscalers", "status", "", since) == 2);
   CHECK(s.CountWrites("", "", "*", "hpad", since) == 2);
   CHECK(s.CountWrites("", "", "", "hpad", since) == 0);  // main resource only
