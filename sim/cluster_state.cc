@@ -2,6 +2,9 @@
 // change listeners, metrics storage, faults and request accounting.
 #include "sim/cluster_state.h"
 
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -193,11 +196,35 @@ k8s::Labels LabelsOf(const Json& obj) {
   return out;
 }
 
+// A selector reads only its requirements' keys, so only those labels are
+// taken from the object (no copy of its whole label map per object).
+bool SelectorMatches(const k8s::Selector& sel, const Json& obj) {
+  if (sel.Empty()) return true;
+  if (sel.IsNothing()) return false;
+  const Json* labels = nullptr;
+  if (obj.is_object()) {
+    auto md = obj.find("metadata");
+    if (md != obj.end() && md->is_object()) {
+      auto l = md->find("labels");
+      if (l != md->end() && l->is_object()) labels = &*l;
+    }
+  }
+  k8s::Labels subset;
+  if (labels != nullptr) {
+    for (const k8s::LabelSelectorRequirement& r : sel.requirements()) {
+      auto v = labels->find(r.key);
+      if (v != labels->end() && v->is_string()) subset[r.key] = v->get<std::string>();
+    }
+  }
+  return sel.Matches(subset);
+}
+
 // A compiled label + field filter.
 struct Filter {
   k8s::Selector labels;
   std::vector<FieldTerm> fields;
-  bool Matches(const Json& obj) const { return labels.Matches(LabelsOf(obj)) && MatchFields(obj, fields); }
+  bool MatchesAll() const { return labels.Empty() && fields.empty(); }
+  bool Matches(const Json& obj) const { return SelectorMatches(labels, obj) && MatchFields(obj, fields); }
 };
 
 Result<Filter> MakeFilter(const std::string& label_selector, const std::string& field_selector) {
@@ -283,10 +310,19 @@ bool SubresourceMatches(const std::string& want, const std::string& got) {
 
 namespace {
 
+// An event's object serialized per served version ("group/version"),
+// filled by the first watcher of that version that sends it and shared by
+// the others: one dump per event and version, however many watchers.
+struct SerializedForms {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const std::string>> by_version;
+};
+
 struct RawEvent {
   EvType type;
   std::shared_ptr<const Json> object;
   std::shared_ptr<const Json> old_object;
+  std::shared_ptr<SerializedForms> forms;  // null: each watcher serializes its own
 };
 
 }  // namespace
@@ -303,6 +339,9 @@ struct WatcherCore {
   std::condition_variable cv;
   std::deque<RawEvent> queue;
   bool closed = false;
+  // Mirrors `closed` so the store's fan-out can skip and sweep closed
+  // watchers without taking each watcher's lock per event.
+  std::atomic<bool> closed_flag{false};
 
   void Push(RawEvent ev) {
     {
@@ -316,13 +355,11 @@ struct WatcherCore {
     {
       std::lock_guard<std::mutex> l(mu);
       closed = true;
+      closed_flag = true;
     }
     cv.notify_all();
   }
-  bool IsClosed() {
-    std::lock_guard<std::mutex> l(mu);
-    return closed;
-  }
+  bool IsClosed() const { return closed_flag.load(); }
 };
 
 namespace {
@@ -342,9 +379,25 @@ Json ConvertOut(Conversion c, const ResourceInfo& info, const Json& storage) {
   return out;
 }
 
+// The served form of a stored object, shared with the store when it is
+// already in that form (the storage version itself: no copy).
+std::shared_ptr<const Json> SharedServed(Conversion c, const ResourceInfo& info,
+                                         const std::shared_ptr<const Json>& storage) {
+  if (c == Conversion::kNone && storage->is_object()) {
+    auto api_version = storage->find("apiVersion");
+    auto kind = storage->find("kind");
+    if (api_version != storage->end() && kind != storage->end() && api_version->is_string() && kind->is_string() &&
+        api_version->get_ref<const std::string&>() == info.ApiVersion() &&
+        kind->get_ref<const std::string&>() == info.kind)
+      return storage;
+  }
+  return std::make_shared<const Json>(ConvertOut(c, info, *storage));
+}
+
 // The filter sees the served form when the versions differ in field names.
 bool FilterMatches(const WatcherCore& w, const Json* storage_obj) {
   if (storage_obj == nullptr) return false;
+  if (w.filter.MatchesAll()) return true;
   if (w.conversion == Conversion::kNone) return w.filter.Matches(*storage_obj);
   return w.filter.Matches(ConvertOut(w.conversion, w.info, *storage_obj));
 }
@@ -355,6 +408,33 @@ class WatcherHandle final : public Watcher {
   ~WatcherHandle() override { core_->Close(); }
 
   Next Wait(std::chrono::milliseconds max_wait, WatchEvent* out) override {
+    return WaitFor(max_wait, [&](const RawEvent& ev) { return Translate(ev, out); });
+  }
+
+  Next WaitSerialized(std::chrono::milliseconds max_wait, EvType* type,
+                      std::shared_ptr<const std::string>* object_json) override {
+    return WaitFor(max_wait, [&](const RawEvent& ev) {
+      if (ev.type == EvType::kBookmark) {
+        WatchEvent out;
+        if (!Translate(ev, &out)) return false;
+        *type = out.type;
+        *object_json = std::make_shared<const std::string>(out.object.dump());
+        return true;
+      }
+      if (!Decide(ev, type)) return false;
+      *object_json = Serialized(ev);
+      return true;
+    });
+  }
+
+  void Close() override { core_->Close(); }
+  bool closed() const override { return core_->IsClosed(); }
+
+ private:
+  // Takes events off the queue until `take` accepts one (returns kEvent),
+  // the budget is spent (kTimeout) or the watch closes (kClosed).
+  template <typename Take>
+  Next WaitFor(std::chrono::milliseconds max_wait, Take take) {
     std::unique_lock<std::mutex> l(core_->mu);
     // One wait covers the whole budget; events that the filter drops do not
     // restart it (they are consumed in the loop below without waiting).
@@ -370,16 +450,12 @@ class WatcherHandle final : public Watcher {
       RawEvent ev = std::move(core_->queue.front());
       core_->queue.pop_front();
       l.unlock();
-      bool ok = Translate(ev, out);
+      bool ok = take(ev);
       l.lock();
       if (ok) return Next::kEvent;
     }
   }
 
-  void Close() override { core_->Close(); }
-  bool closed() const override { return core_->IsClosed(); }
-
- private:
   bool Translate(const RawEvent& ev, WatchEvent* out) {
     const WatcherCore& w = *core_;
     if (ev.type == EvType::kBookmark) {
@@ -390,6 +466,15 @@ class WatcherHandle final : public Watcher {
       out->object["kind"] = w.info.kind;
       return true;
     }
+    if (!Decide(ev, &out->type)) return false;
+    out->object = ConvertOut(w.conversion, w.info, *ev.object);
+    return true;
+  }
+
+  // Whether this watcher sends the (non-bookmark) event, and as which type:
+  // a MODIFIED that moves an object into (out of) the selector is ADDED (DELETED).
+  bool Decide(const RawEvent& ev, EvType* out) const {
+    const WatcherCore& w = *core_;
     bool now = FilterMatches(w, ev.object.get());
     EvType type = ev.type;
     if (type == EvType::kModified) {
@@ -400,9 +485,18 @@ class WatcherHandle final : public Watcher {
     } else if (!now) {
       return false;
     }
-    out->type = type;
-    out->object = ConvertOut(w.conversion, w.info, *ev.object);
+    *out = type;
     return true;
+  }
+
+  std::shared_ptr<const std::string> Serialized(const RawEvent& ev) const {
+    const WatcherCore& w = *core_;
+    auto dump = [&] { return std::make_shared<const std::string>(SharedServed(w.conversion, w.info, ev.object)->dump()); };
+    if (ev.forms == nullptr) return dump();
+    std::lock_guard<std::mutex> l(ev.forms->mu);
+    auto& slot = ev.forms->by_version[w.info.ApiVersion()];
+    if (slot == nullptr) slot = dump();
+    return slot;
   }
 
   std::shared_ptr<WatcherCore> core_;
@@ -410,14 +504,48 @@ class WatcherHandle final : public Watcher {
 
 }  // namespace
 
+Watcher::Next Watcher::WaitSerialized(std::chrono::milliseconds max_wait, k8s::WatchEvent::Type* type,
+                                      std::shared_ptr<const std::string>* object_json) {
+  WatchEvent ev;
+  Next n = Wait(max_wait, &ev);
+  if (n == Next::kEvent) {
+    *type = ev.type;
+    *object_json = std::make_shared<const std::string>(ev.object.dump());
+  }
+  return n;
+}
+
 // ---------------------------------------------------------------------------
 // Impl
+
+namespace {
+
+// One resource's objects by "ns/name" (sorted: a namespace is one range),
+// with order statistics so a paged list counts what is left after a key in
+// O(log n) (remainingItemCount) instead of walking it.
+using ObjectTree = __gnu_pbds::tree<std::string, std::shared_ptr<const Json>, std::less<std::string>,
+                                    __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
+
+// Keys of `ns`'s objects are "ns/..."; '0' follows '/', so "ns0" is the
+// first key past them. "" (every namespace) has no end key.
+std::string NamespaceRangeEnd(const std::string& prefix) {
+  if (prefix.empty()) return "";
+  std::string end = prefix;
+  end.back() = static_cast<char>('/' + 1);
+  return end;
+}
+
+bool HasPrefix(const std::string& key, const std::string& prefix) {
+  return key.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
 
 struct ClusterState::Impl {
   mutable std::mutex mu;
   std::vector<ResourceInfo> registry;
   // storage key "group/resource" -> "ns/name" -> object (storage version)
-  std::map<std::string, std::map<std::string, std::shared_ptr<const Json>>> objects;
+  std::map<std::string, ObjectTree> objects;
   int64_t rv = 0;
   int64_t uid_counter = 0;
   int64_t name_counter = 0;
@@ -426,12 +554,15 @@ struct ClusterState::Impl {
     int64_t rv;
     std::string storage_key;
     std::string ns;
-    RawEvent ev;
+    std::string key;  // "ns/name"
+    RawEvent ev;      // without serialized forms (history keeps no text)
   };
+  // Sorted by rv. Serves watch resumption and the snapshots of continued lists.
   std::deque<HistEvent> history;
   size_t history_limit = 10000;
   int64_t compacted_rv = 0;  // the newest resourceVersion no longer in history
-  std::vector<std::shared_ptr<WatcherCore>> watchers;
+  // storage key -> open watchers of that resource (fan-out visits only these).
+  std::map<std::string, std::vector<std::shared_ptr<WatcherCore>>> watchers;
 
   // Change listeners.
   std::deque<StoreEvent> pending;  // guarded by mu
@@ -440,10 +571,13 @@ struct ClusterState::Impl {
   std::map<int, std::function<void(const StoreEvent&)>> listeners;
   int next_listener = 1;
 
-  // Metrics.
-  std::map<std::string, Json> pod_metrics;        // "ns/name"
-  std::map<std::string, Json> metric_values;      // identity
-  std::map<std::string, Json> external_values;    // "ns/name"
+  // Metrics, shared (immutable) so lists hand them out without copies.
+  // Keys sorted so a namespace is one range.
+  std::map<std::string, std::shared_ptr<const Json>> pod_metrics;      // "ns/name"
+  std::map<std::string, std::shared_ptr<const Json>> metric_values;    // identity
+  // describedObject.namespace -> identity -> value (the same values).
+  std::map<std::string, std::map<std::string, std::shared_ptr<const Json>>> metric_values_by_ns;
+  std::map<std::string, std::shared_ptr<const Json>> external_values;  // "ns/name"
 
   // Faults and accounting.
   FaultSet faults;
@@ -515,8 +649,8 @@ struct ClusterState::Impl {
     } else {
       objects[skey][okey] = stored;
     }
-    RawEvent ev{type, stored, old};
-    history.push_back(HistEvent{new_rv, skey, ns, ev});
+    history.push_back(HistEvent{new_rv, skey, ns, okey, RawEvent{type, stored, old, nullptr}});
+    RawEvent ev{type, stored, old, std::make_shared<SerializedForms>()};
     while (history.size() > history_limit) {
       compacted_rv = history.front().rv;
       history.pop_front();
@@ -534,17 +668,22 @@ struct ClusterState::Impl {
   }
 
   void FanOut(const std::string& skey, const std::string& ns, const RawEvent& ev) {
+    auto found = watchers.find(skey);
+    if (found == watchers.end()) return;
     bool any_closed = false;
-    for (auto& w : watchers) {
-      if (w->storage_key != skey) continue;
+    for (auto& w : found->second) {
+      if (w->IsClosed()) {
+        any_closed = true;
+        continue;
+      }
       if (!w->ns.empty() && w->ns != ns) continue;
       w->Push(ev);
     }
-    for (auto& w : watchers) any_closed = any_closed || w->IsClosed();
-    if (any_closed) {
-      watchers.erase(std::remove_if(watchers.begin(), watchers.end(), [](auto& w) { return w->IsClosed(); }),
-                     watchers.end());
-    }
+    if (any_closed) SweepClosed(found->second);
+  }
+
+  static void SweepClosed(std::vector<std::shared_ptr<WatcherCore>>& ws) {
+    ws.erase(std::remove_if(ws.begin(), ws.end(), [](auto& w) { return w->IsClosed(); }), ws.end());
   }
 
   // Delivers queued StoreEvents to listeners in commit order (see the header).
@@ -739,7 +878,10 @@ Result<Json> ClusterState::Create(const GroupVersionResource& gvr, const std::st
         n /= 27;
       }
     }
-    if (m.objects[Impl::StorageKey(*info)].count(ObjKey(use_ns, name)) != 0) return AlreadyExists(*info, name);
+    {
+      ObjectTree& store = m.objects[Impl::StorageKey(*info)];
+      if (store.find(ObjKey(use_ns, name)) != store.end()) return AlreadyExists(*info, name);
+    }
     md["name"] = name;
     if (info->namespaced) md["namespace"] = use_ns; else md.erase("namespace");
     md["uid"] = Uid(++m.uid_counter);
@@ -1249,12 +1391,30 @@ std::optional<Json> ClusterState::GetPodMetrics(const std::string& ns, const std
 Result<std::vector<Json>> ClusterState::ListPodMetrics(const std::string& ns, const std::string& label_selector) const {
   auto filter = MakeFilter(label_selector, "");
   if (!filter.ok()) return filter.status();
-  std::vector<Json> out;
-  std::lock_guard<std::mutex> l(impl_->mu);
-  for (const auto& [key, pm] : impl_->pod_metrics) {
-    if (!ns.empty() && key.compare(0, ns.size() + 1, ns + "/") != 0) continue;
-    if (filter->Matches(pm)) out.push_back(pm);
+  std::vector<Json> out, unlabelled;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    for (const auto& [key, pm] : impl_->pod_metrics) {
+      if (!ns.empty() && key.compare(0, ns.size() + 1, ns + "/") != 0) continue;
+      const Json* labels = JsonPathFind(pm, "metadata.labels");
+      if (filter->labels.Empty() || (labels != nullptr && labels->is_object() && !labels->empty())) {
+        if (filter->Matches(pm)) out.push_back(pm);
+      } else {
+        unlabelled.push_back(pm);
+      }
+    }
   }
+  // metrics-server labels each PodMetrics with its pod's labels; a scenario's
+  // PodMetrics written without labels is selected by its pod's labels (it is
+  // still served as written).
+  for (const Json& pm : unlabelled) {
+    auto pod = Get(k8s::resources::kPods, StrAt(pm, {"metadata", "namespace"}), StrAt(pm, {"metadata", "name"}));
+    if (pod.ok() && filter->labels.Matches(LabelsOf(*pod))) out.push_back(pm);
+  }
+  std::sort(out.begin(), out.end(), [](const Json& a, const Json& b) {
+    return ObjKey(StrAt(a, {"metadata", "namespace"}), StrAt(a, {"metadata", "name"})) <
+           ObjKey(StrAt(b, {"metadata", "namespace"}), StrAt(b, {"metadata", "name"}));
+  });
   return out;
 }
 

@@ -79,11 +79,30 @@ struct ListQuery {
   std::string continue_token;
 };
 
+// Paging follows the real API server's contract: a first page (no
+// continue token) lists the current state at resource_version; every later
+// page lists the same snapshot (the state at the first page's
+// resourceVersion, rebuilt from the watch history), so objects created,
+// changed or deleted meanwhile neither appear, change nor vanish, and none
+// is skipped or repeated. A token older than the retained history is 410
+// Gone (reason "Expired"), as etcd's compaction makes it upstream.
 struct ListResult {
   std::vector<Json> items;          // in the requested version, sorted by namespace/name
-  std::string resource_version;     // the store's resourceVersion when listed
+  std::string resource_version;     // the snapshot's resourceVersion (a continued list: the first page's)
   std::string continue_token;       // "" when this was the last page
-  int64_t remaining = 0;            // items after this page
+  // Items after this page; -1 when not counted: with a label or field
+  // selector, as the real server leaves remainingItemCount unset then.
+  int64_t remaining = 0;
+};
+
+// ListResult with the items shared with the store (immutable; converted
+// copies only for versions that differ from the storage version): the API
+// server serializes them without copying the objects.
+struct SharedListResult {
+  std::vector<std::shared_ptr<const Json>> items;
+  std::string resource_version;
+  std::string continue_token;
+  int64_t remaining = 0;
 };
 
 // A committed change, as given to change listeners (storage version).
@@ -116,6 +135,11 @@ class Watcher {
   enum class Next { kEvent, kTimeout, kClosed };
   // Waits up to max_wait for an event (a relative wait; never reads the clock).
   virtual Next Wait(std::chrono::milliseconds max_wait, k8s::WatchEvent* out) = 0;
+  // Wait, with the event's object handed out as JSON text (`dump()`). The
+  // store's watchers serialize an event once per served version, however
+  // many watchers receive it; this default serializes the Wait result.
+  virtual Next WaitSerialized(std::chrono::milliseconds max_wait, k8s::WatchEvent::Type* type,
+                              std::shared_ptr<const std::string>* object_json);
   // Ends the watch; a pending Wait returns kClosed. Idempotent, any thread.
   virtual void Close() = 0;
   virtual bool closed() const = 0;
@@ -196,7 +220,11 @@ class ClusterState {
   // (must agree with metadata.namespace when both are set). Returns the stored object.
   Result<Json> Create(const GroupVersionResource& gvr, const std::string& ns, const Json& obj);
   Result<Json> Get(const GroupVersionResource& gvr, const std::string& ns, const std::string& name) const;
+  // Costs O(log n + the page) (a selector that matches little costs the
+  // objects it skips). See ListResult for the paging contract.
   Result<ListResult> List(const GroupVersionResource& gvr, const std::string& ns, const ListQuery& query) const;
+  Result<SharedListResult> ListShared(const GroupVersionResource& gvr, const std::string& ns,
+                                      const ListQuery& query) const;
   // PUT: 404 when absent, 409 when metadata.resourceVersion is given and stale.
   // For kinds with a status subresource the live status is kept.
   Result<Json> Update(const GroupVersionResource& gvr, const std::string& ns, const Json& obj);
@@ -249,21 +277,31 @@ class ClusterState {
   Status PutPodMetrics(const Json& pod_metrics);
   bool DeletePodMetrics(const std::string& ns, const std::string& name);
   std::optional<Json> GetPodMetrics(const std::string& ns, const std::string& name) const;
-  // ns "" = all; label selector matched against the PodMetrics' own metadata.labels.
+  // ns "" = all; label selector matched against the PodMetrics' own metadata.labels, or,
+  // when it has none, against the labels of the same-named Pod (as metrics-server labels them).
+  // Sorted by namespace/name; costs O(log n + the namespace).
   Result<std::vector<Json>> ListPodMetrics(const std::string& ns, const std::string& label_selector) const;
+  // The same, shared with the store (no copies).
+  Result<std::vector<std::shared_ptr<const Json>>> ListPodMetricsShared(const std::string& ns,
+                                                                        const std::string& label_selector) const;
 
   // custom.metrics.k8s.io/v1beta2 MetricValue; identity = describedObject
   // (kind, namespace, name) + metric.name (+ metric.selector when given).
   Status PutMetricValue(const Json& metric_value);
   bool DeleteMetricValue(const Json& identity);
+  // Every value, by identity.
   std::vector<Json> ListMetricValues() const;
+  // The values whose describedObject.namespace is `ns` ("" = every value),
+  // by identity, shared with the store; costs O(log n + the namespace).
+  std::vector<std::shared_ptr<const Json>> ListMetricValuesShared(const std::string& ns) const;
 
   // external.metrics.k8s.io/v1beta1 ExternalMetricValue; identity =
   // metadata.namespace + metadata.name (served without metadata).
   Status PutExternalMetricValue(const Json& value);
   bool DeleteExternalMetricValue(const std::string& ns, const std::string& name);
   std::optional<Json> GetExternalMetricValue(const std::string& ns, const std::string& name) const;
-  // Values in `ns` with this metricName whose metricLabels match the selector.
+  // Values in `ns` with this metricName (case-insensitive) whose
+  // metricLabels match the selector; costs O(log n + the namespace).
   Result<std::vector<Json>> ListExternalMetricValues(const std::string& ns, const std::string& metric_name,
                                                      const std::string& label_selector) const;
 

@@ -462,6 +462,17 @@ TEST_CASE("ClusterState metrics storage", "[cluster_state]") {
   CHECK(s.ListPodMetrics("default", "app=web")->size() == 1);
   CHECK(s.ListPodMetrics("default", "app=db")->empty());
   CHECK((*s.GetPodMetrics("default", "web-0"))["window"] == "60s");
+  // Without labels of its own a PodMetrics is selected by its pod's labels.
+  Json bare = pm;
+  bare["metadata"] = {{"name", "db-0"}, {"namespace", "default"}};
+  REQUIRE(s.Apply(bare).ok());
+  CHECK(s.ListPodMetrics("default", "app=db")->empty());  // no pod db-0 yet
+  REQUIRE(s.Apply({{"apiVersion", "v1"}, {"kind", "Pod"},
+                   {"metadata", {{"name", "db-0"}, {"namespace", "default"}, {"labels", {{"app", "db"}}}}}})
+              .ok());
+  REQUIRE(s.ListPodMetrics("default", "app=db")->size() == 1);
+  CHECK(!(*s.ListPodMetrics("default", "app=db"))[0]["metadata"].contains("labels"));  // served as written
+  CHECK(s.ListPodMetrics("default", "")->size() == 2);
 
   Json mv = {{"describedObject", {{"kind", "Deployment"}, {"namespace", "default"}, {"name", "web"}}},
              {"metric", {{"name", "requests"}}},
