@@ -174,7 +174,14 @@ Status Execution::StartController() {
 }
 
 void Execution::ApplyStep(const Step& step, Time t) {
-  for (size_t i = 0; i < step.apply.size(); ++i) {
+  // CRDs first, as for `objects`: a custom object listed before its CRD in
+  // the same step is still "among the objects" once its CRD is.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < step.apply.size(); ++i)
+    if (step.apply[i].value("kind", "") == "CustomResourceDefinition") order.push_back(i);
+  for (size_t i = 0; i < step.apply.size(); ++i)
+    if (step.apply[i].value("kind", "") != "CustomResourceDefinition") order.push_back(i);
+  for (size_t i : order) {
     auto r = state_.Apply(step.apply[i]);
     if (!r.ok()) {
       Fail(step, "apply[" + std::to_string(i) + "]", "", "applied", "error: " + r.status().message());
@@ -332,11 +339,13 @@ void Execution::RecordTimeline(Time t) {
     // The target's spec.replicas after this sync (for the plot).
     const Json ref = hpa.contains("spec") ? hpa["spec"].value("scaleTargetRef", Json::object()) : Json::object();
     auto info = state_.FindByKind(ref.value("apiVersion", "apps/v1"), ref.value("kind", ""));
-    if (info) {
-      auto target = state_.Get(info->gvr, hpa["metadata"].value("namespace", ""), ref.value("name", ""));
-      if (target.ok() && target->contains("spec") && (*target)["spec"].contains("replicas") &&
-          (*target)["spec"]["replicas"].is_number_integer())
-        row.spec_replicas = (*target)["spec"]["replicas"].get<int64_t>();
+    if (info && info->has_scale) {
+      // Through the scale subresource, so custom resources read their
+      // specReplicasPath.
+      auto scale = state_.GetScale(info->gvr, hpa["metadata"].value("namespace", ""), ref.value("name", ""));
+      if (scale.ok() && scale->contains("spec") && (*scale)["spec"].contains("replicas") &&
+          (*scale)["spec"]["replicas"].is_number_integer())
+        row.spec_replicas = (*scale)["spec"]["replicas"].get<int64_t>();
     }
     result_.timeline.push_back(std::move(row));
   }
