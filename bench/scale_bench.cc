@@ -676,10 +676,6 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-std::string Seconds(std::chrono::system_clock::duration d) {
-  return Fixed(std::chrono::duration<double>(d).count(), 2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
