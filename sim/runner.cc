@@ -505,22 +505,34 @@ ControllerFlagSplit SplitControllerFlags(const Scenario& scenario) {
   }
   if (daemon_args.empty()) return out;
   // "any other flag of the daemon by its long name": checked by the
-  // daemon's own parser, all together (some are checked against each
-  // other, e.g. the leader-election durations).
-  ctrl::DaemonFlags d = ctrl::ParseDaemonFlags(daemon_args);
-  if (d.action == ctrl::DaemonFlags::Action::kRun) return out;
-  std::string msg = d.output;
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-  if (d.action == ctrl::DaemonFlags::Action::kExit) msg = "not a setting (the daemon would print help or its version)";
-  bool named = false;
+  // daemon's own parser, one by one (each error names its flag), then all
+  // together (some are checked against each other, e.g. the
+  // leader-election durations).
+  auto check = [&](const std::vector<std::string>& args) -> std::optional<std::string> {
+    ctrl::DaemonFlags d = ctrl::ParseDaemonFlags(args);
+    if (d.action == ctrl::DaemonFlags::Action::kRun) return std::nullopt;
+    if (d.action == ctrl::DaemonFlags::Action::kExit)
+      return std::string("not a setting (the daemon would print help or its version)");
+    std::string msg = d.output;
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+    return msg;
+  };
+  bool each_ok = true;
   for (const auto& [name, value] : out.daemon) {
-    if (d.action == ctrl::DaemonFlags::Action::kExit || msg.find("--" + name) != std::string::npos) {
-      out.errors.push_back({scenario.file, "controller." + name, msg, 0});
-      named = true;
+    if (auto e = check({"--" + name + "=" + value})) {
+      out.errors.push_back({scenario.file, "controller." + name, *e, 0});
+      each_ok = false;
     }
   }
-  if (!named) out.errors.push_back({scenario.file, "controller." + out.daemon.begin()->first, msg, 0});
+  if (each_ok) {
+    if (auto e = check(daemon_args)) {
+      std::string where = out.daemon.begin()->first;
+      for (const auto& [name, value] : out.daemon)
+        if (e->find("--" + name) != std::string::npos) where = name;
+      out.errors.push_back({scenario.file, "controller." + where, *e, 0});
+    }
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <set>
 
 #include "sim/plot.h"
 #include "sim/runner.h"
@@ -107,4 +108,31 @@ TEST_CASE("runner: the public conformance examples pass", "[runner][conformance]
     INFO(hpad::sim::FormatText(result, true));
     CHECK(result.passed);
   }
+}
+
+TEST_CASE("runner: controller: takes the controller's flags and any other daemon flag", "[runner]") {
+  // scenario-format.md: "`controller:` also takes `feature-gates: ...` and any
+  // other flag of the daemon by its long name".
+  auto load = [](const std::string& controller) {
+    std::string text = "name: flags\ncontroller: " + controller + "\nsteps: []\n";
+    auto l = ParseScenarioYaml("flags.yaml", text);
+    REQUIRE(l.ok());
+    return hpad::sim::SplitControllerFlags(*l.scenario);
+  };
+  auto ok = load(
+      "{horizontal-pod-autoscaler-sync-period: 20s, concurrent-horizontal-pod-autoscaler-syncs: 3, "
+      "feature-gates: 'HPAScaleToZero=true', kube-api-qps: 50, leader-elect: false, v: 4}");
+  CHECK(ok.errors.empty());
+  CHECK(ok.controller.count("horizontal-pod-autoscaler-sync-period") == 1);
+  CHECK(ok.controller.count("feature-gates") == 1);
+  CHECK(ok.daemon.count("kube-api-qps") == 1);
+  CHECK(ok.daemon.count("v") == 1);
+  CHECK(ok.controller.count("v") == 0);
+
+  auto bad = load("{kube-api-qps: fast, horizontal-pod-autoscaler-tolerance: lots, no-such-flag: 1}");
+  REQUIRE(bad.errors.size() == 3);
+  std::set<std::string> paths;
+  for (const auto& e : bad.errors) paths.insert(e.path);
+  CHECK(paths == std::set<std::string>{"controller.kube-api-qps", "controller.horizontal-pod-autoscaler-tolerance",
+                                       "controller.no-such-flag"});
 }
