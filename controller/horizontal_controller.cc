@@ -355,7 +355,11 @@ void HorizontalController::Stop() {
   impl_->clock.Notify();
 }
 
-Status HorizontalController::SyncAllNow() {
+Status HorizontalController::SyncAllNow() { return SyncNow(nullptr); }
+
+Status HorizontalController::SyncKeysNow(const std::vector<std::string>& keys) { return SyncNow(&keys); }
+
+Status HorizontalController::SyncNow(const std::vector<std::string>* only) {
   if (!impl_->reconciler) {
     Status s = Start(false);
     if (!s.ok()) return s;
@@ -371,8 +375,10 @@ Status HorizontalController::SyncAllNow() {
   impl_->metrics_cache->Clear();
 
   std::set<std::string> keys;
-  for (const auto& key : impl_->hpa_informer->Store().Keys()) keys.insert(key);
-  {
+  if (only != nullptr) {
+    keys.insert(only->begin(), only->end());
+  } else {
+    for (const auto& key : impl_->hpa_informer->Store().Keys()) keys.insert(key);
     std::lock_guard<std::mutex> l(impl_->deleted_mu);
     keys.insert(impl_->deleted_keys.begin(), impl_->deleted_keys.end());
     impl_->deleted_keys.clear();

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controller/hpa_reconciler.h"
 #include "k8sclient/api_client.h"
@@ -80,6 +81,10 @@ class HorizontalController {
   // every HPA deleted since the last pass, to drop its history), one after
   // the other in sorted key order for determinism, flush events, return.
   Status SyncAllNow();
+  // Scenario runner, between ticks: the same as SyncAllNow but reconciles
+  // only `keys` ("ns/name"; HPAs just created or whose spec changed, Q3/Q4),
+  // so every other HPA keeps its periodic schedule.
+  Status SyncKeysNow(const std::vector<std::string>& keys);
 
   // Optional hook called after every reconcile (daemon metrics 15.x, the
   // scenario runner's timeline). Set before Start(); called on worker threads.
@@ -91,6 +96,9 @@ class HorizontalController {
   size_t NumHpas() const;
 
  private:
+  // Relist, then reconcile `*only` (or every known and recently deleted HPA).
+  Status SyncNow(const std::vector<std::string>* only);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -430,14 +430,17 @@ void Execution::Execute() {
     // between ticks.
     const auto generations_before = HpaGenerations();
     for (const Step* s : due) ApplyStep(*s, t);
-    bool prompt = false;
+    // Only the created/changed HPAs are reconciled between ticks; every
+    // other HPA keeps its periodic schedule (Q2).
+    std::vector<std::string> prompt_keys;
     if (!due.empty()) {
       for (const auto& [key, gen] : HpaGenerations()) {
         auto old = generations_before.find(key);
-        if (old == generations_before.end()) prompt = true;
-        else if (old->second != gen && ctrl_options_.GateEnabled("HPAGeneration")) prompt = true;
+        if (old == generations_before.end()) prompt_keys.push_back(key);
+        else if (old->second != gen && ctrl_options_.GateEnabled("HPAGeneration")) prompt_keys.push_back(key);
       }
     }
+    const bool prompt = !prompt_keys.empty();
     for (const Step* s : due) {
       if (!s->restart_controller) continue;
       Note(t, "controller restarted");
@@ -456,7 +459,7 @@ void Execution::Execute() {
     const bool tick = Offset(t).count() % period.count() == 0;
     if (tick || prompt) {
       if (!tick) Note(t, "HPA spec changed: reconciled at once (Q3/Q4)");
-      Status s = controller_->SyncAllNow();
+      Status s = tick ? controller_->SyncAllNow() : controller_->SyncKeysNow(prompt_keys);
       if (!s.ok()) Note(t, "controller sync: " + s.message());
       if (Status r = workloads.Reconcile(t); !r.ok()) Note(t, "workload error: " + r.message());
       RecordTimeline(t);
