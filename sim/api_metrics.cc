@@ -4,6 +4,8 @@
 // external.metrics.k8s.io/v1beta1 (ExternalMetricValueList). Values are
 // served as written (timestamp/window included); a missing timestamp is
 // filled with the ClusterState clock's now.
+#include <map>
+
 #include "k8sclient/label_selector.h"
 #include "k8sclient/time_format.h"
 #include "sim/api_internal.h"
@@ -56,10 +58,11 @@ Json WithTimestamp(const ClusterState& state, Json v) {
 
 Result<Json> ResourceMetrics(const ClusterState& state, const std::vector<std::string>& seg, const Query& q) {
   auto list = [&](const std::string& ns) -> Result<Json> {
-    auto items = state.ListPodMetrics(ns, Param(q, "labelSelector"));
+    auto items = state.ListPodMetricsShared(ns, Param(q, "labelSelector"));
     if (!items.ok()) return items.status();
     Json arr = Json::array();
-    for (Json& pm : *items) arr.push_back(std::move(pm));
+    arr.get_ref<Json::array_t&>().reserve(items->size());
+    for (const auto& pm : *items) arr.push_back(*pm);
     return Json{{"kind", "PodMetricsList"}, {"apiVersion", "metrics.k8s.io/v1beta1"}, {"metadata", Json::object()},
                 {"items", arr}};
   };
@@ -109,10 +112,17 @@ Result<Json> CustomMetrics(const ClusterState& state, const std::vector<std::str
     metric_selector = s->ToString();
   }
   Json items = Json::array();
-  for (const Json& mv : state.ListMetricValues()) {
-    if (ToLower(StrAt(mv, "metric.name")) != ToLower(metric)) continue;
+  const std::string want_metric = ToLower(metric);
+  // Whether a kind is `resource`, once per kind (it may consult the registry).
+  std::map<std::string, bool> kind_matches;
+  // Only the request's namespace (the store indexes values by it).
+  for (const auto& shared : state.ListMetricValuesShared(ns)) {
+    const Json& mv = *shared;
+    if (ToLower(StrAt(mv, "metric.name")) != want_metric) continue;
     std::string kind = StrAt(mv, "describedObject.kind");
-    if (!KindMatchesResource(state, kind, resource)) continue;
+    auto km = kind_matches.find(kind);
+    if (km == kind_matches.end()) km = kind_matches.emplace(kind, KindMatchesResource(state, kind, resource)).first;
+    if (!km->second) continue;
     if (!ns.empty() && StrAt(mv, "describedObject.namespace") != ns) continue;
     std::string obj_name = StrAt(mv, "describedObject.name");
     if (name != "*" && obj_name != name) continue;

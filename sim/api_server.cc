@@ -357,22 +357,32 @@ struct ApiServer::Impl {
   }
 
   void DoList(const httplib::Request& req, httplib::Response& res, const Query& q, const ResourcePath& p) {
-    auto list = state.List(p.info.gvr, p.ns, ListQueryFrom(q));
+    auto list = state.ListShared(p.info.gvr, p.ns, ListQueryFrom(q));
     if (!list.ok()) return SendObjectError(res, list.status(), p, "");
     if (api::WantsTable(req.get_header_value("Accept"))) {
       std::vector<Json> items;
-      for (const Json& o : list->items) items.push_back(ForTable(p.info, o));
+      for (const auto& o : list->items) items.push_back(ForTable(p.info, *o));
       return Send(res, 200, api::MakeTable(p.info, items, list->resource_version, list->continue_token, Now()));
     }
     Json md = {{"resourceVersion", list->resource_version}};
     if (!list->continue_token.empty()) {
       md["continue"] = list->continue_token;
-      md["remainingItemCount"] = list->remaining;
+      // Unknown (-1) with a selector: left out, as the real server does.
+      if (list->remaining >= 0) md["remainingItemCount"] = list->remaining;
     }
-    Json out = {{"kind", p.info.list_kind}, {"apiVersion", p.info.ApiVersion()}, {"metadata", md},
-                {"items", Json::array()}};
-    for (Json& o : list->items) out["items"].push_back(std::move(o));
-    Send(res, 200, out);
+    // The List object written straight from the shared items, byte for byte
+    // what dumping {apiVersion, items, kind, metadata} would give (JSON
+    // object keys are sorted), without copying the objects into it.
+    std::string body = "{\"apiVersion\":" + Json(p.info.ApiVersion()).dump() + ",\"items\":[";
+    bool first = true;
+    for (const auto& o : list->items) {
+      if (!first) body += ',';
+      first = false;
+      body += o->dump();
+    }
+    body += "],\"kind\":" + Json(p.info.list_kind).dump() + ",\"metadata\":" + md.dump() + "}";
+    res.status = 200;
+    res.set_content(body, kJson);
   }
 
   void DoWatch(const httplib::Request& req, httplib::Response& res, const Query& q, const ResourcePath& p) {
@@ -438,7 +448,11 @@ struct ApiServer::Impl {
               wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
                                         std::chrono::milliseconds(1));
             k8s::WatchEvent ev;
-            Watcher::Next r = watcher->Wait(wait, &ev);
+            EvType type = EvType::kError;
+            std::shared_ptr<const std::string> text;
+            // JSON events take the object already serialized (once per
+            // event and version, shared by every watcher); Tables build their own.
+            Watcher::Next r = table ? watcher->Wait(wait, &ev) : watcher->WaitSerialized(wait, &type, &text);
             if (r == Watcher::Next::kClosed) {
               sink.done();
               return true;
@@ -446,6 +460,17 @@ struct ApiServer::Impl {
             if (r == Watcher::Next::kTimeout) {
               if (!sink.is_writable()) return false;
               continue;
+            }
+            if (!table) {
+              // What dumping {type, object} gives (keys sorted: object first).
+              std::string line;
+              line.reserve(text->size() + 40);
+              line += "{\"object\":";
+              line += *text;
+              line += ",\"type\":\"";
+              line += EventTypeName(type);
+              line += "\"}\n";
+              return sink.write(line.data(), line.size());
             }
             Json obj;
             if (table && ev.type != EvType::kBookmark) {

@@ -912,58 +912,146 @@ Result<Json> ClusterState::Get(const GroupVersionResource& gvr, const std::strin
   return ConvertOut(ConversionFor(info), info, *obj);
 }
 
-Result<ListResult> ClusterState::List(const GroupVersionResource& gvr, const std::string& ns,
-                                      const ListQuery& query) const {
+Result<SharedListResult> ClusterState::ListShared(const GroupVersionResource& gvr, const std::string& ns,
+                                                  const ListQuery& query) const {
   auto filter = MakeFilter(query.label_selector, query.field_selector);
   if (!filter.ok()) return filter.status();
+  // The token is "<snapshot rv>:<last key returned>": the list resumes after
+  // that key, in the state at the snapshot (see ListResult).
+  const bool continued = !query.continue_token.empty();
+  int64_t snapshot_rv = 0;
+  std::string after;
+  if (continued) {
+    auto colon = query.continue_token.find(':');
+    if (colon == std::string::npos) return BadRequest("invalid continue token");
+    auto rv = ParseRv(query.continue_token.substr(0, colon));
+    if (!rv.ok() || *rv <= 0) return BadRequest("invalid continue token");
+    snapshot_rv = *rv;
+    after = query.continue_token.substr(colon + 1);
+  }
   ResourceInfo info;
-  std::vector<std::pair<std::string, std::shared_ptr<const Json>>> snapshot;
-  ListResult out;
+  Conversion conv;
+  SharedListResult out;
+  // Matched objects in storage form, each with its served form when
+  // matching already needed it.
+  std::vector<std::pair<std::shared_ptr<const Json>, std::shared_ptr<const Json>>> page;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
-    const ResourceInfo* i = impl_->FindGvr(gvr);
+    Impl& m = *impl_;
+    const ResourceInfo* i = m.FindGvr(gvr);
     if (i == nullptr) return NotFound(UnknownInfo(gvr), "");
     info = *i;
-    out.resource_version = std::to_string(impl_->rv);
-    auto& store = impl_->objects[Impl::StorageKey(info)];
-    std::string start;
-    if (!query.continue_token.empty()) {
-      // The token is "<rv>:<last key>"; listing resumes after that key
-      // (against the current state, which suffices for the simulator).
-      auto colon = query.continue_token.find(':');
-      if (colon == std::string::npos) return BadRequest("invalid continue token");
-      start = query.continue_token.substr(colon + 1);
-    }
-    std::string prefix = (info.namespaced && !ns.empty()) ? ns + "/" : "";
-    auto it = start.empty() ? store.lower_bound(prefix) : store.upper_bound(start);
-    for (; it != store.end(); ++it) {
-      if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) break;
-      snapshot.emplace_back(it->first, it->second);
-    }
-  }
-  Conversion conv = ConversionFor(info);
-  for (size_t k = 0; k < snapshot.size(); ++k) {
-    const Json& obj = *snapshot[k].second;
-    Json served;
-    bool match;
-    if (conv == Conversion::kNone) {
-      match = filter->Matches(obj);
-    } else {
-      served = ConvertOut(conv, info, obj);
-      match = filter->Matches(served);
-    }
-    if (!match) continue;
-    if (query.limit > 0 && static_cast<int64_t>(out.items.size()) == query.limit) {
-      out.continue_token = out.resource_version + ":" + snapshot[k - 1].first;
-      for (size_t r = k; r < snapshot.size(); ++r) {
-        if (filter->Matches(conv == Conversion::kNone ? *snapshot[r].second
-                                                      : ConvertOut(conv, info, *snapshot[r].second)))
-          ++out.remaining;
+    conv = ConversionFor(info);
+    if (continued) {
+      if (snapshot_rv > m.rv) return BadRequest("invalid continue token");
+      if (snapshot_rv < m.compacted_rv) {
+        return Status(StatusCode::kGone,
+                      "The provided continue parameter is too old to display a consistent list result. You can start "
+                      "a new list without the continue parameter.",
+                      "Expired", 410);
       }
-      break;
+    } else {
+      snapshot_rv = m.rv;
     }
-    out.items.push_back(conv == Conversion::kNone ? ConvertOut(conv, info, obj) : std::move(served));
+    out.resource_version = std::to_string(snapshot_rv);
+    const std::string skey = Impl::StorageKey(info);
+    ObjectTree& store = m.objects[skey];
+    const std::string prefix = (info.namespaced && !ns.empty()) ? ns + "/" : "";
+
+    // The snapshot is the current state with the changes committed after it
+    // undone: the first later change of a key holds the key's state at the
+    // snapshot (its old object; absent for an ADDED). Only keys past `after`
+    // in range matter. history is sorted by rv.
+    std::map<std::string, std::shared_ptr<const Json>> overlay;
+    if (snapshot_rv < m.rv) {
+      auto first = std::upper_bound(m.history.begin(), m.history.end(), snapshot_rv,
+                                    [](int64_t rv, const Impl::HistEvent& e) { return rv < e.rv; });
+      for (auto e = first; e != m.history.end(); ++e) {
+        if (e->storage_key != skey || e->key <= after || !HasPrefix(e->key, prefix)) continue;
+        overlay.emplace(e->key, e->ev.type == EvType::kAdded ? nullptr : e->ev.old_object);
+      }
+    }
+
+    // Merge the current objects with the overlay, in key order.
+    auto it = (!after.empty() && after >= prefix) ? store.upper_bound(after) : store.lower_bound(prefix);
+    auto ov = overlay.begin();
+    std::string key, last_key;
+    auto next = [&](std::shared_ptr<const Json>* obj) -> bool {
+      while (true) {
+        bool have_store = it != store.end() && HasPrefix(it->first, prefix);
+        bool have_overlay = ov != overlay.end();
+        if (!have_store && !have_overlay) return false;
+        if (have_overlay && (!have_store || ov->first <= it->first)) {
+          if (have_store && ov->first == it->first) ++it;
+          auto cur = ov++;
+          if (cur->second == nullptr) continue;  // absent at the snapshot
+          key = cur->first;
+          *obj = cur->second;
+          return true;
+        }
+        key = it->first;
+        *obj = it->second;
+        ++it;
+        return true;
+      }
+    };
+    const bool match_all = filter->MatchesAll();
+    bool more = false;
+    std::shared_ptr<const Json> obj;
+    while (next(&obj)) {
+      std::shared_ptr<const Json> served;
+      bool match = match_all;
+      if (!match) {
+        if (conv == Conversion::kNone) {
+          match = filter->Matches(*obj);
+        } else {
+          served = std::make_shared<const Json>(ConvertOut(conv, info, *obj));
+          match = filter->Matches(*served);
+        }
+      }
+      if (!match) continue;
+      if (query.limit > 0 && static_cast<int64_t>(page.size()) == query.limit) {
+        more = true;  // one more match exists: this page gets a continue token
+        break;
+      }
+      page.emplace_back(obj, std::move(served));
+      last_key = key;
+    }
+    if (more) {
+      out.continue_token = out.resource_version + ":" + last_key;
+      if (!match_all) {
+        out.remaining = -1;
+      } else {
+        // Current objects after last_key in range, then the overlay's
+        // differences from them.
+        const std::string end = NamespaceRangeEnd(prefix);
+        int64_t below_end = end.empty() ? static_cast<int64_t>(store.size()) : static_cast<int64_t>(store.order_of_key(end));
+        int64_t up_to_last = static_cast<int64_t>(store.order_of_key(last_key)) +
+                             (store.find(last_key) != store.end() ? 1 : 0);
+        out.remaining = below_end - up_to_last;
+        for (auto o = overlay.upper_bound(last_key); o != overlay.end(); ++o) {
+          bool now = store.find(o->first) != store.end();
+          bool then = o->second != nullptr;
+          out.remaining += (then ? 1 : 0) - (now ? 1 : 0);
+        }
+      }
+    }
   }
+  out.items.reserve(page.size());
+  for (auto& [stored, served] : page) out.items.push_back(served != nullptr ? std::move(served) : SharedServed(conv, info, stored));
+  return out;
+}
+
+Result<ListResult> ClusterState::List(const GroupVersionResource& gvr, const std::string& ns,
+                                      const ListQuery& query) const {
+  auto shared = ListShared(gvr, ns, query);
+  if (!shared.ok()) return shared.status();
+  ListResult out;
+  out.items.reserve(shared->items.size());
+  for (const auto& item : shared->items) out.items.push_back(*item);
+  out.resource_version = std::move(shared->resource_version);
+  out.continue_token = std::move(shared->continue_token);
+  out.remaining = shared->remaining;
   return out;
 }
 
@@ -1275,7 +1363,7 @@ Result<std::unique_ptr<Watcher>> ClusterState::Watch(const GroupVersionResource&
     std::string prefix = core->ns.empty() ? "" : core->ns + "/";
     for (auto it = store.lower_bound(prefix); it != store.end(); ++it) {
       if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) break;
-      core->queue.push_back(RawEvent{EvType::kAdded, it->second, nullptr});
+      core->queue.push_back(RawEvent{EvType::kAdded, it->second, nullptr, nullptr});
     }
   } else {
     if (*from < m.compacted_rv) {
@@ -1283,30 +1371,37 @@ Result<std::unique_ptr<Watcher>> ClusterState::Watch(const GroupVersionResource&
                     "too old resource version: " + opts.resource_version + " (" + std::to_string(m.compacted_rv + 1) + ")",
                     "Expired", 410);
     }
-    for (const auto& h : m.history) {
-      if (h.rv <= *from || h.storage_key != core->storage_key) continue;
+    auto first = std::upper_bound(m.history.begin(), m.history.end(), *from,
+                                  [](int64_t rv, const Impl::HistEvent& e) { return rv < e.rv; });
+    for (auto h_it = first; h_it != m.history.end(); ++h_it) {
+      const Impl::HistEvent& h = *h_it;
+      if (h.storage_key != core->storage_key) continue;
       if (!core->ns.empty() && h.ns != core->ns) continue;
       core->queue.push_back(h.ev);
     }
   }
-  m.watchers.push_back(core);
+  auto& ws = m.watchers[core->storage_key];
+  Impl::SweepClosed(ws);
+  ws.push_back(core);
   return std::unique_ptr<Watcher>(new WatcherHandle(core));
 }
 
 void ClusterState::BroadcastBookmarks() {
   std::lock_guard<std::mutex> l(impl_->mu);
   auto obj = std::make_shared<const Json>(Json{{"metadata", {{"resourceVersion", std::to_string(impl_->rv)}}}});
-  for (auto& w : impl_->watchers)
-    if (w->bookmarks) w->Push(RawEvent{EvType::kBookmark, obj, nullptr});
+  for (auto& [key, ws] : impl_->watchers)
+    for (auto& w : ws)
+      if (w->bookmarks) w->Push(RawEvent{EvType::kBookmark, obj, nullptr, nullptr});
 }
 
 void ClusterState::CloseAllWatchers() {
-  std::vector<std::shared_ptr<WatcherCore>> ws;
+  std::map<std::string, std::vector<std::shared_ptr<WatcherCore>>> ws;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     ws.swap(impl_->watchers);
   }
-  for (auto& w : ws) w->Close();
+  for (auto& [key, list] : ws)
+    for (auto& w : list) w->Close();
 }
 
 void ClusterState::SetHistoryLimit(size_t limit) {
@@ -1371,8 +1466,9 @@ Status ClusterState::PutPodMetrics(const Json& pm) {
   copy["apiVersion"] = "metrics.k8s.io/v1beta1";
   copy["kind"] = "PodMetrics";
   copy["metadata"]["namespace"] = ns;
+  auto stored = std::make_shared<const Json>(std::move(copy));
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->pod_metrics[ObjKey(ns, name)] = std::move(copy);
+  impl_->pod_metrics[ObjKey(ns, name)] = std::move(stored);
   return Status::Ok();
 }
 
@@ -1385,36 +1481,50 @@ std::optional<Json> ClusterState::GetPodMetrics(const std::string& ns, const std
   std::lock_guard<std::mutex> l(impl_->mu);
   auto it = impl_->pod_metrics.find(ObjKey(ns, name));
   if (it == impl_->pod_metrics.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
-Result<std::vector<Json>> ClusterState::ListPodMetrics(const std::string& ns, const std::string& label_selector) const {
+Result<std::vector<std::shared_ptr<const Json>>> ClusterState::ListPodMetricsShared(
+    const std::string& ns, const std::string& label_selector) const {
   auto filter = MakeFilter(label_selector, "");
   if (!filter.ok()) return filter.status();
-  std::vector<Json> out, unlabelled;
+  std::vector<std::shared_ptr<const Json>> out, unlabelled;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
-    for (const auto& [key, pm] : impl_->pod_metrics) {
-      if (!ns.empty() && key.compare(0, ns.size() + 1, ns + "/") != 0) continue;
+    const auto& all = impl_->pod_metrics;
+    // The namespace is one key range: seek to it instead of walking every entry.
+    const std::string prefix = ns.empty() ? "" : ns + "/";
+    for (auto it = all.lower_bound(prefix); it != all.end() && HasPrefix(it->first, prefix); ++it) {
+      const Json& pm = *it->second;
       const Json* labels = JsonPathFind(pm, "metadata.labels");
       if (filter->labels.Empty() || (labels != nullptr && labels->is_object() && !labels->empty())) {
-        if (filter->Matches(pm)) out.push_back(pm);
+        if (filter->Matches(pm)) out.push_back(it->second);
       } else {
-        unlabelled.push_back(pm);
+        unlabelled.push_back(it->second);
       }
     }
   }
   // metrics-server labels each PodMetrics with its pod's labels; a scenario's
   // PodMetrics written without labels is selected by its pod's labels (it is
   // still served as written).
-  for (const Json& pm : unlabelled) {
-    auto pod = Get(k8s::resources::kPods, StrAt(pm, {"metadata", "namespace"}), StrAt(pm, {"metadata", "name"}));
+  if (unlabelled.empty()) return out;  // already sorted by namespace/name (the map's order)
+  for (const auto& pm : unlabelled) {
+    auto pod = Get(k8s::resources::kPods, StrAt(*pm, {"metadata", "namespace"}), StrAt(*pm, {"metadata", "name"}));
     if (pod.ok() && filter->labels.Matches(LabelsOf(*pod))) out.push_back(pm);
   }
-  std::sort(out.begin(), out.end(), [](const Json& a, const Json& b) {
-    return ObjKey(StrAt(a, {"metadata", "namespace"}), StrAt(a, {"metadata", "name"})) <
-           ObjKey(StrAt(b, {"metadata", "namespace"}), StrAt(b, {"metadata", "name"}));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return ObjKey(StrAt(*a, {"metadata", "namespace"}), StrAt(*a, {"metadata", "name"})) <
+           ObjKey(StrAt(*b, {"metadata", "namespace"}), StrAt(*b, {"metadata", "name"}));
   });
+  return out;
+}
+
+Result<std::vector<Json>> ClusterState::ListPodMetrics(const std::string& ns, const std::string& label_selector) const {
+  auto shared = ListPodMetricsShared(ns, label_selector);
+  if (!shared.ok()) return shared.status();
+  std::vector<Json> out;
+  out.reserve(shared->size());
+  for (const auto& pm : *shared) out.push_back(*pm);
   return out;
 }
 
@@ -1427,23 +1537,48 @@ Status ClusterState::PutMetricValue(const Json& mv) {
   copy["kind"] = "MetricValue";
   if (StrAt(copy, {"describedObject", "namespace"}).empty() && !DescribedNamespace(copy).empty())
     copy["describedObject"]["namespace"] = DescribedNamespace(copy);
-  // The key first: Json's by-value operator= would move `copy` before the
-  // left operand is evaluated (C++17 sequencing).
   const std::string key = MetricValueIdentity(copy);
+  const std::string ns = StrAt(copy, {"describedObject", "namespace"});
+  auto stored = std::make_shared<const Json>(std::move(copy));
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->metric_values[key] = std::move(copy);
+  impl_->metric_values[key] = stored;
+  impl_->metric_values_by_ns[ns][key] = std::move(stored);
   return Status::Ok();
 }
 
 bool ClusterState::DeleteMetricValue(const Json& identity) {
   std::lock_guard<std::mutex> l(impl_->mu);
-  return impl_->metric_values.erase(MetricValueIdentity(identity)) > 0;
+  auto it = impl_->metric_values.find(MetricValueIdentity(identity));
+  if (it == impl_->metric_values.end()) return false;
+  auto by_ns = impl_->metric_values_by_ns.find(StrAt(*it->second, {"describedObject", "namespace"}));
+  if (by_ns != impl_->metric_values_by_ns.end()) {
+    by_ns->second.erase(it->first);
+    if (by_ns->second.empty()) impl_->metric_values_by_ns.erase(by_ns);
+  }
+  impl_->metric_values.erase(it);
+  return true;
 }
 
 std::vector<Json> ClusterState::ListMetricValues() const {
   std::lock_guard<std::mutex> l(impl_->mu);
   std::vector<Json> out;
-  for (const auto& [k, v] : impl_->metric_values) out.push_back(v);
+  out.reserve(impl_->metric_values.size());
+  for (const auto& [k, v] : impl_->metric_values) out.push_back(*v);
+  return out;
+}
+
+std::vector<std::shared_ptr<const Json>> ClusterState::ListMetricValuesShared(const std::string& ns) const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  std::vector<std::shared_ptr<const Json>> out;
+  if (ns.empty()) {
+    out.reserve(impl_->metric_values.size());
+    for (const auto& [k, v] : impl_->metric_values) out.push_back(v);
+    return out;
+  }
+  auto by_ns = impl_->metric_values_by_ns.find(ns);
+  if (by_ns == impl_->metric_values_by_ns.end()) return out;
+  out.reserve(by_ns->second.size());
+  for (const auto& [k, v] : by_ns->second) out.push_back(v);
   return out;
 }
 
@@ -1457,8 +1592,9 @@ Status ClusterState::PutExternalMetricValue(const Json& value) {
   copy["apiVersion"] = "external.metrics.k8s.io/v1beta1";
   copy["kind"] = "ExternalMetricValue";
   copy["metadata"]["namespace"] = ns;
+  auto stored = std::make_shared<const Json>(std::move(copy));
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->external_values[ObjKey(ns, name)] = std::move(copy);
+  impl_->external_values[ObjKey(ns, name)] = std::move(stored);
   return Status::Ok();
 }
 
@@ -1471,7 +1607,7 @@ std::optional<Json> ClusterState::GetExternalMetricValue(const std::string& ns, 
   std::lock_guard<std::mutex> l(impl_->mu);
   auto it = impl_->external_values.find(ObjKey(ns.empty() ? "default" : ns, name));
   if (it == impl_->external_values.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
 Result<std::vector<Json>> ClusterState::ListExternalMetricValues(const std::string& ns, const std::string& metric_name,
@@ -1482,16 +1618,21 @@ Result<std::vector<Json>> ClusterState::ListExternalMetricValues(const std::stri
     if (!s.ok()) return BadRequest("unable to parse labelSelector: " + s.status().message());
     sel = *s;
   }
+  // Metric names in URLs are lower-cased by some clients.
+  const std::string want = ToLower(metric_name);
   std::vector<Json> out;
   std::lock_guard<std::mutex> l(impl_->mu);
-  for (const auto& [key, v] : impl_->external_values) {
-    if (key.compare(0, ns.size() + 1, ns + "/") != 0) continue;
-    // Metric names in URLs are lower-cased by some clients.
-    if (ToLower(v.value("metricName", "")) != ToLower(metric_name)) continue;
+  const auto& all = impl_->external_values;
+  const std::string prefix = ns + "/";
+  for (auto it = all.lower_bound(prefix); it != all.end() && HasPrefix(it->first, prefix); ++it) {
+    const Json& v = *it->second;
+    auto name = v.find("metricName");
+    if (name == v.end() || !name->is_string() || ToLower(name->get<std::string>()) != want) continue;
     k8s::Labels labels;
-    if (v.contains("metricLabels") && v["metricLabels"].is_object())
-      for (auto it = v["metricLabels"].begin(); it != v["metricLabels"].end(); ++it)
-        if (it.value().is_string()) labels[it.key()] = it.value().get<std::string>();
+    auto ml = v.find("metricLabels");
+    if (ml != v.end() && ml->is_object())
+      for (auto l_it = ml->begin(); l_it != ml->end(); ++l_it)
+        if (l_it.value().is_string()) labels[l_it.key()] = l_it.value().get<std::string>();
     if (sel.Matches(labels)) out.push_back(v);
   }
   return out;

@@ -172,7 +172,7 @@ TEST_CASE("ClusterState list: label and field selectors, paging", "[cluster_stat
     ++pages;
     for (auto& o : p->items) names.push_back(o["metadata"]["name"]);
     if (p->continue_token.empty()) break;
-    CHECK(p->remaining > 0);
+    CHECK(p->remaining == -1);  // not counted with a selector, as the real server
     page.continue_token = p->continue_token;
   }
   CHECK(pages == 3);
