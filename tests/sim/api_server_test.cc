@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
@@ -414,6 +415,67 @@ TEST_CASE("ApiServer patches: merge on /scale, strategic, json-patch, apply; PUT
   CHECK(put->status == 200);
   auto unsupported = c.Patch(hpa_path.c_str(), "{}", "text/plain");
   CHECK(unsupported->status == 415);
+}
+
+TEST_CASE("ApiServer paged lists: continue tokens, remainingItemCount, other namespaces' metrics apart",
+          "[api_server][paging]") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) {
+    Json pod = {{"apiVersion", "v1"}, {"kind", "Pod"},
+                {"metadata", {{"namespace", "default"}, {"name", "extra-" + std::to_string(i)}, {"labels", {{"app", "extra"}}}}},
+                {"spec", {{"containers", Json::array({{{"name", "c"}, {"image", "i"}}})}}}};
+    REQUIRE(f.state.Create(k8s::resources::kPods, "default", pod).ok());
+    // A namespace whose name extends "default": its metrics stay out of default's lists.
+    Json pm = {{"metadata", {{"namespace", "default-2"}, {"name", "extra-" + std::to_string(i)}, {"labels", {{"app", "frontend"}}}}},
+               {"containers", Json::array()}};
+    REQUIRE(f.state.PutPodMetrics(pm).ok());
+  }
+  auto c = f.Client();
+  std::vector<std::string> names;
+  std::string cont;
+  int pages = 0;
+  int64_t want_remaining = 12 - 5;
+  while (true) {
+    std::string path = "/api/v1/namespaces/default/pods?limit=5";
+    if (!cont.empty()) path += "&continue=" + httplib::detail::encode_query_param(cont);
+    auto r = c.Get(path);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    Json list = Json::parse(r->body);
+    // Written straight from the store, the body is what dumping the List object gives.
+    CHECK(r->body == list.dump());
+    CHECK(list["kind"] == "PodList");
+    CHECK(list["apiVersion"] == "v1");
+    ++pages;
+    for (const Json& o : list["items"]) names.push_back(o["metadata"]["name"]);
+    cont = list["metadata"].value("continue", "");
+    if (cont.empty()) {
+      CHECK(!list["metadata"].contains("remainingItemCount"));
+      break;
+    }
+    CHECK(list["metadata"]["remainingItemCount"] == want_remaining);
+    want_remaining -= 5;
+  }
+  CHECK(pages == 3);
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(names == sorted);
+  CHECK(names.size() == 12);
+
+  // With a selector the count is left out, as the real server does.
+  Json sel = Body(c.Get("/api/v1/namespaces/default/pods?limit=4&labelSelector=app%3Dextra"));
+  CHECK(sel["items"].size() == 4);
+  CHECK(sel["metadata"].contains("continue"));
+  CHECK(!sel["metadata"].contains("remainingItemCount"));
+  // A malformed token is 400 as a Status.
+  auto bad = c.Get("/api/v1/namespaces/default/pods?limit=4&continue=garbage");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(Json::parse(bad->body)["kind"] == "Status");
+
+  CHECK(Body(c.Get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"))["items"].size() == 2);
+  CHECK(Body(c.Get("/apis/metrics.k8s.io/v1beta1/namespaces/default-2/pods"))["items"].size() == 10);
+  CHECK(Body(c.Get("/apis/metrics.k8s.io/v1beta1/pods"))["items"].size() == 12);
 }
 
 TEST_CASE("ApiServer metrics APIs", "[api_server]") {

@@ -183,6 +183,181 @@ TEST_CASE("ClusterState list: label and field selectors, paging", "[cluster_stat
   CHECK(s.List(kPods, "default", bad).status().http_code() == 400);
 }
 
+Json PodIn(const std::string& ns, const std::string& name, const std::string& app = "web") {
+  Json p = Pod(name, app);
+  p["metadata"]["namespace"] = ns;
+  return p;
+}
+
+std::string KeyOf(const Json& o) {
+  return o["metadata"].value("namespace", "") + "/" + o["metadata"].value("name", "");
+}
+
+// Pages through a list; every page's items, resourceVersion and remaining.
+struct Paged {
+  std::vector<std::string> keys;
+  std::vector<std::string> rvs;
+  std::vector<int64_t> remaining;  // per page with a continue token
+  int pages = 0;
+};
+Paged PageAll(const ClusterState& s, const std::string& ns, ListQuery q) {
+  Paged out;
+  while (true) {
+    auto p = s.List(kPods, ns, q);
+    REQUIRE(p.ok());
+    ++out.pages;
+    for (const Json& o : p->items) out.keys.push_back(KeyOf(o));
+    out.rvs.push_back(p->resource_version);
+    if (p->continue_token.empty()) break;
+    out.remaining.push_back(p->remaining);
+    q.continue_token = p->continue_token;
+  }
+  return out;
+}
+
+TEST_CASE("ClusterState paging across many objects: every object once, in order, exact remainingItemCount",
+          "[cluster_state][paging]") {
+  SimulatedClock clock(T0());
+  ClusterState s(clock);
+  // Namespace names that share prefixes ("a", "a-b", "ab"): each is its own key range.
+  const std::vector<std::string> namespaces = {"a", "a-b", "ab", "b"};
+  std::vector<std::string> all;
+  for (const std::string& ns : namespaces) {
+    for (int i = 0; i < 250; ++i) {
+      std::string name = "pod-" + std::to_string(i);
+      REQUIRE(s.Create(kPods, ns, PodIn(ns, name, i % 2 == 0 ? "even" : "odd")).ok());
+      all.push_back(ns + "/" + name);
+    }
+  }
+  std::sort(all.begin(), all.end());
+
+  ListQuery q;
+  q.limit = 7;
+  Paged every = PageAll(s, "", q);
+  CHECK(every.keys == all);
+  CHECK(every.pages == (1000 + 6) / 7);
+  // After page k (k from 1) 1000 - 7k objects are left.
+  for (size_t k = 0; k < every.remaining.size(); ++k) CHECK(every.remaining[k] == 1000 - 7 * int64_t(k + 1));
+
+  for (const std::string& ns : namespaces) {
+    Paged one = PageAll(s, ns, q);
+    std::vector<std::string> want;
+    for (const std::string& k : all)
+      if (k.compare(0, ns.size() + 1, ns + "/") == 0) want.push_back(k);
+    CHECK(one.keys == want);
+    for (size_t k = 0; k < one.remaining.size(); ++k) CHECK(one.remaining[k] == 250 - 7 * int64_t(k + 1));
+  }
+
+  // A selector: pages hold `limit` matches; the count is left out (-1).
+  q.label_selector = "app=even";
+  Paged even = PageAll(s, "ab", q);
+  CHECK(even.keys.size() == 125);
+  for (int64_t r : even.remaining) CHECK(r == -1);
+  // A limit the list fits exactly: one page, no continue token.
+  ListQuery exact;
+  exact.limit = 250;
+  auto p = s.List(kPods, "a-b", exact);
+  REQUIRE(p.ok());
+  CHECK(p->items.size() == 250);
+  CHECK(p->continue_token.empty());
+}
+
+TEST_CASE("ClusterState paging: a continued list is the first page's snapshot despite concurrent writes",
+          "[cluster_state][paging]") {
+  SimulatedClock clock(T0());
+  ClusterState s(clock);
+  for (int i = 0; i < 20; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "p%02d", i);
+    REQUIRE(s.Create(kPods, "default", Pod(name, "web")).ok());
+  }
+  ListQuery q;
+  q.limit = 5;
+  auto first = s.List(kPods, "default", q);
+  REQUIRE(first.ok());
+  REQUIRE(first->items.size() == 5);
+  CHECK(first->remaining == 15);
+  const std::string snapshot_rv = first->resource_version;
+
+  // Meanwhile: deletes before and after the cursor, a create after it (and
+  // one inside the first page's range), a change to a later object, and a
+  // delete + re-create of another.
+  REQUIRE(s.Delete(kPods, "default", "p01").ok());
+  REQUIRE(s.Delete(kPods, "default", "p10").ok());
+  REQUIRE(s.Create(kPods, "default", Pod("p00a", "web")).ok());
+  REQUIRE(s.Create(kPods, "default", Pod("p15a", "web")).ok());
+  Json changed = *s.Get(kPods, "default", "p12");
+  changed["metadata"]["labels"]["changed"] = "yes";
+  REQUIRE(s.Update(kPods, "default", changed).ok());
+  REQUIRE(s.Delete(kPods, "default", "p17").ok());
+  REQUIRE(s.Create(kPods, "default", Pod("p17", "db")).ok());
+
+  std::vector<std::string> names;
+  for (const Json& o : first->items) names.push_back(o["metadata"]["name"]);
+  q.continue_token = first->continue_token;
+  int64_t expected_remaining = 10;
+  while (!q.continue_token.empty()) {
+    auto p = s.List(kPods, "default", q);
+    REQUIRE(p.ok());
+    CHECK(p->resource_version == snapshot_rv);
+    for (const Json& o : p->items) {
+      names.push_back(o["metadata"]["name"]);
+      // Every object as it was at the snapshot.
+      CHECK(std::stoll(o["metadata"]["resourceVersion"].get<std::string>()) <= std::stoll(snapshot_rv));
+      CHECK(!o["metadata"]["labels"].contains("changed"));
+      CHECK(o["metadata"]["labels"]["app"] == "web");
+    }
+    if (!p->continue_token.empty()) {
+      CHECK(p->remaining == expected_remaining);
+      expected_remaining -= 5;
+    }
+    q.continue_token = p->continue_token;
+  }
+  std::vector<std::string> want;
+  for (int i = 0; i < 20; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "p%02d", i);
+    want.push_back(name);
+  }
+  CHECK(names == want);  // no new object, every deleted one, none twice
+
+  // A new list sees the current state.
+  ListQuery fresh;
+  auto now = s.List(kPods, "default", fresh);
+  REQUIRE(now.ok());
+  CHECK(now->items.size() == 20);  // -p01 -p10 +p00a +p15a
+  CHECK(now->resource_version == std::to_string(s.ResourceVersion()));
+}
+
+TEST_CASE("ClusterState paging: expired and malformed continue tokens", "[cluster_state][paging]") {
+  SimulatedClock clock(T0());
+  ClusterState s(clock);
+  for (int i = 0; i < 10; ++i) REQUIRE(s.Create(kPods, "default", Pod("p" + std::to_string(i), "web")).ok());
+  s.SetHistoryLimit(3);
+  ListQuery q;
+  q.limit = 4;
+  auto first = s.List(kPods, "default", q);
+  REQUIRE(first.ok());
+  q.continue_token = first->continue_token;
+  // Three writes: the history still reaches back to the snapshot.
+  for (int i = 0; i < 3; ++i) REQUIRE(s.Create(k8s::resources::kEvents, "default", Json{{"metadata", {{"name", "e" + std::to_string(i)}}}}).ok());
+  CHECK(s.List(kPods, "default", q).ok());
+  // One more: the snapshot is compacted away (as etcd's compaction upstream).
+  REQUIRE(s.Create(k8s::resources::kEvents, "default", Json{{"metadata", {{"name", "e3"}}}}).ok());
+  auto gone = s.List(kPods, "default", q);
+  REQUIRE(!gone.ok());
+  CHECK(gone.status().http_code() == 410);
+  CHECK(gone.status().reason() == "Expired");
+
+  for (const char* bad : {"nocolon", "x:default/p1", "-3:default/p1", "999999:default/p1"}) {
+    ListQuery b;
+    b.limit = 4;
+    b.continue_token = bad;
+    INFO(bad);
+    CHECK(s.List(kPods, "default", b).status().http_code() == 400);
+  }
+}
+
 TEST_CASE("ClusterState events: fieldSelector on involvedObject (kubectl describe)", "[cluster_state]") {
   SimulatedClock clock(T0());
   ClusterState s(clock);
@@ -502,6 +677,113 @@ TEST_CASE("ClusterState metrics storage", "[cluster_state]") {
   CHECK(s.ListExternalMetricValues("other", "queue_length", "")->empty());
   REQUIRE(s.DeleteObject({{"kind", "ExternalMetricValue"}, {"namespace", "default"}, {"name", "queue-a"}}).ok());
   CHECK(s.ListExternalMetricValues("default", "queue_length", "")->size() == 1);
+}
+
+TEST_CASE("ClusterState metrics by namespace: lists see only their namespace", "[cluster_state][metrics]") {
+  SimulatedClock clock(T0());
+  ClusterState s(clock);
+  // Prefix-sharing names: "a/..." must not pick up "a-b" or "ab".
+  const std::vector<std::string> namespaces = {"a", "a-b", "ab"};
+  for (size_t n = 0; n < namespaces.size(); ++n) {
+    const std::string& ns = namespaces[n];
+    for (size_t i = 0; i <= n; ++i) {
+      std::string pod = "pod-" + std::to_string(i);
+      REQUIRE(s.PutPodMetrics({{"metadata", {{"name", pod}, {"namespace", ns}, {"labels", {{"app", "web"}}}}},
+                               {"containers", Json::array()}})
+                  .ok());
+      REQUIRE(s.PutMetricValue({{"describedObject", {{"kind", "Pod"}, {"namespace", ns}, {"name", pod}}},
+                                {"metric", {{"name", "rps"}}},
+                                {"value", "1"}})
+                  .ok());
+      REQUIRE(s.PutExternalMetricValue({{"metadata", {{"name", "q-" + std::to_string(i)}, {"namespace", ns}}},
+                                        {"metricName", "Queue_Length"},
+                                        {"metricLabels", {{"queue", std::to_string(i)}}},
+                                        {"value", "5"}})
+                  .ok());
+    }
+  }
+  for (size_t n = 0; n < namespaces.size(); ++n) {
+    const std::string& ns = namespaces[n];
+    INFO(ns);
+    auto pms = s.ListPodMetricsShared(ns, "");
+    REQUIRE(pms.ok());
+    CHECK(pms->size() == n + 1);
+    for (const auto& pm : *pms) CHECK((*pm)["metadata"]["namespace"] == ns);
+    CHECK(s.ListPodMetrics(ns, "app=web")->size() == n + 1);
+    auto mvs = s.ListMetricValuesShared(ns);
+    CHECK(mvs.size() == n + 1);
+    for (const auto& mv : mvs) CHECK((*mv)["describedObject"]["namespace"] == ns);
+    // Metric names match case-insensitively (clients lower-case them in URLs).
+    CHECK(s.ListExternalMetricValues(ns, "queue_length", "")->size() == n + 1);
+    CHECK(s.ListExternalMetricValues(ns, "queue_length", "queue=0")->size() == 1);
+  }
+  CHECK(s.ListPodMetricsShared("", "")->size() == 6);
+  CHECK(s.ListMetricValuesShared("").size() == 6);
+  CHECK(s.ListPodMetricsShared("nope", "")->empty());
+  CHECK(s.ListMetricValuesShared("nope").empty());
+  CHECK(s.ListExternalMetricValues("nope", "queue_length", "")->empty());
+
+  // Deletes leave the namespace index too.
+  REQUIRE(s.DeleteMetricValue({{"describedObject", {{"kind", "Pod"}, {"namespace", "ab"}, {"name", "pod-0"}}},
+                               {"metric", {{"name", "rps"}}}}));
+  CHECK(s.ListMetricValuesShared("ab").size() == 2);
+  CHECK(s.ListMetricValues().size() == 5);
+  REQUIRE(s.DeletePodMetrics("a", "pod-0"));
+  CHECK(s.ListPodMetricsShared("a", "")->empty());
+  CHECK(s.ListPodMetricsShared("a-b", "")->size() == 2);
+  // Replacing a value keeps one entry in both views.
+  REQUIRE(s.PutMetricValue({{"describedObject", {{"kind", "Pod"}, {"namespace", "a"}, {"name", "pod-0"}}},
+                            {"metric", {{"name", "rps"}}},
+                            {"value", "2"}})
+              .ok());
+  REQUIRE(s.ListMetricValuesShared("a").size() == 1);
+  CHECK((*s.ListMetricValuesShared("a")[0])["value"] == "2");
+  CHECK(s.ListMetricValues().size() == 5);
+}
+
+TEST_CASE("ClusterState watch: events reach their resource and namespace, serialized once", "[cluster_state]") {
+  SimulatedClock clock(T0());
+  ClusterState s(clock);
+  WatchOptions all_ns, in_default, in_other;
+  all_ns.resource_version = in_default.resource_version = in_other.resource_version = std::to_string(s.ResourceVersion());
+  in_default.ns = "default";
+  in_other.ns = "other";
+  auto w1 = s.Watch(kPods, all_ns);
+  auto w2 = s.Watch(kPods, in_default);
+  auto w3 = s.Watch(kPods, in_other);
+  auto wd = s.Watch(kDeployments, all_ns);
+  REQUIRE((w1.ok() && w2.ok() && w3.ok() && wd.ok()));
+  REQUIRE(s.Create(kPods, "default", Pod("web-0", "web")).ok());
+
+  EvType t1 = EvType::kError, t2 = EvType::kError;
+  std::shared_ptr<const std::string> j1, j2;
+  REQUIRE((*w1)->WaitSerialized(std::chrono::milliseconds(1000), &t1, &j1) == Watcher::Next::kEvent);
+  REQUIRE((*w2)->WaitSerialized(std::chrono::milliseconds(1000), &t2, &j2) == Watcher::Next::kEvent);
+  CHECK(t1 == EvType::kAdded);
+  CHECK(t2 == EvType::kAdded);
+  CHECK(j1.get() == j2.get());  // one serialization for both watchers
+  CHECK(*j1 == s.Get(kPods, "default", "web-0")->dump());
+  k8s::WatchEvent ev;
+  CHECK((*w3)->Wait(std::chrono::milliseconds(20), &ev) == Watcher::Next::kTimeout);
+  CHECK((*wd)->Wait(std::chrono::milliseconds(20), &ev) == Watcher::Next::kTimeout);
+
+  // A closed watcher is dropped from the fan-out; the others go on.
+  (*w2)->Close();
+  REQUIRE(s.Delete(kPods, "default", "web-0").ok());
+  REQUIRE((*w1)->WaitSerialized(std::chrono::milliseconds(1000), &t1, &j1) == Watcher::Next::kEvent);
+  CHECK(t1 == EvType::kDeleted);
+  CHECK((*w2)->WaitSerialized(std::chrono::milliseconds(20), &t2, &j2) == Watcher::Next::kClosed);
+
+  // The v1 view of HPAs serializes its own (converted) form.
+  auto v1 = s.Watch(kHpaV1, all_ns);
+  auto v2 = s.Watch(kHpaV2, all_ns);
+  REQUIRE((v1.ok() && v2.ok()));
+  REQUIRE(s.Apply(Hpa("web")).ok());
+  REQUIRE((*v1)->WaitSerialized(std::chrono::milliseconds(1000), &t1, &j1) == Watcher::Next::kEvent);
+  REQUIRE((*v2)->WaitSerialized(std::chrono::milliseconds(1000), &t2, &j2) == Watcher::Next::kEvent);
+  CHECK(Json::parse(*j1)["apiVersion"] == "autoscaling/v1");
+  CHECK(Json::parse(*j2)["apiVersion"] == "autoscaling/v2");
+  CHECK(*j1 == s.Get(kHpaV1, "default", "web")->dump());
 }
 
 TEST_CASE("ClusterState faults and request accounting", "[cluster_state]") {
