@@ -48,6 +48,10 @@ std::optional<Json> OpenApiV3Doc(const ClusterState& state, const std::string& g
 Result<Json> ServeMetrics(const ClusterState& state, const std::string& group, const std::vector<std::string>& segments,
                           const Query& query);
 bool IsMetricsGroup(const std::string& group);
+// ServeMetrics' answer serialized (what dump() gives); PodMetrics lists are
+// written straight from the stored items, without copying them.
+Result<std::string> ServeMetricsSerialized(const ClusterState& state, const std::string& group,
+                                           const std::vector<std::string>& segments, const Query& query);
 
 // ---- Protobuf ----
 // Decodes a `k8s\0` + runtime.Unknown body (kubectl-compat 6) into JSON.

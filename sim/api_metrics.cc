@@ -180,4 +180,35 @@ Result<Json> ServeMetrics(const ClusterState& state, const std::string& group, c
   return NotFoundMsg("the server could not find the requested resource");
 }
 
+Result<std::string> ServeMetricsSerialized(const ClusterState& state, const std::string& group,
+                                           const std::vector<std::string>& segments, const Query& query) {
+  bool pod_list = false;
+  std::string ns;
+  if (group == "metrics.k8s.io") {
+    if (segments.size() == 1 && segments[0] == "pods") {
+      pod_list = true;
+    } else if (segments.size() == 3 && segments[0] == "namespaces" && segments[2] == "pods") {
+      pod_list = true;
+      ns = segments[1];
+    }
+  }
+  if (!pod_list) {
+    auto doc = ServeMetrics(state, group, segments, query);
+    if (!doc.ok()) return doc.status();
+    return doc->dump();
+  }
+  auto items = state.ListPodMetricsShared(ns, Param(query, "labelSelector"));
+  if (!items.ok()) return items.status();
+  // The PodMetricsList of ResourceMetrics, keys in dump() order.
+  std::string out = "{\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"items\":[";
+  bool first = true;
+  for (const auto& pm : *items) {
+    if (!first) out += ',';
+    first = false;
+    AppendJson(out, *pm);
+  }
+  out += "],\"kind\":\"PodMetricsList\",\"metadata\":{}}";
+  return out;
+}
+
 }  // namespace hpad::sim::api

@@ -277,9 +277,10 @@ struct ApiServer::Impl {
     const char* api = group == "metrics.k8s.io" ? "resourceMetrics"
                       : group == "custom.metrics.k8s.io" ? "customMetrics" : "externalMetrics";
     if (ApplyFault(res, api, *verb, group, "")) return;
-    auto out = api::ServeMetrics(state, group, {seg.begin() + 3, seg.end()}, q);
+    auto out = api::ServeMetricsSerialized(state, group, {seg.begin() + 3, seg.end()}, q);
     if (!out.ok()) return SendError(res, out.status());
-    Send(res, 200, *out);
+    res.status = 200;
+    res.set_content(*out, kJson);
   }
 
   // ---- resources ----
@@ -378,7 +379,7 @@ struct ApiServer::Impl {
     for (const auto& o : list->items) {
       if (!first) body += ',';
       first = false;
-      body += o->dump();
+      AppendJson(body, *o);
     }
     body += "],\"kind\":" + Json(p.info.list_kind).dump() + ",\"metadata\":" + md.dump() + "}";
     res.status = 200;

@@ -54,6 +54,12 @@ void JsonPathSet(Json& j, const std::string& path, const Json& value) {
   *cur = value;
 }
 
+void AppendJson(std::string& out, const Json& j) {
+  // What Json::dump() does (compact, strict UTF-8), into `out`.
+  nlohmann::detail::serializer<Json> s(nlohmann::detail::output_adapter<char, std::string>(out), ' ');
+  s.dump(j, false, false, 0);
+}
+
 Json MergePatch(const Json& target, const Json& patch) {
   if (!patch.is_object()) return patch;
   Json out = target.is_object() ? target : Json::object();

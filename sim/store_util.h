@@ -23,6 +23,10 @@ const nlohmann::json* JsonPathFind(const nlohmann::json& j, const std::string& p
 // Sets the value at a dotted path, creating objects on the way.
 void JsonPathSet(nlohmann::json& j, const std::string& path, const nlohmann::json& value);
 
+// Appends j.dump() to `out` without the temporary string (lists written
+// item by item from shared stored objects).
+void AppendJson(std::string& out, const nlohmann::json& j);
+
 // RFC 7386: objects merge recursively, null deletes, everything else replaces.
 nlohmann::json MergePatch(const nlohmann::json& target, const nlohmann::json& patch);
 // Strategic merge patch as the API server applies it to the kinds we serve:
