@@ -86,12 +86,12 @@ bool Reflector::StaleAfterRelist(const Json& object) const {
   return relist_rv_ != 0 && n != 0 && n <= relist_rv_;
 }
 
-Result<Json> Reflector::ListAll() {
+Result<std::string> Reflector::ListAll(std::unique_ptr<ReflectorSink::List>* list) {
   ListOptions o;
   o.label_selector = opts_.label_selector;
   o.field_selector = opts_.field_selector;
   o.limit = opts_.page_size;
-  Json items = Json::array();
+  *list = sink_.BeginList();
   std::string rv;
   while (true) {
     Result<Json> page = api_.List(opts_.gvr, opts_.ns, o);
@@ -101,30 +101,34 @@ Result<Json> Reflector::ListAll() {
         HPAD_LOG(Warning) << "reflector " << opts_.name << ": continue token expired, listing without paging";
         o.continue_token.clear();
         o.limit = 0;
-        items = Json::array();
+        list->reset();  // drop what the earlier pages converted before starting over
+        *list = sink_.BeginList();
         continue;
       }
       return page.status();
     }
     Json& p = *page;
-    if (p.contains("items") && p["items"].is_array())
-      for (auto& it : p["items"]) items.push_back(std::move(it));
-    const Json meta = p.value("metadata", Json::object());
-    rv = meta.value("resourceVersion", rv);
-    std::string next = meta.value("continue", std::string());
+    // Read the page's metadata first: the items are handed over (and
+    // released) before the next page is requested.
+    auto meta = p.find("metadata");
+    std::string next;
+    if (meta != p.end() && meta->is_object()) {
+      rv = meta->value("resourceVersion", rv);
+      next = meta->value("continue", std::string());
+    }
+    auto items = p.find("items");
+    if (items != p.end() && items->is_array()) (*list)->AddItems(*items);
     if (next.empty() || o.limit == 0) break;
     o.continue_token = next;
   }
-  return Json{{"items", std::move(items)}, {"resourceVersion", rv}};
+  return rv;
 }
 
 Status Reflector::Relist() {
-  Result<Json> list = ListAll();
-  if (!list.ok()) return list.status().WithContext("listing " + opts_.name);
-  std::string rv = (*list)["resourceVersion"].get<std::string>();
-  std::vector<Json> items;
-  items.reserve((*list)["items"].size());
-  for (auto& it : (*list)["items"]) items.push_back(std::move(it));
+  std::unique_ptr<ReflectorSink::List> list;
+  Result<std::string> listed = ListAll(&list);
+  if (!listed.ok()) return listed.status().WithContext("listing " + opts_.name);
+  const std::string& rv = *listed;
   {
     std::lock_guard<std::mutex> apply(apply_mu_);
     {
@@ -132,8 +136,9 @@ Status Reflector::Relist() {
       relist_rv_ = NumericRv(rv);
       last_rv_ = rv;  // a relist is authoritative, even if it went backwards
     }
-    sink_.OnReplace(std::move(items), rv);
+    list->Apply(rv);
   }
+  list.reset();
   ++lists_done_;
   if (!synced_.exchange(true)) clock_.Notify();  // WaitForSync waiters
   return Status::Ok();

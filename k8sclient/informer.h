@@ -15,6 +15,13 @@
 // and calls add/update/delete handlers. An object that fails conversion is
 // skipped with a logged error naming it; it never stops the informer.
 //
+// Memory (issue 7): a list is converted page by page as it arrives - each
+// page's JSON is released before the next page is requested - so a relist
+// of 100k pods holds 100k trimmed T plus one page of JSON, never the whole
+// list as JSON (~10 KB per pod parsed). The typed objects are applied to
+// the store in one Replace once the last page arrived; a list that fails
+// part-way is dropped and the store keeps its previous contents.
+//
 // Threads: Start() runs the reflector on its own thread; Stop() cancels the
 // open watch, wakes any backoff wait and joins. Relist() is a synchronous
 // list + replace on the caller's thread (the scenario runner calls it before
@@ -82,9 +89,21 @@ struct ReflectorOptions {
 
 class ReflectorSink {
  public:
+  // One list (initial sync or relist) in progress. The reflector hands over
+  // each page's items as the page arrives (the sink may move from them, and
+  // should keep only what it needs), then calls Apply() once - under the
+  // reflector's apply lock, so in order with watch events - when the whole
+  // list arrived. A list that fails, or restarts after an expired continue
+  // token, is destroyed without Apply().
+  class List {
+   public:
+    virtual ~List() = default;
+    virtual void AddItems(Json& items) = 0;  // a JSON array
+    virtual void Apply(const std::string& resource_version) = 0;
+  };
+
   virtual ~ReflectorSink() = default;
-  // A complete list of the resource (initial sync and every relist).
-  virtual void OnReplace(std::vector<Json> items, const std::string& resource_version) = 0;
+  virtual std::unique_ptr<List> BeginList() = 0;
   // One ADDED / MODIFIED / DELETED watch event.
   virtual void OnWatchEvent(WatchEvent::Type type, const Json& object) = 0;
 };
@@ -99,7 +118,8 @@ class Reflector {
 
   void Start();
   void Stop();
-  // Synchronous paged list + OnReplace. Watch events older than the list
+  // Synchronous paged list into the sink (BeginList, AddItems per page,
+  // Apply). Watch events older than the list
   // (numeric resourceVersions) are dropped afterwards so a racing watch
   // cannot move an object back in time.
   Status Relist();
@@ -114,7 +134,8 @@ class Reflector {
   void Run();
   Status WatchOnce(bool* got_events);
   void WaitBackoff(Duration d);
-  Result<Json> ListAll();
+  // Lists every page into `list`; returns the list's resourceVersion.
+  Result<std::string> ListAll(std::unique_ptr<ReflectorSink::List>* list);
   void NoteResourceVersion(const std::string& rv);
   // True if the object's RV is not newer than the last relist's (stale event).
   bool StaleAfterRelist(const Json& object) const;
@@ -194,15 +215,31 @@ class Informer : private ReflectorSink {
     return handlers_;
   }
 
-  void OnReplace(std::vector<Json> items, const std::string&) override {
-    std::vector<Ptr> objs;
-    objs.reserve(items.size());
-    for (const auto& item : items)
-      if (Ptr p = Convert(item)) objs.push_back(std::move(p));
-    auto changes = store_.Replace(std::move(objs));
-    auto handlers = Handlers();
-    for (const auto& c : changes) Dispatch(handlers, c.old, c.current);
-  }
+  // Converts each page as it arrives; Apply() replaces the store's contents.
+  class TypedList final : public ReflectorSink::List {
+   public:
+    explicit TypedList(Informer& inf) : inf_(inf) {}
+    void AddItems(Json& items) override {
+      if (!items.is_array()) return;
+      objs_.reserve(objs_.size() + items.size());
+      for (auto& item : items) {
+        if (Ptr p = inf_.Convert(item)) objs_.push_back(std::move(p));
+        item = Json();  // release this object's JSON now, not with the page
+      }
+    }
+    void Apply(const std::string&) override {
+      auto changes = inf_.store_.Replace(std::move(objs_));
+      objs_.clear();
+      auto handlers = inf_.Handlers();
+      for (const auto& c : changes) Dispatch(handlers, c.old, c.current);
+    }
+
+   private:
+    Informer& inf_;
+    std::vector<Ptr> objs_;
+  };
+
+  std::unique_ptr<ReflectorSink::List> BeginList() override { return std::make_unique<TypedList>(*this); }
 
   void OnWatchEvent(WatchEvent::Type type, const Json& object) override {
     auto handlers = Handlers();

@@ -324,6 +324,38 @@ TEST_CASE("informer Relist() is a synchronous list + replace", "[informer]") {
   }
 }
 
+// Issue 7 memory: a 100k-pod list must never be held as JSON. Each page is
+// converted when it arrives, before the next page is requested; the store
+// changes only once the whole list arrived.
+TEST_CASE("informer converts each list page before requesting the next", "[informer][memory]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  for (int i = 0; i < 8; ++i) api.Put(kThings, MakeThing("ns", "t" + std::to_string(i), i));
+  std::vector<size_t> lists_seen;  // list requests made when each object was converted
+  auto counting = [&](const Json& j) {
+    lists_seen.push_back(api.ActionsFor("list", "things").size());
+    return ThingFromJson(j);
+  };
+  Informer<Thing> inf(api, clock, Options(), counting);  // pages of 3: 3 + 3 + 2
+  REQUIRE(inf.Relist().ok());
+  CHECK(lists_seen == std::vector<size_t>{1, 1, 1, 2, 2, 2, 3, 3});
+  CHECK(inf.Store().Size() == 8);
+
+  SECTION("a list failing on a later page changes nothing") {
+    api.Put(kThings, MakeThing("ns", "t0", 100));
+    api.Remove(kThings, "ns", "t7");
+    api.ClearActions();
+    api.FailNextMatching(1, hpad::UnavailableError("connection reset"),
+                         [](const auto& a) { return a.verb == "list" && !a.options.continue_token.empty(); });
+    Status s = inf.Relist();
+    CHECK(s.code() == StatusCode::kUnavailable);
+    CHECK(inf.Store().Size() == 8);
+    CHECK(inf.Store().Get("ns/t0")->value == 0);
+    REQUIRE(inf.Relist().ok());
+    CHECK(Converged(inf, api));
+  }
+}
+
 TEST_CASE("informer skips objects that fail conversion and keeps going", "[informer]") {
   SimulatedClock clock(kStart);
   FakeApiClient api(&clock);

@@ -120,6 +120,25 @@ TEST_CASE("object store lists by namespace and selector", "[object_store]") {
   for (const auto& c : cases) {
     SECTION(c.name) { CHECK(Names(store.ListSelector(c.ns, Sel(c.selector.c_str()))) == c.want); }
   }
+  SECTION("results come back in key order (name order within a namespace)") {
+    store.Add(Flat("a", "web-0", {{"app", "web"}}));
+    std::vector<std::string> got;
+    for (const auto& o : store.ListSelector("a", Sel("app=web"))) got.push_back(o->name);
+    CHECK(got == std::vector<std::string>{"web-0", "web-1", "web-2"});
+    got.clear();
+    for (const auto& o : store.ListSelector("a", Sel("tier"))) got.push_back(o->name);
+    CHECK(got == std::vector<std::string>{"web-1", "web-2"});
+  }
+  SECTION("the label index is per namespace") {
+    store.Delete("a/web-1");
+    store.Delete("a/web-2");
+    CHECK(store.ListSelector("a", Sel("app=web")).empty());
+    CHECK(Names(store.ListSelector("b", Sel("app=web"))) == std::vector<std::string>{"b/web-1"});
+    store.Delete("b/web-1");
+    store.Delete("b/nolabels");
+    CHECK(store.ListNamespace("b").empty());
+    CHECK(store.ListSelector("b", Sel("")).empty());
+  }
   SECTION("Nothing() matches nothing") { CHECK(store.ListSelector("a", Selector::Nothing()).empty()); }
   SECTION("ListNamespace") { CHECK(Names(store.ListNamespace("b")) == std::vector<std::string>{"b/nolabels", "b/web-1"}); }
   SECTION("label index follows relabelling") {
