@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 namespace hpad::ctrl {
 namespace {
@@ -30,7 +31,17 @@ void StoreRecommendation(std::vector<TimestampedRecommendation>& recs, bool foun
   }
 }
 
-ConditionUpdate LimitedCondition(const LimitResult& r, int32_t stabilized) {
+// LimitResult with static texts: the normalisers run on every reconcile
+// (issue 7: > 1M decisions/s/core), so reasons and messages are turned into
+// strings once, where they land (NormalizationResult), not at every step.
+struct Limit {
+  int32_t desired = 0;
+  const char* reason = "";
+  const char* message = "";
+};
+LimitResult ToLimitResult(const Limit& l) { return {l.desired, l.reason, l.message}; }
+
+ConditionUpdate LimitedCondition(const Limit& r, int32_t stabilized) {
   // L4/B8: False only when nothing was limited.
   return {"ScalingLimited", r.desired == stabilized ? "False" : "True", r.reason, r.message};
 }
@@ -90,12 +101,13 @@ int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized
   return max_rec;
 }
 
-LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, int32_t min_replicas,
-                                            int32_t max_replicas) {
+namespace {
+
+Limit RulesLimit(int32_t current, int32_t desired, int32_t min_replicas, int32_t max_replicas) {
   // L3: float math as upstream's math.Max(2*S, 4) (16.8).
   const int32_t scale_up_limit = static_cast<int32_t>(std::max(2.0 * static_cast<double>(current), 4.0));
   int32_t max_allowed;
-  LimitResult r;
+  Limit r;
   if (max_replicas > scale_up_limit) {
     max_allowed = scale_up_limit;
     r.reason = "ScaleUpLimit";
@@ -115,6 +127,13 @@ LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, in
   return {desired, "DesiredWithinRange", kWithinRangeMsg};
 }
 
+}  // namespace
+
+LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, int32_t min_replicas,
+                                            int32_t max_replicas) {
+  return ToLimitResult(RulesLimit(current, desired, min_replicas, max_replicas));
+}
+
 NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_t prenormalized, int32_t min_replicas,
                                     int32_t max_replicas, Duration downscale_window, Time now) {
   NormalizationResult out;
@@ -129,7 +148,7 @@ NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_
   } else {
     out.able_to_scale = {"AbleToScale", "True", "ReadyForNewScale", kReadyForNewScaleMsg};
   }
-  LimitResult lim = ConvertDesiredReplicasWithRules(current, out.stabilized, min_replicas, max_replicas);
+  Limit lim = RulesLimit(current, out.stabilized, min_replicas, max_replicas);
   out.desired = lim.desired;
   out.scaling_limited = LimitedCondition(lim, out.stabilized);
   return out;
@@ -142,8 +161,16 @@ k8s::HpaBehavior DefaultBehavior(const k8s::HpaBehavior& behavior, Duration down
   return b;
 }
 
-StabilizeResult StabilizeRecommendationWithBehaviors(HpaHistory& history, int32_t current, int32_t prenormalized,
-                                                     const k8s::HpaBehavior& behavior, Time now) {
+namespace {
+
+struct Stabilized {
+  int32_t recommendation = 0;
+  const char* reason = "";
+  const char* message = "";
+};
+
+Stabilized Stabilize(HpaHistory& history, int32_t current, int32_t prenormalized, const k8s::HpaBehavior& behavior,
+                     Time now) {
   int32_t up_rec = prenormalized;
   int32_t down_rec = prenormalized;
   const Time up_cutoff = now - Seconds(behavior.scale_up->stabilization_window_seconds.value_or(0));
@@ -165,7 +192,7 @@ StabilizeResult StabilizeRecommendationWithBehaviors(HpaHistory& history, int32_
   if (rec < up_rec) rec = up_rec;
   if (rec > down_rec) rec = down_rec;
   StoreRecommendation(history.recommendations, found_old, old_index, prenormalized, now);
-  StabilizeResult out;
+  Stabilized out;
   out.recommendation = rec;
   if (prenormalized >= current) {  // B4
     out.reason = "ScaleUpStabilized";
@@ -175,6 +202,14 @@ StabilizeResult StabilizeRecommendationWithBehaviors(HpaHistory& history, int32_
     out.message = kScaleDownStabilizedMsg;
   }
   return out;
+}
+
+}  // namespace
+
+StabilizeResult StabilizeRecommendationWithBehaviors(HpaHistory& history, int32_t current, int32_t prenormalized,
+                                                     const k8s::HpaBehavior& behavior, Time now) {
+  Stabilized st = Stabilize(history, current, prenormalized, behavior, now);
+  return {st.recommendation, st.reason, st.message};
 }
 
 int32_t GetReplicasChangePerPeriod(int32_t period_seconds, const std::vector<TimestampedScaleEvent>& events,
@@ -190,7 +225,7 @@ int32_t GetReplicasChangePerPeriod(int32_t period_seconds, const std::vector<Tim
 int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector<TimestampedScaleEvent>& up,
                                               const std::vector<TimestampedScaleEvent>& down,
                                               const k8s::HpaScalingRules& rules, Time now) {
-  const std::string select = rules.select_policy.value_or("Max");
+  const std::string_view select = rules.select_policy ? std::string_view(*rules.select_policy) : "Max";
   if (select == "Disabled") return current;  // B11
   const bool min_change = select == "Min";
   int32_t result = min_change ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min();
@@ -214,7 +249,7 @@ int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector
 int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<TimestampedScaleEvent>& up,
                                              const std::vector<TimestampedScaleEvent>& down,
                                              const k8s::HpaScalingRules& rules, Time now) {
-  const std::string select = rules.select_policy.value_or("Max");
+  const std::string_view select = rules.select_policy ? std::string_view(*rules.select_policy) : "Max";
   if (select == "Disabled") return current;
   const bool min_change = select == "Min";
   int32_t result = min_change ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max();
@@ -234,10 +269,11 @@ int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<
   return result;
 }
 
-LimitResult ConvertDesiredReplicasWithBehaviorRate(const HpaHistory& history, int32_t current, int32_t stabilized,
-                                                   int32_t min_replicas, int32_t max_replicas,
-                                                   const k8s::HpaBehavior& behavior, Time now) {
-  LimitResult r;
+namespace {
+
+Limit BehaviorRateLimit(const HpaHistory& history, int32_t current, int32_t stabilized, int32_t min_replicas,
+                        int32_t max_replicas, const k8s::HpaBehavior& behavior, Time now) {
+  Limit r;
   if (stabilized > current) {  // B5
     int32_t limit = CalculateScaleUpLimitWithScalingRules(current, history.scale_up_events,
                                                           history.scale_down_events, *behavior.scale_up, now);
@@ -276,19 +312,27 @@ LimitResult ConvertDesiredReplicasWithBehaviorRate(const HpaHistory& history, in
   return {stabilized, "DesiredWithinRange", kWithinRangeMsg};  // B7
 }
 
+}  // namespace
+
+LimitResult ConvertDesiredReplicasWithBehaviorRate(const HpaHistory& history, int32_t current, int32_t stabilized,
+                                                   int32_t min_replicas, int32_t max_replicas,
+                                                   const k8s::HpaBehavior& behavior, Time now) {
+  return ToLimitResult(
+      BehaviorRateLimit(history, current, stabilized, min_replicas, max_replicas, behavior, now));
+}
+
 NormalizationResult NormalizeWithBehaviors(HpaHistory& history, int32_t current, int32_t prenormalized,
                                            int32_t min_replicas, int32_t max_replicas,
                                            const k8s::HpaBehavior& behavior, Time now) {
   NormalizationResult out;
-  StabilizeResult st = StabilizeRecommendationWithBehaviors(history, current, prenormalized, behavior, now);
+  Stabilized st = Stabilize(history, current, prenormalized, behavior, now);
   out.stabilized = st.recommendation;
   if (st.recommendation != prenormalized) {
     out.able_to_scale = {"AbleToScale", "True", st.reason, st.message};
   } else {
     out.able_to_scale = {"AbleToScale", "True", "ReadyForNewScale", kReadyForNewScaleMsg};
   }
-  LimitResult lim =
-      ConvertDesiredReplicasWithBehaviorRate(history, current, out.stabilized, min_replicas, max_replicas, behavior, now);
+  Limit lim = BehaviorRateLimit(history, current, out.stabilized, min_replicas, max_replicas, behavior, now);
   out.desired = lim.desired;
   out.scaling_limited = LimitedCondition(lim, out.stabilized);
   return out;
