@@ -8,6 +8,21 @@
 // extract_utf8string(true) ignores the content type (extract_string throws on
 // e.g. strategic-merge-patch bodies); TLS material is set in the ssl context
 // callback from memory buffers.
+//
+// Stale keep-alive connections: cpprest reuses pooled connections without
+// checking them. When the server closed one while it sat idle, a request
+// on it fails while being written ("Failed to write request headers/body";
+// for a request without body cpprest notices at the status line and
+// retries by itself). Nothing reached the server complete, so - like Go's
+// net/http - Send retries such a request once, whatever its verb, on a new
+// connection. cpprest puts the failed connection back into its pool (only
+// a closed one is dropped) and the pool may hold more connections the
+// server closed at the same time, so the pooled client is replaced by a
+// new one (in-flight requests keep the old one alive until they finish) and
+// the retry goes through the new client. cpprest does not say whether the
+// failed connection was a reused one; a write failure on a fresh
+// connection is just as unprocessed, so it is handled the same way. A
+// write that timed out is not retried.
 #include "k8sclient/cpprest_transport.h"
 
 #include <atomic>
@@ -21,6 +36,7 @@
 
 #include "k8sclient/api_client.h"
 #include "k8sclient/cert_authority.h"
+#include "k8sclient/klog.h"
 
 namespace hpad::k8s {
 
@@ -65,6 +81,22 @@ Status ErrorFromException(const std::string& server, const std::exception_ptr& e
     return UnavailableError(server + ": " + e.what());
   } catch (...) {
     return InternalError(server + ": unknown exception from cpprestsdk");
+  }
+}
+
+// The request failed while being written (see the file comment), so the
+// server cannot have acted on it. cpprest's asio client reports these with
+// fixed texts.
+bool FailedWhileWriting(const std::exception_ptr& ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const http::http_exception& e) {
+    std::string what = e.what();
+    if (IsTimeout(e.error_code(), what)) return false;
+    return what.find("Failed to write request headers") != std::string::npos ||
+           what.find("Failed to write request body") != std::string::npos;
+  } catch (...) {
+    return false;
   }
 }
 
@@ -197,11 +229,20 @@ class CpprestTransport final : public HttpTransport {
   }
 
   // A pooled client per distinct timeout (the timeout is per client in cpprest).
-  client::http_client& ClientFor(std::chrono::milliseconds timeout) {
+  std::shared_ptr<client::http_client> ClientFor(std::chrono::milliseconds timeout) {
     std::lock_guard<std::mutex> l(mu_);
     auto& slot = clients_[timeout.count()];
-    if (!slot) slot = std::make_unique<client::http_client>(url_.Origin(), MakeConfig(timeout));
-    return *slot;
+    if (!slot) slot = std::make_shared<client::http_client>(url_.Origin(), MakeConfig(timeout));
+    return slot;
+  }
+  // Drops `failed` (and its connection pool) unless another thread already
+  // did; returns the client to use now.
+  std::shared_ptr<client::http_client> ReplaceClient(std::chrono::milliseconds timeout,
+                                                     const std::shared_ptr<client::http_client>& failed) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto& slot = clients_[timeout.count()];
+    if (!slot || slot == failed) slot = std::make_shared<client::http_client>(url_.Origin(), MakeConfig(timeout));
+    return slot;
   }
 
   Result<http::http_request> BuildRequest(const HttpRequest& r) const {
@@ -229,23 +270,49 @@ class CpprestTransport final : public HttpTransport {
     return req;
   }
 
+  // One exchange on the pooled client; a request that failed while being
+  // written is retried once on a new client (see the file comment).
   Result<HttpResponse> SendOnce(const HttpRequest& r) {
+    const auto timeout = Timeout(r);
+    std::shared_ptr<client::http_client> c;
+    try {
+      c = ClientFor(timeout);
+    } catch (...) {
+      return ErrorFromException(config_.server, std::current_exception());
+    }
+    bool unsent = false;
+    Result<HttpResponse> out = Exchange(*c, r, &unsent);
+    if (!unsent) return out;
+    HPAD_VLOG(2) << r.method << " " << r.path_and_query << ": " << out.status().message()
+                 << "; retrying once on a new connection";
+    try {
+      c = ReplaceClient(timeout, c);
+    } catch (...) {
+      return ErrorFromException(config_.server, std::current_exception());
+    }
+    return Exchange(*c, r, nullptr);
+  }
+
+  // `unsent`: set when the request failed while being written.
+  Result<HttpResponse> Exchange(client::http_client& c, const HttpRequest& r, bool* unsent) {
     Result<http::http_request> req = InternalError("unset");
     try {
-      req = BuildRequest(r);
+      req = BuildRequest(r);  // a fresh body stream each time
     } catch (...) {  // web::uri_exception on a malformed path
       return InvalidError("bad request path \"" + r.path_and_query + "\"");
     }
     if (!req.ok()) return req.status();
     try {
-      http::http_response resp = ClientFor(Timeout(r)).request(*req).get();
+      http::http_response resp = c.request(*req).get();
       HttpResponse out;
       out.status = resp.status_code();
       out.headers = CopyHeaders(resp.headers());
       out.body = resp.extract_utf8string(/*ignore_content_type=*/true).get();
       return out;
     } catch (...) {
-      return ErrorFromException(config_.server, std::current_exception());
+      std::exception_ptr ep = std::current_exception();
+      if (unsent != nullptr) *unsent = FailedWhileWriting(ep);
+      return ErrorFromException(config_.server, ep);
     }
   }
 
@@ -278,7 +345,7 @@ class CpprestTransport final : public HttpTransport {
   const ServerUrl url_;
   std::shared_ptr<TlsMaterial> tls_;
   std::mutex mu_;
-  std::map<int64_t, std::unique_ptr<client::http_client>> clients_;
+  std::map<int64_t, std::shared_ptr<client::http_client>> clients_;
 };
 
 }  // namespace

@@ -7,7 +7,10 @@
 // certificate + key, or insecure_skip_tls_verify. Each request gets the
 // bearer token from the TokenSource, `User-Agent` and `Accept:
 // application/json`; a 401 invalidates the token source and the request is
-// retried once with a fresh token.
+// retried once with a fresh token. A request that failed while being
+// written (a keep-alive connection the server closed while it was idle in
+// the pool) is retried once, any verb, on a new connection: the server
+// cannot have processed it (Go's net/http does the same).
 //
 // Thread-safety: the transport may be shared by any number of threads.
 #pragma once

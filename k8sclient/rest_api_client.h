@@ -7,7 +7,9 @@
 //   LIST, DELETE, raw GETs) on 5xx, 429, timeouts and connection failures,
 //   honouring `Retry-After`, with a bounded number of attempts. A 429 is also
 //   retried for writes: the server rejected it before doing anything. Other
-//   writes (POST/PUT/PATCH) are never repeated blindly;
+//   writes (POST/PUT/PATCH) are never repeated blindly (the transport only
+//   repeats one that failed while being written, which the server cannot
+//   have processed: see cpprest_transport.h);
 // - watches over HttpTransport::OpenStream decoded by WatchEventDecoder
 //   (ERROR events are passed through as kError events; see
 //   StatusFromWatchError);

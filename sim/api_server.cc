@@ -634,11 +634,19 @@ struct ApiServer::Impl {
     if (!srv->is_valid()) return InternalError("the HTTP server could not be set up (TLS context)");
     size_t threads = static_cast<size_t>(std::max(4, opts.threads));
     srv->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    srv->set_keep_alive_max_count(1000);
+    // Keep-alive like a real API server (Go's net/http: no request limit,
+    // idle connections kept for minutes): clients pool connections (cpprest
+    // drops idle ones after 30-60 s, Go's after 90 s), and a server that
+    // closes them first - httplib's default is 5 s - makes the next request
+    // on a pooled connection fail while being written (issue 7: "Failed to
+    // write request body" on status PUTs). 120 s outlasts those pools. An
+    // idle connection holds one of the pool's threads; Stop() waits until
+    // the clients have gone (they close their connections when they exit).
+    srv->set_keep_alive_max_count(1000000);
+    srv->set_keep_alive_timeout(120);
     // Responses are written in pieces (headers, body chunks): without
     // TCP_NODELAY, Nagle + the client's delayed ACK add ~40 ms per request.
     srv->set_tcp_nodelay(true);
-    srv->set_keep_alive_timeout(5);
     srv->set_payload_max_length(64 << 20);
     auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
     srv->Get(".*", handler);

@@ -3,10 +3,16 @@
 // verification, client certs, bearer tokens, error mapping, Retry-After, QPS,
 // incremental watch, cancellation). Time-dependent behaviour runs on a
 // SimulatedClock; the only real waits are bounded polls for other threads.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <future>
 #include <mutex>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -404,6 +410,186 @@ TEST_CASE("idempotent requests retry 5xx a bounded number of times; writes do no
   auto w = client.Create(resources::kPods, "default", Json{{"metadata", {{"name", "p"}}}});
   REQUIRE_FALSE(w.ok());
   CHECK(posts == 1);
+}
+
+// A plain HTTP/1.1 server on raw sockets that keeps connections alive and,
+// when told, closes the idle ones - what a server's keep-alive timeout does
+// to a connection sitting in the client's pool. httplib's own timeout counts
+// whole seconds of wall time; this closes at once and deterministically.
+class IdleClosingServer {
+ public:
+  IdleClosingServer() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+    REQUIRE(listen(listen_fd_, 16) == 0);
+    socklen_t len = sizeof(a);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~IdleClosingServer() {
+    stopping_ = true;
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    acceptor_.join();
+    std::vector<std::thread> conns;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      conns.swap(conns_);
+    }
+    for (auto& t : conns) t.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Once every open connection is between requests (a response may still
+  // be on its way back to its loop), closes them all; returns how many.
+  int CloseIdle() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return idle_ == open_; });
+    int before = closed_;
+    close_idle_ = true;
+    cv_.wait(l, [&] { return idle_ == 0; });
+    close_idle_ = false;
+    return closed_ - before;
+  }
+  int connections() {
+    std::lock_guard<std::mutex> l(mu_);
+    return accepted_;
+  }
+  // "METHOD path body" of every complete request received, in order.
+  std::vector<std::string> requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+
+ private:
+  void Accept() {
+    while (!stopping_) {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::lock_guard<std::mutex> l(mu_);
+      ++accepted_;
+      ++open_;
+      conns_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+  void Serve(int fd) {
+    std::string buf;
+    for (;;) {
+      // Idle until the next request starts (or CloseIdle / stop / the peer closes).
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        ++idle_;
+      }
+      bool close_now = false;
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          if ((close_idle_ && buf.empty()) || stopping_) close_now = true;
+        }
+        if (close_now) break;
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 5) > 0) break;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        --idle_;
+        if (close_now) ++closed_;
+      }
+      cv_.notify_all();
+      if (close_now || !ReadRequest(fd, &buf)) break;
+    }
+    close(fd);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      --open_;
+    }
+    cv_.notify_all();
+  }
+  // Reads one request (Content-Length bodies only) and answers 200 with a
+  // small JSON object; false when the peer went away.
+  bool ReadRequest(int fd, std::string* buf) {
+    char chunk[4096];
+    size_t end;
+    while ((end = buf->find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = read(fd, chunk, sizeof(chunk));
+      if (n <= 0) return false;
+      buf->append(chunk, static_cast<size_t>(n));
+    }
+    std::string head = buf->substr(0, end);
+    size_t length = 0;
+    for (const char* key : {"\r\nContent-Length:", "\r\ncontent-length:"}) {
+      size_t at = head.find(key);
+      if (at != std::string::npos) length = std::stoul(head.substr(at + std::strlen(key)));
+    }
+    while (buf->size() < end + 4 + length) {
+      ssize_t n = read(fd, chunk, sizeof(chunk));
+      if (n <= 0) return false;
+      buf->append(chunk, static_cast<size_t>(n));
+    }
+    std::string line = head.substr(0, head.find(' ', head.find(' ') + 1));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      requests_.push_back(line + " " + buf->substr(end + 4, length));
+    }
+    buf->erase(0, end + 4 + length);
+    const std::string body = R"({"kind":"Status","status":"Success"})";
+    std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body;
+    return write(fd, resp.data(), resp.size()) == static_cast<ssize_t>(resp.size());
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread> conns_;
+  bool close_idle_ = false;
+  int open_ = 0, idle_ = 0, closed_ = 0, accepted_ = 0;
+  std::vector<std::string> requests_;
+};
+
+// Issue 7: status PUTs and event POSTs failed with "Failed to write request
+// body" when cpprest reused a keep-alive connection the server had closed
+// while it was idle. Nothing reached the server, so the transport retries
+// once on a new connection, whatever the verb.
+TEST_CASE("a write on a keep-alive connection the server closed is retried on a new one", "[transport][retry]") {
+  IdleClosingServer srv;
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  cfg.timeout = std::chrono::seconds(10);
+  SimulatedClock clock(Time{});
+  RestApiClientOptions opts;
+  opts.qps = 0;
+  RestApiClient client(MustTransport(cfg), clock, opts);
+  const ObjectKey status{resources::kHpaV2, "default", "web", "status"};
+
+  auto first = client.Update(status, Json{{"n", 1}});
+  REQUIRE(first.ok());
+  srv.CloseIdle();  // the pooled connection is now stale
+
+  auto put = client.Update(status, Json{{"n", 2}});
+  INFO(put.status().ToString());
+  REQUIRE(put.ok());
+  REQUIRE(client.Update(status, Json{{"n", 3}}).ok());  // on the new client's pool
+
+  srv.CloseIdle();
+  auto post = client.Create(resources::kEvents, "default", Json{{"n", 4}});
+  INFO(post.status().ToString());
+  REQUIRE(post.ok());
+
+  // Each request reached the server exactly once, the two sent into stale
+  // connections after a reconnect. (How many connections the pool opened
+  // besides depends on when cpprest hands a finished one back.)
+  const std::string path = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web/status";
+  CHECK(srv.requests() == std::vector<std::string>{"PUT " + path + " {\"n\":1}", "PUT " + path + " {\"n\":2}",
+                                                   "PUT " + path + " {\"n\":3}",
+                                                   "POST /api/v1/namespaces/default/events {\"n\":4}"});
+  CHECK(srv.connections() >= 3);
 }
 
 TEST_CASE("the QPS/burst limit holds on the injected clock", "[transport][qps]") {
