@@ -197,15 +197,19 @@ Result<std::string> ServeMetricsSerialized(const ClusterState& state, const std:
     if (!doc.ok()) return doc.status();
     return doc->dump();
   }
-  auto items = state.ListPodMetricsShared(ns, Param(query, "labelSelector"));
+  auto items = state.ListPodMetricsSerialized(ns, Param(query, "labelSelector"));
   if (!items.ok()) return items.status();
   // The PodMetricsList of ResourceMetrics, keys in dump() order.
-  std::string out = "{\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"items\":[";
+  size_t size = 96;
+  for (const auto& pm : *items) size += pm->size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += "{\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"items\":[";
   bool first = true;
   for (const auto& pm : *items) {
     if (!first) out += ',';
     first = false;
-    AppendJson(out, *pm);
+    out += *pm;
   }
   out += "],\"kind\":\"PodMetricsList\",\"metadata\":{}}";
   return out;

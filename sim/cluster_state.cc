@@ -573,7 +573,13 @@ struct ClusterState::Impl {
 
   // Metrics, shared (immutable) so lists hand them out without copies.
   // Keys sorted so a namespace is one range.
-  std::map<std::string, std::shared_ptr<const Json>> pod_metrics;      // "ns/name"
+  struct PodMetricsEntry {
+    std::shared_ptr<const Json> obj;
+    // obj serialized, filled by the first list that serves it (a put
+    // replaces the entry): PodMetrics lists are the most frequent request.
+    std::shared_ptr<const std::string> text;
+  };
+  std::map<std::string, PodMetricsEntry> pod_metrics;  // "ns/name"
   std::map<std::string, std::shared_ptr<const Json>> metric_values;    // identity
   // describedObject.namespace -> identity -> value (the same values).
   std::map<std::string, std::map<std::string, std::shared_ptr<const Json>>> metric_values_by_ns;
@@ -688,6 +694,11 @@ struct ClusterState::Impl {
 
   // Delivers queued StoreEvents to listeners in commit order (see the header).
   void Dispatch(const void* owner);
+
+  // The PodMetrics of ListPodMetrics (takes mu itself), with their keys.
+  Result<std::vector<std::pair<std::string, PodMetricsEntry>>> SelectPodMetrics(const ClusterState& self,
+                                                                                const std::string& ns,
+                                                                                const std::string& label_selector);
 
   void AddResource(ResourceInfo info) {
     if (info.verbs.empty()) info.verbs.assign(std::begin(kAllVerbs), std::end(kAllVerbs));
@@ -1468,7 +1479,7 @@ Status ClusterState::PutPodMetrics(const Json& pm) {
   copy["metadata"]["namespace"] = ns;
   auto stored = std::make_shared<const Json>(std::move(copy));
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->pod_metrics[ObjKey(ns, name)] = std::move(stored);
+  impl_->pod_metrics[ObjKey(ns, name)] = Impl::PodMetricsEntry{std::move(stored), nullptr};
   return Status::Ok();
 }
 
@@ -1481,26 +1492,26 @@ std::optional<Json> ClusterState::GetPodMetrics(const std::string& ns, const std
   std::lock_guard<std::mutex> l(impl_->mu);
   auto it = impl_->pod_metrics.find(ObjKey(ns, name));
   if (it == impl_->pod_metrics.end()) return std::nullopt;
-  return *it->second;
+  return *it->second.obj;
 }
 
-Result<std::vector<std::shared_ptr<const Json>>> ClusterState::ListPodMetricsShared(
-    const std::string& ns, const std::string& label_selector) const {
+Result<std::vector<std::pair<std::string, ClusterState::Impl::PodMetricsEntry>>>
+ClusterState::Impl::SelectPodMetrics(const ClusterState& self, const std::string& ns,
+                                     const std::string& label_selector) {
   auto filter = MakeFilter(label_selector, "");
   if (!filter.ok()) return filter.status();
-  std::vector<std::shared_ptr<const Json>> out, unlabelled;
+  std::vector<std::pair<std::string, PodMetricsEntry>> out, unlabelled;
   {
-    std::lock_guard<std::mutex> l(impl_->mu);
-    const auto& all = impl_->pod_metrics;
+    std::lock_guard<std::mutex> l(mu);
     // The namespace is one key range: seek to it instead of walking every entry.
     const std::string prefix = ns.empty() ? "" : ns + "/";
-    for (auto it = all.lower_bound(prefix); it != all.end() && HasPrefix(it->first, prefix); ++it) {
-      const Json& pm = *it->second;
+    for (auto it = pod_metrics.lower_bound(prefix); it != pod_metrics.end() && HasPrefix(it->first, prefix); ++it) {
+      const Json& pm = *it->second.obj;
       const Json* labels = JsonPathFind(pm, "metadata.labels");
       if (filter->labels.Empty() || (labels != nullptr && labels->is_object() && !labels->empty())) {
-        if (filter->Matches(pm)) out.push_back(it->second);
+        if (filter->Matches(pm)) out.emplace_back(it->first, it->second);
       } else {
-        unlabelled.push_back(it->second);
+        unlabelled.emplace_back(it->first, it->second);
       }
     }
   }
@@ -1508,14 +1519,48 @@ Result<std::vector<std::shared_ptr<const Json>>> ClusterState::ListPodMetricsSha
   // PodMetrics written without labels is selected by its pod's labels (it is
   // still served as written).
   if (unlabelled.empty()) return out;  // already sorted by namespace/name (the map's order)
-  for (const auto& pm : unlabelled) {
-    auto pod = Get(k8s::resources::kPods, StrAt(*pm, {"metadata", "namespace"}), StrAt(*pm, {"metadata", "name"}));
-    if (pod.ok() && filter->labels.Matches(LabelsOf(*pod))) out.push_back(pm);
+  for (auto& entry : unlabelled) {
+    const Json& pm = *entry.second.obj;
+    auto pod = self.Get(k8s::resources::kPods, StrAt(pm, {"metadata", "namespace"}), StrAt(pm, {"metadata", "name"}));
+    if (pod.ok() && filter->labels.Matches(LabelsOf(*pod))) out.push_back(std::move(entry));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return ObjKey(StrAt(*a, {"metadata", "namespace"}), StrAt(*a, {"metadata", "name"})) <
-           ObjKey(StrAt(*b, {"metadata", "namespace"}), StrAt(*b, {"metadata", "name"}));
-  });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+Result<std::vector<std::shared_ptr<const Json>>> ClusterState::ListPodMetricsShared(
+    const std::string& ns, const std::string& label_selector) const {
+  auto selected = impl_->SelectPodMetrics(*this, ns, label_selector);
+  if (!selected.ok()) return selected.status();
+  std::vector<std::shared_ptr<const Json>> out;
+  out.reserve(selected->size());
+  for (auto& [key, entry] : *selected) out.push_back(std::move(entry.obj));
+  return out;
+}
+
+Result<std::vector<std::shared_ptr<const std::string>>> ClusterState::ListPodMetricsSerialized(
+    const std::string& ns, const std::string& label_selector) const {
+  auto selected = impl_->SelectPodMetrics(*this, ns, label_selector);
+  if (!selected.ok()) return selected.status();
+  std::vector<std::shared_ptr<const std::string>> out;
+  out.reserve(selected->size());
+  // Serialized outside the lock; kept for later lists unless a put replaced the entry meanwhile.
+  std::vector<std::pair<std::string, Impl::PodMetricsEntry>> fresh;
+  for (auto& [key, entry] : *selected) {
+    if (entry.text == nullptr) {
+      entry.text = std::make_shared<const std::string>(entry.obj->dump());
+      fresh.emplace_back(key, entry);
+    }
+    out.push_back(entry.text);
+  }
+  if (!fresh.empty()) {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    for (auto& [key, entry] : fresh) {
+      auto it = impl_->pod_metrics.find(key);
+      if (it != impl_->pod_metrics.end() && it->second.obj == entry.obj && it->second.text == nullptr)
+        it->second.text = std::move(entry.text);
+    }
+  }
   return out;
 }
 

@@ -284,6 +284,11 @@ class ClusterState {
   // The same, shared with the store (no copies).
   Result<std::vector<std::shared_ptr<const Json>>> ListPodMetricsShared(const std::string& ns,
                                                                         const std::string& label_selector) const;
+  // The same, each item serialized (dump()); the text is kept with the
+  // stored PodMetrics until it is replaced, so unchanged items are
+  // serialized once however often they are listed.
+  Result<std::vector<std::shared_ptr<const std::string>>> ListPodMetricsSerialized(
+      const std::string& ns, const std::string& label_selector) const;
 
   // custom.metrics.k8s.io/v1beta2 MetricValue; identity = describedObject
   // (kind, namespace, name) + metric.name (+ metric.selector when given).

@@ -718,6 +718,24 @@ TEST_CASE("ClusterState metrics by namespace: lists see only their namespace", "
     CHECK(s.ListExternalMetricValues(ns, "queue_length", "queue=0")->size() == 1);
   }
   CHECK(s.ListPodMetricsShared("", "")->size() == 6);
+  // Serialized lists: the same items as dump() gives, kept until replaced.
+  {
+    auto texts = s.ListPodMetricsSerialized("a-b", "app=web");
+    auto objs = s.ListPodMetricsShared("a-b", "app=web");
+    REQUIRE((texts.ok() && objs.ok()));
+    REQUIRE(texts->size() == 2);
+    for (size_t i = 0; i < texts->size(); ++i) CHECK(*(*texts)[i] == (*objs)[i]->dump());
+    auto again = s.ListPodMetricsSerialized("a-b", "");
+    REQUIRE(again->size() == 2);
+    CHECK((*again)[0].get() == (*texts)[0].get());  // not serialized twice
+    REQUIRE(s.PutPodMetrics({{"metadata", {{"name", "pod-0"}, {"namespace", "a-b"}, {"labels", {{"app", "web"}}}}},
+                             {"containers", Json::array({{{"name", "c"}}})}})
+                .ok());
+    auto after_put = s.ListPodMetricsSerialized("a-b", "");
+    CHECK(*(*after_put)[0] == s.GetPodMetrics("a-b", "pod-0")->dump());
+    CHECK(*(*after_put)[1] == *(*texts)[1]);
+    CHECK(s.ListPodMetricsSerialized("a-b", "app in (").status().http_code() == 400);
+  }
   CHECK(s.ListMetricValuesShared("").size() == 6);
   CHECK(s.ListPodMetricsShared("nope", "")->empty());
   CHECK(s.ListMetricValuesShared("nope").empty());
