@@ -12,6 +12,12 @@
 // metrics APIs, the active fault settings, and the request accounting that
 // `expectWrites` reads.
 //
+// Scale (issue 7: 100k pods): objects are kept per resource in a tree
+// ordered by "ns/name" with order statistics, so a namespace is one range
+// and a list page costs O(log n + page); stored objects are immutable and
+// shared (lists, watch events and the API server's responses point at them
+// instead of copying); metrics are kept by namespace.
+//
 // Versions: each resource has one storage (group + resource); served
 // versions convert on the way in and out. autoscaling/v1 HPAs are converted
 // with k8s::HpaV1ToV2 / HpaV2ToV1, autoscaling/v2beta2 is v2 relabelled,
