@@ -1085,40 +1085,15 @@ Json MergeIdentity(const Json& old, Json next) {
 }  // namespace
 
 Result<Json> ClusterState::Update(const GroupVersionResource& gvr, const std::string& ns, const Json& obj) {
-  Result<Json> result = Status(StatusCode::kInternal, "unset");
-  {
-    std::lock_guard<std::mutex> l(impl_->mu);
-    Impl& m = *impl_;
-    const ResourceInfo* info = m.FindGvr(gvr);
-    if (info == nullptr) return NotFound(UnknownInfo(gvr), "");
-    if (!obj.is_object()) return BadRequest("the body of the request was not a JSON object");
-    std::string name = StrAt(obj, {"metadata", "name"});
-    std::string use_ns = info->namespaced ? (ns.empty() ? StrAt(obj, {"metadata", "namespace"}) : ns) : "";
-    if (info->namespaced && use_ns.empty()) use_ns = "default";
-    auto& store = m.objects[Impl::StorageKey(*info)];
-    auto it = store.find(ObjKey(use_ns, name));
-    if (it == store.end()) return NotFound(*info, name);
-    std::shared_ptr<const Json> old = it->second;
-    std::string want_rv = StrAt(obj, {"metadata", "resourceVersion"});
-    if (!want_rv.empty() && want_rv != StrAt(*old, {"metadata", "resourceVersion"})) return ConflictErr(*info, name);
-    Json st = m.ToStorage(*info, obj);
-    if (info->has_status) {
-      if (old->contains("status")) st["status"] = (*old)["status"]; else st.erase("status");
-    }
-    m.Default(*info, st);
-    st = MergeIdentity(*old, std::move(st));
-    if (st == *old) {
-      result = ConvertOut(ConversionFor(*info), *info, *old);
-    } else {
-      auto stored = m.Commit(*info, use_ns, name, EvType::kModified, std::move(st), old);
-      result = ConvertOut(ConversionFor(*info), *info, *stored);
-    }
-  }
-  impl_->Dispatch(this);
-  return result;
+  return Replace(gvr, ns, obj, false);
 }
 
 Result<Json> ClusterState::UpdateStatus(const GroupVersionResource& gvr, const std::string& ns, const Json& obj) {
+  return Replace(gvr, ns, obj, true);
+}
+
+Result<Json> ClusterState::Replace(const GroupVersionResource& gvr, const std::string& ns, const Json& obj,
+                                   bool status_only) {
   Result<Json> result = Status(StatusCode::kInternal, "unset");
   {
     std::lock_guard<std::mutex> l(impl_->mu);
@@ -1136,8 +1111,20 @@ Result<Json> ClusterState::UpdateStatus(const GroupVersionResource& gvr, const s
     std::string want_rv = StrAt(obj, {"metadata", "resourceVersion"});
     if (!want_rv.empty() && want_rv != StrAt(*old, {"metadata", "resourceVersion"})) return ConflictErr(*info, name);
     Json incoming = m.ToStorage(*info, obj);
-    Json st = *old;
-    if (incoming.contains("status")) st["status"] = incoming["status"]; else st.erase("status");
+    Json st;
+    if (status_only) {
+      // The status subresource replaces the status only.
+      st = *old;
+      if (incoming.contains("status")) st["status"] = incoming["status"]; else st.erase("status");
+    } else {
+      // The main resource ignores the status of kinds that have a status subresource.
+      st = std::move(incoming);
+      if (info->has_status) {
+        if (old->contains("status")) st["status"] = (*old)["status"]; else st.erase("status");
+      }
+      m.Default(*info, st);
+      st = MergeIdentity(*old, std::move(st));
+    }
     if (st == *old) {
       result = ConvertOut(ConversionFor(*info), *info, *old);
     } else {

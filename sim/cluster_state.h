@@ -341,6 +341,10 @@ class ClusterState {
   std::map<std::string, int64_t> RequestCounts() const;
 
  private:
+  // Update and UpdateStatus: the same lookup, 409 and commit; they differ
+  // only in which part of `obj` replaces the stored object.
+  Result<Json> Replace(const GroupVersionResource& gvr, const std::string& ns, const Json& obj, bool status_only);
+
   struct Impl;
   const Clock& clock_;
   std::unique_ptr<Impl> impl_;
