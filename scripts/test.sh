@@ -8,6 +8,6 @@ cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_WE
 cmake --build "$build" -j2
 cd "$build"
 # A test that fails is run once more before it counts as failed: the process
-# tests (daemons, kubectl, leader election) share 2 cores with the build of
-# nothing else but each other; a real failure fails twice.
+# tests (daemons, kubectl, leader election) run in parallel on 2 cores and
+# can miss a wall-clock deadline under load; a real failure fails twice.
 ctest --output-on-failure -j2 --repeat until-pass:2 "$@"
