@@ -18,14 +18,6 @@ void SetOrErase(json* o, const char* key, const std::string& v) {
   }
 }
 
-void SetOrEraseTime(json* o, const char* key, const std::optional<Time>& t, bool micro) {
-  if (!t) {
-    o->erase(key);
-  } else {
-    (*o)[key] = micro ? FormatRfc3339Micro(*t) : FormatRfc3339(*t);
-  }
-}
-
 }  // namespace
 
 Result<Event> EventFromJson(const json& j) {

@@ -169,4 +169,14 @@ inline Status GetStringMap(const nlohmann::json& obj, const char* key, const std
     if (!_st.ok()) return _st;            \
   } while (0)
 
+// Writes t at key (seconds precision, or microseconds for MicroTime fields),
+// or removes the key when t is unset.
+inline void SetOrEraseTime(nlohmann::json* o, const char* key, const std::optional<Time>& t, bool micro) {
+  if (!t) {
+    o->erase(key);
+  } else {
+    (*o)[key] = micro ? FormatRfc3339Micro(*t) : FormatRfc3339(*t);
+  }
+}
+
 }  // namespace hpad::k8s::fields

@@ -8,18 +8,6 @@ namespace hpad::k8s {
 using nlohmann::json;
 using namespace fields;
 
-namespace {
-
-void SetOrEraseTime(json* o, const char* key, const std::optional<Time>& t, bool micro) {
-  if (!t) {
-    o->erase(key);
-  } else {
-    (*o)[key] = micro ? FormatRfc3339Micro(*t) : FormatRfc3339(*t);
-  }
-}
-
-}  // namespace
-
 Result<Lease> LeaseFromJson(const json& j) {
   if (!j.is_object()) return FieldError("", "expected a Lease object, got " + std::string(j.type_name()));
   Lease l;
