@@ -83,7 +83,7 @@ void RecordInitialRecommendation(HpaHistory& history, int32_t current_replicas, 
 }
 
 int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window,
-                                      Time now, int32_t store_cap) {
+                                      Time now) {
   int32_t max_rec = prenormalized;
   bool found_old = false;
   size_t old_index = 0;
@@ -97,7 +97,10 @@ int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized
       max_rec = rec.recommendation;
     }
   }
-  StoreRecommendation(history.recommendations, found_old, old_index, std::min(prenormalized, store_cap), now);
+  // L1: the raw proposal is remembered, even above maxReplicas (upstream
+  // stores prenormalizedDesiredReplicas, so ScalingLimited stays
+  // TooManyReplicas while such a proposal is inside the window).
+  StoreRecommendation(history.recommendations, found_old, old_index, prenormalized, now);
   return max_rec;
 }
 
@@ -137,12 +140,7 @@ LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, in
 NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_t prenormalized, int32_t min_replicas,
                                     int32_t max_replicas, Duration downscale_window, Time now) {
   NormalizationResult out;
-  // Divergence from upstream (which stores P itself): a recommendation above
-  // maxReplicas is remembered as maxReplicas. It can never be applied, and
-  // remembering it only turns ScalingLimited into TooManyReplicas for a
-  // whole window after the load fell; conformance example 06 (t=300s)
-  // requires DesiredWithinRange there. Replica counts are unaffected.
-  out.stabilized = StabilizeRecommendationLegacy(history, prenormalized, downscale_window, now, max_replicas);
+  out.stabilized = StabilizeRecommendationLegacy(history, prenormalized, downscale_window, now);
   if (out.stabilized != prenormalized) {
     out.able_to_scale = {"AbleToScale", "True", "ScaleDownStabilized", kScaleDownStabilizedMsg};  // L2
   } else {

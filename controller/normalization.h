@@ -56,10 +56,9 @@ struct NormalizationResult {
 void RecordInitialRecommendation(HpaHistory& history, int32_t current_replicas, Time now);
 
 // L1: highest of P and all recommendations not older than the window (entries
-// exactly at the cutoff are kept); stores (min(P, store_cap), now) over the
-// last old entry (NormalizeLegacy passes maxReplicas as the cap, see there).
-int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window, Time now,
-                                      int32_t store_cap = std::numeric_limits<int32_t>::max());
+// exactly at the cutoff are kept); stores (P, now) over the last old entry,
+// P unclamped even above maxReplicas, as upstream does.
+int32_t StabilizeRecommendationLegacy(HpaHistory& history, int32_t prenormalized, Duration downscale_window, Time now);
 
 // L3: returns (desired, reason, message).
 struct LimitResult {

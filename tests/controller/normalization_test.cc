@@ -252,19 +252,25 @@ TEST_CASE("B10 scale events reuse outdated slots", "[normalization][behavior]") 
   CHECK(h.scale_down_events[0].replica_change == 3);
 }
 
-TEST_CASE("L1 (hpad) remembers a proposal above maxReplicas as maxReplicas", "[normalization][legacy]") {
+TEST_CASE("L1 remembers a proposal above maxReplicas as proposed", "[normalization][legacy]") {
   // Conformance example 06: proposals of 9 against maxReplicas 8 at t=30/45,
-  // then 8 from t=60. At t=300 the window still holds t=30/45; upstream
-  // would report TooManyReplicas, the example requires DesiredWithinRange.
+  // then 8 from t=60. At t=300 the window (cutoff t=0) still holds the 9s, so
+  // the stabilized 9 is clamped to 8: TooManyReplicas. At t=390 they are gone.
   HpaHistory h;
   RecordInitialRecommendation(h, 3, At(0));
   NormalizeLegacy(h, 3, 9, 1, 8, kWindow, At(30));
   auto at45 = NormalizeLegacy(h, 6, 9, 1, 8, kWindow, At(45));
   CHECK(at45.desired == 8);
   CHECK(at45.scaling_limited.reason == "TooManyReplicas");
+  for (int t = 60; t <= 285; t += 15) NormalizeLegacy(h, 8, 8, 1, 8, kWindow, At(t));
   auto at300 = NormalizeLegacy(h, 8, 8, 1, 8, kWindow, At(300));
+  CHECK(at300.stabilized == 9);
   CHECK(at300.desired == 8);
-  CHECK(at300.scaling_limited.status == "False");
-  CHECK(at300.scaling_limited.reason == "DesiredWithinRange");
-  CHECK(at300.able_to_scale.reason == "ReadyForNewScale");
+  CHECK(at300.scaling_limited.status == "True");
+  CHECK(at300.scaling_limited.reason == "TooManyReplicas");
+  for (int t = 315; t <= 375; t += 15) NormalizeLegacy(h, 8, 8, 1, 8, kWindow, At(t));
+  auto at390 = NormalizeLegacy(h, 8, 8, 1, 8, kWindow, At(390));
+  CHECK(at390.desired == 8);
+  CHECK(at390.scaling_limited.status == "False");
+  CHECK(at390.scaling_limited.reason == "DesiredWithinRange");
 }
