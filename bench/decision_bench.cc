@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
-#include "controller/normalization.h"
-#include "controller/replica_calculator.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/types/pod.h"
+#include "controller/core/normalization.h"
+#include "controller/core/replica_calculator.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/pod.h"
 
 namespace {
 

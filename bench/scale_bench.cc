@@ -86,8 +86,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/clock.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/api_server.h"
 #include "sim/cluster_state.h"
 

@@ -13,11 +13,11 @@
 #include "controller/scale_client.h"
 #include "k8sclient/event_recorder.h"
 #include "k8sclient/informer.h"
-#include "k8sclient/klog.h"
+#include "k8sclient/base/klog.h"
 #include "k8sclient/object_store.h"
-#include "k8sclient/quantity.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/types/pod.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/pod.h"
 #include "k8sclient/work_queue.h"
 
 namespace hpad::ctrl {

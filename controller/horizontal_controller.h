@@ -26,8 +26,8 @@
 
 #include "controller/hpa_reconciler.h"
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 class WorkQueueObserver;

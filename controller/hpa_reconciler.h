@@ -1,6 +1,7 @@
 // HpaReconciler: one pass of the HPA controller for one HPA key
-// (hpa-semantics.md R1-R14), plus the per-namespace selector registry used
-// for AmbiguousSelector (S3/S4, Q3/Q5) and the per-HPA history (H1/H2).
+// (hpa-semantics.md R1-R14) and the per-HPA history (H1/H2). The selector
+// registry it consults for AmbiguousSelector (S3/S4) is in
+// controller/core/selector_registry.h.
 //
 // The reconciler reads HPAs and pods from informer stores, fetches metrics
 // through MetricsClient, reads/writes the scale through ScaleClient, writes
@@ -26,67 +27,22 @@
 #include <vector>
 
 #include "controller/metrics_client.h"
-#include "controller/normalization.h"
-#include "controller/replica_calculator.h"
+#include "controller/core/normalization.h"
+#include "controller/core/replica_calculator.h"
+#include "controller/core/selector_registry.h"
 #include "controller/scale_client.h"
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/event_recorder.h"
-#include "k8sclient/label_selector.h"
+#include "k8sclient/api/label_selector.h"
 #include "k8sclient/object_store.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/types/pod.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/pod.h"
 
 namespace hpad::ctrl {
 
 // The involvedObject of the reconciler's events.
 k8s::EventObjectRef EventRefFor(const k8s::Hpa& hpa);
-
-// S3/S4 and Q3/Q5: the registered selector of every HPA, per namespace.
-// A slot is created (matching nothing) when an HPA is first seen and removed
-// when it is deleted; Reconcile only fills existing slots.
-//
-// Scale (issue 7): upstream checks every pod against every HPA's selector
-// under one global lock, O(HPAs x pods) per reconcile. Here each registered
-// selector is indexed by one of its equality requirements (its "anchor"
-// key=value; selectors without one go to a short general list), so
-// HpasSelectingAny visits, per pod, only the selectors anchored on one of
-// the pod's labels: cost scales with the pods being checked, not with the
-// HPAs of the namespace. Readers share a lock; re-registering an unchanged
-// selector (every reconcile) takes only the shared lock.
-class SelectorRegistry {
- public:
-  // Q3: creates the slot if absent. Returns true if it was new.
-  bool Register(const std::string& ns, const std::string& name);
-  // Q5. Returns true if a slot was removed.
-  bool Remove(const std::string& ns, const std::string& name);
-  // S3: stores the selector only if the slot exists; false if it does not.
-  bool PutIfExists(const std::string& ns, const std::string& name, const k8s::Selector& selector);
-  bool Exists(const std::string& ns, const std::string& name) const;
-  // S4: names (sorted) of the HPAs in `ns` whose selector matches any of the pods.
-  std::vector<std::string> HpasSelectingAny(const std::string& ns, const PodList& pods) const;
-  size_t Size() const;
-
- private:
-  struct Slot {
-    k8s::Selector selector = k8s::Selector::Nothing();
-    // Where the slot is indexed: anchored (key=value), general, or nowhere (Nothing).
-    enum class Index { kNone, kAnchor, kGeneral } index = Index::kNone;
-    std::string anchor_key, anchor_value;
-  };
-  struct Namespace {
-    std::map<std::string, Slot> slots;
-    // label key -> label value -> HPA names anchored there.
-    std::unordered_map<std::string, std::unordered_map<std::string, std::set<std::string>>> anchored;
-    std::set<std::string> general;  // selectors without an equality requirement
-  };
-  static void Unindex(Namespace& n, const std::string& name, Slot& slot);
-  static void IndexSlot(Namespace& n, const std::string& name, Slot& slot);
-
-  mutable std::shared_mutex mu_;
-  std::map<std::string, Namespace> by_ns_;
-  size_t size_ = 0;
-};
 
 struct ReconcilerOptions {
   double tolerance = 0.1;  // --horizontal-pod-autoscaler-tolerance

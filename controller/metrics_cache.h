@@ -47,9 +47,9 @@
 #include <vector>
 
 #include "controller/metrics_client.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/object_store.h"
-#include "k8sclient/types/pod.h"
+#include "k8sclient/api/types/pod.h"
 
 namespace hpad::ctrl {
 

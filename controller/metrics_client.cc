@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "k8sclient/types/metrics.h"
+#include "k8sclient/api/types/metrics.h"
 
 namespace hpad::ctrl {
 namespace {

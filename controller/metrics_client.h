@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "controller/replica_calculator.h"
+#include "controller/core/replica_calculator.h"
 #include "k8sclient/api_client.h"
-#include "k8sclient/label_selector.h"
-#include "k8sclient/status.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/types/metrics.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/base/status.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/metrics.h"
 
 namespace hpad::ctrl {
 

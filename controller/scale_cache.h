@@ -31,9 +31,9 @@
 #include <string>
 
 #include "controller/scale_client.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/informer.h"
-#include "k8sclient/label_selector.h"
+#include "k8sclient/api/label_selector.h"
 
 namespace hpad::ctrl {
 

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/status.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/types/scale.h"
+#include "k8sclient/base/status.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/scale.h"
 
 namespace hpad::ctrl {
 

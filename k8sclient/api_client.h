@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/status.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "k8sclient/clock.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -36,7 +36,7 @@
 
 #include "k8sclient/api_client.h"
 #include "k8sclient/cert_authority.h"
-#include "k8sclient/klog.h"
+#include "k8sclient/base/klog.h"
 
 namespace hpad::k8s {
 

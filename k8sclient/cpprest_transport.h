@@ -18,7 +18,7 @@
 #include <memory>
 
 #include "k8sclient/http_transport.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "k8sclient/klog.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/base/klog.h"
+#include "k8sclient/api/time_format.h"
 
 namespace hpad::k8s {
 

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 
 namespace hpad::k8s {
 

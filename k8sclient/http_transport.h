@@ -22,7 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "k8sclient/status.h"
+#include "k8sclient/base/status.h"
+#include "k8sclient/base/version.h"
 
 namespace hpad::k8s {
 
@@ -96,7 +97,7 @@ struct TransportConfig {
   std::string client_key_pem;
   std::shared_ptr<TokenSource> token_source;  // null = no Authorization header
   bool insecure_skip_tls_verify = false;
-  std::string user_agent = std::string("hpad/") + HPAD_VERSION;
+  std::string user_agent = std::string("hpad/") + hpad::Version();
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // default per-request deadline
 };
 

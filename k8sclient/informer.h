@@ -43,10 +43,10 @@
 #include <vector>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
-#include "k8sclient/klog.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/klog.h"
 #include "k8sclient/object_store.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -22,8 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/cert_authority.h"
-#include "k8sclient/time_format.h"
-#include "k8sclient/yaml_json.h"
+#include "k8sclient/api/time_format.h"
+#include "k8sclient/api/yaml_json.h"
 
 extern char** environ;
 

@@ -39,8 +39,8 @@
 #include <thread>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -38,7 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/label_selector.h"
+#include "k8sclient/api/label_selector.h"
 
 namespace hpad::k8s {
 

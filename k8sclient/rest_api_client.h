@@ -29,7 +29,7 @@
 #include <string>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/http_transport.h"
 #include "k8sclient/token_bucket.h"
 

@@ -11,7 +11,7 @@
 // the owner (RestApiClient) serialises calls.
 #pragma once
 
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 
 namespace hpad::k8s {
 

@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 

@@ -41,7 +41,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 
 namespace hpad::k8s {
 

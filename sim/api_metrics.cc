@@ -6,8 +6,8 @@
 // filled with the ClusterState clock's now.
 #include <map>
 
-#include "k8sclient/label_selector.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/api_internal.h"
 #include "sim/store_util.h"
 

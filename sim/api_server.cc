@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "k8sclient/cert_authority.h"
-#include "k8sclient/quantity.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/yaml_json.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/yaml_json.h"
 #include "sim/api_internal.h"
 #include "sim/store_util.h"
 

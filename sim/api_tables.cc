@@ -3,8 +3,8 @@
 // the rest. The server computes Age from the ClusterState clock.
 #include <algorithm>
 
-#include "k8sclient/quantity.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/api_internal.h"
 #include "sim/store_util.h"
 

@@ -11,10 +11,10 @@
 #include <mutex>
 #include <set>
 
-#include "k8sclient/label_selector.h"
-#include "k8sclient/quantity.h"
-#include "k8sclient/time_format.h"
-#include "k8sclient/types/hpa.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/time_format.h"
+#include "k8sclient/api/types/hpa.h"
 #include "sim/store_util.h"
 
 namespace hpad::sim {

@@ -45,8 +45,8 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::sim {
 

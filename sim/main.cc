@@ -16,8 +16,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "controller/version.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/version.h"
+#include "k8sclient/base/clock.h"
 #include "sim/api_server.h"
 #include "sim/cluster_state.h"
 #include "sim/plot.h"

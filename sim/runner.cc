@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <set>
 
-#include "controller/daemon_flags.h"
+#include "controller/daemon/flags.h"
 #include "controller/horizontal_controller.h"
 #include "k8sclient/cpprest_transport.h"
-#include "k8sclient/label_selector.h"
-#include "k8sclient/quantity.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
 #include "sim/api_server.h"
 #include "sim/cluster_state.h"

@@ -8,10 +8,10 @@
 #include <set>
 #include <sstream>
 
-#include "k8sclient/label_selector.h"
-#include "k8sclient/quantity.h"
-#include "k8sclient/time_format.h"
-#include "k8sclient/yaml_json.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/time_format.h"
+#include "k8sclient/api/yaml_json.h"
 
 namespace hpad::sim {
 namespace {

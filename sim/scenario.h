@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 #include "sim/cluster_state.h"
 
 namespace hpad::sim {

@@ -24,8 +24,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/clock.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 #include "sim/cluster_state.h"
 #include "sim/scenario.h"
 

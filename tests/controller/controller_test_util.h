@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/replica_calculator.h"
-#include "k8sclient/types/pod.h"
+#include "controller/core/replica_calculator.h"
+#include "k8sclient/api/types/pod.h"
 
 namespace hpad::ctrl::testing {
 

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "controller/horizontal_controller.h"
-#include "controller/hpa_status.h"
-#include "k8sclient/time_format.h"
+#include "controller/core/hpa_status.h"
+#include "k8sclient/api/time_format.h"
 #include "tests/controller/controller_test_util.h"
 #include "tests/fakes/fake_api_client.h"
 

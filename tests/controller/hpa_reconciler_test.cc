@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "controller/hpa_reconciler.h"
-#include "controller/hpa_status.h"
-#include "k8sclient/types/hpa.h"
-#include "k8sclient/time_format.h"
+#include "controller/core/hpa_status.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/time_format.h"
 #include "tests/controller/controller_test_util.h"
 #include "tests/fakes/fake_api_client.h"
 

@@ -56,9 +56,9 @@
 #include <vector>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/clock.h"
-#include "k8sclient/label_selector.h"
-#include "k8sclient/status.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/api/label_selector.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s::testing {
 

@@ -22,7 +22,7 @@
 #include <mutex>
 #include <set>
 
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 
 namespace hpad::k8s::testing {
 

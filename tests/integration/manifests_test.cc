@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "controller/daemon_flags.h"
+#include "controller/daemon/flags.h"
 
 namespace hpad::ctrl {
 namespace {

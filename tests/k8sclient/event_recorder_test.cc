@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/event_recorder.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/time_format.h"
 #include "tests/fakes/fake_api_client.h"
 
 namespace {

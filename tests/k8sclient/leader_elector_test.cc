@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "k8sclient/leader_elector.h"
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/time_format.h"
 #include "tests/fakes/fake_api_client.h"
 #include "tests/fakes/manual_clock.h"
 

@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "k8sclient/cert_authority.h"
-#include "k8sclient/clock.h"
+#include "k8sclient/base/clock.h"
 
 namespace hpad::k8s::testing {
 

@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "k8sclient/base/version.h"
 #include "k8sclient/cpprest_transport.h"
 #include "k8sclient/rest_api_client.h"
 #include "k8sclient/watch_decoder.h"
@@ -219,7 +220,7 @@ TEST_CASE("bearer token, User-Agent, Accept and path prefix are sent", "[transpo
   std::lock_guard<std::mutex> l(mu);
   CHECK(seen_path == "/prefix/apis/apps/v1/namespaces/default/deployments/web/scale");
   CHECK(seen.find("Authorization")->second == "Bearer sekret");
-  CHECK(seen.find("User-Agent")->second == std::string("hpad/") + HPAD_VERSION);
+  CHECK(seen.find("User-Agent")->second == std::string("hpad/") + hpad::Version());
   CHECK(seen.find("Accept")->second == "application/json");
   CHECK(seen_type == "application/strategic-merge-patch+json");  // unaltered, no charset (libraries.md §5)
   CHECK(seen_body == R"({"spec":{"replicas":3}})");

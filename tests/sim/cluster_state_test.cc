@@ -4,7 +4,7 @@
 // faults and request accounting.
 #include <catch2/catch.hpp>
 
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/cluster_state.h"
 #include "sim/store_util.h"
 

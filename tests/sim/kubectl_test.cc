@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/api_server.h"
 #include "sim/cluster_state.h"
 

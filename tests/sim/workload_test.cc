@@ -2,7 +2,7 @@
 // lifecycle, names, deletion order, load schedule, metric samples.
 #include <catch2/catch.hpp>
 
-#include "k8sclient/time_format.h"
+#include "k8sclient/api/time_format.h"
 #include "sim/workload.h"
 
 using hpad::Time;

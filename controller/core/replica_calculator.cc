@@ -1,0 +1,571 @@
+// Pure per-metric math; rule numbers refer to hpa-semantics.md.
+//
+// Two implementations of the per-pod calculations (C2-C10) that must agree
+// byte for byte:
+// - the general one, upstream's shape: name sets for the pod groups (P1-P5),
+//   a map of requests (RQ1-RQ4) and a copy of the metric values that is
+//   edited (P6, C5, C10);
+// - a single merge pass used when the pod names are strictly increasing,
+//   which is what the pod lister returns (one namespace, keys sorted). Then
+//   every pod is one distinct name, the (sorted) metrics map can be walked
+//   alongside, and the sums the general form gets from its edited copy can
+//   be accumulated directly - no set, map or copy, no allocation. This is
+//   the hot path of every reconcile (issue 7: > 1M decisions/s/core).
+// Any other order (or duplicate names) takes the general form. The
+// "fast path agrees with the general path" test in
+// tests/controller/replica_calculator_test.cc compares them on random inputs.
+#include "controller/core/replica_calculator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+namespace hpad::ctrl {
+namespace {
+
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+constexpr int32_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+
+constexpr const char* kNoPodsMsg = "no pods returned by selector while calculating replica count";        // P8
+constexpr const char* kNoMetricsMsg = "did not receive metrics for targeted pods (pods might be unready)";  // P7
+constexpr const char* kNoMatchMsg = "no metrics returned matched known pods";                             // C3
+
+Status Err(std::string msg) { return Status(StatusCode::kInvalid, std::move(msg)); }
+
+enum class PodClass { kReady, kUnready, kMissing, kIgnored };
+
+// `s == "literal"` without strlen + memcmp calls (the length decides most
+// comparisons; equal lengths compare a constant number of bytes inline).
+inline bool Is(const std::string& s, std::string_view literal) { return std::string_view(s) == literal; }
+
+// P1-P5 for one pod; `metric` is its sample or nullptr.
+PodClass ClassifyPod(const k8s::Pod& pod, const PodMetric* metric, bool cpu, const ReadinessTuning& tuning, Time now) {
+  // P1: deleted, failed and succeeded pods are dropped with their values.
+  if (pod.deletion_timestamp || Is(pod.phase, "Failed") || Is(pod.phase, "Succeeded")) return PodClass::kIgnored;
+  // P2: pending pods never count.
+  if (Is(pod.phase, "Pending")) return PodClass::kUnready;
+  // P3.
+  if (!metric) return PodClass::kMissing;
+  // P4: cpu only - a fresh pod's cpu is dominated by startup work.
+  if (cpu) {
+    bool unready;
+    if (!pod.ready_status || !pod.start_time) {
+      unready = true;  // P4a
+    } else {
+      Time ready_ltt = pod.ready_last_transition.value_or(Time{});
+      bool ready_false = Is(*pod.ready_status, "False");
+      if (*pod.start_time + tuning.cpu_initialization_period > now) {
+        // P4b: still initialising; the sample must cover a full window after the last readiness change.
+        unready = ready_false || metric->timestamp < ready_ltt + metric->window;
+      } else {
+        // P4c: only pods that never became ready are unready.
+        unready = ready_false && *pod.start_time + tuning.initial_readiness_delay > ready_ltt;
+      }
+    }
+    if (unready) return PodClass::kUnready;
+  }
+  return PodClass::kReady;  // P5
+}
+
+// RQ1-RQ3 for one pod: its summed request (milli) into *out.
+Status PodRequest(const k8s::Pod& pod, const std::string& container, const std::string& resource,
+                  bool pod_level_resources, int64_t* out) {
+  // RQ2: pod-level requests win for the whole-pod form when the gate is on and they are set.
+  if (pod_level_resources && container.empty() && !pod.pod_level_requests_milli.empty()) {
+    auto it = pod.pod_level_requests_milli.find(resource);
+    if (it == pod.pod_level_requests_milli.end()) {
+      return Err("missing pod-level request for " + resource + " in Pod " + pod.name);
+    }
+    *out = it->second;
+    return Status::Ok();
+  }
+  int64_t sum = 0;
+  bool found_container = false;
+  auto add = [&](const k8s::PodContainer& c) -> Status {
+    if (!container.empty() && c.name != container) return Status::Ok();
+    found_container = true;
+    auto it = c.requests_milli.find(resource);
+    if (it == c.requests_milli.end()) {
+      return Err("missing request for " + resource + " in container " + c.name + " of Pod " + pod.name);
+    }
+    sum += it->second;
+    return Status::Ok();
+  };
+  for (const auto& c : pod.containers) {
+    Status s = add(c);
+    if (!s.ok()) return s;
+  }
+  // RQ1: sidecars (init containers with restartPolicy Always) count too.
+  for (const auto& c : pod.init_containers) {
+    if (!c.restart_policy_always) continue;
+    Status s = add(c);
+    if (!s.ok()) return s;
+  }
+  if (!container.empty() && !found_container) {
+    return Err("container " + container + " not found in Pod " + pod.name);  // RQ3
+  }
+  *out = sum;
+  return Status::Ok();
+}
+
+// True when every name is greater than the one before (no duplicates).
+bool StrictlyIncreasingNames(const PodList& pods) {
+  for (size_t i = 1; i < pods.size(); i++) {
+    if (!(pods[i - 1]->name < pods[i]->name)) return false;
+  }
+  return true;
+}
+
+// ---- the general form ----
+
+void RemoveMetricsForPods(PodMetricsInfo& metrics, const std::set<std::string>& pods) {
+  for (const auto& name : pods) metrics.erase(name);
+}
+
+// Common pod-list preamble of C2/C8 (P6, P7, P8).
+Status PrepareMetrics(const PodList& pods, PodMetricsInfo& metrics, const std::string& resource,
+                      const ReadinessTuning& tuning, Time now, PodGroups& groups) {
+  if (pods.empty()) return Err(kNoPodsMsg);  // P8
+  groups = GroupPods(pods, metrics, resource, tuning, now);
+  RemoveMetricsForPods(metrics, groups.ignored);  // P6
+  RemoveMetricsForPods(metrics, groups.unready);
+  if (metrics.empty()) return Err(kNoMetricsMsg);  // P7
+  return Status::Ok();
+}
+
+Result<PodMetricProposal> ResourceUtilizationGeneral(int32_t current_replicas, int32_t target_utilization,
+                                                     const std::string& resource, const std::string& container,
+                                                     const Tolerances& tolerances, PodMetricsInfo metrics,
+                                                     const PodList& pods, const ReadinessTuning& tuning, Time now,
+                                                     bool pod_level_resources) {
+  PodGroups groups;
+  Status s = PrepareMetrics(pods, metrics, resource, tuning, now, groups);
+  if (!s.ok()) return s;
+  auto requests = CalculatePodRequests(pods, container, resource, pod_level_resources);  // RQ4: all pods
+  if (!requests.ok()) return requests.status();
+  auto first = GetResourceUtilizationRatio(metrics, *requests, target_utilization);  // C3
+  if (!first.ok()) return first.status();
+  const double ratio = first->ratio;
+  PodMetricProposal out;
+  out.utilization = first->utilization;  // C7: always the ready-only figures
+  out.usage = first->raw_average_value;
+
+  const bool scale_up_with_unready = !groups.unready.empty() && ratio > 1.0;
+  if (!scale_up_with_unready && groups.missing.empty()) {  // C4
+    out.replicas = tolerances.IsWithin(ratio) ? current_replicas : CeilToInt32(ratio * groups.ready_count);
+    return out;
+  }
+  // C5a / C6: missing pods count as using max(100, U)% on a scale-down, 0 on a scale-up, nothing at exactly 1.
+  if (!groups.missing.empty()) {
+    if (ratio < 1.0) {
+      const int64_t fallback = std::max<int64_t>(100, target_utilization);
+      for (const auto& name : groups.missing) metrics[name] = PodMetric{(*requests)[name] * fallback / 100, {}, {}};
+    } else if (ratio > 1.0) {
+      for (const auto& name : groups.missing) metrics[name] = PodMetric{0, {}, {}};
+    }
+  }
+  // C5b: unready pods count as idle on a scale-up.
+  if (scale_up_with_unready) {
+    for (const auto& name : groups.unready) metrics[name] = PodMetric{0, {}, {}};
+  }
+  auto second = GetResourceUtilizationRatio(metrics, *requests, target_utilization);  // C5c
+  if (!second.ok()) return second.status();
+  const double ratio2 = second->ratio;
+  // C5d: inside the band, or the fill flipped the direction -> no change.
+  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
+    out.replicas = current_replicas;
+    return out;
+  }
+  // C5e: len(metrics) includes superfluous entries (16.6).
+  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(metrics.size()));
+  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
+    out.replicas = current_replicas;
+  } else {
+    out.replicas = n2;
+  }
+  return out;
+}
+
+Result<PodMetricProposal> PlainMetricGeneral(int32_t current_replicas, int64_t target_usage,
+                                             const std::string& resource, const Tolerances& tolerances,
+                                             PodMetricsInfo metrics, const PodList& pods,
+                                             const ReadinessTuning& tuning, Time now) {
+  PodGroups groups;
+  Status s = PrepareMetrics(pods, metrics, resource, tuning, now, groups);
+  if (!s.ok()) return s;
+  const UsageRatio first = GetMetricUsageRatio(metrics, target_usage);  // C9
+  const double ratio = first.ratio;
+  PodMetricProposal out;
+  out.usage = first.usage;
+
+  const bool scale_up_with_unready = !groups.unready.empty() && ratio > 1.0;
+  if (!scale_up_with_unready && groups.missing.empty()) {
+    out.replicas = tolerances.IsWithin(ratio) ? current_replicas : CeilToInt32(ratio * groups.ready_count);
+    return out;
+  }
+  // C10: missing pods get the target on a scale-down, 0 on a scale-up.
+  if (!groups.missing.empty()) {
+    if (ratio < 1.0) {
+      for (const auto& name : groups.missing) metrics[name] = PodMetric{target_usage, {}, {}};
+    } else if (ratio > 1.0) {
+      for (const auto& name : groups.missing) metrics[name] = PodMetric{0, {}, {}};
+    }
+  }
+  if (scale_up_with_unready) {
+    for (const auto& name : groups.unready) metrics[name] = PodMetric{0, {}, {}};
+  }
+  const double ratio2 = GetMetricUsageRatio(metrics, target_usage).ratio;
+  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
+    out.replicas = current_replicas;
+    return out;
+  }
+  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(metrics.size()));
+  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
+    out.replicas = current_replicas;
+  } else {
+    out.replicas = n2;
+  }
+  return out;
+}
+
+// ---- the merge pass (pod names strictly increasing) ----
+
+// What the general form derives from its groups and edited metrics copy,
+// accumulated in one walk. "Kept" values are the metrics after P6 (ignored
+// and unready pods' values removed; superfluous values stay).
+struct PodScan {
+  int ready_count = 0;
+  int unready_count = 0;
+  int missing_count = 0;
+  size_t kept_count = 0;          // len(metrics) after P6
+  int64_t kept_sum = 0;           // sum of kept values (C9), superfluous included
+  int64_t ready_sum = 0;          // sum of the ready pods' values (C3: kept values that have a request)
+  // Requests (utilization only; RQ4 covers every pod, the first error wins).
+  Status request_error;
+  int64_t ready_requests = 0;
+  int64_t unready_requests = 0;
+  int64_t missing_requests = 0;
+  int64_t missing_fill = 0;       // sum of request * fallback / 100 over missing pods (C5a)
+};
+
+// Walks pods (names strictly increasing) against the sorted metrics map.
+// `requests` false skips RQ1-RQ4 (plain metrics). `fallback_percent` is C5a's max(100, U).
+PodScan ScanPods(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource, bool requests,
+                 const std::string& container, bool pod_level_resources, int64_t fallback_percent,
+                 const ReadinessTuning& tuning, Time now) {
+  PodScan s;
+  const bool cpu = resource == "cpu";
+  size_t removed = 0;
+  int64_t removed_sum = 0;
+  int64_t all_sum = 0;
+  for (const auto& [name, m] : metrics) all_sum += m.value;
+  auto mit = metrics.begin();
+  for (const auto& pod : pods) {
+    const PodMetric* metric = nullptr;
+    while (mit != metrics.end()) {
+      int c = mit->first.compare(pod->name);
+      if (c < 0) {
+        ++mit;
+        continue;
+      }
+      if (c == 0) metric = &mit->second;
+      break;
+    }
+    const PodClass cls = ClassifyPod(*pod, metric, cpu, tuning, now);
+    int64_t request = 0;
+    if (requests && s.request_error.ok()) {
+      Status rs = PodRequest(*pod, container, resource, pod_level_resources, &request);
+      if (!rs.ok()) s.request_error = std::move(rs);
+    }
+    switch (cls) {
+      case PodClass::kIgnored:
+      case PodClass::kUnready:
+        if (metric) {  // P6: its value is dropped
+          removed++;
+          removed_sum += metric->value;
+        }
+        if (cls == PodClass::kUnready) {
+          s.unready_count++;
+          s.unready_requests += request;
+        }
+        break;
+      case PodClass::kMissing:
+        s.missing_count++;
+        s.missing_requests += request;
+        s.missing_fill += request * fallback_percent / 100;
+        break;
+      case PodClass::kReady:
+        s.ready_count++;
+        s.ready_sum += metric->value;
+        s.ready_requests += request;
+        break;
+    }
+  }
+  s.kept_count = metrics.size() - removed;
+  s.kept_sum = all_sum - removed_sum;
+  return s;
+}
+
+// C3 from sums: GetResourceUtilizationRatio over n values summing to
+// metrics_total with requests summing to requests_total.
+Result<UtilizationRatio> UtilizationFromSums(int64_t metrics_total, int64_t requests_total, int64_t n,
+                                             int32_t target_utilization) {
+  if (requests_total == 0) return Err(kNoMatchMsg);
+  UtilizationRatio r;
+  r.utilization = static_cast<int32_t>((metrics_total * 100) / requests_total);  // 16.2: truncation
+  r.ratio = static_cast<double>(r.utilization) / static_cast<double>(target_utilization);
+  r.raw_average_value = metrics_total / n;
+  return r;
+}
+
+Result<PodMetricProposal> ResourceUtilizationScan(int32_t current_replicas, int32_t target_utilization,
+                                                  const std::string& resource, const std::string& container,
+                                                  const Tolerances& tolerances, const PodMetricsInfo& metrics,
+                                                  const PodList& pods, const ReadinessTuning& tuning, Time now,
+                                                  bool pod_level_resources) {
+  const int64_t fallback = std::max<int64_t>(100, target_utilization);
+  PodScan s = ScanPods(pods, metrics, resource, true, container, pod_level_resources, fallback, tuning, now);
+  if (s.kept_count == 0) return Err(kNoMetricsMsg);    // P7
+  if (!s.request_error.ok()) return s.request_error;  // RQ1-RQ4
+  auto first = UtilizationFromSums(s.ready_sum, s.ready_requests, s.ready_count, target_utilization);  // C3
+  if (!first.ok()) return first.status();
+  const double ratio = first->ratio;
+  PodMetricProposal out;
+  out.utilization = first->utilization;  // C7
+  out.usage = first->raw_average_value;
+
+  const bool scale_up_with_unready = s.unready_count > 0 && ratio > 1.0;
+  if (!scale_up_with_unready && s.missing_count == 0) {  // C4
+    out.replicas = tolerances.IsWithin(ratio) ? current_replicas : CeilToInt32(ratio * s.ready_count);
+    return out;
+  }
+  // C5a-C5c as in the general form, on sums.
+  int64_t total = s.ready_sum, requests_total = s.ready_requests, n = s.ready_count;
+  size_t len = s.kept_count;
+  if (s.missing_count > 0 && (ratio < 1.0 || ratio > 1.0)) {  // nothing at exactly 1 (or NaN)
+    if (ratio < 1.0) total += s.missing_fill;
+    requests_total += s.missing_requests;
+    n += s.missing_count;
+    len += static_cast<size_t>(s.missing_count);
+  }
+  if (scale_up_with_unready) {
+    requests_total += s.unready_requests;
+    n += s.unready_count;
+    len += static_cast<size_t>(s.unready_count);
+  }
+  auto second = UtilizationFromSums(total, requests_total, n, target_utilization);
+  if (!second.ok()) return second.status();
+  const double ratio2 = second->ratio;
+  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {  // C5d
+    out.replicas = current_replicas;
+    return out;
+  }
+  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(len));  // C5e, 16.6
+  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
+    out.replicas = current_replicas;
+  } else {
+    out.replicas = n2;
+  }
+  return out;
+}
+
+Result<PodMetricProposal> PlainMetricScan(int32_t current_replicas, int64_t target_usage, const std::string& resource,
+                                          const Tolerances& tolerances, const PodMetricsInfo& metrics,
+                                          const PodList& pods, const ReadinessTuning& tuning, Time now) {
+  PodScan s = ScanPods(pods, metrics, resource, false, "", false, 0, tuning, now);
+  if (s.kept_count == 0) return Err(kNoMetricsMsg);  // P7
+  auto usage_ratio = [&](int64_t total, size_t len) {  // C9 over `len` values summing to `total`
+    UsageRatio r;
+    r.usage = total / static_cast<int64_t>(len);
+    r.ratio = static_cast<double>(r.usage) / static_cast<double>(target_usage);
+    return r;
+  };
+  const UsageRatio first = usage_ratio(s.kept_sum, s.kept_count);
+  const double ratio = first.ratio;
+  PodMetricProposal out;
+  out.usage = first.usage;
+
+  const bool scale_up_with_unready = s.unready_count > 0 && ratio > 1.0;
+  if (!scale_up_with_unready && s.missing_count == 0) {
+    out.replicas = tolerances.IsWithin(ratio) ? current_replicas : CeilToInt32(ratio * s.ready_count);
+    return out;
+  }
+  // C10 on sums.
+  int64_t total = s.kept_sum;
+  size_t len = s.kept_count;
+  if (s.missing_count > 0 && (ratio < 1.0 || ratio > 1.0)) {
+    if (ratio < 1.0) total += target_usage * s.missing_count;
+    len += static_cast<size_t>(s.missing_count);
+  }
+  if (scale_up_with_unready) len += static_cast<size_t>(s.unready_count);
+  const double ratio2 = usage_ratio(total, len).ratio;
+  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
+    out.replicas = current_replicas;
+    return out;
+  }
+  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(len));
+  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
+    out.replicas = current_replicas;
+  } else {
+    out.replicas = n2;
+  }
+  return out;
+}
+
+}  // namespace
+
+int32_t CeilToInt32(double x) {
+  double c = std::ceil(x);
+  if (std::isnan(c)) return 0;
+  if (c >= static_cast<double>(kMaxInt32)) return kMaxInt32;
+  if (c <= static_cast<double>(std::numeric_limits<int32_t>::min())) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(c);
+}
+
+PodGroups GroupPods(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
+                    const ReadinessTuning& tuning, Time now) {
+  PodGroups g;
+  const bool cpu = resource == "cpu";
+  for (const auto& pod : pods) {
+    auto it = metrics.find(pod->name);
+    const PodMetric* metric = it == metrics.end() ? nullptr : &it->second;
+    switch (ClassifyPod(*pod, metric, cpu, tuning, now)) {
+      case PodClass::kIgnored: g.ignored.insert(pod->name); break;
+      case PodClass::kUnready: g.unready.insert(pod->name); break;
+      case PodClass::kMissing: g.missing.insert(pod->name); break;
+      case PodClass::kReady: g.ready_count++; break;
+    }
+  }
+  return g;
+}
+
+Result<std::map<std::string, int64_t>> CalculatePodRequests(const PodList& pods, const std::string& container,
+                                                            const std::string& resource, bool pod_level_resources) {
+  std::map<std::string, int64_t> requests;
+  for (const auto& pod : pods) {
+    int64_t r = 0;
+    Status s = PodRequest(*pod, container, resource, pod_level_resources, &r);
+    if (!s.ok()) return s;
+    requests[pod->name] = r;
+  }
+  return requests;
+}
+
+Result<UtilizationRatio> GetResourceUtilizationRatio(const PodMetricsInfo& metrics,
+                                                     const std::map<std::string, int64_t>& requests,
+                                                     int32_t target_utilization) {
+  int64_t metrics_total = 0;
+  int64_t requests_total = 0;
+  int64_t n = 0;
+  for (const auto& [name, m] : metrics) {
+    auto it = requests.find(name);
+    if (it == requests.end()) continue;  // 16.6: superfluous values have no request
+    metrics_total += m.value;
+    requests_total += it->second;
+    n++;
+  }
+  return UtilizationFromSums(metrics_total, requests_total, n, target_utilization);
+}
+
+UsageRatio GetMetricUsageRatio(const PodMetricsInfo& metrics, int64_t target_usage) {
+  int64_t total = 0;
+  for (const auto& [name, m] : metrics) total += m.value;
+  UsageRatio r;
+  r.usage = metrics.empty() ? 0 : total / static_cast<int64_t>(metrics.size());
+  r.ratio = static_cast<double>(r.usage) / static_cast<double>(target_usage);
+  return r;
+}
+
+Result<PodMetricProposal> CalcResourceUtilizationReplicas(int32_t current_replicas, int32_t target_utilization,
+                                                          const std::string& resource, const std::string& container,
+                                                          const Tolerances& tolerances, const PodMetricsInfo& metrics,
+                                                          const PodList& pods, const ReadinessTuning& tuning, Time now,
+                                                          bool pod_level_resources) {
+  if (pods.empty()) return Err(kNoPodsMsg);  // P8
+  if (StrictlyIncreasingNames(pods)) {
+    return ResourceUtilizationScan(current_replicas, target_utilization, resource, container, tolerances, metrics,
+                                   pods, tuning, now, pod_level_resources);
+  }
+  return ResourceUtilizationGeneral(current_replicas, target_utilization, resource, container, tolerances, metrics,
+                                    pods, tuning, now, pod_level_resources);
+}
+
+Result<PodMetricProposal> CalcPlainMetricReplicas(int32_t current_replicas, int64_t target_usage,
+                                                  const std::string& resource, const Tolerances& tolerances,
+                                                  const PodMetricsInfo& metrics, const PodList& pods,
+                                                  const ReadinessTuning& tuning, Time now) {
+  if (pods.empty()) return Err(kNoPodsMsg);  // P8
+  if (StrictlyIncreasingNames(pods)) {
+    return PlainMetricScan(current_replicas, target_usage, resource, tolerances, metrics, pods, tuning, now);
+  }
+  return PlainMetricGeneral(current_replicas, target_usage, resource, tolerances, metrics, pods, tuning, now);
+}
+
+Result<int64_t> ReadyPodsCount(const PodList& pods) {
+  if (pods.empty()) return Err("no pods returned by selector while calculating replica count");
+  int64_t n = 0;
+  for (const auto& pod : pods) {
+    if (pod->phase == "Running" && pod->ready_status && *pod->ready_status == "True") n++;
+  }
+  return n;
+}
+
+Result<int32_t> UsageRatioReplicaCount(int32_t current_replicas, double usage_ratio, const Tolerances& tolerances,
+                                       const PodList& pods) {
+  if (current_replicas == 0) {
+    return CeilToInt32(usage_ratio);  // C11: from zero, no tolerance, no pod count
+  }
+  if (tolerances.IsWithin(usage_ratio)) return current_replicas;
+  auto ready = ReadyPodsCount(pods);
+  if (!ready.ok()) return Err("unable to calculate ready pods: " + ready.status().message());
+  const double proposed = usage_ratio * static_cast<double>(*ready);
+  if (proposed > static_cast<double>(kMaxInt32)) return kMaxInt32;  // 16.7: compare before ceil
+  return CeilToInt32(proposed);
+}
+
+PerPodProposal PerPodMetricReplicas(int32_t status_replicas, int64_t usage, int64_t target_average,
+                                    const Tolerances& tolerances, bool cap_int32) {
+  PerPodProposal out;
+  out.replicas = status_replicas;
+  // C12: SR == 0 gives +Inf (or NaN for v == 0): never within.
+  const double ratio = static_cast<double>(usage) / (static_cast<double>(target_average) * status_replicas);
+  if (!tolerances.IsWithin(ratio)) {
+    const double proposed = std::ceil(static_cast<double>(usage) / static_cast<double>(target_average));
+    if (cap_int32 && proposed > static_cast<double>(kMaxInt32)) {
+      out.replicas = kMaxInt32;
+    } else {
+      out.replicas = CeilToInt32(proposed);
+    }
+  }
+  if (status_replicas == 0) {
+    out.usage = 0;
+  } else if (usage == kMaxInt64) {
+    out.usage = kMaxInt64;
+  } else {
+    const double avg = std::ceil(static_cast<double>(usage) / static_cast<double>(status_replicas));
+    out.usage = avg >= 9.2233720368547758e18 ? kMaxInt64 : static_cast<int64_t>(avg);
+  }
+  return out;
+}
+
+int64_t SumExternalValues(const std::vector<int64_t>& values, bool average_value_target) {
+  int64_t sum = 0;
+  for (int64_t v : values) {
+    if (average_value_target) {
+      // M6: any negative running sum (overflow or negative series) saturates and stops.
+      int64_t next;
+      if (__builtin_add_overflow(sum, v, &next)) next = -1;
+      sum = next;
+      if (sum < 0) return kMaxInt64;
+    } else {
+      int64_t next;
+      if (__builtin_add_overflow(sum, v, &next)) {
+        next = v > 0 ? kMaxInt64 : std::numeric_limits<int64_t>::min();
+      }
+      sum = next;
+    }
+  }
+  return sum;
+}
+
+}  // namespace hpad::ctrl

@@ -1,0 +1,197 @@
+// One lifetime of the hpad daemon (see daemon_runner.h).
+#include "controller/daemon/runner.h"
+
+#include "k8sclient/base/klog.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/work_queue.h"
+
+namespace hpad::ctrl {
+namespace {
+
+// Waits on the clock until `done()` holds; WaitUntil needs a deadline, so
+// wait in long slices.
+void WaitFor(const Clock& clock, const std::function<bool()>& done) {
+  while (!clock.WaitUntil(clock.Now() + std::chrono::hours(1), done)) {
+  }
+}
+
+// How long SIGTERM waits for in-flight reconciles before giving up on them.
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+
+}  // namespace
+
+DaemonRunner::DaemonRunner(DaemonOptions options, std::shared_ptr<k8s::ApiClient> client, const Clock& clock,
+                           DaemonMetrics& metrics)
+    : options_(std::move(options)), client_(std::move(client)), clock_(clock), metrics_(metrics) {}
+
+DaemonRunner::~DaemonRunner() {
+  if (abandoned_) return;  // see abandoned(): the process is ending
+  RequestShutdown();
+  if (controller_) controller_->Stop();
+  if (controller_thread_.joinable()) controller_thread_.join();
+  if (elector_) elector_->Stop();
+  if (http_) http_->Stop();
+}
+
+Status DaemonRunner::Start() {
+  http_ = std::make_unique<DaemonHttpServer>(
+      metrics_.registry(), std::vector<HealthCheck>{{"ping", [] { return std::string(); }}},
+      std::vector<HealthCheck>{{"hpad", [this] { return NotReadyReason(); }}});
+  Status s = http_->Start(options_.bind_address, options_.port);
+  if (!s.ok()) return s.WithContext("--bind-address/--port");
+  HPAD_LOG(Info) << "serving /healthz /livez /readyz /metrics on http://" << options_.bind_address << ":"
+                 << http_->port();
+
+  controller_ = std::make_unique<HorizontalController>(options_.controller, client_, clock_);
+  queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
+  controller_->SetWorkQueueObserver(queue_observer_.get());
+  controller_->SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
+
+  if (options_.leader_elect) {
+    k8s::LeaderElectionConfig lc;
+    lc.lease_namespace = options_.lease_namespace;
+    lc.lease_name = options_.lease_name;
+    lc.identity = k8s::DefaultLeaderIdentity();
+    lc.lease_duration = options_.lease_duration;
+    lc.renew_deadline = options_.renew_deadline;
+    lc.retry_period = options_.retry_period;
+    lc.release_on_cancel = true;
+    lc.on_started_leading = [this] {
+      HPAD_LOG(Info) << "became leader of lease " << options_.lease_namespace << "/" << options_.lease_name
+                     << ": starting the controller";
+      metrics_.SetLeader(options_.lease_name, true);
+      leading_ = true;
+      clock_.Notify();
+    };
+    lc.on_stopped_leading = [this] {
+      leading_ = false;
+      metrics_.SetLeader(options_.lease_name, false);
+      if (shutdown_) {
+        HPAD_LOG(Info) << "released lease " << options_.lease_namespace << "/" << options_.lease_name;
+      } else {
+        // Another replica may already be writing: stop the workers now,
+        // not after the main thread wakes up.
+        HPAD_LOG(Error) << "leaderelection lost: lease " << options_.lease_namespace << "/" << options_.lease_name
+                        << " not renewed within " << k8s::FormatGoDuration(options_.renew_deadline)
+                        << "; stopping the controller";
+        lease_lost_ = true;
+        if (controller_) controller_->Stop();
+      }
+      clock_.Notify();
+    };
+    lc.on_new_leader = [this](const std::string& id) {
+      HPAD_LOG(Info) << "lease " << options_.lease_namespace << "/" << options_.lease_name << " held by "
+                     << (id.empty() ? "nobody" : id);
+    };
+    elector_ = std::make_unique<k8s::LeaderElector>(*client_, clock_, lc);
+    metrics_.SetLeader(options_.lease_name, false);
+    HPAD_LOG(Info) << "leader election on lease " << options_.lease_namespace << "/" << options_.lease_name
+                   << " as " << elector_->identity();
+  } else {
+    HPAD_LOG(Warning) << "leader election disabled (--leader-elect=false): run only one hpad against this cluster";
+    leading_ = true;
+  }
+
+  controller_thread_ = std::thread([this] { ControllerLoop(); });
+  if (elector_) elector_->Start();
+  return Status::Ok();
+}
+
+void DaemonRunner::ControllerLoop() {
+  // Every replica fills its caches, so a standby takes over with them warm.
+  Status s = controller_->Start(/*watch=*/true);
+  if (!s.ok()) HPAD_LOG(Warning) << "controller caches: " << s.message() << " (still trying)";
+  WaitFor(clock_, [this] { return shutdown_ || lease_lost_ || controller_->HasSynced(); });
+  if (shutdown_ || lease_lost_) return;
+  synced_ = true;
+  HPAD_LOG(Info) << "HPA and pod caches synced";
+  clock_.Notify();
+
+  WaitFor(clock_, [this] { return shutdown_ || lease_lost_ || leading_; });
+  if (shutdown_ || lease_lost_) return;
+  HPAD_LOG(Info) << "starting " << std::max(1, options_.controller.concurrent_syncs)
+                 << " HPA workers (sync period " << k8s::FormatGoDuration(options_.controller.sync_period) << ")";
+  workers_running_ = true;
+  controller_->Run();  // until Stop()
+  workers_running_ = false;
+  HPAD_LOG(Info) << "HPA workers stopped";
+}
+
+int DaemonRunner::Wait() {
+  WaitFor(clock_, [this] { return shutdown_.load() || lease_lost_.load(); });
+  const bool lost = lease_lost_ && !shutdown_;
+  shutdown_ = true;  // readiness fails from here on
+  HPAD_LOG(Info) << (lost ? "shutting down after losing the lease" : "shutting down: finishing in-flight reconciles");
+
+  // Stop taking work; in-flight reconciles finish their writes.
+  controller_->Stop();
+  clock_.Notify();
+  // Joined on a helper thread so the wait is bounded (shared flag: the
+  // helper may outlive this frame when abandoned).
+  auto joined = std::make_shared<std::atomic<bool>>(false);
+  const Clock& clock = clock_;
+  std::thread joiner([this, joined, &clock] {
+    controller_thread_.join();
+    *joined = true;
+    clock.Notify();
+  });
+  // Only running workers can have writes in flight; before that the thread
+  // may sit in the initial cache sync, which nothing is waiting for.
+  const Duration grace = workers_running_ ? Duration(kShutdownGrace) : Duration(std::chrono::seconds(1));
+  bool finished = clock_.WaitUntil(clock_.Now() + grace, [&] { return joined->load(); });
+  if (!finished) {
+    // A reconcile (or the initial sync) is stuck on the API server: do not
+    // hold the lease hostage for it; the process exits below regardless.
+    HPAD_LOG(Warning) << "in-flight work did not finish within " << k8s::FormatGoDuration(grace)
+                      << "; exiting anyway";
+    joiner.detach();
+    abandoned_ = true;
+  } else {
+    joiner.join();
+  }
+  // Release the lease so a standby takes over now, not after lease expiry.
+  if (elector_) elector_->Stop();
+  http_->Stop();
+  HPAD_LOG(Info) << "shutdown complete";
+  return lost ? 1 : 0;
+}
+
+void DaemonRunner::RequestShutdown() {
+  shutdown_ = true;
+  clock_.Notify();
+}
+
+int DaemonRunner::port() const { return http_ ? http_->port() : 0; }
+
+std::string DaemonRunner::NotReadyReason() const {
+  if (shutdown_ || lease_lost_) return "shutting down";
+  if (!synced_) return "HPA and pod caches not synced";
+  if (leading_ && !workers_running_) return "leader, but controller workers not started yet";
+  return "";
+}
+
+void DaemonRunner::OnReconcile(const ReconcileReport& r) {
+  auto slash = r.key.find('/');
+  std::string ns = slash == std::string::npos ? "" : r.key.substr(0, slash);
+  std::string name = slash == std::string::npos ? r.key : r.key.substr(slash + 1);
+  if (r.deleted) {
+    // Upstream observes nothing for a deleted HPA (15.2); its series go away.
+    metrics_.RemoveDesiredReplicas(ns, name);
+  } else {
+    metrics_.ObserveReconcile(r.action, r.error_label, r.duration);
+    for (const auto& m : r.metrics) metrics_.ObserveMetricComputation(m.action, m.error, m.metric_type, m.duration);
+    if (r.reached_status) metrics_.SetDesiredReplicas(ns, name, r.desired_replicas);
+  }
+  if (controller_) metrics_.SetNumHpas(controller_->NumHpas());
+
+  if (r.action == "scale_up" || r.action == "scale_down") {
+    HPAD_LOG(Info) << "Successful rescale of HPA " << r.key << ": " << r.current_replicas << " -> "
+                   << r.desired_replicas << " replicas, reason: " << r.reason;
+  }
+  HPAD_VLOG(2) << "reconciled HPA " << r.key << (r.deleted ? " (deleted)" : "") << ": current "
+               << r.current_replicas << ", desired " << r.desired_replicas << ", action " << r.action << ", error "
+               << r.error_label << (r.error.empty() ? "" : " (" + r.error + ")") << " in "
+               << std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count() << "ms";
+}
+
+}  // namespace hpad::ctrl

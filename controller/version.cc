@@ -1,4 +1,0 @@
-#include "controller/version.h"
-namespace hpad {
-const char* Version() { return HPAD_VERSION; }
-}  // namespace hpad

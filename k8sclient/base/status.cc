@@ -1,0 +1,28 @@
+#include "k8sclient/base/status.h"
+
+namespace hpad {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kConflict: return "Conflict";
+    case StatusCode::kGone: return "Gone";
+    case StatusCode::kUnauthorized: return "Unauthorized";
+    case StatusCode::kForbidden: return "Forbidden";
+    case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kTimeout: return "Timeout";
+    case StatusCode::kInvalid: return "Invalid";
+    case StatusCode::kTooManyRequests: return "TooManyRequests";
+    case StatusCode::kCancelled: return "Cancelled";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(StatusCodeName(code_)) + ": " + message_;
+}
+
+}  // namespace hpad
