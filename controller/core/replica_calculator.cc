@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <string_view>
 
 namespace hpad::ctrl {
@@ -67,16 +69,75 @@ PodClass ClassifyPod(const k8s::Pod& pod, const PodMetric* metric, bool cpu, con
   return PodClass::kReady;  // P5
 }
 
+// Saturating milli arithmetic: requests come from foreign objects.
+int64_t SatAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxInt64 : std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+// RQ2: pod-level requests are "set" when spec.resources.requests holds a
+// resource supported at pod level (cpu or memory), as upstream's
+// IsPodLevelRequestsSet.
+bool IsSupportedPodLevelResource(const std::string& resource) { return resource == "cpu" || resource == "memory"; }
+
+bool PodLevelRequestsSet(const k8s::Pod& pod) {
+  for (const auto& [name, milli] : pod.pod_level_requests_milli) {
+    if (IsSupportedPodLevelResource(name)) return true;
+  }
+  return false;
+}
+
+// RQ2: Kubernetes' PodRequests(pod) with default options, for one resource.
+// (a) the aggregate container requests: regular containers and sidecars
+// summed, raised to the peak of any regular init container (its request
+// plus the sidecars declared before it, KEP-753); a container without a
+// request contributes nothing; (b) a supported pod-level request replaces
+// (a); (c) spec.overhead is added. Returns nullopt when the resource is
+// absent from all of them.
+std::optional<int64_t> PodLevelRequest(const k8s::Pod& pod, const std::string& resource) {
+  std::optional<int64_t> total;
+  const auto add_to = [](std::optional<int64_t>& acc, int64_t v) { acc = SatAdd(acc.value_or(0), v); };
+  for (const auto& c : pod.containers) {
+    auto it = c.requests_milli.find(resource);
+    if (it != c.requests_milli.end()) add_to(total, it->second);
+  }
+  std::optional<int64_t> sidecars_so_far;  // restartable init containers declared so far
+  std::optional<int64_t> init_peak;
+  for (const auto& c : pod.init_containers) {
+    auto it = c.requests_milli.find(resource);
+    std::optional<int64_t> this_step;
+    if (c.restart_policy_always) {
+      if (it != c.requests_milli.end()) {
+        add_to(total, it->second);
+        add_to(sidecars_so_far, it->second);
+      }
+      this_step = sidecars_so_far;
+    } else {
+      if (it != c.requests_milli.end()) add_to(this_step, it->second);
+      if (sidecars_so_far) add_to(this_step, *sidecars_so_far);
+    }
+    if (this_step && (!init_peak || *this_step > *init_peak)) init_peak = this_step;
+  }
+  if (init_peak && (!total || *init_peak > *total)) total = init_peak;
+  if (IsSupportedPodLevelResource(resource)) {
+    auto it = pod.pod_level_requests_milli.find(resource);
+    if (it != pod.pod_level_requests_milli.end()) total = it->second;
+  }
+  auto oh = pod.overhead_milli.find(resource);
+  if (oh != pod.overhead_milli.end()) add_to(total, oh->second);
+  return total;
+}
+
 // RQ1-RQ3 for one pod: its summed request (milli) into *out.
 Status PodRequest(const k8s::Pod& pod, const std::string& container, const std::string& resource,
                   bool pod_level_resources, int64_t* out) {
-  // RQ2: pod-level requests win for the whole-pod form when the gate is on and they are set.
-  if (pod_level_resources && container.empty() && !pod.pod_level_requests_milli.empty()) {
-    auto it = pod.pod_level_requests_milli.find(resource);
-    if (it == pod.pod_level_requests_milli.end()) {
-      return Err("missing pod-level request for " + resource + " in Pod " + pod.name);
-    }
-    *out = it->second;
+  // RQ2: with the gate on, pod-level requests set and the whole-pod form,
+  // the request is PodRequests(pod); only an absent resource is an error.
+  if (pod_level_resources && container.empty() && PodLevelRequestsSet(pod)) {
+    std::optional<int64_t> request = PodLevelRequest(pod, resource);
+    if (!request) return Err("missing pod-level request for " + resource + " in Pod " + pod.name);
+    *out = *request;
     return Status::Ok();
   }
   int64_t sum = 0;
@@ -88,7 +149,7 @@ Status PodRequest(const k8s::Pod& pod, const std::string& container, const std::
     if (it == c.requests_milli.end()) {
       return Err("missing request for " + resource + " in container " + c.name + " of Pod " + pod.name);
     }
-    sum += it->second;
+    sum = SatAdd(sum, it->second);
     return Status::Ok();
   };
   for (const auto& c : pod.containers) {
@@ -537,10 +598,13 @@ PerPodProposal PerPodMetricReplicas(int32_t status_replicas, int64_t usage, int6
       out.replicas = CeilToInt32(proposed);
     }
   }
-  if (status_replicas == 0) {
-    out.usage = 0;
-  } else if (usage == kMaxInt64) {
+  // C12: the overflow check comes first (upstream compares as float64, so
+  // any usage within float rounding of 2^63 reports int64 max), then the
+  // zero-replica case.
+  if (static_cast<double>(usage) >= static_cast<double>(kMaxInt64)) {
     out.usage = kMaxInt64;
+  } else if (status_replicas == 0) {
+    out.usage = 0;
   } else {
     const double avg = std::ceil(static_cast<double>(usage) / static_cast<double>(status_replicas));
     out.usage = avg >= 9.2233720368547758e18 ? kMaxInt64 : static_cast<int64_t>(avg);
@@ -558,10 +622,12 @@ int64_t SumExternalValues(const std::vector<int64_t>& values, bool average_value
       sum = next;
       if (sum < 0) return kMaxInt64;
     } else {
+      // M6: a positive overflow saturates and stops the sum (upstream
+      // breaks out of the loop: later series, negative ones included, are
+      // not added).
+      if (v > 0 && sum > kMaxInt64 - v) return kMaxInt64;
       int64_t next;
-      if (__builtin_add_overflow(sum, v, &next)) {
-        next = v > 0 ? kMaxInt64 : std::numeric_limits<int64_t>::min();
-      }
+      if (__builtin_add_overflow(sum, v, &next)) next = std::numeric_limits<int64_t>::min();
       sum = next;
     }
   }

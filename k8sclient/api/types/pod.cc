@@ -14,22 +14,28 @@ using namespace fields;
 
 namespace {
 
-Status ParseRequests(const json& owner, const std::string& path, std::map<std::string, int64_t>* out) {
-  const json* resources = Child(owner, "resources");
-  if (!resources) return Status::Ok();
-  std::string rp = Join(path, "resources");
-  HPAD_RETURN_IF_ERROR(ExpectObject(*resources, rp));
-  const json* requests = Child(*resources, "requests");
-  if (!requests) return Status::Ok();
-  std::string qp = Join(rp, "requests");
-  HPAD_RETURN_IF_ERROR(ExpectObject(*requests, qp));
-  for (const auto& [name, value] : requests->items()) {
+// owner[key]: a map of resource name -> quantity, into milli values.
+Status ParseQuantityMap(const json& owner, const char* key, const std::string& path,
+                        std::map<std::string, int64_t>* out) {
+  const json* map = Child(owner, key);
+  if (!map) return Status::Ok();
+  std::string qp = Join(path, key);
+  HPAD_RETURN_IF_ERROR(ExpectObject(*map, qp));
+  for (const auto& [name, value] : map->items()) {
     if (value.is_null()) continue;
     auto q = QuantityFromJson(value, qp + "." + name);
     if (!q.ok()) return q.status();
     (*out)[name] = q->MilliValue();
   }
   return Status::Ok();
+}
+
+Status ParseRequests(const json& owner, const std::string& path, std::map<std::string, int64_t>* out) {
+  const json* resources = Child(owner, "resources");
+  if (!resources) return Status::Ok();
+  std::string rp = Join(path, "resources");
+  HPAD_RETURN_IF_ERROR(ExpectObject(*resources, rp));
+  return ParseQuantityMap(*resources, "requests", rp, out);
 }
 
 Status ParseContainers(const json& spec, const char* key, const std::string& path, std::vector<PodContainer>* out) {
@@ -73,6 +79,7 @@ Result<Pod> PodFromJson(const json& j) {
     HPAD_RETURN_IF_ERROR(ParseContainers(*s, "containers", p, &pod.containers));
     HPAD_RETURN_IF_ERROR(ParseContainers(*s, "initContainers", p, &pod.init_containers));
     HPAD_RETURN_IF_ERROR(ParseRequests(*s, p, &pod.pod_level_requests_milli));
+    HPAD_RETURN_IF_ERROR(ParseQuantityMap(*s, "overhead", p, &pod.overhead_milli));
   }
   if (const json* st = Child(j, "status")) {
     const std::string p = "status";
@@ -82,7 +89,8 @@ Result<Pod> PodFromJson(const json& j) {
     if (const json* conds = Child(*st, "conditions")) {
       std::string cp = Join(p, "conditions");
       if (!conds->is_array()) return FieldError(cp, "expected a list, got " + std::string(conds->type_name()));
-      for (size_t i = 0; i < conds->size(); ++i) {
+      // P4: the first Ready condition counts, as upstream's GetPodCondition.
+      for (size_t i = 0; i < conds->size() && !pod.ready_status; ++i) {
         const json& c = (*conds)[i];
         std::string ip = Index(cp, i);
         HPAD_RETURN_IF_ERROR(ExpectObject(c, ip));
@@ -92,7 +100,6 @@ Result<Pod> PodFromJson(const json& j) {
         std::string status;
         HPAD_RETURN_IF_ERROR(GetString(c, "status", ip, &status));
         pod.ready_status = status;
-        pod.ready_last_transition.reset();
         HPAD_RETURN_IF_ERROR(GetOptTime(c, "lastTransitionTime", ip, &pod.ready_last_transition));
       }
     }

@@ -30,12 +30,14 @@ struct Pod {
   std::string phase;  // Pending, Running, Succeeded, Failed, Unknown
   std::optional<Time> deletion_timestamp;
   std::optional<Time> start_time;
-  // Ready condition: status "True"/"False"/"Unknown"; absent when no condition.
+  // The first Ready condition (as upstream's GetPodCondition): status
+  // "True"/"False"/"Unknown"; absent when there is none.
   std::optional<std::string> ready_status;
   std::optional<Time> ready_last_transition;
   std::vector<PodContainer> containers;
   std::vector<PodContainer> init_containers;
-  std::map<std::string, int64_t> pod_level_requests_milli;  // RQ2
+  std::map<std::string, int64_t> pod_level_requests_milli;  // RQ2: spec.resources.requests
+  std::map<std::string, int64_t> overhead_milli;            // RQ2: spec.overhead
 };
 
 Result<Pod> PodFromJson(const nlohmann::json& j);

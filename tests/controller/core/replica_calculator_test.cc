@@ -220,6 +220,69 @@ TEST_CASE("RQ1-RQ3 requests", "[calculator][requests]") {
   }
 }
 
+TEST_CASE("RQ2 pod-level requests follow PodRequests", "[calculator][requests]") {
+  using hpad::k8s::PodContainer;
+  struct Case {
+    std::string name;
+    std::vector<PodContainer> containers{};
+    std::vector<PodContainer> init_containers{};
+    std::map<std::string, int64_t> pod_level{};
+    std::map<std::string, int64_t> overhead{};
+    std::string resource = "cpu";
+    std::optional<int64_t> want{};  // nullopt: the missing pod-level request error
+  };
+  const std::vector<Case> cases = {
+      // The spec's example: pod-level cpu 500m, two containers with memory
+      // 100Mi each, overhead cpu 250m.
+      {.name = "spec example cpu", .containers = {{"a", {{"memory", 100}}, false}, {"b", {{"memory", 100}}, false}},
+       .pod_level = {{"cpu", 500}}, .overhead = {{"cpu", 250}}, .resource = "cpu", .want = 750},
+      {.name = "spec example memory: a pod-level cpu request does not break a memory HPA",
+       .containers = {{"a", {{"memory", 100}}, false}, {"b", {{"memory", 100}}, false}},
+       .pod_level = {{"cpu", 500}}, .overhead = {{"cpu", 250}}, .resource = "memory", .want = 200},
+      {.name = "overhead is added to the pod-level request",
+       .containers = {{"a", {{"cpu", 100}}, false}}, .pod_level = {{"cpu", 200}}, .overhead = {{"cpu", 100}},
+       .want = 300},
+      {.name = "containers without a request contribute nothing",
+       .containers = {{"a", {{"cpu", 100}}, false}, {"b", {}, false}}, .pod_level = {{"memory", 64}}, .want = 100},
+      {.name = "sidecars are summed, a regular init container raises to its peak",
+       .containers = {{"app", {{"cpu", 100}}, false}},
+       .init_containers = {{"side", {{"cpu", 50}}, true}, {"init", {{"cpu", 400}}, false}},
+       .pod_level = {{"memory", 64}}, .want = 450},  // max(100 + 50, 400 + 50)
+      {.name = "an init container before the sidecar does not count it",
+       .containers = {{"app", {{"cpu", 100}}, false}},
+       .init_containers = {{"init", {{"cpu", 120}}, false}, {"side", {{"cpu", 50}}, true}},
+       .pod_level = {{"memory", 64}}, .want = 150},  // max(100 + 50, 120)
+      {.name = "an unsupported pod-level resource alone is not pod-level requests",
+       .containers = {{"app", {{"cpu", 100}}, false}, {"b", {}, false}}, .pod_level = {{"hugepages-2Mi", 1}},
+       .resource = "memory", .want = std::nullopt},
+      {.name = "a resource absent everywhere is the pod-level error",
+       .containers = {{"app", {{"cpu", 100}}, false}}, .pod_level = {{"cpu", 500}}, .resource = "memory",
+       .want = std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      auto pod = std::make_shared<hpad::k8s::Pod>();
+      pod->name = "p";
+      pod->containers = c.containers;
+      pod->init_containers = c.init_containers;
+      pod->pod_level_requests_milli = c.pod_level;
+      pod->overhead_milli = c.overhead;
+      auto r = CalculatePodRequests({pod}, "", c.resource, true);
+      if (c.want) {
+        REQUIRE(r.ok());
+        CHECK(r->at("p") == *c.want);
+      } else if (c.pod_level.count("cpu") || c.pod_level.count("memory")) {
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.status().message() == "missing pod-level request for " + c.resource + " in Pod p");
+      } else {
+        // Not pod-level: RQ1 applies and names the container without a request.
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.status().message() == "missing request for memory in container app of Pod p");
+      }
+    }
+  }
+}
+
 TEST_CASE("C8-C10 plain metric proposals", "[calculator]") {
   const Tolerances def{0.1, 0.1};
   struct Case {
@@ -303,6 +366,12 @@ TEST_CASE("C12/C14 average value targets on objects and external metrics", "[cal
       {"C12 SR == 0: ratio +Inf, usage 0", 0, 12000, 5000, 3, 0},
       {"C12 SR == 0 and v == 0: NaN is never within", 0, 0, 5000, 0, 0},
       {"C12 scale in does not depend on pods", 10, 4000, 1000, 4, 400},
+      // 16.7/C12: the overflow check comes before the zero-replica case,
+      // and compares as float64 (values rounding to 2^63 count).
+      {"C12 saturated usage with SR == 0 reports int64 max", 0, std::numeric_limits<int64_t>::max(), 1000,
+       std::numeric_limits<int32_t>::max(), std::numeric_limits<int64_t>::max()},
+      {"C12 usage within float rounding of 2^63 reports int64 max", 4, std::numeric_limits<int64_t>::max() - 100,
+       1000, std::numeric_limits<int32_t>::max(), std::numeric_limits<int64_t>::max()},
   };
   for (const auto& c : cases) {
     SECTION(c.name) {
@@ -318,6 +387,9 @@ TEST_CASE("M6 external sums", "[calculator]") {
   CHECK(SumExternalValues({1000, 2000, 3000}, false) == 6000);
   CHECK(SumExternalValues({1000, -3000}, false) == -2000);
   CHECK(SumExternalValues({max, 5}, false) == max);
+  // C13/M6: a positive overflow stops the sum (later series are not added).
+  CHECK(SumExternalValues({max, 5, -1000}, false) == max);
+  CHECK(SumExternalValues({max - 10, 20, -1000}, false) == max);
   CHECK(SumExternalValues({1000, -3000, 5000}, true) == max);  // negative running sum saturates and stops
   CHECK(SumExternalValues({max, 5}, true) == max);
   CHECK(SumExternalValues({7, 8}, true) == 15);

@@ -63,6 +63,21 @@ TEST_CASE("pod from json", "[pod]") {
   CHECK(p.pod_level_requests_milli.at("cpu") == 500);  // RQ2
 }
 
+TEST_CASE("pod overhead (RQ2) and the first Ready condition (P4)", "[pod]") {
+  auto r = PodFromJson(json::parse(R"({
+    "metadata": {"name": "p"},
+    "spec": {"containers": [{"name": "app"}], "overhead": {"cpu": "250m", "memory": "1Mi"}},
+    "status": {"phase": "Running", "conditions": [
+      {"type": "Ready", "status": "False", "lastTransitionTime": "2026-01-01T00:00:10Z"},
+      {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:20Z"}]}})"));
+  REQUIRE(r.ok());
+  CHECK(r->overhead_milli.at("cpu") == 250);
+  CHECK(r->overhead_milli.at("memory") == 1048576000);
+  // Upstream's GetPodCondition returns the first condition of the type.
+  CHECK(r->ready_status == "False");
+  CHECK(FormatRfc3339(*r->ready_last_transition) == "2026-01-01T00:00:10Z");
+}
+
 TEST_CASE("pod minimal and deleting", "[pod]") {
   auto r = PodFromJson(json::parse(
       R"({"metadata": {"name": "p", "deletionTimestamp": "2026-01-01T00:01:00Z"}, "status": {"phase": "Pending"}})"));
