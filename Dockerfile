@@ -2,10 +2,10 @@
 #
 # No container engine exists on the machines hpad is developed on, so this
 # file cannot be built there. Its build stage therefore does exactly what CI
-# does (.ci/run): the same Debian 12 packages, then scripts/test.sh's
+# does (.ci/run): the same Debian 12 packages (scripts/packages.txt), then scripts/test.sh's
 # configure and build commands (Ninja, RelWithDebInfo, -Werror), so every
 # green CI run proves the steps below. Keep the package list and the cmake
-# lines in sync with .ci/run and scripts/test.sh.
+# lines in sync with scripts/test.sh.
 #
 #   docker build -t hpad:0.1.0 .
 #   docker run --rm hpad:0.1.0 --help
@@ -13,12 +13,10 @@
 # ---- build: Debian 12 with CI's packages ----------------------------------
 FROM debian:12 AS build
 ARG DEBIAN_FRONTEND=noninteractive
-# The package list of .ci/run, unchanged.
+# The one package list (scripts/packages.txt), as CI installs it.
+COPY scripts/packages.txt /tmp/packages.txt
 RUN apt-get update -q \
- && apt-get install -y -q --no-install-recommends \
-      build-essential cmake ninja-build pkg-config ccache git ca-certificates openssl \
-      libcpprest-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev catch2 \
-      libcli11-dev libspdlog-dev libcpp-httplib-dev python3-kubernetes python3-yaml \
+ && apt-get install -y -q --no-install-recommends $(sed -e 's/#.*//' /tmp/packages.txt) \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
