@@ -18,11 +18,17 @@ trap cleanup EXIT
 sim_pid=$!
 for _ in $(seq 100); do [ -s "$work/kubeconfig" ] && break; sleep 0.1; done
 [ -s "$work/kubeconfig" ] || { echo "hpad-sim serve wrote no kubeconfig"; cat "$work/sim.log"; exit 1; }
+# Sync period 10 s: the script's apply_update pipes `kubectl get -o yaml`
+# (with its resourceVersion) into `kubectl apply`, which conflicts if hpad
+# writes smoke-web's status in between. smoke-web is reconciled at once when
+# `autoscale` creates it (Q3) and then only one period later, so with 10 s
+# the status change caused by the `scale` step lands after apply_update
+# (with 1 s it landed inside that window on a loaded machine).
 "$build/controller/hpad" --kubeconfig "$work/kubeconfig" --leader-elect=false --port=0 \
-  --horizontal-pod-autoscaler-sync-period=1s >"$work/hpad.log" 2>&1 &
+  --horizontal-pod-autoscaler-sync-period=10s >"$work/hpad.log" 2>&1 &
 hpad_pid=$!
 # describe_hpa needs the conditions hpad writes: wait for the first status.
-for _ in $(seq 100); do
+for _ in $(seq 150); do
   kubectl --kubeconfig "$work/kubeconfig" --cache-dir "$work/cache" get hpa frontend \
     -o jsonpath='{.status.conditions[0].type}' 2>/dev/null | grep -q AbleToScale && break
   sleep 0.2
