@@ -23,15 +23,6 @@
 namespace hpad::ctrl {
 namespace {
 
-// hpad's gate defaults (13.3).
-const std::map<std::string, bool>& DefaultGates() {
-  static const std::map<std::string, bool> kGates = {
-      {"HPAConfigurableTolerance", true}, {"HPAGeneration", true},     {"HPAScaleToZero", false},
-      {"HPAOptimizedSelectorStore", true}, {"PodLevelResources", true}, {"StaleControllerConsistencyHPA", false},
-  };
-  return kGates;
-}
-
 std::string Trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -64,11 +55,16 @@ Duration InitialDelay(const std::string& key, Duration period) {
 
 }  // namespace
 
+bool ControllerOptions::GateEnabled(Gate gate) const {
+  const GateInfo& info = GateInfoFor(gate);
+  auto it = feature_gates.find(std::string(info.name));
+  return it != feature_gates.end() ? it->second : info.default_enabled;
+}
+
 bool ControllerOptions::GateEnabled(const std::string& gate) const {
-  auto it = feature_gates.find(gate);
-  if (it != feature_gates.end()) return it->second;
-  auto d = DefaultGates().find(gate);
-  return d != DefaultGates().end() && d->second;
+  if (auto g = GateByName(gate)) return GateEnabled(*g);
+  auto it = feature_gates.find(gate);  // a gate hpad does not read
+  return it != feature_gates.end() && it->second;
 }
 
 Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std::string>& flags,
@@ -143,11 +139,12 @@ Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std
 }
 
 struct HorizontalController::Impl {
-  Impl(ControllerOptions o, std::shared_ptr<k8s::ApiClient> c, const Clock& cl)
-      : options(std::move(o)), client(std::move(c)), clock(cl) {}
+  Impl(ControllerOptions o, std::shared_ptr<k8s::ApiClient> c, Monitor& m, const Clock& cl)
+      : options(std::move(o)), client(std::move(c)), monitor(m), clock(cl) {}
 
   ControllerOptions options;
   std::shared_ptr<k8s::ApiClient> client;
+  Monitor& monitor;  // borrowed
   const Clock& clock;
 
   std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer;
@@ -178,11 +175,11 @@ struct HorizontalController::Impl {
     r.readiness.cpu_initialization_period = options.cpu_initialization_period;
     r.readiness.initial_readiness_delay = options.initial_readiness_delay;
     r.downscale_stabilization = options.downscale_stabilization;
-    r.configurable_tolerance = options.GateEnabled("HPAConfigurableTolerance");
-    r.scale_to_zero = options.GateEnabled("HPAScaleToZero");
-    r.generation = options.GateEnabled("HPAGeneration");
-    r.optimized_selector_store = options.GateEnabled("HPAOptimizedSelectorStore");
-    r.pod_level_resources = options.GateEnabled("PodLevelResources");
+    r.configurable_tolerance = options.GateEnabled(Gate::kHPAConfigurableTolerance);
+    r.scale_to_zero = options.GateEnabled(Gate::kHPAScaleToZero);
+    r.generation = options.GateEnabled(Gate::kHPAGeneration);
+    r.optimized_selector_store = options.GateEnabled(Gate::kHPAOptimizedSelectorStore);
+    r.pod_level_resources = options.GateEnabled(Gate::kPodLevelResources);
     return r;
   }
 
@@ -213,7 +210,8 @@ struct HorizontalController::Impl {
     }
     recorder = std::make_unique<k8s::ApiEventRecorder>(*client, clock);
     reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
-                                                 *metrics_cache, *scale_reader, *client, *recorder, selectors, clock);
+                                                 *metrics_cache, *scale_reader, *client, *recorder, selectors, monitor,
+                                                 clock);
     if (observer) reconciler->SetObserver(observer);
     queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler", nullptr, queue_observer);
 
@@ -240,7 +238,7 @@ struct HorizontalController::Impl {
       if (!watching) return;
       const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
       // Q4: a spec change (generation) is handled at once, anything else waits a period.
-      if (options.GateEnabled("HPAGeneration") && old_hpa->metadata.generation != hpa->metadata.generation) {
+      if (options.GateEnabled(Gate::kHPAGeneration) && old_hpa->metadata.generation != hpa->metadata.generation) {
         queue->Add(key);
       } else {
         queue->AddAfter(key, options.sync_period);
@@ -278,8 +276,8 @@ struct HorizontalController::Impl {
 };
 
 HorizontalController::HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client,
-                                           const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(client), clock)) {}
+                                           Monitor& monitor, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(client), monitor, clock)) {}
 
 HorizontalController::~HorizontalController() {
   Stop();

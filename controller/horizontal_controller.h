@@ -14,7 +14,7 @@
 // namespace per sync period; SyncAllNow empties it first, so one fetch per
 // namespace per virtual instant).
 // The controller owns its informers and history; it borrows the ApiClient
-// (shared) and the Clock (must outlive it). Start/Stop/SyncAllNow are called
+// (shared), the Monitor and the Clock (both must outlive it). Start/Stop/SyncAllNow are called
 // from one thread; reconciles run on worker threads.
 #pragma once
 
@@ -24,7 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "controller/feature_gates.h"
 #include "controller/hpa_reconciler.h"
+#include "controller/monitor.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
@@ -43,8 +45,9 @@ struct ControllerOptions {
   std::chrono::nanoseconds initial_readiness_delay = std::chrono::seconds(30);
   std::chrono::nanoseconds downscale_stabilization = std::chrono::minutes(5);
   int concurrent_syncs = 5;
-  // Feature gates (13.3). hpad defaults: HPAConfigurableTolerance on,
-  // HPAGeneration on, HPAScaleToZero off, HPAOptimizedSelectorStore on.
+  // Feature gates (13.3) as given by --feature-gates; a gate not named here
+  // has its default from kFeatureGates (feature_gates.h). Names hpad does not
+  // know are kept (KCM's list is shared by all its controllers) and ignored.
   std::map<std::string, bool> feature_gates;
   // Serve the scale of apps/v1 Deployments/StatefulSets/ReplicaSets from
   // watches on those kinds (ScaleCache) instead of one GET per HPA per
@@ -53,6 +56,8 @@ struct ControllerOptions {
   // (--scale-from-cache, default true). Not a ParseControllerOptions flag.
   bool scale_from_cache = false;
 
+  // The gate's value: as set by --feature-gates, else its default (feature_gates.h).
+  bool GateEnabled(Gate gate) const;
   bool GateEnabled(const std::string& gate) const;
 };
 
@@ -65,7 +70,8 @@ Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std
 
 class HorizontalController {
  public:
-  HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, const Clock& clock);
+  HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
+                       const Clock& clock);
   ~HorizontalController();
   HorizontalController(const HorizontalController&) = delete;
   HorizontalController& operator=(const HorizontalController&) = delete;

@@ -1,18 +1,22 @@
 // HpaReconciler: one pass of the HPA controller for one HPA key
-// (hpa-semantics.md R1-R14) and the per-HPA history (H1/H2). The selector
-// registry it consults for AmbiguousSelector (S3/S4) is in
-// controller/core/selector_registry.h.
+// (hpa-semantics.md R1-R14) and the per-HPA history (H1/H2). Reconcile reads
+// top to bottom as upstream's reconcileAutoscaler does:
+//   read   the HPA (informer store), its scale (ScaleClient) and pods;
+//   fetch  one MetricResult per metric (MetricsClient + the pure calculator);
+//   decide DecideScale (controller/core/decide_scale.h): desired count,
+//          reason, conditions and events as values;
+//   write  the scale, then the status (`status` subresource of
+//          autoscaling/v2) and the events (k8s::EventRecorder).
+// Every write failure is logged, counted in the report and the Monitor, and
+// fails the reconcile with upstream's error text.
 //
-// The reconciler reads HPAs and pods from informer stores, fetches metrics
-// through MetricsClient, reads/writes the scale through ScaleClient, writes
-// HPA status through ApiClient (`status` subresource of autoscaling/v2) and
-// emits events through k8s::EventRecorder. All decisions are made by the pure
-// functions of replica_calculator.h, normalization.h and hpa_status.h.
-//
+// Ownership: every collaborator is borrowed and must outlive the reconciler
+// (the wiring owns them). The reconciler owns the histories.
 // Thread-safety: Reconcile may run concurrently for different keys (the work
-// queue guarantees one worker per key, Q1); history and the selector
-// registry are internally locked. The observer is called on the reconciling
-// thread.
+// queue guarantees one worker per key, Q1); history_mu_ guards history_ (the
+// map; an entry is only touched by its key's worker), the selector registry
+// is internally locked. The observer and the Monitor are called on the
+// reconciling thread.
 #pragma once
 
 #include <chrono>
@@ -26,7 +30,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/core/decide_scale.h"
+#include "controller/feature_gates.h"
 #include "controller/metrics_client.h"
+#include "controller/monitor.h"
 #include "controller/core/normalization.h"
 #include "controller/core/replica_calculator.h"
 #include "controller/core/selector_registry.h"
@@ -48,24 +55,26 @@ struct ReconcilerOptions {
   double tolerance = 0.1;  // --horizontal-pod-autoscaler-tolerance
   ReadinessTuning readiness;
   Duration downscale_stabilization = std::chrono::minutes(5);
-  // Feature gates (13.3).
-  bool configurable_tolerance = true;   // HPAConfigurableTolerance
-  bool scale_to_zero = false;           // HPAScaleToZero
-  bool generation = true;               // HPAGeneration
-  bool optimized_selector_store = true; // HPAOptimizedSelectorStore
-  bool pod_level_resources = false;     // PodLevelResources
+  // Feature gates (13.3); defaults from the one gate table (feature_gates.h).
+  bool configurable_tolerance = GateDefault(Gate::kHPAConfigurableTolerance);
+  bool scale_to_zero = GateDefault(Gate::kHPAScaleToZero);
+  bool generation = GateDefault(Gate::kHPAGeneration);
+  bool optimized_selector_store = GateDefault(Gate::kHPAOptimizedSelectorStore);
+  bool pod_level_resources = GateDefault(Gate::kPodLevelResources);
+
+  DecideOptions Decide() const { return DecideOptions{scale_to_zero, downscale_stabilization}; }
 };
 
 // Per-metric observation for 15.3/15.4.
 struct MetricObservation {
   std::string metric_type;  // spec type string
-  std::string action;       // scale_up | scale_down | none
-  std::string error;        // spec | internal | none
+  ActionLabel action = ActionLabel::kNone;
+  ErrorLabel error = ErrorLabel::kNone;
   Duration duration{};
 };
 
-// What one reconcile did, for the daemon's Prometheus metrics (15.x) and the
-// scenario runner's timeline.
+// What one reconcile did, for logs, the scenario runner's timeline and tests
+// (the Monitor gets the same labels).
 struct ReconcileReport {
   std::string key;
   Time time{};
@@ -77,8 +86,11 @@ struct ReconcileReport {
   int32_t desired_replicas = 0;
   std::string reason;       // rescale reason text (R8, R6 b/c), "" if none
   std::string error;        // "" when the reconcile succeeded
-  std::string action = "none";        // scale_up | scale_down | none (15.2)
-  std::string error_label = "none";   // spec | internal | none
+  ActionLabel action = ActionLabel::kNone;   // 15.1
+  ErrorLabel error_label = ErrorLabel::kNone;
+  // Status writes that failed on a path that already fails with another
+  // error (R7, W2, T1-T5): upstream's utilruntime.HandleError.
+  std::vector<std::string> write_errors;
   Duration duration{};
   std::vector<MetricObservation> metrics;
 };
@@ -92,10 +104,11 @@ struct ReconcileResult {
 class HpaReconciler {
  public:
   // Everything borrowed must outlive the reconciler. `clock` is only used to
-  // measure durations for the observer; decisions use `now`.
+  // measure durations; decisions use `now`.
   HpaReconciler(ReconcilerOptions options, const k8s::ObjectStore<k8s::Hpa>& hpas,
                 const k8s::ObjectStore<k8s::Pod>& pods, MetricsClient& metrics, ScaleClient& scales,
-                k8s::ApiClient& api, k8s::EventRecorder& events, SelectorRegistry& selectors, const Clock& clock);
+                k8s::ApiClient& api, k8s::EventRecorder& events, SelectorRegistry& selectors, Monitor& monitor,
+                const Clock& clock);
 
   ReconcileResult Reconcile(const std::string& key, Time now);
 
@@ -106,22 +119,42 @@ class HpaReconciler {
   void DropHistory(const std::string& key);
 
  private:
-  struct Pass;
-  struct MetricOutcome;
+  // One reconcile's working state, in the order the stages fill it.
+  struct Working {
+    std::string key;
+    Time now{};
+    Time started{};
+    k8s::Hpa hpa;                      // the working deep copy (R1); its status is what gets written
+    k8s::HpaStatus original_status;    // W4
+    std::string reference;             // "<kind>/<ns>/<name>" for error texts
+    ReconcileReport report;
+  };
+  // What the metrics need beyond the HPA (section 9).
+  struct MetricContext {
+    const std::string& ns;
+    int32_t current_replicas = 0;
+    int32_t status_replicas = 0;
+    Tolerances tolerances;
+    const k8s::Selector& selector;
+    const PodList& pods;
+    Time now{};
+  };
+
   HpaHistory& History(const std::string& key);
-  void Finish(Pass& pass);
-  void ComputeReplicasForMetrics(Pass& pass);
-  MetricOutcome ComputeReplicasForMetric(Pass& pass, const k8s::MetricSpec& spec, k8s::MetricStatus& status);
-  MetricOutcome ComputeResource(Pass& pass, const std::string& resource, const std::string& container,
-                                const k8s::MetricTarget& target, bool container_form, k8s::MetricStatus& status);
-  MetricOutcome ComputePods(Pass& pass, const k8s::PodsMetricSource& src, k8s::MetricStatus& status);
-  MetricOutcome ComputeObject(Pass& pass, const k8s::ObjectMetricSource& src, k8s::MetricStatus& status);
-  MetricOutcome ComputeExternal(Pass& pass, const k8s::ExternalMetricSource& src, k8s::MetricStatus& status);
-  MetricOutcome Unable(Pass& pass, const std::string& reason, const std::string& cond_err,
-                       const std::string& agg_err);
-  Status UpdateStatusIfNeeded(Pass& pass);
-  void SetCondition(Pass& pass, const std::string& type, const std::string& status, const std::string& reason,
-                    const std::string& message);
+  ReconcileResult Finish(Working& w, Status error, bool spec_error);
+  // Fetch.
+  MetricsFetch FetchMetrics(Working& w, const k8s::Scale& scale, int32_t current, Tolerances tolerances);
+  MetricResult ComputeReplicasForMetric(const MetricContext& ctx, const k8s::MetricSpec& spec);
+  MetricResult ComputeResource(const MetricContext& ctx, const std::string& resource, const std::string& container,
+                               const k8s::MetricTarget& target, bool container_form);
+  MetricResult ComputePods(const MetricContext& ctx, const k8s::PodsMetricSource& src);
+  MetricResult ComputeObject(const MetricContext& ctx, const k8s::ObjectMetricSource& src);
+  MetricResult ComputeExternal(const MetricContext& ctx, const k8s::ExternalMetricSource& src);
+  // Write.
+  void Emit(const Working& w, const std::vector<ControllerEvent>& events);
+  Status UpdateStatusIfNeeded(Working& w);
+  // A status write on a path that fails anyway: logged and reported.
+  void UpdateStatusOnFailurePath(Working& w);
   Tolerances TolerancesFor(const k8s::Hpa& hpa) const;
 
   ReconcilerOptions options_;
@@ -132,11 +165,12 @@ class HpaReconciler {
   k8s::ApiClient& api_;
   k8s::EventRecorder& events_;
   SelectorRegistry& selectors_;
+  Monitor& monitor_;
   const Clock& clock_;
   ReconcileObserver observer_;
 
   mutable std::mutex history_mu_;
-  std::map<std::string, HpaHistory> history_;  // node-stable: references survive inserts
+  std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
 };
 
 }  // namespace hpad::ctrl

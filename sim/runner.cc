@@ -158,6 +158,7 @@ class Execution {
   ClusterState state_;
   std::unique_ptr<ApiServer> server_;
   std::shared_ptr<k8s::ApiClient> client_;
+  ctrl::NullMonitor monitor_;  // the simulator exports no Prometheus series
   std::unique_ptr<ctrl::HorizontalController> controller_;
   ctrl::ControllerOptions ctrl_options_;
   FaultSet faults_;
@@ -167,7 +168,7 @@ class Execution {
 
 Status Execution::StartController() {
   controller_.reset();  // a new process: no history, fresh caches
-  controller_ = std::make_unique<ctrl::HorizontalController>(ctrl_options_, client_, clock_);
+  controller_ = std::make_unique<ctrl::HorizontalController>(ctrl_options_, client_, monitor_, clock_);
   Status s = controller_->Start(/*watch=*/false);
   if (!s.ok()) return s.WithContext("starting the controller");
   return Status::Ok();

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <optional>
 
+#include "controller/feature_gates.h"
 #include "k8sclient/base/version.h"
 #include "k8sclient/api/quantity.h"
 
@@ -127,11 +128,21 @@ std::optional<std::string> Validate(const Raw& raw, DaemonOptions* o) {
 }
 
 struct ControllerFlag {
-  const char* name;
-  const char* default_text;
-  const char* help;
-  const char* type = "DURATION";
+  std::string name;
+  std::string default_text;
+  std::string help;
+  std::string type = "DURATION";
 };
+
+// The --feature-gates help: every gate of the one table with its default.
+std::string FeatureGatesHelp() {
+  std::string help = "A set of key=value pairs that describe feature gates:";
+  for (const auto& g : kFeatureGates) {
+    help += std::string(" ") + std::string(g.name) + "=" + (g.default_enabled ? "true" : "false") + " (" +
+            std::string(StageText(g.stage)) + ")" + (&g == &kFeatureGates.back() ? "." : ",");
+  }
+  return help;
+}
 
 const std::vector<ControllerFlag>& ControllerFlags() {
   static const std::vector<ControllerFlag> flags = {
@@ -148,9 +159,7 @@ const std::vector<ControllerFlag>& ControllerFlags() {
        "The period after pod start during which readiness changes will be treated as initial readiness."},
       {"concurrent-horizontal-pod-autoscaler-syncs", "5",
        "The number of horizontal pod autoscaler objects that are allowed to sync concurrently.", "INT"},
-      {"feature-gates", "",
-       "A set of key=value pairs that describe feature gates: HPAConfigurableTolerance, HPAScaleToZero, "
-       "HPAGeneration, HPAOptimizedSelectorStore, StaleControllerConsistencyHPA.", "GATE=BOOL,..."},
+      {"feature-gates", "", FeatureGatesHelp(), "GATE=BOOL,..."},
   };
   return flags;
 }
@@ -158,9 +167,11 @@ const std::vector<ControllerFlag>& ControllerFlags() {
 }  // namespace
 
 const std::vector<std::string>& KnownFeatureGates() {
-  static const std::vector<std::string> gates = {"HPAConfigurableTolerance", "HPAScaleToZero", "HPAGeneration",
-                                                 "HPAOptimizedSelectorStore", "StaleControllerConsistencyHPA",
-                                                 "PodLevelResources"};
+  static const std::vector<std::string> gates = [] {
+    std::vector<std::string> names;
+    for (const auto& g : kFeatureGates) names.emplace_back(g.name);
+    return names;
+  }();
   return gates;
 }
 

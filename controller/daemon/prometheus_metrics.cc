@@ -112,32 +112,32 @@ DaemonMetrics::DaemonMetrics() : registry_(std::make_shared<prometheus::Registry
 
 DaemonMetrics::~DaemonMetrics() = default;
 
-void DaemonMetrics::ObserveReconcile(const std::string& action, const std::string& error,
-                                     std::chrono::nanoseconds duration) {
-  prometheus::Labels l{{"action", action}, {"error", error}};
+void DaemonMetrics::ObserveReconciliationResult(ActionLabel action, ErrorLabel error,
+                                                std::chrono::nanoseconds duration) {
+  prometheus::Labels l{{"action", std::string(LabelText(action))}, {"error", std::string(LabelText(error))}};
   reconciliations_->Add(l).Increment();
   reconciliation_duration_->Add(l, HpaBuckets()).Observe(Seconds(duration));
 }
 
-void DaemonMetrics::ObserveMetricComputation(const std::string& action, const std::string& error,
-                                             const std::string& metric_type, std::chrono::nanoseconds duration) {
-  prometheus::Labels l{{"action", action}, {"error", error}, {"metric_type", metric_type}};
+void DaemonMetrics::ObserveMetricComputationResult(ActionLabel action, ErrorLabel error,
+                                                   std::chrono::nanoseconds duration, const std::string& metric_type) {
+  prometheus::Labels l{{"action", std::string(LabelText(action))},
+                       {"error", std::string(LabelText(error))},
+                       {"metric_type", metric_type}};
   metric_computations_->Add(l).Increment();
   metric_computation_duration_->Add(l, HpaBuckets()).Observe(Seconds(duration));
 }
 
-void DaemonMetrics::SetDesiredReplicas(const std::string& ns, const std::string& hpa_name, int replicas) {
+void DaemonMetrics::SetDesiredReplicas(const std::string& ns, const std::string& hpa_name, int32_t replicas) {
   desired_replicas_->Add({{"namespace", ns}, {"hpa_name", hpa_name}}).Set(replicas);
 }
 
-void DaemonMetrics::RemoveDesiredReplicas(const std::string& ns, const std::string& hpa_name) {
+void DaemonMetrics::DeleteDesiredReplicas(const std::string& ns, const std::string& hpa_name) {
   // Add() returns the existing series; removing it stops exporting a deleted HPA.
   auto& g = desired_replicas_->Add({{"namespace", ns}, {"hpa_name", hpa_name}});
   desired_replicas_->Remove(&g);
 }
 
-void DaemonMetrics::HpaAdded() { num_hpas_->Increment(); }
-void DaemonMetrics::HpaRemoved() { num_hpas_->Decrement(); }
 void DaemonMetrics::SetNumHpas(size_t n) { num_hpas_->Set(static_cast<double>(n)); }
 
 void DaemonMetrics::SetQueueDepth(const std::string& name, int depth) { queue_depth_->Add({{"name", name}}).Set(depth); }

@@ -15,8 +15,8 @@
 //   rest_client_request_duration_seconds{verb,host}   client-go REST metrics
 //   leader_election_master_status{name}               client-go leader election
 //
-// `action` is scale_up|scale_down|none and `error` spec|internal|none
-// (15.2); callers pass those strings. All methods are thread-safe
+// It is the controller's Monitor (controller/monitor.h): the action and
+// error labels come typed from there. All methods are thread-safe
 // (prometheus-cpp families and metrics are); the object must outlive every
 // hook that feeds it.
 #pragma once
@@ -24,6 +24,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include "controller/monitor.h"
 
 namespace prometheus {
 class Registry;
@@ -40,24 +42,22 @@ class WorkQueueObserver;
 
 namespace hpad::ctrl {
 
-class DaemonMetrics {
+class DaemonMetrics final : public Monitor {
  public:
   DaemonMetrics();
-  ~DaemonMetrics();
+  ~DaemonMetrics() override;
   DaemonMetrics(const DaemonMetrics&) = delete;
   DaemonMetrics& operator=(const DaemonMetrics&) = delete;
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
-  // Section 15.
-  void ObserveReconcile(const std::string& action, const std::string& error, std::chrono::nanoseconds duration);
-  void ObserveMetricComputation(const std::string& action, const std::string& error, const std::string& metric_type,
-                                std::chrono::nanoseconds duration);
-  void SetDesiredReplicas(const std::string& ns, const std::string& hpa_name, int replicas);
-  void RemoveDesiredReplicas(const std::string& ns, const std::string& hpa_name);
-  void HpaAdded();
-  void HpaRemoved();
-  void SetNumHpas(size_t n);
+  // Section 15 (Monitor).
+  void ObserveReconciliationResult(ActionLabel action, ErrorLabel error, std::chrono::nanoseconds duration) override;
+  void ObserveMetricComputationResult(ActionLabel action, ErrorLabel error, std::chrono::nanoseconds duration,
+                                      const std::string& metric_type) override;
+  void SetDesiredReplicas(const std::string& ns, const std::string& hpa_name, int32_t replicas) override;
+  void DeleteDesiredReplicas(const std::string& ns, const std::string& hpa_name) override;
+  void SetNumHpas(size_t n) override;
 
   // Work queue (name is the queue's name, "horizontalpodautoscaler" upstream).
   void SetQueueDepth(const std::string& name, int depth);

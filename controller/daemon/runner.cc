@@ -42,7 +42,7 @@ Status DaemonRunner::Start() {
   HPAD_LOG(Info) << "serving /healthz /livez /readyz /metrics on http://" << options_.bind_address << ":"
                  << http_->port();
 
-  controller_ = std::make_unique<HorizontalController>(options_.controller, client_, clock_);
+  controller_ = std::make_unique<HorizontalController>(options_.controller, client_, metrics_, clock_);
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
   controller_->SetWorkQueueObserver(queue_observer_.get());
   controller_->SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
@@ -171,26 +171,15 @@ std::string DaemonRunner::NotReadyReason() const {
 }
 
 void DaemonRunner::OnReconcile(const ReconcileReport& r) {
-  auto slash = r.key.find('/');
-  std::string ns = slash == std::string::npos ? "" : r.key.substr(0, slash);
-  std::string name = slash == std::string::npos ? r.key : r.key.substr(slash + 1);
-  if (r.deleted) {
-    // Upstream observes nothing for a deleted HPA (15.2); its series go away.
-    metrics_.RemoveDesiredReplicas(ns, name);
-  } else {
-    metrics_.ObserveReconcile(r.action, r.error_label, r.duration);
-    for (const auto& m : r.metrics) metrics_.ObserveMetricComputation(m.action, m.error, m.metric_type, m.duration);
-    if (r.reached_status) metrics_.SetDesiredReplicas(ns, name, r.desired_replicas);
-  }
-  if (controller_) metrics_.SetNumHpas(controller_->NumHpas());
-
-  if (r.action == "scale_up" || r.action == "scale_down") {
+  // The Prometheus series are fed by the controller through the Monitor
+  // (metrics_); this observer only logs.
+  if (r.action != ActionLabel::kNone) {
     HPAD_LOG(Info) << "Successful rescale of HPA " << r.key << ": " << r.current_replicas << " -> "
                    << r.desired_replicas << " replicas, reason: " << r.reason;
   }
   HPAD_VLOG(2) << "reconciled HPA " << r.key << (r.deleted ? " (deleted)" : "") << ": current "
-               << r.current_replicas << ", desired " << r.desired_replicas << ", action " << r.action << ", error "
-               << r.error_label << (r.error.empty() ? "" : " (" + r.error + ")") << " in "
+               << r.current_replicas << ", desired " << r.desired_replicas << ", action " << LabelText(r.action)
+               << ", error " << LabelText(r.error_label) << (r.error.empty() ? "" : " (" + r.error + ")") << " in "
                << std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count() << "ms";
 }
 

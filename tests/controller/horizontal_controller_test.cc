@@ -164,7 +164,8 @@ TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[con
   hpad::SimulatedClock clock(T0());
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 2, "180m");
-  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  NullMonitor monitor;
+  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
   std::vector<ReconcileReport> reports;
   c.SetObserver([&](const ReconcileReport& r) { reports.push_back(r); });
   REQUIRE(c.Start(false).ok());
@@ -172,7 +173,7 @@ TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[con
   CHECK(Replicas(*api) == 3);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].key == "default/web");
-  CHECK(reports[0].action == "scale_up");
+  CHECK(reports[0].action == ActionLabel::kScaleUp);
   CHECK(reports[0].desired_replicas == 3);
   CHECK(c.NumHpas() == 1);
   // The event went through the ApiEventRecorder into core/v1 Events.
@@ -231,7 +232,8 @@ TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass 
   // A second HPA on a second Deployment.
   PutApiDeployment(*api);
   api->Put(k8s::resources::kHpaV2, HpaObject("api", "api"));
-  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  NullMonitor monitor;
+  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
   std::map<std::string, ReconcileReport> reports;
   c.SetObserver([&](const ReconcileReport& r) { reports[r.key] = r; });
   REQUIRE(c.SyncAllNow().ok());
@@ -257,7 +259,8 @@ TEST_CASE("Run: start-up HPAs spread over the first period, new ones at once, ev
   hpad::SimulatedClock clock(T0());
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 3, "120m");  // 60% of 60%: steady
-  HorizontalController c(*ParseControllerOptions({}), api, clock);
+  NullMonitor monitor;
+  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, int> reconciles;
@@ -317,7 +320,8 @@ TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes
   SeedCluster(*api, 2, "180m");  // 90% of 60%: scale to 3
   ControllerOptions o = *ParseControllerOptions({});
   o.scale_from_cache = true;
-  HorizontalController c(o, api, clock);
+  NullMonitor monitor;
+  HorizontalController c(o, api, monitor, clock);
   std::mutex mu;
   std::condition_variable cv;
   std::vector<ReconcileReport> reports;
@@ -339,7 +343,7 @@ TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes
   }
   c.Stop();
   runner.join();
-  CHECK(reports[0].action == "scale_up");
+  CHECK(reports[0].action == ActionLabel::kScaleUp);
   CHECK(reports[0].desired_replicas == 3);
   CHECK(Replicas(*api) == 3);
   std::vector<std::string> scale_calls;

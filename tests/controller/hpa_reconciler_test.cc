@@ -25,7 +25,7 @@ struct Harness {
         mapper(std::make_shared<DiscoveryRestMapper>(api_ptr)),
         scales(api_ptr, mapper),
         metrics(api_ptr),
-        rec(opts, hpas, pods, metrics, scales, api, events, selectors, clock) {}
+        rec(opts, hpas, pods, metrics, scales, api, events, selectors, monitor, clock) {}
 
   void PutDeployment(const std::string& name, int replicas, bool with_selector = true) {
     Json d = {{"apiVersion", "apps/v1"},
@@ -104,6 +104,7 @@ struct Harness {
   RestMetricsClient metrics;
   k8s::RecordingEventRecorder events;
   SelectorRegistry selectors;
+  NullMonitor monitor;
   HpaReconciler rec;
 };
 
@@ -233,7 +234,7 @@ TEST_CASE("T1-T5 FailedGetScale", "[reconciler]") {
     h.PutHpa(spec);
     h.Run(At(0));
     CHECK(h.Events() == std::vector<std::string>{"Warning FailedGetScale unexpected GroupVersion string: apps/v1/extra"});
-    CHECK(last.error_label == "spec");
+    CHECK(last.error_label == ErrorLabel::kSpec);
   }
   SECTION("T2 unknown kind") {
     Harness h;

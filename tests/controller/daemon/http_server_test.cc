@@ -54,13 +54,12 @@ TEST_CASE("daemon http: port 0 binds a free port; health checks drive /livez and
 
 TEST_CASE("daemon http: /metrics exposes upstream names, labels and buckets (15.1-15.6)", "[daemon][http][metrics]") {
   DaemonMetrics m;
-  m.ObserveReconcile("scale_up", "none", 3ms);
-  m.ObserveReconcile("none", "spec", 1ms);
-  m.ObserveMetricComputation("scale_up", "none", "Resource", 2ms);
+  m.ObserveReconciliationResult(ActionLabel::kScaleUp, ErrorLabel::kNone, 3ms);
+  m.ObserveReconciliationResult(ActionLabel::kNone, ErrorLabel::kSpec, 1ms);
+  m.ObserveMetricComputationResult(ActionLabel::kScaleUp, ErrorLabel::kNone, 2ms, "Resource");
   m.SetDesiredReplicas("default", "web", 4);
-  m.HpaAdded();
-  m.HpaAdded();
-  m.HpaRemoved();
+  m.SetNumHpas(2);
+  m.SetNumHpas(1);
   m.SetQueueDepth("horizontalpodautoscaler", 3);
   m.QueueAdd("horizontalpodautoscaler");
   m.ObserveQueueLatency("horizontalpodautoscaler", 5ms);
@@ -108,7 +107,7 @@ TEST_CASE("daemon http: /metrics exposes upstream names, labels and buckets (15.
     ++buckets;
   CHECK(buckets == 16);
 
-  m.RemoveDesiredReplicas("default", "web");
+  m.DeleteDesiredReplicas("default", "web");
   m.SetLeader("hpad", false);
   r = c.Get("/metrics");
   REQUIRE(r);
