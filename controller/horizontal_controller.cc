@@ -2,6 +2,7 @@
 #include "controller/horizontal_controller.h"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cstdlib>
 #include <set>
@@ -86,9 +87,13 @@ Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std
       s = duration(o.sync_period);
       if (s.ok() && o.sync_period.count() == 0) s = bad("must be positive");
     } else if (name == "horizontal-pod-autoscaler-tolerance") {
+      // KCM declares the flag with pflag's Float64Var and does not validate
+      // it (HPAControllerOptions.Validate is empty): any text Go's
+      // strconv.ParseFloat reads is accepted, negative values included.
       char* end = nullptr;
-      double t = std::strtod(value.c_str(), &end);
-      if (value.empty() || end == nullptr || *end != '\0' || t < 0) {
+      double t = value.empty() || std::isspace(static_cast<unsigned char>(value[0])) ? 0.0
+                                                                                    : std::strtod(value.c_str(), &end);
+      if (end == nullptr || *end != '\0') {
         s = bad("invalid tolerance \"" + value + "\"");
       } else {
         o.tolerance = t;

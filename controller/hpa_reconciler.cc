@@ -71,6 +71,12 @@ void HpaReconciler::DropHistory(const std::string& key) {
   history_.erase(key);
 }
 
+std::optional<int64_t> HpaReconciler::ObservedGeneration(const k8s::Hpa& hpa) const {
+  // W3: with HPAGeneration on, every rebuilt status carries the spec's generation.
+  if (!options_.generation) return std::nullopt;
+  return hpa.metadata.generation;
+}
+
 Tolerances HpaReconciler::TolerancesFor(const k8s::Hpa& hpa) const {
   // C1: per-HPA values only with the gate on and a behavior present.
   Tolerances t{options_.tolerance, options_.tolerance};
@@ -113,9 +119,10 @@ void HpaReconciler::UpdateStatusOnFailurePath(Working& w) {
 ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error) {
   if (!error.ok()) {
     w.report.error = error.message();
-    // 15.1: an errored reconcile is labelled spec or internal, action none.
+    // 15.1: an errored reconcile is labelled spec or internal; the action
+    // stays what the reconcile did (a rescale followed by an error keeps
+    // scale_up/scale_down, as upstream's deferred label does).
     w.report.error_label = spec_error ? ErrorLabel::kSpec : ErrorLabel::kInternal;
-    w.report.action = ActionLabel::kNone;
   }
   w.report.duration = Since(clock_, w.started);
   monitor_.ObserveReconciliationResult(w.report.action, w.report.error_label, w.report.duration);
@@ -382,17 +389,14 @@ MetricsFetch HpaReconciler::FetchMetrics(Working& w, const k8s::Scale& scale, in
   const PodList pods = pods_.ListSelector(ns, selector);
   std::vector<std::string> selecting = selectors_.HpasSelectingAny(ns, pods);
   if (selecting.size() > 1) {
-    // This HPA first, then the others; the optimized store names at most two.
+    // This HPA first, then one other. S4: the text is the same whether
+    // HPAOptimizedSelectorStore is on or off (upstream has one message).
     std::vector<std::string> keys{ns + "/" + hpa.metadata.name};
     for (const auto& name : selecting)
       if (name != hpa.metadata.name) keys.push_back(ns + "/" + name);
-    std::string msg;
-    if (options_.optimized_selector_store) {
-      if (keys.size() > 2) keys.resize(2);
-      msg = "pods by selector " + sel + " are controlled by more than one HPA (e.g. " + GoKeyList(keys) + ")";
-    } else {
-      msg = "pods by selector " + sel + " are controlled by multiple HPAs: " + GoKeyList(keys);
-    }
+    if (keys.size() > 2) keys.resize(2);
+    const std::string msg =
+        "pods by selector " + sel + " are controlled by more than one HPA (e.g. " + GoKeyList(keys) + ")";
     fetch.selector_failure = SelectorFailure{.event_reason = "AmbiguousSelector", .event_message = msg,
                                              .condition_reason = "AmbiguousSelector", .condition_message = msg,
                                              .error = msg};
@@ -511,9 +515,11 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
 
   // ---- write.
   if (decision.metrics_failed) {
-    // R7: the status shows the metrics as far as they went, then the reconcile fails.
-    hpa.status.current_replicas = current;
-    hpa.status.current_metrics = decision.metric_statuses;
+    // R7: the status is rebuilt (upstream setCurrentReplicasAndMetricsInStatus
+    // -> setStatus) with the metrics as far as they went, so W3's
+    // observedGeneration is written here too; then the reconcile fails.
+    hpa.status = BuildStatus(hpa.status, current, hpa.status.desired_replicas, decision.metric_statuses, false,
+                             ObservedGeneration(hpa), now);
     UpdateStatusOnFailurePath(w);
     if (decision.failure_event) Emit(w, {*decision.failure_event});
     return Finish(w,
@@ -531,8 +537,9 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
     ApplyConditionChanges(hpa.status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
     if (!up.ok()) {
-      hpa.status.current_replicas = current;
-      hpa.status.current_metrics = decision.metric_statuses;
+      // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
+      hpa.status = BuildStatus(hpa.status, current, hpa.status.desired_replicas, decision.metric_statuses, false,
+                               ObservedGeneration(hpa), now);
       UpdateStatusOnFailurePath(w);
       w.report.desired_replicas = hpa.status.desired_replicas;
       return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
@@ -541,9 +548,8 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   }
 
   // R13 / W3.
-  std::optional<int64_t> observed;
-  if (options_.generation) observed = hpa.metadata.generation;
-  hpa.status = BuildStatus(hpa.status, current, desired, decision.metric_statuses, decision.rescale, observed, now);
+  hpa.status = BuildStatus(hpa.status, current, desired, decision.metric_statuses, decision.rescale,
+                           ObservedGeneration(hpa), now);
   w.report.desired_replicas = desired;
   w.report.reached_status = true;
   Status st = UpdateStatusIfNeeded(w);

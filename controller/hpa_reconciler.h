@@ -156,6 +156,7 @@ class HpaReconciler {
   // A status write on a path that fails anyway: logged and reported.
   void UpdateStatusOnFailurePath(Working& w);
   Tolerances TolerancesFor(const k8s::Hpa& hpa) const;
+  std::optional<int64_t> ObservedGeneration(const k8s::Hpa& hpa) const;
 
   ReconcilerOptions options_;
   const k8s::ObjectStore<k8s::Hpa>& hpas_;

@@ -2,6 +2,7 @@
 #include "controller/scale_client.h"
 
 #include "controller/metrics_client.h"
+#include "k8sclient/base/klog.h"
 
 namespace hpad::ctrl {
 namespace {
@@ -143,13 +144,19 @@ Status RestScaleClient::UpdateScale(const std::string& ns, const ScaleReadResult
   // W1: 5 attempts; a conflict re-reads the scale before the next try. The
   // upstream 10 ms jittered backoff between attempts is not reproduced: the
   // re-GET is what resolves the conflict, and no wall clock is read here.
+  // A failed re-read is logged and the last scale object kept for the next
+  // attempt (upstream RetryOnConflict around Get+Update); after 5 attempts
+  // the conflict itself is returned.
   for (int attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) {
       auto fresh = client_->Get(key);
-      if (!fresh.ok()) return fresh.status();
-      auto parsed = k8s::ScaleFromJson(*fresh);
-      if (!parsed.ok()) return parsed.status();
-      scale = std::move(parsed).value();
+      Result<k8s::Scale> parsed = fresh.ok() ? k8s::ScaleFromJson(*fresh) : Result<k8s::Scale>(fresh.status());
+      if (parsed.ok()) {
+        scale = std::move(parsed).value();
+      } else {
+        HPAD_LOG(Error) << "re-reading the scale of " << read.gvr.resource << " " << ns << "/" << read.scale.name
+                        << " after a conflict: " << parsed.status().message();
+      }
     }
     scale.spec_replicas = replicas;
     auto res = client_->Update(key, k8s::ScaleToJson(scale));

@@ -59,6 +59,15 @@ TEST_CASE("13.2 ParseControllerOptions", "[options]") {
     CHECK(gate.status().message().find("feature-gates") != std::string::npos);
     CHECK_FALSE(ParseControllerOptions({{"concurrent-horizontal-pod-autoscaler-syncs", "0"}}).ok());
     CHECK_FALSE(ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", "x"}}).ok());
+    // issue 11.10: KCM does not validate the tolerance (pflag Float64Var):
+    // anything strconv.ParseFloat reads is accepted, negative values too.
+    for (const std::string v : {"-0.1", "0", "1e-2", "2.5"}) {
+      auto t = ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", v}});
+      REQUIRE(t.ok());
+      CHECK(t->tolerance == Approx(std::stod(v)));
+    }
+    CHECK_FALSE(ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", ""}}).ok());
+    CHECK_FALSE(ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", " 0.1"}}).ok());
   }
 }
 

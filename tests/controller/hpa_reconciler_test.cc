@@ -18,6 +18,36 @@ using Json = nlohmann::json;
 
 namespace {
 
+// Records what the reconciler reports to its Monitor (15.1-15.6).
+struct RecordingMonitor final : Monitor {
+  struct Reconcile {
+    ActionLabel action = ActionLabel::kNone;
+    ErrorLabel error = ErrorLabel::kNone;
+  };
+  void ObserveReconciliationResult(ActionLabel action, ErrorLabel error, std::chrono::nanoseconds) override {
+    reconciles.push_back({action, error});
+  }
+  void ObserveMetricComputationResult(ActionLabel action, ErrorLabel error, std::chrono::nanoseconds,
+                                      const std::string& type) override {
+    metrics.push_back({type, action, error});
+  }
+  void SetDesiredReplicas(const std::string&, const std::string& name, int32_t replicas) override {
+    desired[name] = replicas;
+  }
+  void DeleteDesiredReplicas(const std::string&, const std::string& name) override { desired.erase(name); }
+  void SetNumHpas(size_t n) override { num_hpas = n; }
+
+  struct Metric {
+    std::string type;
+    ActionLabel action = ActionLabel::kNone;
+    ErrorLabel error = ErrorLabel::kNone;
+  };
+  std::vector<Reconcile> reconciles;
+  std::vector<Metric> metrics;
+  std::map<std::string, int32_t> desired;
+  size_t num_hpas = 0;
+};
+
 struct Harness {
   explicit Harness(ReconcilerOptions opts = {})
       : clock(T0()),
@@ -104,7 +134,7 @@ struct Harness {
   RestMetricsClient metrics;
   k8s::RecordingEventRecorder events;
   SelectorRegistry selectors;
-  NullMonitor monitor;
+  RecordingMonitor monitor;
   HpaReconciler rec;
 };
 
@@ -524,4 +554,117 @@ TEST_CASE("C11 Object Value metric through the reconciler", "[reconciler]") {
   CHECK(h.Events().front() ==
         "Warning FailedGetObjectMetric unable to get metric hits on Ingress default/main: unable to fetch metrics from "
         "custom metrics API: adapter down");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 11 (upstream fidelity, round two)
+
+TEST_CASE("issue 11.1: W3 observedGeneration is written on the R7 and W2 failure paths", "[reconciler][issue11]") {
+  auto put_with_generation = [](Harness& h, int64_t generation) {
+    h.PutHpa(CpuSpec(60));
+    Json obj = *h.api.Object(k8s::resources::kHpaV2, "default", "web");
+    obj["metadata"]["generation"] = generation;
+    h.api.Put(k8s::resources::kHpaV2, obj);
+    h.Refresh();
+  };
+  SECTION("metrics never worked (R7): observedGeneration is still written") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.FailCpuMetrics();
+    put_with_generation(h, 7);
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    k8s::Hpa hpa = h.Read();
+    REQUIRE(hpa.status.observed_generation);
+    CHECK(*hpa.status.observed_generation == 7);
+    CHECK(hpa.status.current_replicas == 2);
+  }
+  SECTION("scale update failed (W2): observedGeneration is written") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    put_with_generation(h, 4);
+    h.api.FailNext(1, hpad::Status(hpad::StatusCode::kInternal, "etcd is sad"), "update", "deployments");
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    CHECK(h.DeploymentReplicas("web") == 2);
+    k8s::Hpa hpa = h.Read();
+    CHECK(Cond(hpa, "AbleToScale") == "False/FailedUpdateScale");
+    REQUIRE(hpa.status.observed_generation);
+    CHECK(*hpa.status.observed_generation == 4);
+  }
+}
+
+TEST_CASE("issue 11.4: a failed re-read after a 409 keeps the last scale and retries 5 times", "[reconciler][issue11]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(CpuSpec(60));
+  h.api.FailNext(5, hpad::Status(hpad::StatusCode::kConflict, "the object has been modified"), "update",
+                 "deployments");
+  // Every re-GET of the scale after a conflict fails too (the first GET, R2, succeeds).
+  int scale_gets = 0;
+  h.api.FailNextMatching(4, hpad::Status(hpad::StatusCode::kUnavailable, "apiserver flaked"),
+                         [&](const k8s::testing::Action& a) {
+                           if (a.verb != "get" || a.subresource != "scale") return false;
+                           return ++scale_gets > 1;
+                         });
+  auto r = h.Run(At(0));
+  REQUIRE_FALSE(r.error.ok());
+  CHECK(r.error.code() == hpad::StatusCode::kConflict);
+  size_t updates = 0;
+  for (const auto& a : h.api.ActionsFor("update", "deployments")) updates += a.subresource == "scale" ? 1 : 0;
+  CHECK(updates == 5);
+  const auto events = h.Events();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().find("FailedRescale") != std::string::npos);
+  CHECK(events.back().find("the object has been modified") != std::string::npos);
+  CHECK(events.back().find("apiserver flaked") == std::string::npos);
+}
+
+TEST_CASE("issue 11.6: controller metrics labels (15.1, 15.3)", "[reconciler][issue11]") {
+  Json spec = CpuSpec(60);
+  spec["metrics"].push_back(
+      {{"type", "Pods"},
+       {"pods", {{"metric", {{"name", "rps"}}}, {"target", {{"type", "AverageValue"}, {"averageValue", "100"}}}}}});
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");  // cpu proposes 3; the pods metric fails
+  h.PutHpa(spec);
+  auto r = h.Run(At(0));
+  CHECK_FALSE(r.error.ok());
+  CHECK(h.DeploymentReplicas("web") == 3);
+  // The reconcile rescaled and then returned the X3 error: it keeps scale_up.
+  REQUIRE(h.monitor.reconciles.size() == 1);
+  CHECK(h.monitor.reconciles[0].action == ActionLabel::kScaleUp);
+  CHECK(h.monitor.reconciles[0].error == ErrorLabel::kInternal);
+  // The failed metric computation is labelled action none (never an empty label).
+  REQUIRE(h.monitor.metrics.size() == 2);
+  CHECK(h.monitor.metrics[0].action == ActionLabel::kScaleUp);
+  CHECK(h.monitor.metrics[1].type == "Pods");
+  CHECK(h.monitor.metrics[1].action == ActionLabel::kNone);
+  CHECK(h.monitor.metrics[1].error == ErrorLabel::kInternal);
+  CHECK(LabelText(h.monitor.metrics[1].action) == "none");
+  CHECK(h.monitor.desired.at("web") == 3);
+}
+
+TEST_CASE("issue 11.7: AmbiguousSelector text is the same with HPAOptimizedSelectorStore off", "[reconciler][issue11]") {
+  ReconcilerOptions opts;
+  opts.optimized_selector_store = false;
+  Harness h(opts);
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(CpuSpec(60), "a");
+  h.PutHpa(CpuSpec(60), "b");
+  h.Run(At(0), "a");
+  h.events.Clear();
+  h.Run(At(0), "b");
+  const std::string msg = "pods by selector app=web are controlled by more than one HPA (e.g. [default/b default/a])";
+  CHECK(h.Events() == std::vector<std::string>{"Warning AmbiguousSelector " + msg,
+                                               "Warning FailedComputeMetricsReplicas " + msg});
 }
