@@ -59,7 +59,7 @@ TEST_CASE("13.2 ParseControllerOptions", "[options]") {
     CHECK(gate.status().message().find("feature-gates") != std::string::npos);
     CHECK_FALSE(ParseControllerOptions({{"concurrent-horizontal-pod-autoscaler-syncs", "0"}}).ok());
     CHECK_FALSE(ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", "x"}}).ok());
-    // issue 11.10: KCM does not validate the tolerance (pflag Float64Var):
+    // issue 11 item 10: KCM does not validate the tolerance (pflag Float64Var):
     // anything strconv.ParseFloat reads is accepted, negative values too.
     for (const std::string v : {"-0.1", "0", "1e-2", "2.5"}) {
       auto t = ParseControllerOptions({{"horizontal-pod-autoscaler-tolerance", v}});

@@ -559,7 +559,7 @@ TEST_CASE("C11 Object Value metric through the reconciler", "[reconciler]") {
 // ---------------------------------------------------------------------------
 // Issue 11 (upstream fidelity, round two)
 
-TEST_CASE("issue 11.1: W3 observedGeneration is written on the R7 and W2 failure paths", "[reconciler][issue11]") {
+TEST_CASE("issue 11 item 1: W3 observedGeneration is written on the R7 and W2 failure paths", "[reconciler][issue11]") {
   auto put_with_generation = [](Harness& h, int64_t generation) {
     h.PutHpa(CpuSpec(60));
     Json obj = *h.api.Object(k8s::resources::kHpaV2, "default", "web");
@@ -597,7 +597,7 @@ TEST_CASE("issue 11.1: W3 observedGeneration is written on the R7 and W2 failure
   }
 }
 
-TEST_CASE("issue 11.4: a failed re-read after a 409 keeps the last scale and retries 5 times", "[reconciler][issue11]") {
+TEST_CASE("issue 11 item 4: a failed re-read after a 409 keeps the last scale and retries 5 times", "[reconciler][issue11]") {
   Harness h;
   h.PutDeployment("web", 2);
   h.AddPods(2);
@@ -625,7 +625,7 @@ TEST_CASE("issue 11.4: a failed re-read after a 409 keeps the last scale and ret
   CHECK(events.back().find("apiserver flaked") == std::string::npos);
 }
 
-TEST_CASE("issue 11.6: controller metrics labels (15.1, 15.3)", "[reconciler][issue11]") {
+TEST_CASE("issue 11 item 6: controller metrics labels (15.1, 15.3)", "[reconciler][issue11]") {
   Json spec = CpuSpec(60);
   spec["metrics"].push_back(
       {{"type", "Pods"},
@@ -652,7 +652,7 @@ TEST_CASE("issue 11.6: controller metrics labels (15.1, 15.3)", "[reconciler][is
   CHECK(h.monitor.desired.at("web") == 3);
 }
 
-TEST_CASE("issue 11.7: AmbiguousSelector text is the same with HPAOptimizedSelectorStore off", "[reconciler][issue11]") {
+TEST_CASE("issue 11 item 7: AmbiguousSelector text is the same with HPAOptimizedSelectorStore off", "[reconciler][issue11]") {
   ReconcilerOptions opts;
   opts.optimized_selector_store = false;
   Harness h(opts);
