@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "controller/daemon/flags.h"
+#include "controller/flag_table.h"
 #include "controller/horizontal_controller.h"
 #include "k8sclient/cpprest_transport.h"
 #include "k8sclient/api/label_selector.h"
@@ -493,7 +493,6 @@ void Execution::Execute() {
 
 ControllerFlagSplit SplitControllerFlags(const Scenario& scenario) {
   ControllerFlagSplit out;
-  std::vector<std::string> daemon_args;
   for (const auto& [name, value] : scenario.controller_flags) {
     auto r = ctrl::ParseControllerOptions({{name, value}});
     if (r.ok()) {
@@ -505,32 +504,26 @@ ControllerFlagSplit SplitControllerFlags(const Scenario& scenario) {
       continue;
     }
     out.daemon[name] = value;
-    daemon_args.push_back("--" + name + "=" + value);
   }
-  if (daemon_args.empty()) return out;
-  // "any other flag of the daemon by its long name": checked by the
-  // daemon's own parser, one by one (each error names its flag), then all
-  // together (some are checked against each other, e.g. the
-  // leader-election durations).
-  auto check = [&](const std::vector<std::string>& args) -> std::optional<std::string> {
-    ctrl::DaemonFlags d = ctrl::ParseDaemonFlags(args);
-    if (d.action == ctrl::DaemonFlags::Action::kRun) return std::nullopt;
-    if (d.action == ctrl::DaemonFlags::Action::kExit)
-      return std::string("not a setting (the daemon would print help or its version)");
-    std::string msg = d.output;
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
-    return msg;
+  if (out.daemon.empty()) return out;
+  // "any other flag of the daemon by its long name": checked with the
+  // daemon's flag table (ctrl::ParseDaemonOptions, no CLI11), one by one
+  // (each error names its flag), then all together (some are checked
+  // against each other, e.g. the leader-election durations).
+  auto check = [&](const std::map<std::string, std::string>& flags) -> std::optional<std::string> {
+    auto d = ctrl::ParseDaemonOptions(flags);
+    if (d.ok()) return std::nullopt;
+    return d.status().message();
   };
   bool each_ok = true;
   for (const auto& [name, value] : out.daemon) {
-    if (auto e = check({"--" + name + "=" + value})) {
+    if (auto e = check({{name, value}})) {
       out.errors.push_back({scenario.file, "controller." + name, *e, 0});
       each_ok = false;
     }
   }
   if (each_ok) {
-    if (auto e = check(daemon_args)) {
+    if (auto e = check(out.daemon)) {
       std::string where = out.daemon.begin()->first;
       for (const auto& [name, value] : out.daemon)
         if (e->find("--" + name) != std::string::npos) where = name;

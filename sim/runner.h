@@ -40,8 +40,8 @@ inline constexpr const char* kSimControllerUserAgent = "hpad-sim-controller";
 // The scenario's `controller:` flags ("the daemon's own flags, without
 // leading dashes"): those of the controller (ctrl::ParseControllerOptions,
 // incl. feature-gates) and the other flags of the daemon (kube-api-qps,
-// leader-elect, v, ...: checked with ctrl::ParseDaemonFlags, accepted, and
-// without effect in a virtual-time run). Errors name `controller.<flag>`.
+// leader-elect, v, ...: checked with the daemon's flag table,
+// ctrl::ParseDaemonOptions, accepted, and without effect in a virtual-time run). Errors name `controller.<flag>`.
 struct ControllerFlagSplit {
   std::map<std::string, std::string> controller;
   std::map<std::string, std::string> daemon;
