@@ -154,7 +154,7 @@ struct HorizontalController::Impl {
 
   std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer;
   std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer;
-  std::shared_ptr<DiscoveryRestMapper> mapper;
+  std::shared_ptr<k8s::DiscoveryRestMapper> mapper;
   std::unique_ptr<RestMetricsClient> metrics;
   std::unique_ptr<MetricsCache> metrics_cache;  // what the reconciler uses (issue 5)
   std::unique_ptr<RestScaleClient> scales;
@@ -199,11 +199,15 @@ struct HorizontalController::Impl {
                                                               [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
     pod_informer = std::make_unique<k8s::Informer<k8s::Pod>>(*client, clock, opts(k8s::resources::kPods, "pods"),
                                                               [](const k8s::Json& j) { return k8s::PodFromJson(j); });
-    mapper = std::make_shared<DiscoveryRestMapper>(client);
-    std::weak_ptr<DiscoveryRestMapper> weak = mapper;
+    mapper = std::make_shared<k8s::DiscoveryRestMapper>(client);
+    std::weak_ptr<k8s::DiscoveryRestMapper> weak = mapper;
     metrics = std::make_unique<RestMetricsClient>(
         client, [weak](const std::string& group, const std::string& kind) -> Result<std::string> {
-          if (auto m = weak.lock()) return m->ResourceFor(group, kind);
+          // The first mapping's plural; a kind no mapping knows gets a guessed plural.
+          if (auto m = weak.lock()) {
+            auto mappings = m->RestMappings(group, kind);
+            if (mappings.ok() && !mappings->empty()) return mappings->front().gvr.resource;
+          }
           return GuessPluralResource(kind);
         });
     metrics_cache = std::make_unique<MetricsCache>(*metrics, pod_informer->Store(), clock, options.sync_period);

@@ -464,6 +464,28 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   k8s::Hpa& hpa = w.hpa;
   const auto& ref = hpa.spec.scale_target_ref;
   w.reference = ref.kind + "/" + hpa.metadata.ns + "/" + ref.name;
+
+  // A write of a scale read from the watch cache that gets 409 means the
+  // cache was behind: decide again from a fresh GET rather than act on stale
+  // replicas (issue 11 item 9; beyond upstream, which always GETs).
+  const k8s::HpaStatus read_status = hpa.status;
+  bool rerun = false;
+  ReconcileResult result = ReconcileTarget(w, /*fresh_read=*/false, &rerun);
+  if (!rerun) return result;
+  HPAD_VLOG(2) << "HPA " << key << ": the cached scale of " << w.reference
+               << " was stale (409 on update); reconciling again from a fresh read";
+  hpa.status = read_status;
+  w.report.metric_specs.clear();
+  w.report.metric_statuses.clear();
+  w.report.metrics.clear();
+  return ReconcileTarget(w, /*fresh_read=*/true, &rerun);
+}
+
+ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool* rerun) {
+  k8s::Hpa& hpa = w.hpa;
+  const std::string& key = w.key;
+  const Time now = w.now;
+  const auto& ref = hpa.spec.scale_target_ref;
   const DecideOptions decide_options = options_.Decide();
 
   // ---- read: the scale (R2 / T1-T5).
@@ -473,14 +495,14 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
                  "the HPA controller was unable to get the target's current scale: " + err.message(), now);
     UpdateStatusOnFailurePath(w);
   };
-  auto gv = ParseGroupVersion(ref.api_version);
+  auto gv = k8s::ParseGroupVersion(ref.api_version);
   if (!gv.ok()) {
     failed_get_scale(gv.status());
     return Finish(w,
                   Status(StatusCode::kInvalid, "invalid API version in scale target reference: " + gv.status().message()),
                   true);
   }
-  auto read_scale = scales_.GetScale(hpa.metadata.ns, ref);
+  auto read_scale = fresh_read ? scales_.GetScaleFresh(hpa.metadata.ns, ref) : scales_.GetScale(hpa.metadata.ns, ref);
   if (!read_scale.ok()) {
     failed_get_scale(read_scale.status());
     return Finish(w,
@@ -503,6 +525,10 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
 
   // ---- decide (R4-R12, X2-X4).
   HpaHistory& history = History(key);
+  // A cached read may have to be decided again (issue 11 item 9): the
+  // history goes back to what it was before this decision.
+  std::optional<HpaHistory> history_before;
+  if (scale.from_cache) history_before = history;
   const ScaleDecision decision =
       DecideScale(DecideInput{.spec = &hpa.spec,
                               .conditions = &hpa.status.conditions,
@@ -511,10 +537,10 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
                   history, decide_options, now);
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
   ApplyConditionChanges(hpa.status.conditions, decision.conditions, now);
-  Emit(w, decision.events);
 
   // ---- write.
   if (decision.metrics_failed) {
+    Emit(w, decision.events);
     // R7: the status is rebuilt (upstream setCurrentReplicasAndMetricsInStatus
     // -> setStatus) with the metrics as far as they went, so W3's
     // observedGeneration is written here too; then the reconcile fails.
@@ -533,6 +559,12 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   if (decision.rescale) {
     // R11 / W1-W2.
     Status up = scales_.UpdateScale(hpa.metadata.ns, scale, desired);
+    if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+      history = std::move(*history_before);
+      *rerun = true;
+      return ReconcileResult{};
+    }
+    Emit(w, decision.events);
     RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
     ApplyConditionChanges(hpa.status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
@@ -545,6 +577,8 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
       return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
     }
     w.report.action = ActionFor(current, desired);
+  } else {
+    Emit(w, decision.events);
   }
 
   // R13 / W3.

@@ -141,6 +141,9 @@ class HpaReconciler {
   };
 
   HpaHistory& History(const std::string& key);
+  // From the scale read (R2) to the end. Sets *rerun (and returns nothing
+  // meaningful) when a cached read's scale write got 409 (issue 11 item 9).
+  ReconcileResult ReconcileTarget(Working& w, bool fresh_read, bool* rerun);
   ReconcileResult Finish(Working& w, Status error, bool spec_error);
   // Fetch.
   MetricsFetch FetchMetrics(Working& w, const k8s::Scale& scale, int32_t current, Tolerances tolerances);

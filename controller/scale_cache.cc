@@ -95,7 +95,7 @@ bool ScaleCache::HasSynced() const {
 Result<ScaleReadResult> ScaleCache::GetScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref) {
   // T1/T2: upstream maps (group, kind), whatever the version; apps kinds map
   // to apps/v1.
-  auto gv = ParseGroupVersion(ref.api_version);
+  auto gv = k8s::ParseGroupVersion(ref.api_version);
   if (gv.ok() && gv->first == "apps") {
     for (const auto& k : kinds_) {
       if (ref.kind != k.kind) continue;
@@ -111,6 +111,7 @@ Result<ScaleReadResult> ScaleCache::GetScale(const std::string& ns, const k8s::C
       out.scale.status_replicas = src->status_replicas;
       out.scale.selector = src->selector;
       // raw stays null: ScaleToJson builds the autoscaling/v1 Scale to PUT.
+      out.from_cache = true;
       hits_.fetch_add(1, std::memory_order_relaxed);
       return out;
     }
@@ -120,7 +121,14 @@ Result<ScaleReadResult> ScaleCache::GetScale(const std::string& ns, const k8s::C
 }
 
 Status ScaleCache::UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) {
+  // A cached read is written once: its 409 goes back to the reconciler,
+  // which decides again from a fresh GET (issue 11 item 9).
+  if (read.from_cache) return fallback_.TryUpdateScale(ns, read, replicas);
   return fallback_.UpdateScale(ns, read, replicas);
+}
+
+Result<ScaleReadResult> ScaleCache::GetScaleFresh(const std::string& ns, const k8s::CrossVersionObjectReference& ref) {
+  return fallback_.GetScale(ns, ref);
 }
 
 }  // namespace hpad::ctrl

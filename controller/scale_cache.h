@@ -13,9 +13,12 @@
 // Everything else falls back to `fallback` (the GET path, T1-T4): other
 // groups and kinds (custom resources with a scale subresource), an informer
 // not synced yet, an object not in the cache (just created, or deleted: the
-// GET then reports the real error text). Writes always go through
-// `fallback.UpdateScale`: a PUT of the scale subresource carrying the cached
-// resourceVersion, so a stale cache gets 409 and W1's re-GET + retry.
+// GET then reports the real error text). Writes go to `fallback`: a PUT of
+// the scale subresource carrying the cached resourceVersion. A write of a
+// cached read is tried once (TryUpdateScale): a stale cache gets 409 and the
+// reconciler re-runs from GetScaleFresh (issue 11 item 9) instead of W1's
+// retry re-applying a count computed from stale replicas. A write of a GET
+// read keeps W1's re-GET + retry.
 //
 // Used by the daemon only (ControllerOptions::scale_from_cache, flag
 // --scale-from-cache); the scenario runner reads scales with GET as before.
@@ -67,6 +70,7 @@ class ScaleCache : public ScaleClient {
 
   Result<ScaleReadResult> GetScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref) override;
   Status UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override;
+  Result<ScaleReadResult> GetScaleFresh(const std::string& ns, const k8s::CrossVersionObjectReference& ref) override;
 
   // Reads answered from the cache / passed to the fallback (tests, logs).
   int64_t hits() const { return hits_.load(); }

@@ -1,14 +1,10 @@
 // Scale target access (hpa-semantics.md T1-T5, W1): resolve an HPA's
 // scaleTargetRef to REST mappings, read the scale subresource, write it back.
 //
-// RestMapper answers (group, kind) -> ordered resource mappings. The
-// implementation here knows apps/v1 Deployment/StatefulSet/ReplicaSet
-// statically and discovers anything else (custom resources with a scale
-// subresource) from /apis/<group> and /apis/<group>/<version>
-// (APIResourceList entries "<resource>/scale"), caching hits and refreshing
-// on a miss. ScaleClient GETs/PUTs `<resource>/<name>/scale` through
-// ApiClient and retries a PUT that hits a 409 by re-reading (W1).
-// Both classes are thread-safe.
+// The (group, kind) -> resource mapping is k8s::RestMapper
+// (k8sclient/discovery.h). RestScaleClient GETs/PUTs
+// `<resource>/<name>/scale` through ApiClient and retries a PUT that hits a
+// 409 by re-reading (W1). Thread-safe; shares the client and the mapper.
 #pragma once
 
 #include <map>
@@ -18,46 +14,19 @@
 #include <vector>
 
 #include "k8sclient/api_client.h"
+#include "k8sclient/discovery.h"
 #include "k8sclient/base/status.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/types/scale.h"
 
 namespace hpad::ctrl {
 
-struct RestMapping {
-  k8s::GroupVersionResource gvr;
-  bool has_scale = false;
-};
-
-class RestMapper {
- public:
-  virtual ~RestMapper() = default;
-  // T2: every mapping of the kind in the group, preferred version first.
-  // No match: error `no matches for kind "<K>" in group "<G>"`.
-  virtual Result<std::vector<RestMapping>> RestMappings(const std::string& group, const std::string& kind) = 0;
-};
-
-class DiscoveryRestMapper : public RestMapper {
- public:
-  explicit DiscoveryRestMapper(std::shared_ptr<k8s::ApiClient> client);
-  Result<std::vector<RestMapping>> RestMappings(const std::string& group, const std::string& kind) override;
-  // Lower-case plural for object metric paths (falls back to a guess).
-  Result<std::string> ResourceFor(const std::string& group, const std::string& kind);
-
- private:
-  Result<std::vector<RestMapping>> Discover(const std::string& group, const std::string& kind);
-  std::shared_ptr<k8s::ApiClient> client_;
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::vector<RestMapping>> cache_;
-};
-
-// T1: "apps/v1" -> {"apps", "v1"}; "v1" -> {"", "v1"}; more than one '/' is an error
-// `unexpected GroupVersion string: <s>`.
-Result<std::pair<std::string, std::string>> ParseGroupVersion(const std::string& api_version);
-
 struct ScaleReadResult {
   k8s::Scale scale;
   k8s::GroupVersionResource gvr;  // fixes the resource for the later update (T3)
+  // Served from a watch cache (ScaleCache), which may be behind the server:
+  // a 409 on its write means the count was computed from stale replicas.
+  bool from_cache = false;
 };
 
 class ScaleClient {
@@ -67,17 +36,28 @@ class ScaleClient {
   virtual Result<ScaleReadResult> GetScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref) = 0;
   // W1: sets spec.replicas on `read` and PUTs it; on 409 re-GETs and retries (5 attempts).
   virtual Status UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) = 0;
+  // A read that never comes from a cache (issue 11 item 9: the re-run after a
+  // cached read's write got 409). Plain GetScale where there is no cache.
+  virtual Result<ScaleReadResult> GetScaleFresh(const std::string& ns, const k8s::CrossVersionObjectReference& ref) {
+    return GetScale(ns, ref);
+  }
+  // One PUT, no retry: a 409 is returned as is. UpdateScale where the
+  // implementation has no single-attempt form.
+  virtual Status TryUpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) {
+    return UpdateScale(ns, read, replicas);
+  }
 };
 
 class RestScaleClient : public ScaleClient {
  public:
-  RestScaleClient(std::shared_ptr<k8s::ApiClient> client, std::shared_ptr<RestMapper> mapper);
+  RestScaleClient(std::shared_ptr<k8s::ApiClient> client, std::shared_ptr<k8s::RestMapper> mapper);
   Result<ScaleReadResult> GetScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref) override;
   Status UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override;
+  Status TryUpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override;
 
  private:
   std::shared_ptr<k8s::ApiClient> client_;
-  std::shared_ptr<RestMapper> mapper_;
+  std::shared_ptr<k8s::RestMapper> mapper_;
 };
 
 }  // namespace hpad::ctrl

@@ -1,77 +1,61 @@
-// RestMapper: (group, kind) -> REST resources, from API discovery.
+// RestMapper: (group, kind) -> REST resources for scale targets and Object
+// metrics (hpa-semantics.md T1-T3), from API discovery. The one mapper of
+// hpad: the scale client, the scale cache and the metrics client use it.
 //
-// Reads legacy discovery - /api, /apis, then the APIResourceList of /api/v1
-// and every /apis/<group>/<version> - and maps each kind to its
-// GroupVersionResource, scope and subresources (so the HPA controller can
-// find `scale` on apps/v1 Deployments and on any CRD that declares it).
-// Results are cached; a lookup that misses refreshes discovery (at most once
-// per min_refresh_interval on the injected clock), so a CRD installed after
-// start is found. A group-version whose discovery failed (e.g. an aggregated
-// API that is down) makes a miss kUnavailable, not kNotFound, because the
-// kind may live there.
+// DiscoveryRestMapper reads, on a lookup of a (group, kind) it has not seen,
+// the group's versions (/api for the core group, /apis/<group> otherwise,
+// preferred version first) and each version's APIResourceList
+// (/api/v1, /apis/<group>/<version>), and keeps every version that serves
+// the kind, noting whether it has a `scale` subresource. Hits are cached
+// for the life of the mapper; a miss asks the server again, so a CRD
+// installed after start is found. apps/v1 Deployment, StatefulSet and
+// ReplicaSet are known without discovery when discovery fails (a minimal or
+// partially available API server). Every byte of a discovery document is
+// checked before use: an entry of the wrong shape is skipped.
 //
-// Ownership: holds references to the ApiClient and Clock, which must outlive
-// it. Thread-safety: all methods may be called concurrently.
+// Ownership: shares the ApiClient (shared_ptr, owned with the wiring).
+// Thread-safety: all methods may be called concurrently; mu_ guards cache_.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 
-struct ResourceMapping {
+struct RestMapping {
   GroupVersionResource gvr;
-  std::string kind;  // "Deployment"
-  bool namespaced = true;
-  std::vector<std::string> verbs;
-  std::vector<std::string> subresources;  // "status", "scale", ...
-
-  bool HasSubresource(const std::string& name) const;
+  bool has_scale = false;  // "<resource>/scale" is served
 };
-
-// Splits "apps/v1" -> {"apps", "v1"}, "v1" -> {"", "v1"}.
-std::pair<std::string, std::string> SplitApiVersion(const std::string& api_version);
 
 class RestMapper {
  public:
-  RestMapper(ApiClient& client, const Clock& clock, Duration min_refresh_interval = std::chrono::seconds(10));
+  virtual ~RestMapper() = default;
+  // T2: every mapping of the kind in the group, preferred version first.
+  // No match: error `no matches for kind "<K>" in group "<G>"` (kNotFound).
+  virtual Result<std::vector<RestMapping>> RestMappings(const std::string& group, const std::string& kind) = 0;
+};
 
-  // Every mapping of the kind in the group, the group's preferred version
-  // first, then in discovery order. kNotFound when discovery (after a
-  // refresh) knows no such kind.
-  Result<std::vector<ResourceMapping>> MappingsFor(const std::string& group, const std::string& kind);
-  // The mapping for one apiVersion ("apps/v1") and kind.
-  Result<ResourceMapping> MappingFor(const std::string& api_version, const std::string& kind);
-
-  // Re-reads discovery now. Fails only if /api and /apis cannot be read;
-  // failed group-versions are remembered (see above).
-  Status Refresh();
+class DiscoveryRestMapper final : public RestMapper {
+ public:
+  explicit DiscoveryRestMapper(std::shared_ptr<ApiClient> client);
+  Result<std::vector<RestMapping>> RestMappings(const std::string& group, const std::string& kind) override;
 
  private:
-  struct Snapshot {
-    // (group, kind) -> mappings in preference order.
-    std::map<std::pair<std::string, std::string>, std::vector<ResourceMapping>> by_group_kind;
-    std::vector<std::string> failed_group_versions;
-    std::vector<std::string> groups_seen;
-  };
-  Result<Snapshot> Discover();
-  bool RefreshAllowed();
-  std::optional<std::vector<ResourceMapping>> Lookup(const std::string& group, const std::string& kind);
-
-  ApiClient& client_;
-  const Clock& clock_;
-  const Duration min_refresh_interval_;
-  std::mutex refresh_mu_;  // one discovery at a time
-  std::mutex mu_;          // guards the fields below
-  std::optional<Snapshot> snapshot_;
-  std::optional<Time> last_refresh_;
+  Result<std::vector<RestMapping>> Discover(const std::string& group, const std::string& kind);
+  std::shared_ptr<ApiClient> client_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::vector<RestMapping>> cache_;  // guarded by mu_
 };
+
+// T1: "apps/v1" -> {"apps", "v1"}; "v1" -> {"", "v1"}; more than one '/' is an error
+// `unexpected GroupVersion string: <s>`.
+Result<std::pair<std::string, std::string>> ParseGroupVersion(const std::string& api_version);
 
 }  // namespace hpad::k8s

@@ -52,7 +52,7 @@ struct Harness {
   explicit Harness(ReconcilerOptions opts = {})
       : clock(T0()),
         api_ptr(&api, [](k8s::ApiClient*) {}),
-        mapper(std::make_shared<DiscoveryRestMapper>(api_ptr)),
+        mapper(std::make_shared<k8s::DiscoveryRestMapper>(api_ptr)),
         scales(api_ptr, mapper),
         metrics(api_ptr),
         rec(opts, hpas, pods, metrics, scales, api, events, selectors, monitor, clock) {}
@@ -129,7 +129,7 @@ struct Harness {
   std::shared_ptr<k8s::ApiClient> api_ptr;
   k8s::ObjectStore<k8s::Hpa> hpas;
   k8s::ObjectStore<k8s::Pod> pods;
-  std::shared_ptr<DiscoveryRestMapper> mapper;
+  std::shared_ptr<k8s::DiscoveryRestMapper> mapper;
   RestScaleClient scales;
   RestMetricsClient metrics;
   k8s::RecordingEventRecorder events;
@@ -667,4 +667,59 @@ TEST_CASE("issue 11 item 7: AmbiguousSelector text is the same with HPAOptimized
   const std::string msg = "pods by selector app=web are controlled by more than one HPA (e.g. [default/b default/a])";
   CHECK(h.Events() == std::vector<std::string>{"Warning AmbiguousSelector " + msg,
                                                "Warning FailedComputeMetricsReplicas " + msg});
+}
+
+namespace {
+
+// A scale cache that is behind: GetScale serves `stale` (marked from_cache),
+// GetScaleFresh and writes go to the real GET/PUT client, as ScaleCache does.
+class StaleCacheScaleClient final : public ScaleClient {
+ public:
+  StaleCacheScaleClient(ScaleClient& rest, ScaleReadResult stale) : rest_(rest), stale_(std::move(stale)) {
+    stale_.from_cache = true;
+  }
+  hpad::Result<ScaleReadResult> GetScale(const std::string&, const k8s::CrossVersionObjectReference&) override {
+    return stale_;
+  }
+  hpad::Result<ScaleReadResult> GetScaleFresh(const std::string& ns,
+                                              const k8s::CrossVersionObjectReference& ref) override {
+    fresh_reads++;
+    return rest_.GetScale(ns, ref);
+  }
+  hpad::Status UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override {
+    return read.from_cache ? rest_.TryUpdateScale(ns, read, replicas) : rest_.UpdateScale(ns, read, replicas);
+  }
+  int fresh_reads = 0;
+
+ private:
+  ScaleClient& rest_;
+  ScaleReadResult stale_;
+};
+
+}  // namespace
+
+TEST_CASE("issue 11 item 9: a 409 on a cached scale re-runs the reconcile from a fresh GET", "[reconciler][issue11]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");  // from 2 replicas the metrics propose 3
+  h.PutHpa(CpuSpec(60));
+  auto stale = h.scales.GetScale("default", k8s::CrossVersionObjectReference{"Deployment", "web", "apps/v1"});
+  REQUIRE(stale.ok());
+  // `kubectl scale --replicas=12` after the cache saw 2 replicas; max is 10.
+  h.PutDeployment("web", 12);
+  StaleCacheScaleClient cache(h.scales, *stale);
+  HpaReconciler rec(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, cache, h.api, h.events, h.selectors, h.monitor,
+                    h.clock);
+  auto r = rec.Reconcile("default/web", At(0));
+  CHECK(r.error.ok());
+  CHECK(cache.fresh_reads == 1);
+  CHECK(h.DeploymentReplicas("web") == 10);
+  CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 10; reason: Current number of "
+                                               "replicas above Spec.MaxReplicas"});
+  k8s::Hpa hpa = h.Read();
+  CHECK(hpa.status.current_replicas == 12);
+  CHECK(hpa.status.desired_replicas == 10);
+  // The decision made from the stale read left nothing in the history.
+  for (const auto& rec_entry : rec.HistoryFor("default/web").recommendations) CHECK(rec_entry.recommendation != 3);
 }

@@ -1,7 +1,7 @@
-// RestMapper over a recording fake that serves legacy discovery documents:
-// kinds -> resources with subresources, preferred versions first, a CRD
-// added later found by a refresh on a miss (rate-limited on the clock), and
-// a failing aggregated API making a miss kUnavailable rather than kNotFound.
+// DiscoveryRestMapper (the one REST mapper, T1-T3) over a recording fake that
+// serves discovery documents: kinds -> resources with the scale subresource,
+// preferred versions first, hits cached, a CRD added later found on a miss,
+// apps workloads known when discovery fails, hostile documents skipped.
 #include <catch2/catch.hpp>
 
 #include "k8sclient/discovery.h"
@@ -41,8 +41,17 @@ class DiscoveryServer final : public ApiClient {
   }
 };
 
-Json Resource(const std::string& name, const std::string& kind, bool namespaced) {
-  return {{"name", name}, {"kind", kind}, {"namespaced", namespaced}, {"verbs", {"get", "list", "watch"}}};
+Json Resource(const std::string& name, const std::string& kind) {
+  return {{"name", name}, {"kind", kind}, {"namespaced", true}, {"verbs", {"get", "list", "watch"}}};
+}
+
+Json Group(const std::string& name, const std::vector<std::string>& versions, const std::string& preferred) {
+  Json vs = Json::array();
+  for (const auto& v : versions) vs.push_back({{"groupVersion", name + "/" + v}, {"version", v}});
+  return {{"kind", "APIGroup"},
+          {"name", name},
+          {"versions", vs},
+          {"preferredVersion", {{"groupVersion", name + "/" + preferred}, {"version", preferred}}}};
 }
 
 void ServeCluster(DiscoveryServer& s) {
@@ -50,142 +59,121 @@ void ServeCluster(DiscoveryServer& s) {
   s.paths.emplace("/api/v1", Json{{"kind", "APIResourceList"},
                                   {"groupVersion", "v1"},
                                   {"resources",
-                                   {Resource("pods", "Pod", true), Resource("pods/status", "Pod", true),
-                                    Resource("namespaces", "Namespace", false),
-                                    Resource("replicationcontrollers", "ReplicationController", true),
-                                    Resource("replicationcontrollers/scale", "Scale", true)}}});
-  s.paths.emplace("/apis", Json{{"kind", "APIGroupList"},
-                                {"groups",
-                                 {{{"name", "apps"},
-                                   {"versions", {{{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
-                                   {"preferredVersion", {{"groupVersion", "apps/v1"}, {"version", "v1"}}}},
-                                  {{"name", "autoscaling"},
-                                   {"versions",
-                                    {{{"groupVersion", "autoscaling/v1"}, {"version", "v1"}},
-                                     {{"groupVersion", "autoscaling/v2"}, {"version", "v2"}}}},
-                                   {"preferredVersion", {{"groupVersion", "autoscaling/v2"}, {"version", "v2"}}}}}}});
+                                   {Resource("pods", "Pod"), Resource("pods/status", "Pod"),
+                                    Resource("replicationcontrollers", "ReplicationController"),
+                                    Resource("replicationcontrollers/scale", "Scale")}}});
+  s.paths.emplace("/apis/apps", Group("apps", {"v1"}, "v1"));
   s.paths.emplace("/apis/apps/v1",
                   Json{{"resources",
-                        {Resource("deployments", "Deployment", true), Resource("deployments/scale", "Scale", true),
-                         Resource("deployments/status", "Deployment", true),
-                         Resource("statefulsets", "StatefulSet", true), Resource("statefulsets/scale", "Scale", true),
-                         Resource("daemonsets", "DaemonSet", true)}}});
+                        {Resource("deployments", "Deployment"), Resource("deployments/scale", "Scale"),
+                         Resource("deployments/status", "Deployment"), Resource("daemonsets", "DaemonSet")}}});
+  s.paths.emplace("/apis/autoscaling", Group("autoscaling", {"v1", "v2"}, "v2"));
   s.paths.emplace("/apis/autoscaling/v1",
-                  Json{{"resources", {Resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", true)}}});
+                  Json{{"resources", {Resource("horizontalpodautoscalers", "HorizontalPodAutoscaler")}}});
   s.paths.emplace("/apis/autoscaling/v2",
-                  Json{{"resources", {Resource("horizontalpodautoscalers", "HorizontalPodAutoscaler", true),
-                                      Resource("horizontalpodautoscalers/status", "HorizontalPodAutoscaler", true)}}});
-}
-
-void AddCrd(DiscoveryServer& s) {
-  Json& groups = s.paths.at("/apis").value()["groups"];
-  groups.push_back({{"name", "example.com"},
-                    {"versions", {{{"groupVersion", "example.com/v1alpha1"}, {"version", "v1alpha1"}}}},
-                    {"preferredVersion", {{"groupVersion", "example.com/v1alpha1"}, {"version", "v1alpha1"}}}});
-  s.paths.emplace("/apis/example.com/v1alpha1",
-                  Json{{"resources", {Resource("workers", "Worker", true), Resource("workers/scale", "Scale", true),
-                                      Resource("workers/status", "Worker", true)}}});
+                  Json{{"resources", {Resource("horizontalpodautoscalers", "HorizontalPodAutoscaler")}}});
 }
 
 }  // namespace
 
-TEST_CASE("RestMapper maps kinds to resources with subresources", "[discovery]") {
-  DiscoveryServer s;
-  ServeCluster(s);
-  SimulatedClock clock(Time{});
-  RestMapper mapper(s, clock);
+TEST_CASE("DiscoveryRestMapper maps kinds to resources, scale subresource and preferred version first (T2)",
+          "[discovery]") {
+  auto s = std::make_shared<DiscoveryServer>();
+  ServeCluster(*s);
+  DiscoveryRestMapper mapper(s);
 
-  auto dep = mapper.MappingsFor("apps", "Deployment");
+  auto dep = mapper.RestMappings("apps", "Deployment");
   REQUIRE(dep.ok());
   REQUIRE(dep->size() == 1);
   CHECK((*dep)[0].gvr == resources::kDeployments);
-  CHECK((*dep)[0].namespaced);
-  CHECK((*dep)[0].HasSubresource("scale"));
-  CHECK((*dep)[0].HasSubresource("status"));
-  CHECK_FALSE(mapper.MappingsFor("apps", "DaemonSet")->at(0).HasSubresource("scale"));
+  CHECK((*dep)[0].has_scale);
+  auto ds = mapper.RestMappings("apps", "DaemonSet");
+  REQUIRE(ds.ok());
+  CHECK_FALSE(ds->at(0).has_scale);
 
-  auto rc = mapper.MappingFor("v1", "ReplicationController");
+  auto rc = mapper.RestMappings("", "ReplicationController");
   REQUIRE(rc.ok());
-  CHECK(rc->gvr.BasePath() == "/api/v1");
-  CHECK(rc->HasSubresource("scale"));
-  CHECK_FALSE(mapper.MappingFor("v1", "Namespace")->namespaced);
+  CHECK(rc->at(0).gvr.BasePath() == "/api/v1");
+  CHECK(rc->at(0).has_scale);
 
-  // Preferred version first.
-  auto hpa = mapper.MappingsFor("autoscaling", "HorizontalPodAutoscaler");
+  auto hpa = mapper.RestMappings("autoscaling", "HorizontalPodAutoscaler");
   REQUIRE(hpa.ok());
   REQUIRE(hpa->size() == 2);
   CHECK((*hpa)[0].gvr.version == "v2");
   CHECK((*hpa)[1].gvr.version == "v1");
-  CHECK(mapper.MappingFor("autoscaling/v1", "HorizontalPodAutoscaler")->gvr == resources::kHpaV1);
 
-  // Everything above came from one discovery pass (cached).
-  size_t after_first = s.calls.size();
-  CHECK(after_first == 6);  // /api, /apis, /api/v1, apps/v1, autoscaling/v2, autoscaling/v1
-  CHECK(mapper.MappingsFor("apps", "StatefulSet").ok());
-  CHECK(s.calls.size() == after_first);
+  // Hits are cached.
+  const size_t calls = s->calls.size();
+  CHECK(mapper.RestMappings("apps", "Deployment").ok());
+  CHECK(s->calls.size() == calls);
 
   // Kinds are per group: a Deployment is not in the core group.
-  clock.Advance(std::chrono::minutes(1));
-  auto wrong = mapper.MappingsFor("", "Deployment");
+  auto wrong = mapper.RestMappings("", "Deployment");
   REQUIRE_FALSE(wrong.ok());
   CHECK(wrong.status().code() == StatusCode::kNotFound);
-  CHECK_THAT(wrong.status().message(), Catch::Contains("Deployment"));
-  CHECK(SplitApiVersion("apps/v1") == std::make_pair(std::string("apps"), std::string("v1")));
-  CHECK(SplitApiVersion("v1") == std::make_pair(std::string(""), std::string("v1")));
+  CHECK(wrong.status().message() == "no matches for kind \"Deployment\" in group \"\"");
 }
 
-TEST_CASE("RestMapper finds a CRD added later by refreshing on a miss", "[discovery]") {
-  DiscoveryServer s;
-  ServeCluster(s);
-  SimulatedClock clock(Time{});
-  RestMapper mapper(s, clock, std::chrono::seconds(10));
-  REQUIRE(mapper.MappingsFor("apps", "Deployment").ok());
-
-  clock.Advance(std::chrono::seconds(30));
-  auto miss = mapper.MappingsFor("example.com", "Worker");
+TEST_CASE("DiscoveryRestMapper finds a CRD added later (misses are not cached)", "[discovery]") {
+  auto s = std::make_shared<DiscoveryServer>();
+  ServeCluster(*s);
+  DiscoveryRestMapper mapper(s);
+  auto miss = mapper.RestMappings("example.com", "Worker");
   REQUIRE_FALSE(miss.ok());
-  CHECK(miss.status().code() == StatusCode::kNotFound);
-  size_t calls = s.calls.size();
+  CHECK(miss.status().message() == "no matches for kind \"Worker\" in group \"example.com\"");
 
-  AddCrd(s);
-  // A second miss within the refresh interval does not hit the server.
-  clock.Advance(std::chrono::seconds(5));
-  CHECK_FALSE(mapper.MappingsFor("example.com", "Worker").ok());
-  CHECK(s.calls.size() == calls);
-  // After the interval the miss refreshes and the CRD (with scale) is found.
-  clock.Advance(std::chrono::seconds(5));
-  auto w = mapper.MappingFor("example.com/v1alpha1", "Worker");
+  s->paths.emplace("/apis/example.com", Group("example.com", {"v1alpha1"}, "v1alpha1"));
+  s->paths.emplace("/apis/example.com/v1alpha1",
+                   Json{{"resources", {Resource("workers", "Worker"), Resource("workers/scale", "Scale")}}});
+  auto w = mapper.RestMappings("example.com", "Worker");
   REQUIRE(w.ok());
-  CHECK(w->gvr == GroupVersionResource{"example.com", "v1alpha1", "workers"});
-  CHECK(w->HasSubresource("scale"));
-  CHECK(s.calls.size() > calls);
+  CHECK(w->at(0).gvr == GroupVersionResource{"example.com", "v1alpha1", "workers"});
+  CHECK(w->at(0).has_scale);
 }
 
-TEST_CASE("RestMapper: discovery failures are errors, never 'no such kind'", "[discovery]") {
-  DiscoveryServer s;
-  ServeCluster(s);
-  SimulatedClock clock(Time{});
+TEST_CASE("DiscoveryRestMapper: discovery failures", "[discovery]") {
+  auto s = std::make_shared<DiscoveryServer>();
+  ServeCluster(*s);
+  SECTION("apps workloads are known without discovery") {
+    s->paths.erase("/apis/apps");
+    s->paths.emplace("/apis/apps", UnavailableError("connection refused"));
+    DiscoveryRestMapper mapper(s);
+    auto r = mapper.RestMappings("apps", "StatefulSet");
+    REQUIRE(r.ok());
+    CHECK(r->at(0).gvr == GroupVersionResource{"apps", "v1", "statefulsets"});
+    CHECK(r->at(0).has_scale);
+  }
+  SECTION("another group: the API error, not 'no matches'") {
+    s->paths.emplace("/apis/example.com", UnavailableError("503 from the aggregated API"));
+    DiscoveryRestMapper mapper(s);
+    auto r = mapper.RestMappings("example.com", "Worker");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+  }
+  SECTION("hostile documents: entries of the wrong shape are skipped") {
+    s->paths.erase("/apis/apps/v1");
+    s->paths.emplace("/apis/apps/v1",
+                     Json{{"resources", {42, "deployments", Json::array(), {{"name", 7}, {"kind", "Deployment"}},
+                                         Resource("deployments", "Deployment")}}});
+    s->paths.erase("/apis/autoscaling");
+    s->paths.emplace("/apis/autoscaling", Json{{"versions", {1, {{"version", 2}}}}, {"preferredVersion", "v2"}});
+    DiscoveryRestMapper mapper(s);
+    auto r = mapper.RestMappings("apps", "Deployment");
+    REQUIRE(r.ok());
+    CHECK(r->at(0).gvr == resources::kDeployments);
+    CHECK_FALSE(r->at(0).has_scale);
+    auto h = mapper.RestMappings("autoscaling", "HorizontalPodAutoscaler");
+    REQUIRE_FALSE(h.ok());
+    CHECK(h.status().code() == StatusCode::kNotFound);
+  }
+}
 
-  SECTION("/apis down: the lookup fails with the API error") {
-    s.paths.erase("/apis");
-    s.paths.emplace("/apis", UnavailableError("connection refused"));
-    RestMapper mapper(s, clock);
-    auto r = mapper.MappingsFor("apps", "Deployment");
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.status().code() == StatusCode::kUnavailable);
-    CHECK_THAT(r.status().message(), Catch::Contains("/apis"));
-  }
-  SECTION("one aggregated group-version down: other kinds work, misses are kUnavailable") {
-    AddCrd(s);
-    s.paths.erase("/apis/example.com/v1alpha1");
-    s.paths.emplace("/apis/example.com/v1alpha1", UnavailableError("503 from the aggregated API"));
-    RestMapper mapper(s, clock);
-    CHECK(mapper.MappingsFor("apps", "Deployment").ok());
-    auto r = mapper.MappingsFor("example.com", "Worker");
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.status().code() == StatusCode::kUnavailable);
-    CHECK_THAT(r.status().message(), Catch::Contains("example.com/v1alpha1"));
-  }
+TEST_CASE("ParseGroupVersion (T1)", "[discovery]") {
+  CHECK(*ParseGroupVersion("apps/v1") == std::make_pair(std::string("apps"), std::string("v1")));
+  CHECK(*ParseGroupVersion("v1") == std::make_pair(std::string(""), std::string("v1")));
+  auto bad = ParseGroupVersion("a/b/c");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "unexpected GroupVersion string: a/b/c");
 }
 
 }  // namespace hpad::k8s
