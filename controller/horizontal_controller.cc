@@ -1,4 +1,4 @@
-// HorizontalController: informers + work queue + HpaReconciler (Q1-Q6).
+// HorizontalController: informer handlers + work queue + HpaReconciler (Q1-Q6), and ParseControllerOptions.
 #include "controller/horizontal_controller.h"
 
 #include <algorithm>
@@ -8,10 +8,6 @@
 #include <set>
 #include <thread>
 
-#include "controller/metrics_cache.h"
-#include "controller/metrics_client.h"
-#include "controller/scale_cache.h"
-#include "controller/scale_client.h"
 #include "k8sclient/event_recorder.h"
 #include "k8sclient/informer.h"
 #include "k8sclient/base/klog.h"
@@ -143,260 +139,114 @@ Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std
   return o;
 }
 
-struct HorizontalController::Impl {
-  Impl(ControllerOptions o, std::shared_ptr<k8s::ApiClient> c, Monitor& m, const Clock& cl)
-      : options(std::move(o)), client(std::move(c)), monitor(m), clock(cl) {}
+namespace {
 
-  ControllerOptions options;
-  std::shared_ptr<k8s::ApiClient> client;
-  Monitor& monitor;  // borrowed
-  const Clock& clock;
+ReconcilerOptions ReconcilerOptionsFor(const ControllerOptions& options) {
+  ReconcilerOptions r;
+  r.tolerance = options.tolerance;
+  r.readiness.cpu_initialization_period = options.cpu_initialization_period;
+  r.readiness.initial_readiness_delay = options.initial_readiness_delay;
+  r.downscale_stabilization = options.downscale_stabilization;
+  r.configurable_tolerance = options.GateEnabled(Gate::kHPAConfigurableTolerance);
+  r.scale_to_zero = options.GateEnabled(Gate::kHPAScaleToZero);
+  r.generation = options.GateEnabled(Gate::kHPAGeneration);
+  r.optimized_selector_store = options.GateEnabled(Gate::kHPAOptimizedSelectorStore);
+  r.pod_level_resources = options.GateEnabled(Gate::kPodLevelResources);
+  return r;
+}
 
-  std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer;
-  std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer;
-  std::shared_ptr<k8s::DiscoveryRestMapper> mapper;
-  std::unique_ptr<RestMetricsClient> metrics;
-  std::unique_ptr<MetricsCache> metrics_cache;  // what the reconciler uses (issue 5)
-  std::unique_ptr<RestScaleClient> scales;
-  std::unique_ptr<ScaleCache> scale_cache;  // daemon with scale_from_cache only
-  std::unique_ptr<k8s::ApiEventRecorder> recorder;
-  SelectorRegistry selectors;
-  std::unique_ptr<HpaReconciler> reconciler;
-  std::unique_ptr<k8s::WorkQueue> queue;
-  ReconcileObserver observer;
-  k8s::WorkQueueObserver* queue_observer = nullptr;  // daemon metrics (workqueue_*), may be null
+}  // namespace
 
-  bool watching = false;
-  std::atomic<bool> stopping{false};
-  std::mutex threads_mu;
-  std::vector<std::thread> workers;
-
-  std::mutex deleted_mu;
-  std::set<std::string> deleted_keys;  // for SyncAllNow: history is dropped at the next pass (Q5)
-
-  ReconcilerOptions ReconcilerOpts() const {
-    ReconcilerOptions r;
-    r.tolerance = options.tolerance;
-    r.readiness.cpu_initialization_period = options.cpu_initialization_period;
-    r.readiness.initial_readiness_delay = options.initial_readiness_delay;
-    r.downscale_stabilization = options.downscale_stabilization;
-    r.configurable_tolerance = options.GateEnabled(Gate::kHPAConfigurableTolerance);
-    r.scale_to_zero = options.GateEnabled(Gate::kHPAScaleToZero);
-    r.generation = options.GateEnabled(Gate::kHPAGeneration);
-    r.optimized_selector_store = options.GateEnabled(Gate::kHPAOptimizedSelectorStore);
-    r.pod_level_resources = options.GateEnabled(Gate::kPodLevelResources);
-    return r;
-  }
-
-  void Build() {
-    auto opts = [](const k8s::GroupVersionResource& gvr, const std::string& name) {
-      k8s::ReflectorOptions ro;
-      ro.gvr = gvr;
-      ro.name = name;
-      return ro;
-    };
-    hpa_informer = std::make_unique<k8s::Informer<k8s::Hpa>>(*client, clock, opts(k8s::resources::kHpaV2, "hpas"),
-                                                              [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
-    pod_informer = std::make_unique<k8s::Informer<k8s::Pod>>(*client, clock, opts(k8s::resources::kPods, "pods"),
-                                                              [](const k8s::Json& j) { return k8s::PodFromJson(j); });
-    mapper = std::make_shared<k8s::DiscoveryRestMapper>(client);
-    std::weak_ptr<k8s::DiscoveryRestMapper> weak = mapper;
-    metrics = std::make_unique<RestMetricsClient>(
-        client, [weak](const std::string& group, const std::string& kind) -> Result<std::string> {
-          // The first mapping's plural; a kind no mapping knows gets a guessed plural.
-          if (auto m = weak.lock()) {
-            auto mappings = m->RestMappings(group, kind);
-            if (mappings.ok() && !mappings->empty()) return mappings->front().gvr.resource;
-          }
-          return GuessPluralResource(kind);
-        });
-    metrics_cache = std::make_unique<MetricsCache>(*metrics, pod_informer->Store(), clock, options.sync_period);
-    scales = std::make_unique<RestScaleClient>(client, mapper);
-    ScaleClient* scale_reader = scales.get();
-    if (options.scale_from_cache && watching) {
-      scale_cache = std::make_unique<ScaleCache>(*scales, *client, clock);
-      scale_reader = scale_cache.get();
+HorizontalController::HorizontalController(ControllerOptions options, ControllerDeps deps)
+    : options_(std::move(options)),
+      deps_(deps),
+      reconciler_(ReconcilerOptionsFor(options_), deps.hpas.Store(), deps.pods.Store(), deps.metrics, deps.scales,
+                  deps.api, deps.events, selectors_, deps.monitor, deps.clock),
+      queue_(std::make_unique<k8s::WorkQueue>(deps.clock, "horizontalpodautoscaler", nullptr, deps.queue_observer)) {
+  k8s::InformerHandlers<k8s::Hpa> h;
+  h.on_add = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
+    // Q3: the selector slot exists before the key is queued.
+    selectors_.Register(hpa->metadata.ns, hpa->metadata.name);
+    if (!options_.work_queue) return;
+    const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+    if (deps_.hpas.HasSynced()) {
+      queue_->Add(key);  // Q3: added after start-up -> at once
+    } else {
+      // The initial list (the informer is synced only once it has been
+      // delivered): spread over the first period, not a burst at the tick.
+      queue_->AddAfter(key, InitialDelay(key, options_.sync_period));
     }
-    recorder = std::make_unique<k8s::ApiEventRecorder>(*client, clock);
-    reconciler = std::make_unique<HpaReconciler>(ReconcilerOpts(), hpa_informer->Store(), pod_informer->Store(),
-                                                 *metrics_cache, *scale_reader, *client, *recorder, selectors, monitor,
-                                                 clock);
-    if (observer) reconciler->SetObserver(observer);
-    queue = std::make_unique<k8s::WorkQueue>(clock, "horizontalpodautoscaler", nullptr, queue_observer);
-
-    k8s::InformerHandlers<k8s::Hpa> h;
-    h.on_add = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
-      // Q3: the selector slot exists before the key is queued.
-      selectors.Register(hpa->metadata.ns, hpa->metadata.name);
-      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
-      {
-        std::lock_guard<std::mutex> l(deleted_mu);
-        deleted_keys.erase(key);
-      }
-      if (!watching) return;
-      if (hpa_informer->HasSynced()) {
-        queue->Add(key);  // Q3: added after start-up -> at once
-      } else {
-        // The initial list (the informer is synced only once it has been
-        // delivered): spread over the first period, not a burst at the tick.
-        queue->AddAfter(key, InitialDelay(key, options.sync_period));
-      }
-    };
-    h.on_update = [this](const std::shared_ptr<const k8s::Hpa>& old_hpa, const std::shared_ptr<const k8s::Hpa>& hpa) {
-      selectors.Register(hpa->metadata.ns, hpa->metadata.name);
-      if (!watching) return;
-      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
-      // Q4: a spec change (generation) is handled at once, anything else waits a period.
-      if (options.GateEnabled(Gate::kHPAGeneration) && old_hpa->metadata.generation != hpa->metadata.generation) {
-        queue->Add(key);
-      } else {
-        queue->AddAfter(key, options.sync_period);
-      }
-    };
-    h.on_delete = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
-      // Q5.
-      selectors.Remove(hpa->metadata.ns, hpa->metadata.name);
-      const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
-      {
-        std::lock_guard<std::mutex> l(deleted_mu);
-        deleted_keys.insert(key);
-      }
-      if (watching) {
-        queue->Forget(key);
-        queue->Add(key);  // processed once more to drop the history (R1)
-      }
-    };
-    hpa_informer->AddEventHandler(std::move(h));
-  }
-
-  void Worker() {
-    while (auto key = queue->Get()) {
-      if (stopping.load()) {
-        queue->Done(*key);
-        continue;
-      }
-      ReconcileResult r = reconciler->Reconcile(*key, clock.Now());
-      if (!r.error.ok()) HPAD_LOG(Error) << "reconciling HPA " << *key << ": " << r.error.message();
-      // Q2: every existing HPA comes back after one sync period, errors or not.
-      if (!r.deleted) queue->AddAfter(*key, options.sync_period);
-      queue->Done(*key);
+  };
+  h.on_update = [this](const std::shared_ptr<const k8s::Hpa>& old_hpa, const std::shared_ptr<const k8s::Hpa>& hpa) {
+    selectors_.Register(hpa->metadata.ns, hpa->metadata.name);
+    if (!options_.work_queue) return;
+    const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+    // Q4: a spec change (generation) is handled at once, anything else waits a period.
+    if (options_.GateEnabled(Gate::kHPAGeneration) && old_hpa->metadata.generation != hpa->metadata.generation) {
+      queue_->Add(key);
+    } else {
+      queue_->AddAfter(key, options_.sync_period);
     }
-  }
-};
-
-HorizontalController::HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client,
-                                           Monitor& monitor, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(client), monitor, clock)) {}
-
-HorizontalController::~HorizontalController() {
-  Stop();
-  // Destruction order: workers are joined; informers stop before the stores go.
-  if (impl_->hpa_informer) impl_->hpa_informer->Stop();
-  if (impl_->pod_informer) impl_->pod_informer->Stop();
-  if (impl_->scale_cache) impl_->scale_cache->Stop();
-  if (impl_->recorder) impl_->recorder->Flush();
+  };
+  h.on_delete = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
+    // Q5: upstream only forgets the key here; the history goes when the
+    // queued key finds no HPA (R1).
+    selectors_.Remove(hpa->metadata.ns, hpa->metadata.name);
+    if (!options_.work_queue) return;
+    const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
+    queue_->Forget(key);
+    queue_->Add(key);
+  };
+  deps_.hpas.AddEventHandler(std::move(h));
 }
 
-void HorizontalController::SetObserver(ReconcileObserver observer) {
-  impl_->observer = observer;
-  if (impl_->reconciler) impl_->reconciler->SetObserver(std::move(observer));
+HorizontalController::~HorizontalController() { Stop(); }
+
+void HorizontalController::SetObserver(ReconcileObserver observer) { reconciler_.SetObserver(std::move(observer)); }
+
+size_t HorizontalController::NumHpas() const { return selectors_.Size(); }
+
+bool HorizontalController::HasSynced() const { return deps_.hpas.HasSynced() && deps_.pods.HasSynced(); }
+
+ReconcileResult HorizontalController::ReconcileKey(const std::string& key, Time now) {
+  return reconciler_.Reconcile(key, now);
 }
 
-void HorizontalController::SetWorkQueueObserver(k8s::WorkQueueObserver* observer) {
-  impl_->queue_observer = observer;
-}
-
-size_t HorizontalController::NumHpas() const { return impl_->selectors.Size(); }
-
-Status HorizontalController::Start(bool watch) {
-  if (!impl_->reconciler) {
-    impl_->watching = watch;  // Build() picks the scale reader by it
-    impl_->Build();
+void HorizontalController::Worker() {
+  while (auto key = queue_->Get()) {
+    if (stopping_.load()) {
+      queue_->Done(*key);
+      continue;
+    }
+    ReconcileResult r = reconciler_.Reconcile(*key, deps_.clock.Now());
+    if (!r.error.ok()) HPAD_LOG(Error) << "reconciling HPA " << *key << ": " << r.error.message();
+    // Q2: every existing HPA comes back after one sync period, errors or not.
+    if (!r.deleted) queue_->AddAfter(*key, options_.sync_period);
+    queue_->Done(*key);
   }
-  impl_->watching = watch;
-  if (!watch) {
-    Status s = impl_->hpa_informer->Relist();
-    if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
-    s = impl_->pod_informer->Relist();
-    if (!s.ok()) return s.WithContext("listing pods");
-    return Status::Ok();
-  }
-  // The scale informers are not waited for: until they have synced, scales
-  // are read with GET (ScaleCache falls back), so a slow or forbidden list of
-  // workloads never delays or blocks the controller.
-  if (impl_->scale_cache) impl_->scale_cache->Start();
-  impl_->pod_informer->Start();
-  impl_->hpa_informer->Start();
-  const Time deadline = impl_->clock.Now() + std::chrono::minutes(2);
-  if (!impl_->pod_informer->WaitForSync(deadline) || !impl_->hpa_informer->WaitForSync(deadline)) {
-    return Status(StatusCode::kTimeout, "timed out waiting for the HPA and pod caches to sync");
-  }
-  return Status::Ok();
-}
-
-bool HorizontalController::HasSynced() const {
-  return impl_->hpa_informer && impl_->hpa_informer->HasSynced() && impl_->pod_informer->HasSynced();
 }
 
 void HorizontalController::Run() {
-  if (!impl_->reconciler) impl_->Build();
   {
-    std::lock_guard<std::mutex> l(impl_->threads_mu);
-    if (impl_->stopping.load()) return;
-    for (int i = 0; i < std::max(1, impl_->options.concurrent_syncs); i++) {
-      impl_->workers.emplace_back([this] { impl_->Worker(); });
+    std::lock_guard<std::mutex> l(threads_mu_);
+    if (stopping_.load()) return;
+    for (int i = 0; i < std::max(1, options_.concurrent_syncs); i++) {
+      workers_.emplace_back([this] { Worker(); });
     }
   }
   std::vector<std::thread> workers;
   // Wait for the workers (they return when Stop() shuts the queue down).
   {
-    std::lock_guard<std::mutex> l(impl_->threads_mu);
-    workers.swap(impl_->workers);
+    std::lock_guard<std::mutex> l(threads_mu_);
+    workers.swap(workers_);
   }
   for (auto& t : workers) t.join();
 }
 
 void HorizontalController::Stop() {
-  impl_->stopping.store(true);
-  if (impl_->queue) impl_->queue->ShutDown();
-  impl_->clock.Notify();
-}
-
-Status HorizontalController::SyncAllNow() { return SyncNow(nullptr); }
-
-Status HorizontalController::SyncKeysNow(const std::vector<std::string>& keys) { return SyncNow(&keys); }
-
-Status HorizontalController::SyncNow(const std::vector<std::string>* only) {
-  if (!impl_->reconciler) {
-    Status s = Start(false);
-    if (!s.ok()) return s;
-  }
-  // Caches exactly as the server has them at this (virtual) instant.
-  Status s = impl_->hpa_informer->Relist();
-  if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
-  s = impl_->pod_informer->Relist();
-  if (!s.ok()) return s.WithContext("listing pods");
-  // Metrics as the server has them at this instant too: every HPA of this
-  // pass shares one fetch per namespace made now (issue 5), never a list
-  // from an earlier instant of the same period (prompt Q3/Q4 passes).
-  impl_->metrics_cache->Clear();
-
-  std::set<std::string> keys;
-  if (only != nullptr) {
-    keys.insert(only->begin(), only->end());
-  } else {
-    for (const auto& key : impl_->hpa_informer->Store().Keys()) keys.insert(key);
-    std::lock_guard<std::mutex> l(impl_->deleted_mu);
-    keys.insert(impl_->deleted_keys.begin(), impl_->deleted_keys.end());
-    impl_->deleted_keys.clear();
-  }
-  const Time now = impl_->clock.Now();
-  for (const auto& key : keys) {
-    ReconcileResult r = impl_->reconciler->Reconcile(key, now);
-    if (!r.error.ok()) HPAD_VLOG(2) << "reconciling HPA " << key << ": " << r.error.message();
-  }
-  impl_->recorder->Flush();  // the runner checks events right after the tick
-  return Status::Ok();
+  stopping_.store(true);
+  queue_->ShutDown();
+  deps_.clock.Notify();
 }
 
 }  // namespace hpad::ctrl

@@ -1,27 +1,34 @@
-// HorizontalController: the whole HPA controller as one object - HPA and pod
-// informers, the work queue, the reconciler and its per-HPA history.
+// HorizontalController: the HPA controller as upstream's
+// NewHorizontalController builds it - the HPA informer's event handlers (Q3-Q5),
+// the work queue and its workers (Q1, Q2), the reconciler and its per-HPA
+// history, the selector registry - over collaborators it borrows: the HPA
+// and pod informers, the metrics and scale clients, the event recorder, the
+// Monitor and the clock (ControllerDeps). controller/wiring.h builds those
+// and the controller for the daemon and the simulator.
 //
-// Two ways to drive it over the same reconcile code:
-//  - Run(): the daemon; workers take keys from the queue, each HPA is
-//    re-queued every sync period (rules Q1-Q6) on the injected clock. The
-//    HPAs of the initial list are spread over the first period (a
-//    per-key delay in [0, period)) instead of all queued at the first tick;
-//    HPAs added later are queued at once (Q3).
-//  - SyncAllNow(): the scenario runner (`hpad-sim run`) on virtual time;
-//    refreshes the caches from the API server, reconciles every known HPA
-//    once and returns when all are done.
-// Resource and Pods metrics go through a MetricsCache (one fetch per
-// namespace per sync period; SyncAllNow empties it first, so one fetch per
-// namespace per virtual instant).
-// The controller owns its informers and history; it borrows the ApiClient
-// (shared), the Monitor and the Clock (both must outlive it). Start/Stop/SyncAllNow are called
-// from one thread; reconciles run on worker threads.
+// Two drivers over the same per-key reconcile:
+//  - Run()/Stop(): the daemon; workers take keys from the queue, each HPA is
+//    re-queued every sync period (Q2) on the injected clock. The HPAs of the
+//    initial list are spread over the first period (a per-key delay in
+//    [0, period)) instead of all queued at the first tick; HPAs added later
+//    are queued at once (Q3).
+//  - ReconcileKey(): the simulator's driver (sim/controller_driver.h) calls it
+//    on virtual time, with ControllerOptions::work_queue off so informer
+//    events queue nothing.
+//
+// Ownership: everything in ControllerDeps is borrowed and must outlive the
+// controller (the wiring owns it). Thread-safety: Run/Stop are called from
+// the owner's threads; ReconcileKey for one key at a time (Q1); reconciles
+// of different keys run concurrently on the workers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controller/feature_gates.h"
@@ -33,6 +40,10 @@
 
 namespace hpad::k8s {
 class WorkQueueObserver;
+class WorkQueue;
+class EventRecorder;
+template <typename T>
+class Informer;
 }
 
 namespace hpad::ctrl {
@@ -55,6 +66,10 @@ struct ControllerOptions {
   // scales with GET, like upstream); the daemon turns it on
   // (--scale-from-cache, default true). Not a ParseControllerOptions flag.
   bool scale_from_cache = false;
+  // Informer events queue keys for Run()'s workers (the daemon). Off for a
+  // driver that calls ReconcileKey itself (the simulator): then nothing is
+  // queued. Not a ParseControllerOptions flag.
+  bool work_queue = true;
 
   // The gate's value: as set by --feature-gates, else its default (feature_gates.h).
   bool GateEnabled(Gate gate) const;
@@ -68,45 +83,54 @@ struct ControllerOptions {
 Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std::string>& flags,
                                                  ControllerOptions base = {});
 
+// What the controller borrows (upstream NewHorizontalController's
+// arguments); the wiring owns all of it.
+struct ControllerDeps {
+  k8s::Informer<k8s::Hpa>& hpas;
+  k8s::Informer<k8s::Pod>& pods;
+  MetricsClient& metrics;
+  ScaleClient& scales;
+  k8s::ApiClient& api;  // HPA status writes
+  k8s::EventRecorder& events;
+  Monitor& monitor;
+  const Clock& clock;
+  k8s::WorkQueueObserver* queue_observer = nullptr;  // client-go workqueue_* metrics; may be null
+};
+
 class HorizontalController {
  public:
-  HorizontalController(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
-                       const Clock& clock);
+  // Registers the HPA informer's handlers; call before the informers start.
+  HorizontalController(ControllerOptions options, ControllerDeps deps);
   ~HorizontalController();
   HorizontalController(const HorizontalController&) = delete;
   HorizontalController& operator=(const HorizontalController&) = delete;
 
-  // Lists HPAs and pods and starts watching them (daemon) or just lists
-  // them (when SyncAllNow will be used). Returns once caches are synced.
-  Status Start(bool watch = true);
-  bool HasSynced() const;
-  // Daemon: runs workers until Stop().
+  // Daemon: runs `concurrent_syncs` workers until Stop().
   void Run();
   void Stop();
-  // Scenario runner: relist HPAs and pods, reconcile every HPA once (and
-  // every HPA deleted since the last pass, to drop its history), one after
-  // the other in sorted key order for determinism, flush events, return.
-  Status SyncAllNow();
-  // Scenario runner, between ticks: the same as SyncAllNow but reconciles
-  // only `keys` ("ns/name"; HPAs just created or whose spec changed, Q3/Q4),
-  // so every other HPA keeps its periodic schedule.
-  Status SyncKeysNow(const std::vector<std::string>& keys);
+  // One reconcile of `key` ("ns/name") at `now`: the public per-key entry
+  // point (upstream reconcileKey). A key whose HPA is gone drops its history (R1).
+  ReconcileResult ReconcileKey(const std::string& key, Time now);
 
-  // Optional hook called after every reconcile (daemon metrics 15.x, the
-  // scenario runner's timeline). Set before Start(); called on worker threads.
+  // Optional hook called after every reconcile (logs, tests). Set before
+  // Run(); called on the reconciling thread.
   void SetObserver(ReconcileObserver observer);
-  // Optional work-queue metrics hook (client-go workqueue_* series); must
-  // outlive the controller. Set before Start().
-  void SetWorkQueueObserver(k8s::WorkQueueObserver* observer);
+  // HPA and pod caches synced (the informers are borrowed).
+  bool HasSynced() const;
   // 15.6: HPAs currently registered (selector slots).
   size_t NumHpas() const;
 
  private:
-  // Relist, then reconcile `*only` (or every known and recently deleted HPA).
-  Status SyncNow(const std::vector<std::string>* only);
+  void Worker();
 
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  const ControllerOptions options_;
+  ControllerDeps deps_;
+  SelectorRegistry selectors_;  // internally locked
+  HpaReconciler reconciler_;
+  std::unique_ptr<k8s::WorkQueue> queue_;
+  std::atomic<bool> stopping_{false};
+  std::mutex threads_mu_;  // guards workers_
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace hpad::ctrl

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "controller/flag_table.h"
-#include "controller/horizontal_controller.h"
+#include "sim/controller_driver.h"
 #include "k8sclient/cpprest_transport.h"
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/api/quantity.h"
@@ -159,7 +159,7 @@ class Execution {
   std::unique_ptr<ApiServer> server_;
   std::shared_ptr<k8s::ApiClient> client_;
   ctrl::NullMonitor monitor_;  // the simulator exports no Prometheus series
-  std::unique_ptr<ctrl::HorizontalController> controller_;
+  std::unique_ptr<ControllerDriver> controller_;
   ctrl::ControllerOptions ctrl_options_;
   FaultSet faults_;
   int64_t writes_since_ = 0;
@@ -168,8 +168,8 @@ class Execution {
 
 Status Execution::StartController() {
   controller_.reset();  // a new process: no history, fresh caches
-  controller_ = std::make_unique<ctrl::HorizontalController>(ctrl_options_, client_, monitor_, clock_);
-  Status s = controller_->Start(/*watch=*/false);
+  controller_ = std::make_unique<ControllerDriver>(ctrl_options_, client_, monitor_, clock_);
+  Status s = controller_->Start();
   if (!s.ok()) return s.WithContext("starting the controller");
   return Status::Ok();
 }
@@ -481,7 +481,6 @@ void Execution::Execute() {
     t = *next;
     clock_.Set(t);
   }
-  controller_->Stop();
   controller_.reset();
   // Close the client's keep-alive connections before stopping the server,
   // or the server waits out its keep-alive timeout on them.

@@ -3,7 +3,8 @@
 //
 // It builds the cluster (ClusterState loaded with the scenario's objects),
 // serves it over loopback plain HTTP (ApiServer), and runs the real
-// controller in-process (ctrl::HorizontalController) on a SimulatedClock,
+// controller in-process (sim::ControllerDriver over ctrl::ControllerWiring)
+// on a SimulatedClock,
 // talking to the server through a RestApiClient with its own User-Agent so
 // its writes can be counted for `expectWrites`. The virtual clock moves from
 // event to event: sync ticks (0, P, 2P, ...), step times, workload pod

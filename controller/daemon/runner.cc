@@ -27,7 +27,7 @@ DaemonRunner::DaemonRunner(DaemonOptions options, std::shared_ptr<k8s::ApiClient
 DaemonRunner::~DaemonRunner() {
   if (abandoned_) return;  // see abandoned(): the process is ending
   RequestShutdown();
-  if (controller_) controller_->Stop();
+  if (wiring_) wiring_->controller().Stop();
   if (controller_thread_.joinable()) controller_thread_.join();
   if (elector_) elector_->Stop();
   if (http_) http_->Stop();
@@ -42,10 +42,9 @@ Status DaemonRunner::Start() {
   HPAD_LOG(Info) << "serving /healthz /livez /readyz /metrics on http://" << options_.bind_address << ":"
                  << http_->port();
 
-  controller_ = std::make_unique<HorizontalController>(options_.controller, client_, metrics_, clock_);
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
-  controller_->SetWorkQueueObserver(queue_observer_.get());
-  controller_->SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
+  wiring_ = std::make_unique<ControllerWiring>(options_.controller, client_, metrics_, clock_, queue_observer_.get());
+  wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
 
   if (options_.leader_elect) {
     k8s::LeaderElectionConfig lc;
@@ -75,7 +74,7 @@ Status DaemonRunner::Start() {
                         << " not renewed within " << k8s::FormatGoDuration(options_.renew_deadline)
                         << "; stopping the controller";
         lease_lost_ = true;
-        if (controller_) controller_->Stop();
+        if (wiring_) wiring_->controller().Stop();
       }
       clock_.Notify();
     };
@@ -99,9 +98,9 @@ Status DaemonRunner::Start() {
 
 void DaemonRunner::ControllerLoop() {
   // Every replica fills its caches, so a standby takes over with them warm.
-  Status s = controller_->Start(/*watch=*/true);
+  Status s = wiring_->StartWatching();
   if (!s.ok()) HPAD_LOG(Warning) << "controller caches: " << s.message() << " (still trying)";
-  WaitFor(clock_, [this] { return shutdown_ || lease_lost_ || controller_->HasSynced(); });
+  WaitFor(clock_, [this] { return shutdown_ || lease_lost_ || wiring_->controller().HasSynced(); });
   if (shutdown_ || lease_lost_) return;
   synced_ = true;
   HPAD_LOG(Info) << "HPA and pod caches synced";
@@ -112,7 +111,7 @@ void DaemonRunner::ControllerLoop() {
   HPAD_LOG(Info) << "starting " << std::max(1, options_.controller.concurrent_syncs)
                  << " HPA workers (sync period " << k8s::FormatGoDuration(options_.controller.sync_period) << ")";
   workers_running_ = true;
-  controller_->Run();  // until Stop()
+  wiring_->controller().Run();  // until Stop()
   workers_running_ = false;
   HPAD_LOG(Info) << "HPA workers stopped";
 }
@@ -124,7 +123,7 @@ int DaemonRunner::Wait() {
   HPAD_LOG(Info) << (lost ? "shutting down after losing the lease" : "shutting down: finishing in-flight reconciles");
 
   // Stop taking work; in-flight reconciles finish their writes.
-  controller_->Stop();
+  wiring_->controller().Stop();
   clock_.Notify();
   // Joined on a helper thread so the wait is bounded (shared flag: the
   // helper may outlive this frame when abandoned).

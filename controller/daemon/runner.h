@@ -29,7 +29,7 @@
 #include "controller/daemon/flags.h"
 #include "controller/daemon/http_server.h"
 #include "controller/daemon/prometheus_metrics.h"
-#include "controller/horizontal_controller.h"
+#include "controller/wiring.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/leader_elector.h"
@@ -66,7 +66,7 @@ class DaemonRunner {
   const Clock& clock_;
   DaemonMetrics& metrics_;
   std::unique_ptr<k8s::WorkQueueObserver> queue_observer_;
-  std::unique_ptr<HorizontalController> controller_;
+  std::unique_ptr<ControllerWiring> wiring_;  // the controller and what it borrows
   std::unique_ptr<k8s::LeaderElector> elector_;
   std::unique_ptr<DaemonHttpServer> http_;
   std::thread controller_thread_;

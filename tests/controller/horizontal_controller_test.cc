@@ -1,10 +1,13 @@
 // ParseControllerOptions (13.2/13.3), status bookkeeping (W3-W5, 12.4) and
-// HorizontalController::SyncAllNow / Run over FakeApiClient (Q2-Q5, H1).
+// HorizontalController built by ControllerWiring over FakeApiClient: the
+// per-key ReconcileKey as the simulator's driver calls it, and Run (Q2-Q5, H1).
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <thread>
 
 #include "controller/horizontal_controller.h"
+#include "controller/wiring.h"
 #include "controller/core/hpa_status.h"
 #include "k8sclient/api/time_format.h"
 #include "tests/controller/controller_test_util.h"
@@ -163,22 +166,38 @@ void SeedCluster(k8s::testing::FakeApiClient& api, int replicas, const std::stri
                      {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 60}}}}}}}}}}});
 }
 
+// The controller driven as the simulator's driver does: no work queue.
+ControllerOptions DrivenOptions() {
+  ControllerOptions o = *ParseControllerOptions({});
+  o.work_queue = false;
+  return o;
+}
+
+// Relist, then reconcile every HPA in the cache once, at the clock's now.
+void SyncAll(ControllerWiring& wiring, const hpad::Clock& clock) {
+  REQUIRE(wiring.Relist().ok());
+  const auto keys = wiring.hpa_informer().Store().Keys();
+  const std::set<std::string> sorted(keys.begin(), keys.end());
+  for (const auto& key : sorted) wiring.controller().ReconcileKey(key, clock.Now());
+  wiring.FlushEvents();
+}
+
 int Replicas(k8s::testing::FakeApiClient& api) {
   return (*api.Object(k8s::resources::kDeployments, "default", "web"))["spec"]["replicas"].get<int>();
 }
 
 }  // namespace
 
-TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[controller]") {
+TEST_CASE("ReconcileKey reconciles an HPA against the server state", "[controller]") {
   hpad::SimulatedClock clock(T0());
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 2, "180m");
   NullMonitor monitor;
-  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
+  HorizontalController& c = wiring.controller();
   std::vector<ReconcileReport> reports;
   c.SetObserver([&](const ReconcileReport& r) { reports.push_back(r); });
-  REQUIRE(c.Start(false).ok());
-  REQUIRE(c.SyncAllNow().ok());
+  SyncAll(wiring, clock);
   CHECK(Replicas(*api) == 3);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].key == "default/web");
@@ -191,11 +210,13 @@ TEST_CASE("SyncAllNow reconciles every HPA once against the server state", "[con
   CHECK(events[0]["reason"] == "SuccessfulRescale");
   CHECK(events[0]["source"]["component"] == "horizontal-pod-autoscaler");
 
-  // Q5/H1: deleting the HPA drops its slot and, at the next pass, its history.
+  // Q5/H1: deleting the HPA drops its slot and, when its key is reconciled
+  // again, its history.
   api->Remove(k8s::resources::kHpaV2, "default", "web");
   clock.Advance(std::chrono::seconds(15));
-  REQUIRE(c.SyncAllNow().ok());
+  REQUIRE(wiring.Relist().ok());
   CHECK(c.NumHpas() == 0);
+  CHECK(c.ReconcileKey("default/web", clock.Now()).deleted);
   REQUIRE(reports.size() == 2);
   CHECK(reports[1].deleted);
 }
@@ -234,7 +255,7 @@ size_t MetricsFetches(k8s::testing::FakeApiClient& api) {
 
 }  // namespace
 
-TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass (issue 5)", "[controller]") {
+TEST_CASE("ControllerWiring: the HPAs of a namespace share one metrics fetch per pass (issue 5)", "[controller]") {
   hpad::SimulatedClock clock(T0());
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 3, "120m");
@@ -242,10 +263,10 @@ TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass 
   PutApiDeployment(*api);
   api->Put(k8s::resources::kHpaV2, HpaObject("api", "api"));
   NullMonitor monitor;
-  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
   std::map<std::string, ReconcileReport> reports;
-  c.SetObserver([&](const ReconcileReport& r) { reports[r.key] = r; });
-  REQUIRE(c.SyncAllNow().ok());
+  wiring.controller().SetObserver([&](const ReconcileReport& r) { reports[r.key] = r; });
+  SyncAll(wiring, clock);
   CHECK(MetricsFetches(*api) == 1);
   CHECK(reports.at("default/web").error.empty());
   CHECK(reports.at("default/web").desired_replicas == 3);
@@ -253,10 +274,10 @@ TEST_CASE("SyncAllNow: the HPAs of a namespace share one metrics fetch per pass 
   // the API's answer to its selector would be (M1).
   CHECK(reports.at("default/api").error.find("no metrics returned from resource metrics API") != std::string::npos);
   // Every pass (ticks and prompt Q3/Q4 passes alike) fetches afresh, once.
-  REQUIRE(c.SyncAllNow().ok());
+  SyncAll(wiring, clock);
   CHECK(MetricsFetches(*api) == 2);
   clock.Advance(std::chrono::seconds(15));
-  REQUIRE(c.SyncAllNow().ok());
+  SyncAll(wiring, clock);
   CHECK(MetricsFetches(*api) == 3);
   // The runner reads scales with GET (scale_from_cache is off by default).
   CHECK(api->ActionsFor("get", "deployments").size() == 6);
@@ -269,7 +290,8 @@ TEST_CASE("Run: start-up HPAs spread over the first period, new ones at once, ev
   auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
   SeedCluster(*api, 3, "120m");  // 60% of 60%: steady
   NullMonitor monitor;
-  HorizontalController c(*ParseControllerOptions({}), api, monitor, clock);
+  ControllerWiring wiring(*ParseControllerOptions({}), api, monitor, clock);
+  HorizontalController& c = wiring.controller();
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, int> reconciles;
@@ -280,7 +302,7 @@ TEST_CASE("Run: start-up HPAs spread over the first period, new ones at once, ev
     reconciled_at[r.key].push_back(clock.Now());
     cv.notify_all();
   });
-  REQUIRE(c.Start(true).ok());
+  REQUIRE(wiring.StartWatching().ok());
   std::thread runner([&] { c.Run(); });
   auto wait_for = [&](const std::string& key, int n) {
     std::unique_lock<std::mutex> l(mu);
@@ -330,7 +352,8 @@ TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes
   ControllerOptions o = *ParseControllerOptions({});
   o.scale_from_cache = true;
   NullMonitor monitor;
-  HorizontalController c(o, api, monitor, clock);
+  ControllerWiring wiring(o, api, monitor, clock);
+  HorizontalController& c = wiring.controller();
   std::mutex mu;
   std::condition_variable cv;
   std::vector<ReconcileReport> reports;
@@ -339,7 +362,7 @@ TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes
     reports.push_back(r);
     cv.notify_all();
   });
-  REQUIRE(c.Start(true).ok());
+  REQUIRE(wiring.StartWatching().ok());
   // The workload informers list then watch; wait for their watches before the first pass.
   REQUIRE(api->WaitForWatchesOpened(k8s::resources::kDeployments, 1));
   REQUIRE(api->WaitForWatchesOpened(k8s::resources::kStatefulSets, 1));

@@ -1,0 +1,85 @@
+// Building the controller and what it borrows (see wiring.h).
+#include "controller/wiring.h"
+
+namespace hpad::ctrl {
+
+ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
+                                   const Clock& clock, k8s::WorkQueueObserver* queue_observer)
+    : clock_(clock), client_(std::move(client)) {
+  auto informer_options = [](const k8s::GroupVersionResource& gvr, const std::string& name) {
+    k8s::ReflectorOptions ro;
+    ro.gvr = gvr;
+    ro.name = name;
+    return ro;
+  };
+  hpa_informer_ = std::make_unique<k8s::Informer<k8s::Hpa>>(
+      *client_, clock_, informer_options(k8s::resources::kHpaV2, "hpas"),
+      [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
+  pod_informer_ = std::make_unique<k8s::Informer<k8s::Pod>>(
+      *client_, clock_, informer_options(k8s::resources::kPods, "pods"),
+      [](const k8s::Json& j) { return k8s::PodFromJson(j); });
+  mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_);
+  // Object metrics name the described object's plural: the mapper's first
+  // mapping, else a guessed plural.
+  std::weak_ptr<k8s::DiscoveryRestMapper> weak = mapper_;
+  metrics_ = std::make_unique<RestMetricsClient>(
+      client_, [weak](const std::string& group, const std::string& kind) -> Result<std::string> {
+        if (auto m = weak.lock()) {
+          auto mappings = m->RestMappings(group, kind);
+          if (mappings.ok() && !mappings->empty()) return mappings->front().gvr.resource;
+        }
+        return GuessPluralResource(kind);
+      });
+  metrics_cache_ = std::make_unique<MetricsCache>(*metrics_, pod_informer_->Store(), clock_, options.sync_period);
+  scales_ = std::make_unique<RestScaleClient>(client_, mapper_);
+  ScaleClient* scale_reader = scales_.get();
+  if (options.scale_from_cache) {
+    scale_cache_ = std::make_unique<ScaleCache>(*scales_, *client_, clock_);
+    scale_reader = scale_cache_.get();
+  }
+  recorder_ = std::make_unique<k8s::ApiEventRecorder>(*client_, clock_);
+  controller_ = std::make_unique<HorizontalController>(std::move(options),
+                                                       ControllerDeps{.hpas = *hpa_informer_,
+                                                                      .pods = *pod_informer_,
+                                                                      .metrics = *metrics_cache_,
+                                                                      .scales = *scale_reader,
+                                                                      .api = *client_,
+                                                                      .events = *recorder_,
+                                                                      .monitor = monitor,
+                                                                      .clock = clock_,
+                                                                      .queue_observer = queue_observer});
+}
+
+ControllerWiring::~ControllerWiring() {
+  controller_->Stop();
+  // Informers stop before the controller (whose handlers they call) goes.
+  hpa_informer_->Stop();
+  pod_informer_->Stop();
+  if (scale_cache_) scale_cache_->Stop();
+  recorder_->Flush();
+  controller_.reset();
+}
+
+Status ControllerWiring::StartWatching() {
+  if (scale_cache_) scale_cache_->Start();
+  pod_informer_->Start();
+  hpa_informer_->Start();
+  const Time deadline = clock_.Now() + std::chrono::minutes(2);
+  if (!pod_informer_->WaitForSync(deadline) || !hpa_informer_->WaitForSync(deadline)) {
+    return Status(StatusCode::kTimeout, "timed out waiting for the HPA and pod caches to sync");
+  }
+  return Status::Ok();
+}
+
+Status ControllerWiring::Relist() {
+  Status s = hpa_informer_->Relist();
+  if (!s.ok()) return s.WithContext("listing horizontalpodautoscalers");
+  s = pod_informer_->Relist();
+  if (!s.ok()) return s.WithContext("listing pods");
+  metrics_cache_->Clear();
+  return Status::Ok();
+}
+
+void ControllerWiring::FlushEvents() { recorder_->Flush(); }
+
+}  // namespace hpad::ctrl

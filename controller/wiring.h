@@ -1,0 +1,75 @@
+// ControllerWiring: builds and owns everything HorizontalController borrows
+// - the HPA and pod informers, the REST mapper, the metrics client and its
+// per-namespace cache, the scale client (and, with
+// ControllerOptions::scale_from_cache, the watch-backed ScaleCache), the
+// event recorder - then the controller on top. The one place the controller
+// is put together: the daemon's runner (watching) and the simulator's driver
+// (listing on virtual time) both use it.
+//
+// Ownership: owns all of the above; borrows the Monitor, the Clock and the
+// WorkQueueObserver (must outlive it) and shares the ApiClient. Destruction
+// stops the controller's workers, then the informers and caches, then
+// flushes the recorder, so no informer handler or worker outlives what it
+// uses. Thread-safety: StartWatching/Relist/FlushEvents from one thread; the
+// controller's own rules otherwise.
+#pragma once
+
+#include <memory>
+
+#include "controller/horizontal_controller.h"
+#include "controller/metrics_cache.h"
+#include "controller/metrics_client.h"
+#include "controller/monitor.h"
+#include "controller/scale_cache.h"
+#include "controller/scale_client.h"
+#include "k8sclient/api_client.h"
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
+#include "k8sclient/event_recorder.h"
+#include "k8sclient/informer.h"
+#include "k8sclient/api/types/hpa.h"
+#include "k8sclient/api/types/pod.h"
+
+namespace hpad::k8s {
+class WorkQueueObserver;
+}
+
+namespace hpad::ctrl {
+
+class ControllerWiring {
+ public:
+  ControllerWiring(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
+                   const Clock& clock, k8s::WorkQueueObserver* queue_observer = nullptr);
+  ~ControllerWiring();
+  ControllerWiring(const ControllerWiring&) = delete;
+  ControllerWiring& operator=(const ControllerWiring&) = delete;
+
+  HorizontalController& controller() { return *controller_; }
+
+  // Daemon: starts the scale cache's informers (not waited for: until they
+  // have synced, scales are read with GET), then the pod and HPA informers,
+  // and waits for those two (at most 2 minutes on the clock).
+  Status StartWatching();
+  // Simulator: lists HPAs and pods again (no watch), so the caches are
+  // exactly what the server has now, and empties the metrics cache (one
+  // fetch per namespace per virtual instant).
+  Status Relist();
+  // Waits until every recorded event has been written.
+  void FlushEvents();
+  k8s::Informer<k8s::Hpa>& hpa_informer() { return *hpa_informer_; }
+
+ private:
+  const Clock& clock_;
+  std::shared_ptr<k8s::ApiClient> client_;
+  std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer_;
+  std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer_;
+  std::shared_ptr<k8s::DiscoveryRestMapper> mapper_;
+  std::unique_ptr<RestMetricsClient> metrics_;
+  std::unique_ptr<MetricsCache> metrics_cache_;  // what the reconciler reads (issue 5)
+  std::unique_ptr<RestScaleClient> scales_;
+  std::unique_ptr<ScaleCache> scale_cache_;      // scale_from_cache only
+  std::unique_ptr<k8s::ApiEventRecorder> recorder_;
+  std::unique_ptr<HorizontalController> controller_;  // last: destroyed first
+};
+
+}  // namespace hpad::ctrl
