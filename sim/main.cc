@@ -18,8 +18,8 @@
 
 #include "k8sclient/base/version.h"
 #include "k8sclient/base/clock.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
 #include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/base/clock.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace hpad::sim {
 

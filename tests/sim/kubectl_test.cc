@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "k8sclient/api/time_format.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace hpad::sim {
 namespace testing {

@@ -1,7 +1,7 @@
 // ApiServer: HTTP routing, auth, CRUD/patch/watch handlers over
 // ClusterState, TLS setup and the kubeconfig. The only file that includes
 // httplib. See api_server.h and kubectl-compat.md.
-#include "sim/api_server.h"
+#include "sim/apiserver/api_server.h"
 
 #include <httplib.h>
 #include <openssl/bio.h>
@@ -19,8 +19,8 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/yaml_json.h"
-#include "sim/api_internal.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/api_internal.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim {
 

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/api/time_format.h"
-#include "sim/cluster_state.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/cluster_state.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim {
 namespace {

@@ -1,6 +1,6 @@
 // ClusterState implementation: registry, object store, watch fan-out,
 // change listeners, metrics storage, faults and request accounting.
-#include "sim/cluster_state.h"
+#include "sim/apiserver/cluster_state.h"
 
 #include <ext/pb_ds/assoc_container.hpp>
 #include <ext/pb_ds/tree_policy.hpp>
@@ -15,7 +15,7 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/types/hpa.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim {
 

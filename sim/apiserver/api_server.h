@@ -1,0 +1,87 @@
+// ApiServer: the simulator's Kubernetes REST surface over a ClusterState.
+//
+// Serves what stock kubectl and the python3-kubernetes client need
+// (kubectl-compat.md): /version, legacy discovery, /openapi/v3, CRUD with
+// JSON (and protobuf POST bodies for `kubectl autoscale`), merge /
+// strategic-merge / json-patch / apply patches, /status and /scale
+// subresources, list with selectors and paging, watch as chunked NDJSON,
+// Tables for `Accept: ...;as=Table`, the three metrics APIs, metav1.Status
+// errors, fault injection and request accounting (both kept in the
+// ClusterState).
+//
+// Transport: cpp-httplib (libraries.md 7), HTTPS with a CA and serving
+// certificate generated at Start() and bearer-token auth (401 without it);
+// plain HTTP accepts requests without a token (kubectl sends none there).
+// httplib stays inside api_server.cc (pimpl).
+//
+// Ownership and threads: borrows the ClusterState (must outlive it).
+// Start/Stop/WriteKubeconfig from one thread; requests are served on the
+// server's own thread pool. Stop() ends every open watch stream cleanly
+// (final chunk), then joins. The destructor stops.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
+#include "sim/apiserver/cluster_state.h"
+
+namespace hpad::sim {
+
+struct ApiServerOptions {
+  std::string bind_address = "127.0.0.1";
+  int port = 0;        // 0: pick a free port
+  bool tls = true;     // false: plain http
+  std::string token;   // bearer token; empty: a random one is generated (TLS only)
+  int threads = 64;    // each open watch holds one
+  // Wall time for watch timeoutSeconds, slow: faults and certificate
+  // validity (TLS peers check against the wall clock, so not the scenario's
+  // virtual clock). nullptr: RealClock::Instance().
+  const Clock* wall_clock = nullptr;
+  std::string version_minor = "32";  // kubectl's dispatcher picks kubectl 1.<minor> (kubectl-compat 0)
+  // BOOKMARK events to watchers that allow them, every interval of wall
+  // time (the real server sends one about every minute); 0 = never (the
+  // owner may call ClusterState::BroadcastBookmarks itself).
+  std::chrono::milliseconds bookmark_interval{60000};
+  // `slow:<d>` faults (scenario-format.md "Steps"). Default (serve): the
+  // answer waits d of wall time. In a virtual-time run (`hpad-sim run`) the
+  // controller's whole sync happens at one virtual instant, so a wall wait
+  // would only stretch the run without changing what the controller sees;
+  // instead a request slower than `slow_timeout` (the controller client's
+  // request timeout, hpad's default 30s) fails at once with what the client
+  // would get after waiting that long (504 Timeout), and a faster one is
+  // answered at once with the normal result.
+  bool slow_in_virtual_time = false;
+  std::chrono::milliseconds slow_timeout{30000};
+};
+
+class ApiServer {
+ public:
+  ApiServer(ClusterState& state, ApiServerOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Generates the PKI (TLS), binds and starts serving. Returns the bound port.
+  Result<int> Start();
+  // Ends watch streams, stops accepting, joins the server thread. Idempotent.
+  void Stop();
+
+  int port() const;
+  // "https://127.0.0.1:PORT" (or http://).
+  std::string url() const;
+  const std::string& token() const;
+  // The CA certificate (PEM) clients must trust; empty without TLS.
+  const std::string& ca_pem() const;
+  // A kubeconfig (YAML) with the server URL, CA data and token.
+  std::string KubeconfigYaml() const;
+  Status WriteKubeconfig(const std::string& path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hpad::sim
