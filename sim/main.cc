@@ -179,7 +179,7 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
           faults.apiserver = *step.faults.apiserver;
           faults.apiserver_rules = step.faults.apiserver_rules;
         }
-        state.SetFaults(faults);
+        state.faults().Set(faults);
       }
     }
     // Real time never lands exactly on an instant: replay every workload
