@@ -103,7 +103,7 @@ TEST_CASE("ApiServer discovery (legacy) and /version", "[api_server]") {
   CHECK(c.Get("/openapi/v2")->status == 404);
 }
 
-TEST_CASE("ApiServer errors are metav1.Status; DELETE returns Status then 404", "[api_server]") {
+TEST_CASE("ApiServer errors are metav1.Status, DELETE returns Status then 404", "[api_server]") {
   Fixture f;
   auto c = f.Client();
   auto r = c.Get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/nope");
@@ -327,7 +327,7 @@ TEST_CASE("ApiServer decodes kubectl autoscale's protobuf HPA", "[api_server]") 
   CHECK(junk->status == 400);
 }
 
-TEST_CASE("ApiServer patches: merge on /scale, strategic, json-patch, apply; PUT 409", "[api_server]") {
+TEST_CASE("ApiServer patches: merge on /scale, strategic, json-patch, apply, PUT 409", "[api_server]") {
   Fixture f;
   auto c = f.Client();
   auto r = c.Patch("/apis/apps/v1/namespaces/default/deployments/frontend/scale", R"({"spec":{"replicas":3}})",

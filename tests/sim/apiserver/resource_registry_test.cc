@@ -36,7 +36,7 @@ TEST_CASE("ResourceRegistry: built-in rows and their storage", "[resource_regist
   CHECK(r.Resources().size() == 12);
 }
 
-TEST_CASE("ResourceRegistry: a CRD's served versions, storage first; re-registering replaces", "[resource_registry]") {
+TEST_CASE("ResourceRegistry: a CRD's served versions, storage first, re-registering replaces", "[resource_registry]") {
   ResourceRegistry r;
   REQUIRE(r.RegisterCrd(Crd("v1")).ok());
   auto v1 = r.FindByGvr({"example.com", "v1", "queues"});
