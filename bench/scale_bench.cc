@@ -88,8 +88,8 @@
 
 #include "k8sclient/base/clock.h"
 #include "k8sclient/api/time_format.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace {
 

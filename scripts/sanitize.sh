@@ -16,7 +16,7 @@ case "$kind" in
   asan)
     build=${HPAD_ASAN_BUILD_DIR:-$top/build-asan}
     flags=(-DHPAD_SANITIZE=ON)
-    targets=(k8sclient_tests controller_core_tests controller_tests daemon_tests sim_tests integration_tests hpad hpad-sim)
+    targets=(k8sclient_tests controller_core_tests controller_tests daemon_tests sim_apiserver_tests sim_tests integration_tests hpad hpad-sim)
     # Benchmarks and the fuzz label are not sanitizer work; the bench smoke runs in test.sh.
     select=(-LE "bench|fuzz")
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

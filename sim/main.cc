@@ -18,8 +18,8 @@
 
 #include "k8sclient/base/version.h"
 #include "k8sclient/base/clock.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
 #include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -179,7 +179,7 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
           faults.apiserver = *step.faults.apiserver;
           faults.apiserver_rules = step.faults.apiserver_rules;
         }
-        state.SetFaults(faults);
+        state.faults().Set(faults);
       }
     }
     // Real time never lands exactly on an instant: replay every workload

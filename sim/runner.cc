@@ -10,8 +10,8 @@
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
 #include "sim/expectation.h"
 #include "sim/workload.h"
 

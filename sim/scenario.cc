@@ -20,28 +20,28 @@ using k8s::IndexPath;
 using k8s::JoinPath;
 
 const std::vector<KindInfo>& BuiltinKinds() {
+  using enum KindIdentity;
   static const std::vector<KindInfo> kinds = {
-      {"autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true},
-      {"autoscaling/v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true},
-      {"apps/v1", "Deployment", "deployments", true},
-      {"apps/v1", "StatefulSet", "statefulsets", true},
-      {"apps/v1", "ReplicaSet", "replicasets", true},
-      {"v1", "Pod", "pods", true},
-      {"v1", "Namespace", "namespaces", false},
-      {"v1", "Event", "events", true},
-      {"events.k8s.io/v1", "Event", "events", true},
-      {"coordination.k8s.io/v1", "Lease", "leases", true},
-      {"metrics.k8s.io/v1beta1", "PodMetrics", "pods", true},
-      {"custom.metrics.k8s.io/v1beta2", "MetricValue", "", true},
-      {"external.metrics.k8s.io/v1beta1", "ExternalMetricValue", "", true},
-      {"apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false},
+      {.api_version = "autoscaling/v2", .kind = "HorizontalPodAutoscaler", .resource = "horizontalpodautoscalers"},
+      {.api_version = "autoscaling/v1", .kind = "HorizontalPodAutoscaler", .resource = "horizontalpodautoscalers"},
+      {.api_version = "apps/v1", .kind = "Deployment", .resource = "deployments", .scalable = true},
+      {.api_version = "apps/v1", .kind = "StatefulSet", .resource = "statefulsets", .scalable = true},
+      {.api_version = "apps/v1", .kind = "ReplicaSet", .resource = "replicasets", .scalable = true},
+      {.api_version = "v1", .kind = "Pod", .resource = "pods"},
+      {.api_version = "v1", .kind = "Namespace", .resource = "namespaces", .namespaced = false},
+      {.api_version = "v1", .kind = "Event", .resource = "events", .identity = kInvolvedObject, .loadable = false},
+      {.api_version = "events.k8s.io/v1", .kind = "Event", .resource = "events", .identity = kInvolvedObject,
+       .loadable = false},
+      {.api_version = "coordination.k8s.io/v1", .kind = "Lease", .resource = "leases", .loadable = false},
+      {.api_version = "metrics.k8s.io/v1beta1", .kind = "PodMetrics", .resource = "pods"},
+      {.api_version = "custom.metrics.k8s.io/v1beta2", .kind = "MetricValue", .resource = "",
+       .identity = kDescribedObject},
+      {.api_version = "external.metrics.k8s.io/v1beta1", .kind = "ExternalMetricValue", .resource = ""},
+      {.api_version = "apiextensions.k8s.io/v1", .kind = "CustomResourceDefinition",
+       .resource = "customresourcedefinitions", .namespaced = false},
   };
   return kinds;
 }
-
-// Kinds that may appear in `objects:` / `apply:` (Events and Leases are
-// written by the controller, not by scenarios; they may be expected).
-bool LoadableKind(const std::string& kind) { return kind != "Event" && kind != "Lease"; }
 
 struct CrdKind {
   std::string api_version;
@@ -234,7 +234,7 @@ std::optional<KindInfo> Validator::KnownKind(const Json& obj, const std::string&
   std::string api_version = obj["apiVersion"].get<std::string>();
   std::string kind = obj["kind"].get<std::string>();
   if (auto k = BuiltinKind(api_version, kind)) {
-    if (loadable && !LoadableKind(kind)) {
+    if (loadable && !k->loadable) {
       Error(JoinPath(path, "kind"), "kind " + kind + " cannot be loaded by a scenario (the controller writes it)");
       return std::nullopt;
     }
@@ -271,7 +271,7 @@ void Validator::Object(const Json& obj, const std::string& path, std::vector<Jso
 
 void Validator::ObjectBody(const Json& obj, const KindInfo& kind, const std::string& path) {
   const std::string mpath = JoinPath(path, "metadata");
-  bool needs_name = kind.kind != "MetricValue";
+  bool needs_name = kind.identity != KindIdentity::kDescribedObject;
   if (obj.contains("metadata")) {
     const Json& md = obj["metadata"];
     if (ExpectMap(md, mpath)) {
@@ -672,7 +672,7 @@ void Validator::Expectation(const Json& e, const std::string& path, bool absent)
   if (!ExpectMap(e, path)) return;
   auto kind = KnownKind(e, path, /*loadable=*/false);
   if (!kind) return;
-  if (kind->kind == "Event") {
+  if (kind->identity == KindIdentity::kInvolvedObject) {
     if (!e.contains("involvedObject") && !absent && !(e.contains("metadata") && e["metadata"].contains("name"))) {
       Error(JoinPath(path, "involvedObject"), "missing (an expected Event names the object it is about)");
     }
@@ -687,7 +687,7 @@ void Validator::Expectation(const Json& e, const std::string& path, bool absent)
     return;
   }
   std::string mp = JoinPath(path, "metadata");
-  if (kind->kind == "MetricValue") return;  // identified by describedObject + metric
+  if (kind->identity == KindIdentity::kDescribedObject) return;  // identified by describedObject + metric
   if (!e.contains("metadata") || !e["metadata"].is_object() || !e["metadata"].contains("name")) {
     Error(JoinPath(mp, "name"), "missing (an expectation names the object it checks)");
   } else {
@@ -703,14 +703,15 @@ void Validator::DeleteEntry(const Json& d, const std::string& path) {
   }
   auto kind = String(d["kind"], JoinPath(path, "kind"));
   if (!kind) return;
-  bool known = BuiltinKindByName(*kind).has_value();
+  std::optional<KindInfo> builtin = BuiltinKindByName(*kind);
+  bool known = builtin.has_value();
   for (const auto& c : crds_) known = known || c.kind == *kind;
   if (!known) {
     Error(JoinPath(path, "kind"), "unknown kind " + *kind);
     return;
   }
   if (d.contains("apiVersion")) String(d["apiVersion"], JoinPath(path, "apiVersion"));
-  if (*kind == "MetricValue") {
+  if (builtin && builtin->identity == KindIdentity::kDescribedObject) {
     if (!d.contains("describedObject")) Error(JoinPath(path, "describedObject"), "missing");
     if (!d.contains("metric")) Error(JoinPath(path, "metric"), "missing");
     return;
@@ -743,9 +744,9 @@ void Validator::Workload(const Json& w, const std::string& path, Scenario& sc) {
       if (auto a = String(t["apiVersion"], JoinPath(tp, "apiVersion"))) spec.target.api_version = *a;
     }
     if (!spec.target.kind.empty()) {
-      bool scalable = spec.target.kind == "Deployment" || spec.target.kind == "StatefulSet" ||
-                      spec.target.kind == "ReplicaSet";
-      if (scalable && spec.target.api_version.empty()) spec.target.api_version = "apps/v1";
+      std::optional<KindInfo> builtin = BuiltinKindByName(spec.target.kind);
+      bool scalable = builtin && builtin->scalable;
+      if (scalable && spec.target.api_version.empty()) spec.target.api_version = builtin->api_version;
       for (const auto& c : crds_) {
         if (c.kind == spec.target.kind && c.has_scale &&
             (spec.target.api_version.empty() || spec.target.api_version == c.api_version)) {

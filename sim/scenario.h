@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/base/clock.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace hpad::sim {
 
@@ -134,14 +134,29 @@ LoadedScenario ParseScenarioJson(const std::string& file, const Json& doc);
 // The default `start` of the contract.
 Time DefaultScenarioStart();
 
-// API group/version and resource plural of a supported built-in kind
-// ("Deployment" -> {"apps/v1", "deployments"}); nullopt when unknown.
-struct KindInfo {
-  std::string api_version;
-  std::string kind;
-  std::string resource;
-  bool namespaced = true;
+// How a scenario entry (object, expectation, delete) names one object of a kind.
+enum class KindIdentity {
+  kName,             // metadata.name (delete entries: name or metadata.name)
+  kDescribedObject,  // MetricValue: describedObject + metric, no metadata.name
+  kInvolvedObject,   // Event: expected by involvedObject (or metadata.name)
 };
+
+// One supported kind: API group/version and resource plural
+// ("Deployment" -> {"apps/v1", "deployments"}), and the per-kind rules the
+// validator applies (one table row instead of kind comparisons in each check).
+struct KindInfo {
+  std::string api_version{};
+  std::string kind{};
+  std::string resource{};
+  bool namespaced = true;
+  KindIdentity identity = KindIdentity::kName;
+  // May appear in `objects:` / `apply:` (Events and Leases are written by
+  // the controller, not by scenarios; they may be expected).
+  bool loadable = true;
+  // A workload target without a CRD (has a /scale subresource).
+  bool scalable = false;
+};
+// nullopt when unknown.
 std::optional<KindInfo> BuiltinKind(const std::string& api_version, const std::string& kind);
 // By kind alone (for workload targets and delete entries without apiVersion).
 std::optional<KindInfo> BuiltinKindByName(const std::string& kind);

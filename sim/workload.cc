@@ -7,7 +7,7 @@
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim {
 namespace {

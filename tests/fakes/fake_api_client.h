@@ -1,47 +1,47 @@
 // FakeApiClient: an in-memory Kubernetes API server behind the ApiClient
 // interface, for tests of everything built on ApiClient (informers, leader
 // election, event recorder, the controller). It is a fake that records, not a
-// mock that scripts (architecture.md "Habits"): it keeps real state and
-// every call is appended to an ordered action log tests can assert on.
+// mock that scripts: it keeps real state and every call is appended to an
+// ordered action log tests can assert on.
 //
-// What it models:
-//   * Objects (nlohmann::json) per GroupVersionResource / namespace / name,
-//     with one global resourceVersion counter (like etcd): every write gets a
-//     new metadata.resourceVersion; uid and generation are set on create and
-//     generation is bumped when `spec` changes.
-//   * Get, List (label selector via k8s::Selector, limit/continue paging),
-//     Create (409 AlreadyExists), Update (409 Conflict on a stale non-empty
-//     resourceVersion), Patch (merge and strategic-merge both applied as
-//     RFC 7386 merge patches; JSON patch via nlohmann), Delete, GetPath
-//     (responses set with SetPathResponse).
-//   * Subresources: "status" (Update/Patch touch only .status) and "scale"
-//     (an autoscaling/v1 Scale synthesised from spec.replicas,
-//     status.replicas and spec.selector; writes set spec.replicas).
-//   * Watch: every write is also appended to an event history and pushed to
-//     the open watch streams of that resource. A watch from a
-//     resourceVersion replays history after it; "" / "0" replays the current
-//     objects as ADDED. Compact() forgets history so older watches get an
-//     ERROR 410 Gone event, like a compacted etcd. Tests can also inject
-//     events, bookmarks, clean disconnects, stream errors and 410s. With a
-//     Clock, streams honour ListOptions::timeout_seconds (they end cleanly
-//     when the clock reaches open time + timeout, as the API server does).
-//   * Failure injection: FailNext(n, status[, verb[, resource]]) makes the
-//     next n matching requests fail with that Status (still recorded).
+// One in-memory API server model: the state is the simulator's own storage
+// (sim/apiserver: ResourceRegistry, ObjectStore, WatchCache), as client-go's
+// fake sits on its object tracker. So the fake has the simulator's
+// semantics: one global resourceVersion, uid / creationTimestamp /
+// generation, API defaulting (13.1 for HPAs, spec.replicas for apps kinds),
+// 409 AlreadyExists and Conflict, label and field selectors, paged lists
+// that are snapshots, the status subresource (a main-resource write keeps
+// .status for kinds that have one), the autoscaling/v1 scale subresource,
+// watches that replay, resume from history, turn selector transitions into
+// ADDED/DELETED and answer a too-old resourceVersion with an ERROR 410 event.
 //
-// Simplifications (documented so tests do not rely on them): paged lists
-// are not snapshots (later pages see current state, with the first page's
-// resourceVersion); watches with a label selector filter by the object's
-// current labels and do not synthesise DELETED when an object stops
-// matching; field selectors are ignored; no creationTimestamp is written;
-// a write to the main resource replaces the whole object, .status included
-// (the real server ignores .status there for resources with a status
-// subresource).
+// What remains the fake's own, on top of that storage:
+//   * The action log (Actions, ActionsFor, ActionStrings) and failure
+//     injection (FailNext, FailNextMatching: the next matching requests fail
+//     with a given Status, still recorded).
+//   * GetPath answers only what SetPathResponse set (the metrics APIs are
+//     the simulator's HTTP layer, which the fake has no part of).
+//   * Watch-stream control the storage has no reason to do: injected
+//     events, bookmarks to one resource, clean disconnects, stream errors,
+//     ERROR 410s, Compact(); with a Clock, streams end at timeout_seconds of
+//     that clock (as the API server ends them).
+//   * Resources the simulator does not serve (a test's own example.com
+//     kinds) are registered on first use as namespaced resources without
+//     subresources, their kind taken from the first object written.
+//   * Patch applies merge, strategic-merge and JSON patches itself (with
+//     the simulator's patch helpers) and writes the result through the store.
 //
 // Thread-safety: all methods are thread-safe. Watch streams may be read from
-// other threads and Cancel()led concurrently.
+// other threads and Cancel()led concurrently. mu_ guards the action log,
+// failure rules, path responses and watch bookkeeping; it is held while a
+// request reaches the store, so a request's failure check, effect and log
+// entry are one step. Lock order: mu_ -> streams_mu_ -> a stream's lock ->
+// the store's locks (see sim/apiserver/object_store.h); the store's change
+// listener takes only streams_mu_ and stream locks.
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -59,6 +59,10 @@
 #include "k8sclient/base/clock.h"
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/base/status.h"
+#include "sim/apiserver/object_store.h"
+#include "sim/apiserver/resource_registry.h"
+#include "sim/apiserver/store_util.h"
+#include "sim/apiserver/watch_cache.h"
 
 namespace hpad::k8s::testing {
 
@@ -87,59 +91,47 @@ struct Action {
 
 class FakeApiClient : public ApiClient {
  public:
-  // `clock` (optional, must outlive the fake) makes watch streams honour timeout_seconds.
-  explicit FakeApiClient(const Clock* clock = nullptr) : clock_(clock) {}
+  // `clock` (optional, must outlive the fake) makes watch streams honour
+  // timeout_seconds and stamps creationTimestamp; without one, timestamps
+  // are the Unix epoch.
+  explicit FakeApiClient(const Clock* clock = nullptr)
+      : clock_(clock),
+        epoch_clock_(Time{}),
+        store_(clock != nullptr ? *clock : static_cast<const Clock&>(epoch_clock_), registry_, watch_cache_) {
+    store_.AddChangeListener([this](const sim::StoreEvent&) { WakeStreams(); });
+  }
   ~FakeApiClient() override { CloseWatches(std::nullopt); }
 
   // ---- State set-up and inspection (not recorded as actions) ----
 
   // Creates or replaces an object as if written by someone else (an event is
-  // emitted to watchers). Returns the stored object with its new resourceVersion.
+  // emitted to watchers); an object without `status` keeps the live one.
+  // Returns the stored object with its new resourceVersion.
   Json Put(const GroupVersionResource& gvr, Json object) {
-    std::unique_lock<std::mutex> l(mu_);
-    std::string ns = object["metadata"].value("namespace", "");
-    std::string name = object["metadata"].value("name", "");
-    auto& bucket = objects_[GvrKey(gvr)];
-    auto it = bucket.find(ObjKey(ns, name));
-    WatchEvent::Type t = WatchEvent::Type::kAdded;
-    if (it == bucket.end()) {
-      InitMetadata(object);
-    } else {
-      t = WatchEvent::Type::kModified;
-      CarryMetadata(it->second, object);
-    }
-    object["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    bucket[ObjKey(ns, name)] = object;
-    Emit(l, gvr, t, object);
-    return object;
+    std::lock_guard<std::mutex> l(mu_);
+    Ensure(gvr, &object);
+    auto r = store_.Apply(gvr, object);
+    HPAD_CHECK(r.ok());
+    return *r;
   }
   // Removes an object as if deleted by someone else. False if absent.
   bool Remove(const GroupVersionResource& gvr, const std::string& ns, const std::string& name) {
-    std::unique_lock<std::mutex> l(mu_);
-    return DeleteLocked(l, gvr, ns, name);
+    std::lock_guard<std::mutex> l(mu_);
+    Ensure(gvr, nullptr);
+    return store_.Delete(gvr, ns, name).ok();
   }
   std::optional<Json> Object(const GroupVersionResource& gvr, const std::string& ns, const std::string& name) const {
-    std::lock_guard<std::mutex> l(mu_);
-    auto b = objects_.find(GvrKey(gvr));
-    if (b == objects_.end()) return std::nullopt;
-    auto it = b->second.find(ObjKey(ns, name));
-    if (it == b->second.end()) return std::nullopt;
-    return it->second;
+    auto r = store_.Get(gvr, ns, name);
+    if (!r.ok()) return std::nullopt;
+    return *r;
   }
   std::vector<Json> Objects(const GroupVersionResource& gvr, const std::string& ns = "") const {
-    std::lock_guard<std::mutex> l(mu_);
-    std::vector<Json> out;
-    auto b = objects_.find(GvrKey(gvr));
-    if (b == objects_.end()) return out;
-    for (const auto& [k, obj] : b->second)
-      if (ns.empty() || obj["metadata"].value("namespace", "") == ns) out.push_back(obj);
-    return out;
+    auto r = store_.List(gvr, ns, {});
+    if (!r.ok()) return {};
+    return std::move(r->items);
   }
   // The latest resourceVersion handed out (global across resources).
-  std::string CurrentResourceVersion() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return std::to_string(rv_);
-  }
+  std::string CurrentResourceVersion() const { return std::to_string(store_.ResourceVersion()); }
 
   // ---- Action log ----
   std::vector<Action> Actions() const {
@@ -205,23 +197,26 @@ class FakeApiClient : public ApiClient {
   }
   // Currently open (not ended, not cancelled) watch streams on gvr.
   int OpenWatches(const GroupVersionResource& gvr) const {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(streams_mu_);
     int n = 0;
     for (const auto& w : watches_)
       if (w.gvr == gvr && !w.state->Finished()) ++n;
     return n;
   }
-  // Delivers `ev` to the open watches of gvr as is (no state change).
+  // Delivers `ev` to the open watches of gvr as is (no state change), after
+  // the changes they already have.
   void InjectWatchEvent(const GroupVersionResource& gvr, const WatchEvent& ev) {
     ForWatches(gvr, [&](WatchState& s) { s.Push(ev); });
   }
   // Sends a BOOKMARK carrying the current resourceVersion to the open watches
   // of gvr that asked for bookmarks.
   void SendBookmark(const GroupVersionResource& gvr) {
-    std::lock_guard<std::mutex> l(mu_);
-    Json obj = {{"apiVersion", gvr.GroupVersion()}, {"metadata", {{"resourceVersion", std::to_string(rv_)}}}};
-    for (auto& w : watches_)
-      if (w.gvr == gvr && w.bookmarks) w.state->Push(WatchEvent{WatchEvent::Type::kBookmark, obj});
+    Json obj = {{"apiVersion", gvr.GroupVersion()}, {"metadata", {{"resourceVersion", CurrentResourceVersion()}}}};
+    {
+      std::lock_guard<std::mutex> l(streams_mu_);
+      for (auto& w : watches_)
+        if (w.gvr == gvr && w.bookmarks) w.state->Push(WatchEvent{WatchEvent::Type::kBookmark, obj});
+    }
     NotifyClock();
   }
   // Ends the open watches of gvr cleanly (Next() returns nullopt after the
@@ -243,204 +238,147 @@ class FakeApiClient : public ApiClient {
   }
   // Forgets all history up to now: a watch from an older resourceVersion
   // gets an ERROR 410 event; open watches are unaffected.
-  void Compact() {
-    std::lock_guard<std::mutex> l(mu_);
-    compacted_rv_ = rv_;
-    history_.clear();
-  }
+  void Compact() { watch_cache_.Compact(); }
 
   // ---- ApiClient ----
 
   Result<Json> Get(const ObjectKey& key) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("get", key.gvr, key.subresource, key.ns, key.name);
     if (auto f = Fail(a)) return *f;
-    const Json* obj = Find(key.gvr, key.ns, key.name);
-    if (!obj) return Record(a, NotFound(key));
-    Record(a);
-    if (key.subresource == "scale") return ScaleOf(*obj);
-    return *obj;
+    Ensure(key.gvr, nullptr);
+    return Record(a, key.subresource == "scale" ? store_.GetScale(key.gvr, key.ns, key.name)
+                                                : store_.Get(key.gvr, key.ns, key.name));
   }
 
   Result<Json> List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("list", gvr, "", ns, "");
     a.options = opts;
     if (auto f = Fail(a)) return *f;
-    auto sel = Selector::Parse(opts.label_selector);
-    if (!sel.ok()) return Record(a, sel.status());
-    std::string list_rv = std::to_string(rv_);
-    std::string after;
-    if (!opts.continue_token.empty()) {
-      auto colon = opts.continue_token.find(':');
-      if (colon == std::string::npos) return Record(a, InvalidError("bad continue token"));
-      list_rv = opts.continue_token.substr(0, colon);
-      after = opts.continue_token.substr(colon + 1);
-    }
+    Ensure(gvr, nullptr);
+    sim::ListQuery q;
+    q.label_selector = opts.label_selector;
+    q.field_selector = opts.field_selector;
+    q.limit = opts.limit;
+    q.continue_token = opts.continue_token;
+    auto r = store_.List(gvr, ns, q);
+    if (!r.ok()) return Record(a, Result<Json>(r.status()));
+    Json meta = {{"resourceVersion", r->resource_version}};
+    if (!r->continue_token.empty()) meta["continue"] = r->continue_token;
+    if (!r->continue_token.empty() && r->remaining >= 0) meta["remainingItemCount"] = r->remaining;
     Json items = Json::array();
-    std::string next;
-    auto b = objects_.find(GvrKey(gvr));
-    if (b != objects_.end()) {
-      for (auto it = after.empty() ? b->second.begin() : b->second.upper_bound(after); it != b->second.end(); ++it) {
-        const Json& obj = it->second;
-        if (!ns.empty() && obj["metadata"].value("namespace", "") != ns) continue;
-        if (!sel->Matches(LabelsOf(obj))) continue;
-        if (opts.limit > 0 && static_cast<int64_t>(items.size()) == opts.limit) {
-          next = list_rv + ":" + std::prev(it)->first;
-          break;
-        }
-        items.push_back(obj);
-      }
-    }
-    Record(a);
-    Json meta = {{"resourceVersion", list_rv}};
-    if (!next.empty()) meta["continue"] = next;
-    return Json{{"apiVersion", gvr.GroupVersion()}, {"kind", "List"}, {"metadata", meta}, {"items", items}};
+    for (Json& item : r->items) items.push_back(std::move(item));
+    return Record(a, Result<Json>(Json{{"apiVersion", gvr.GroupVersion()}, {"kind", "List"}, {"metadata", meta},
+                                       {"items", std::move(items)}}));
   }
 
   Result<std::unique_ptr<WatchStream>> Watch(const GroupVersionResource& gvr, const std::string& ns,
                                              const ListOptions& opts) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("watch", gvr, "", ns, "");
     a.options = opts;
     if (auto f = Fail(a)) return *f;
-    auto sel = Selector::Parse(opts.label_selector);
-    if (!sel.ok()) return Record(a, sel.status());
-    Record(a);
+    Ensure(gvr, nullptr);
+    sim::WatchOptions wo;
+    wo.ns = ns;
+    wo.label_selector = opts.label_selector;
+    wo.field_selector = opts.field_selector;
+    wo.resource_version = opts.resource_version;
+    wo.allow_bookmarks = opts.allow_watch_bookmarks;
     auto state = std::make_shared<WatchState>(clock_);
     if (clock_ && opts.timeout_seconds && *opts.timeout_seconds > 0)
       state->deadline = clock_->Now() + std::chrono::seconds(*opts.timeout_seconds);
-    OpenWatch w{gvr, ns, *sel, opts.allow_watch_bookmarks, state};
-    const std::string& from = opts.resource_version;
-    if (from.empty() || from == "0") {
-      auto b = objects_.find(GvrKey(gvr));
-      if (b != objects_.end())
-        for (const auto& [k, obj] : b->second)
-          if (w.Wants(obj)) state->Push(WatchEvent{WatchEvent::Type::kAdded, obj});
+    auto watcher = store_.Watch(gvr, wo);
+    if (!watcher.ok()) {
+      if (watcher.status().code() != StatusCode::kGone) return Record(a, watcher.status());
+      // A too-old resourceVersion: the stream opens and carries one ERROR
+      // event, as the API server answers it.
+      state->Push(WatchEvent{WatchEvent::Type::kError, GoneStatus()});
+      state->End(std::nullopt);
     } else {
-      uint64_t since = 0;
-      try {
-        since = std::stoull(from);
-      } catch (...) {
-        return Record(a, InvalidError("bad resourceVersion " + from));
-      }
-      if (since < compacted_rv_) {
-        state->Push(WatchEvent{WatchEvent::Type::kError, GoneStatus()});
-        state->End(std::nullopt);
-      } else {
-        for (const auto& h : history_)
-          if (h.rv > since && h.gvr == gvr && w.Wants(h.event.object)) state->Push(h.event);
-      }
+      state->source = std::move(*watcher);
     }
-    watches_.push_back(std::move(w));
+    Log(a, false);
+    {
+      std::lock_guard<std::mutex> sl(streams_mu_);
+      watches_.erase(std::remove_if(watches_.begin(), watches_.end(),
+                                    [](const OpenWatch& w) { return w.state->Finished(); }),
+                     watches_.end());
+      watches_.push_back(OpenWatch{gvr, opts.allow_watch_bookmarks, state});
+    }
     ++watches_opened_[GvrKey(gvr)];
     watch_cv_.notify_all();
     return std::unique_ptr<WatchStream>(new Stream(state));
   }
 
   Result<Json> Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) override {
-    std::unique_lock<std::mutex> l(mu_);
-    Json obj = object;
-    std::string name = obj.contains("metadata") ? obj["metadata"].value("name", "") : "";
+    std::lock_guard<std::mutex> l(mu_);
+    std::string name = sim::StrAt(object, {"metadata", "name"});
     Action a = MakeAction("create", gvr, "", ns, name);
     a.object = object;
     if (auto f = Fail(a)) return *f;
-    if (name.empty()) return Record(a, InvalidError("metadata.name: Required value"));
-    if (Find(gvr, ns, name))
-      return Record(a, Status(StatusCode::kConflict, gvr.resource + " \"" + name + "\" already exists",
-                              "AlreadyExists", 409));
-    if (!ns.empty()) obj["metadata"]["namespace"] = ns;
-    InitMetadata(obj);
-    obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    objects_[GvrKey(gvr)][ObjKey(ns, name)] = obj;
-    Record(a);
-    Emit(l, gvr, WatchEvent::Type::kAdded, obj);
-    return obj;
+    Ensure(gvr, &object);
+    return Record(a, store_.Create(gvr, ns, object));
   }
 
   Result<Json> Update(const ObjectKey& key, const Json& object) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("update", key.gvr, key.subresource, key.ns, key.name);
     a.object = object;
     if (auto f = Fail(a)) return *f;
-    Json* cur = Find(key.gvr, key.ns, key.name);
-    if (!cur) return Record(a, NotFound(key));
-    std::string want_rv = object.contains("metadata") ? object["metadata"].value("resourceVersion", "") : "";
-    if (!want_rv.empty() && want_rv != (*cur)["metadata"].value("resourceVersion", ""))
-      return Record(a, ConflictError(key));
-    Json next;
-    if (key.subresource == "status") {
-      next = *cur;
-      next["status"] = object.value("status", Json::object());
-    } else if (key.subresource == "scale") {
-      next = *cur;
-      if (object.contains("spec") && object["spec"].contains("replicas"))
-        next["spec"]["replicas"] = object["spec"]["replicas"];
-    } else {
-      next = object;
-      CarryMetadata(*cur, next);
-    }
-    Record(a);
-    return Commit(l, key, *cur, std::move(next));
+    Ensure(key.gvr, &object);
+    return Record(a, Write(key, object));
   }
 
   Result<Json> Patch(const ObjectKey& key, PatchType type, const std::string& body) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("patch", key.gvr, key.subresource, key.ns, key.name);
     a.patch = body;
     a.patch_type = type;
     if (auto f = Fail(a)) return *f;
-    Json* cur = Find(key.gvr, key.ns, key.name);
-    if (!cur) return Record(a, NotFound(key));
-    Json target = key.subresource == "scale" ? ScaleOf(*cur) : *cur;
-    try {
-      Json p = Json::parse(body);
-      if (type == PatchType::kJsonPatch) {
-        target = target.patch(p);
-      } else {
-        target.merge_patch(p);
+    Ensure(key.gvr, nullptr);
+    // The patch applies to what the subresource serves, then is written
+    // through it, as the API server's patch handler does.
+    auto current = key.subresource == "scale" ? store_.GetScale(key.gvr, key.ns, key.name)
+                                              : store_.Get(key.gvr, key.ns, key.name);
+    if (!current.ok()) return Record(a, current);
+    Json patch = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (patch.is_discarded()) return Record(a, Result<Json>(InvalidError("bad patch: not JSON")));
+    Json target;
+    switch (type) {
+      case PatchType::kJsonPatch: {
+        auto patched = sim::JsonPatch(*current, patch);
+        if (!patched.ok()) return Record(a, Result<Json>(patched.status()));
+        target = std::move(*patched);
+        break;
       }
-    } catch (const std::exception& e) {
-      return Record(a, InvalidError(std::string("bad patch: ") + e.what()));
+      case PatchType::kStrategicMerge:
+        target = sim::StrategicMergePatch(*current, patch);
+        break;
+      default:
+        target = sim::MergePatch(*current, patch);
+        break;
     }
-    std::string want_rv = target["metadata"].value("resourceVersion", "");
-    if (key.subresource != "scale" && !want_rv.empty() && want_rv != (*cur)["metadata"].value("resourceVersion", ""))
-      return Record(a, ConflictError(key));
-    Json next = *cur;
-    if (key.subresource == "status") {
-      next["status"] = target.value("status", Json::object());
-    } else if (key.subresource == "scale") {
-      if (target.contains("spec") && target["spec"].contains("replicas"))
-        next["spec"]["replicas"] = target["spec"]["replicas"];
-    } else {
-      next = target;
-      CarryMetadata(*cur, next);
-    }
-    Record(a);
-    return Commit(l, key, *cur, std::move(next));
+    return Record(a, Write(key, target));
   }
 
   Status Delete(const ObjectKey& key) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("delete", key.gvr, key.subresource, key.ns, key.name);
     if (auto f = Fail(a)) return *f;
-    if (!DeleteLocked(l, key.gvr, key.ns, key.name)) {
-      Status s = NotFound(key);
-      Record(a, s);
-      return s;
-    }
-    Record(a);
-    return Status::Ok();
+    Ensure(key.gvr, nullptr);
+    auto r = store_.Delete(key.gvr, key.ns, key.name);
+    return Record(a, r.ok() ? Status::Ok() : r.status());
   }
 
   Result<Json> GetPath(const std::string& path_and_query) override {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     Action a = MakeAction("getpath", {}, "", "", path_and_query);
     if (auto f = Fail(a)) return *f;
     auto it = paths_.find(path_and_query);
     if (it == paths_.end()) return Record(a, NotFoundError("the server could not find the requested resource"));
-    Record(a, it->second.ok() ? Status() : it->second.status());
-    return it->second;
+    return Record(a, it->second);
   }
 
   // metav1.Status for 410 Gone, as sent in a watch ERROR event.
@@ -451,22 +389,34 @@ class FakeApiClient : public ApiClient {
   }
 
  private:
-  // Shared between the fake (producer) and one Stream (consumer).
+  // One stream's queue, shared between the fake (producer of injected
+  // events) and one Stream (consumer). Changes come from the store's
+  // watcher (`source`); they are moved into `events` before anything is
+  // injected, so injected events come after the changes that preceded them.
   struct WatchState {
     explicit WatchState(const Clock* c) : clock(c) {}
     const Clock* clock;
     std::optional<Time> deadline;
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<WatchEvent> events;
-    bool ended = false;  // no more events after the queue drains
-    std::optional<Status> error;
-    bool cancelled = false;
+    std::unique_ptr<sim::Watcher> source;  // null after End or when opened with an ERROR; guarded by mu
+    std::deque<WatchEvent> events;         // guarded by mu
+    bool ended = false;  // no more events after the queue drains; guarded by mu
+    std::optional<Status> error;  // guarded by mu
+    bool cancelled = false;       // guarded by mu
 
+    // Moves the store watcher's pending changes into `events` (mu held).
+    void DrainLocked() {
+      if (source == nullptr || ended || cancelled) return;
+      WatchEvent ev;
+      while (source->Wait(std::chrono::milliseconds(0), &ev) == sim::Watcher::Next::kEvent)
+        events.push_back(std::move(ev));
+    }
     void Push(const WatchEvent& ev) {
       {
         std::lock_guard<std::mutex> l(mu);
         if (ended || cancelled) return;
+        DrainLocked();
         events.push_back(ev);
       }
       cv.notify_all();
@@ -475,9 +425,15 @@ class FakeApiClient : public ApiClient {
       {
         std::lock_guard<std::mutex> l(mu);
         if (ended) return;
+        DrainLocked();
         ended = true;
         error = std::move(err);
+        if (source) source->Close();
       }
+      cv.notify_all();
+    }
+    void Wake() {
+      { std::lock_guard<std::mutex> l(mu); }
       cv.notify_all();
     }
     bool Finished() {
@@ -491,10 +447,13 @@ class FakeApiClient : public ApiClient {
     explicit Stream(std::shared_ptr<WatchState> s) : s_(std::move(s)) {}
     ~Stream() override { Cancel(); }
     Result<std::optional<WatchEvent>> Next() override {
-      auto ready = [&] { return s_->cancelled || !s_->events.empty() || s_->ended; };
+      auto ready = [&] {
+        s_->DrainLocked();
+        return s_->cancelled || !s_->events.empty() || s_->ended;
+      };
       if (s_->clock) {
         // Wait on the clock so a SimulatedClock reaching the deadline ends
-        // the stream; pushes call Clock::Notify().
+        // the stream; store changes and pushes call Clock::Notify().
         Time deadline = s_->deadline.value_or(Time::max());
         s_->clock->WaitUntil(deadline, [&] {
           std::lock_guard<std::mutex> l(s_->mu);
@@ -502,7 +461,8 @@ class FakeApiClient : public ApiClient {
         });
       }
       std::unique_lock<std::mutex> l(s_->mu);
-      if (!s_->clock) s_->cv.wait(l, ready);
+      if (s_->clock) s_->DrainLocked();  // changes that landed as the deadline passed come first
+      else s_->cv.wait(l, ready);
       if (s_->cancelled) return Status(StatusCode::kCancelled, "watch cancelled");
       if (!s_->events.empty()) {
         WatchEvent ev = std::move(s_->events.front());
@@ -515,12 +475,14 @@ class FakeApiClient : public ApiClient {
       }
       // The clock passed the deadline: the server's timeoutSeconds elapsed.
       s_->ended = true;
+      if (s_->source) s_->source->Close();
       return std::optional<WatchEvent>();
     }
     void Cancel() override {
       {
         std::lock_guard<std::mutex> l(s_->mu);
         s_->cancelled = true;
+        if (s_->source) s_->source->Close();
       }
       s_->cv.notify_all();
       if (s_->clock) s_->clock->Notify();
@@ -532,20 +494,8 @@ class FakeApiClient : public ApiClient {
 
   struct OpenWatch {
     GroupVersionResource gvr;
-    std::string ns;
-    Selector selector;
     bool bookmarks = false;
     std::shared_ptr<WatchState> state;
-    bool Wants(const Json& obj) const {
-      if (!ns.empty() && obj["metadata"].value("namespace", "") != ns) return false;
-      return selector.Matches(LabelsOf(obj));
-    }
-  };
-
-  struct HistoryEntry {
-    uint64_t rv;
-    GroupVersionResource gvr;
-    WatchEvent event;
   };
 
   struct FailureRule {
@@ -568,70 +518,36 @@ class FakeApiClient : public ApiClient {
   }
 
   static std::string GvrKey(const GroupVersionResource& g) { return g.group + "/" + g.version + "/" + g.resource; }
-  static std::string ObjKey(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
-  static Labels LabelsOf(const Json& obj) {
-    Labels out;
-    if (obj.contains("metadata") && obj["metadata"].contains("labels") && obj["metadata"]["labels"].is_object())
-      for (const auto& [k, v] : obj["metadata"]["labels"].items())
-        if (v.is_string()) out[k] = v.get<std::string>();
-    return out;
-  }
-
-  static Status NotFound(const ObjectKey& key) {
-    return NotFoundError(key.gvr.resource + " \"" + key.name + "\" not found");
-  }
-  static Status ConflictError(const ObjectKey& key) {
-    return Status(StatusCode::kConflict,
-                  "Operation cannot be fulfilled on " + key.gvr.resource + " \"" + key.name +
-                      "\": the object has been modified; please apply your changes to the latest version and try again",
-                  "Conflict", 409);
-  }
-
-  void InitMetadata(Json& obj) {
-    obj["metadata"]["uid"] = "uid-" + std::to_string(++uid_);
-    if (obj.contains("spec")) obj["metadata"]["generation"] = 1;
-  }
-  // Server-owned metadata survives a PUT/patch; generation moves when spec does.
-  static void CarryMetadata(const Json& old, Json& next) {
-    const Json& om = old["metadata"];
-    if (om.contains("uid")) next["metadata"]["uid"] = om["uid"];
-    if (om.contains("generation")) {
-      int64_t gen = om["generation"].get<int64_t>();
-      if (old.value("spec", Json()) != next.value("spec", Json())) ++gen;
-      next["metadata"]["generation"] = gen;
+  // Registers a resource the simulator does not serve (see the header):
+  // namespaced, no subresources, the kind from `object` or else from the
+  // plural ("things" -> "Thing"). mu_ held.
+  void Ensure(const GroupVersionResource& gvr, const Json* object) {
+    if (gvr.resource.empty() || registry_.FindByGvr(gvr) != nullptr) return;
+    sim::ResourceInfo info;
+    info.gvr = gvr;
+    std::string kind = object != nullptr ? sim::StrAt(*object, {"kind"}) : "";
+    if (kind.empty()) {
+      kind = gvr.resource;
+      if (kind.size() > 1 && kind.back() == 's') kind.pop_back();
+      kind[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(kind[0])));
     }
+    info.kind = kind;
+    registry_.Add(std::move(info));
   }
 
-  Json* Find(const GroupVersionResource& gvr, const std::string& ns, const std::string& name) {
-    auto b = objects_.find(GvrKey(gvr));
-    if (b == objects_.end()) return nullptr;
-    auto it = b->second.find(ObjKey(ns, name));
-    return it == b->second.end() ? nullptr : &it->second;
-  }
-  const Json* Find(const GroupVersionResource& gvr, const std::string& ns, const std::string& name) const {
-    return const_cast<FakeApiClient*>(this)->Find(gvr, ns, name);
-  }
-
-  // autoscaling/v1 Scale view of a workload.
-  static Json ScaleOf(const Json& obj) {
-    const Json& m = obj["metadata"];
-    Json scale = {{"apiVersion", "autoscaling/v1"},
-                  {"kind", "Scale"},
-                  {"metadata",
-                   {{"name", m.value("name", "")},
-                    {"namespace", m.value("namespace", "")},
-                    {"resourceVersion", m.value("resourceVersion", "")}}},
-                  {"spec", {{"replicas", 0}}},
-                  {"status", {{"replicas", 0}}}};
-    if (obj.contains("spec") && obj["spec"].contains("replicas")) scale["spec"]["replicas"] = obj["spec"]["replicas"];
-    if (obj.contains("status") && obj["status"].contains("replicas"))
-      scale["status"]["replicas"] = obj["status"]["replicas"];
-    if (obj.contains("spec") && obj["spec"].contains("selector")) {
-      auto sel = Selector::FromJson(obj["spec"]["selector"]);
-      if (sel.ok() && !sel->IsNothing()) scale["status"]["selector"] = sel->ToString();
+  // PUT through the subresource the key names; the URL's name and
+  // namespace fill the body's when it has none (the API server takes them
+  // from the URL).
+  Result<Json> Write(const ObjectKey& key, Json object) {
+    if (object.is_object()) {
+      Json& md = object["metadata"];
+      if (!md.is_object()) md = Json::object();
+      if (sim::StrAt(object, {"metadata", "name"}).empty()) md["name"] = key.name;
     }
-    return scale;
+    if (key.subresource == "status") return store_.UpdateStatus(key.gvr, key.ns, object);
+    if (key.subresource == "scale") return store_.UpdateScale(key.gvr, key.ns, key.name, object);
+    return store_.Update(key.gvr, key.ns, object);
   }
 
   // Returns the injected failure for this request, if any (and records it).
@@ -642,84 +558,71 @@ class FakeApiClient : public ApiClient {
       if (it->match && !it->match(a)) continue;
       Status s = it->status;
       if (--it->remaining <= 0) failures_.erase(it);
-      Record(a, s);
+      Log(a, true);
       return s;
     }
     return std::nullopt;
   }
-  void Record(Action a) { actions_.push_back(std::move(a)); }
-  Status Record(Action a, const Status& s) {
-    a.failed = !s.ok();
+  // Appends to the action log (mu_ held).
+  void Log(Action a, bool failed) {
+    a.failed = failed;
     actions_.push_back(std::move(a));
-    return s;
+  }
+  // Logs the request with its outcome and hands the outcome back (Status or Result<Json>).
+  template <typename Outcome>
+  Outcome Record(Action a, Outcome outcome) {
+    Log(std::move(a), !outcome.ok());
+    return outcome;
   }
 
-  Json Commit(std::unique_lock<std::mutex>& l, const ObjectKey& key, Json& slot, Json next) {
-    next["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    slot = next;
-    Emit(l, key.gvr, WatchEvent::Type::kModified, next);
-    if (key.subresource == "scale") return ScaleOf(next);
-    return next;
-  }
-
-  bool DeleteLocked(std::unique_lock<std::mutex>& l, const GroupVersionResource& gvr, const std::string& ns,
-                    const std::string& name) {
-    auto b = objects_.find(GvrKey(gvr));
-    if (b == objects_.end()) return false;
-    auto it = b->second.find(ObjKey(ns, name));
-    if (it == b->second.end()) return false;
-    Json obj = std::move(it->second);
-    b->second.erase(it);
-    // The DELETED event carries the deletion's resourceVersion, as etcd does.
-    obj["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    Emit(l, gvr, WatchEvent::Type::kDeleted, obj);
-    return true;
-  }
-
-  // Appends to history and fans out to matching open watches (mu_ held).
-  void Emit(std::unique_lock<std::mutex>&, const GroupVersionResource& gvr, WatchEvent::Type t, const Json& obj) {
-    WatchEvent ev{t, obj};
-    history_.push_back({rv_, gvr, ev});
-    watches_.erase(std::remove_if(watches_.begin(), watches_.end(), [](const OpenWatch& w) { return w.state->Finished(); }),
-                   watches_.end());
-    for (auto& w : watches_)
-      if (w.gvr == gvr && w.Wants(obj)) w.state->Push(ev);
+  // The store's change listener: streams waiting for changes re-check.
+  void WakeStreams() {
+    {
+      std::lock_guard<std::mutex> l(streams_mu_);
+      for (auto& w : watches_) w.state->Wake();
+    }
     NotifyClock();
   }
 
   template <typename F>
   void ForWatches(const GroupVersionResource& gvr, F f) {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& w : watches_)
-      if (w.gvr == gvr) f(*w.state);
+    {
+      std::lock_guard<std::mutex> l(streams_mu_);
+      for (auto& w : watches_)
+        if (w.gvr == gvr) f(*w.state);
+    }
     NotifyClock();
   }
 
   void CloseWatches(std::optional<Status> err) {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& w : watches_) w.state->End(err);
+    {
+      std::lock_guard<std::mutex> l(streams_mu_);
+      for (auto& w : watches_) w.state->End(err);
+    }
     NotifyClock();
   }
 
-  // Streams waiting on the clock re-check their queues. Lock order is
-  // mu_ -> clock mutex -> WatchState::mu, never the reverse.
+  // Streams waiting on the clock re-check their queues. Never called with a
+  // stream's lock held (a waiting stream's predicate takes it under the
+  // clock's lock).
   void NotifyClock() const {
     if (clock_) clock_->Notify();
   }
 
   const Clock* clock_;
+  SimulatedClock epoch_clock_;  // creationTimestamp source without a clock
+  sim::ResourceRegistry registry_;
+  sim::WatchCache watch_cache_;
+  sim::ObjectStore store_;
+
   mutable std::mutex mu_;
   mutable std::condition_variable watch_cv_;
-  uint64_t rv_ = 0;
-  uint64_t uid_ = 0;
-  uint64_t compacted_rv_ = 0;
-  std::map<std::string, std::map<std::string, Json>> objects_;  // gvr key -> "ns/name" -> object
-  std::vector<HistoryEntry> history_;
-  std::vector<OpenWatch> watches_;
-  std::map<std::string, int> watches_opened_;
-  std::vector<Action> actions_;
-  std::deque<FailureRule> failures_;
-  std::map<std::string, Result<Json>> paths_;
+  std::map<std::string, int> watches_opened_;  // guarded by mu_
+  std::vector<Action> actions_;                // guarded by mu_
+  std::deque<FailureRule> failures_;           // guarded by mu_
+  std::map<std::string, Result<Json>> paths_;  // guarded by mu_
+  mutable std::mutex streams_mu_;
+  std::vector<OpenWatch> watches_;  // guarded by streams_mu_
 };
 
 }  // namespace hpad::k8s::testing

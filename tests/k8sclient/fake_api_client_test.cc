@@ -166,3 +166,46 @@ TEST_CASE("fake api: FailNext fails matching requests, in order, and records the
   CHECK(api.GetPath("/apis/custom.metrics.k8s.io/v1beta2/x").ok());
   CHECK(api.GetPath("/nope").status().code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("fake api: the simulator's storage semantics (one in-memory API server model)", "[fake_api]") {
+  FakeApiClient api;
+  // A main-resource write keeps .status of a kind with a status subresource.
+  api.Put(resources::kDeployments, Deployment(2));
+  Json body = *api.Object(resources::kDeployments, "default", "web");
+  body["status"]["replicas"] = 40;
+  REQUIRE(api.Update(kWeb, body).ok());
+  CHECK((*api.Object(resources::kDeployments, "default", "web"))["status"]["replicas"] == 2);
+
+  // A paged list is a snapshot: a pod created between pages does not appear.
+  for (const char* name : {"a", "b", "c"})
+    api.Put(resources::kPods, {{"metadata", {{"namespace", "ns"}, {"name", name}, {"labels", {{"app", "x"}}}}}});
+  ListOptions page;
+  page.limit = 2;
+  auto first = api.List(resources::kPods, "ns", page);
+  REQUIRE(first.ok());
+  api.Put(resources::kPods, {{"metadata", {{"namespace", "ns"}, {"name", "bb"}}}});
+  page.continue_token = (*first)["metadata"]["continue"];
+  auto second = api.List(resources::kPods, "ns", page);
+  REQUIRE(second.ok());
+  REQUIRE((*second)["items"].size() == 1);
+  CHECK((*second)["items"][0]["metadata"]["name"] == "c");
+
+  // A watch with a label selector sees an object that stops matching as DELETED.
+  ListOptions sel;
+  sel.label_selector = "app=x";
+  auto w = api.Watch(resources::kPods, "ns", sel);
+  REQUIRE(w.ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(((*w)->Next().ok()));  // the replayed a, b, c
+  Json a = *api.Object(resources::kPods, "ns", "a");
+  a["metadata"]["labels"]["app"] = "y";
+  api.Put(resources::kPods, a);
+  auto ev = (*w)->Next();
+  REQUIRE((ev.ok() && ev->has_value()));
+  CHECK((*ev)->type == WatchEvent::Type::kDeleted);
+  CHECK((*ev)->object["metadata"]["name"] == "a");
+
+  // Field selectors apply.
+  ListOptions by_name;
+  by_name.field_selector = "metadata.name=b";
+  CHECK((*api.List(resources::kPods, "ns", by_name))["items"].size() == 1);
+}

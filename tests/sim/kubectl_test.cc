@@ -1,7 +1,8 @@
 // Stock kubectl and the Debian python3-kubernetes client against the
 // simulator's API server over HTTPS with a generated CA and bearer token
 // (kubectl-compat.md), on the cluster of conformance example 01. Skipped
-// (with a warning) only when kubectl or the python module is missing.
+// (reported by ctest as skipped, see prerequisite.h) only when kubectl or
+// the python module is missing.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,14 +14,12 @@
 #include <thread>
 
 #include "k8sclient/api/time_format.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
+#include "tests/sim/apiserver/test_objects.h"
+#include "tests/sim/prerequisite.h"
 
 namespace hpad::sim {
-namespace testing {
-void BuildExample01(ClusterState& s);  // api_server_test.cc
-}  // namespace testing
-
 namespace {
 
 struct RunResult {
@@ -91,12 +90,8 @@ struct KubectlFixture {
 };
 
 TEST_CASE("kubectl against the simulator (get, describe, watch, autoscale, apply, scale, top, raw, delete)",
-          "[kubectl]") {
-  if (!Have("command -v kubectl >/dev/null")) {
-    WARN("kubectl not installed: skipped");
-    SUCCEED();
-    return;
-  }
+          "[.kubectl]") {
+  hpad::sim::testing::SkipUnless(Have("command -v kubectl >/dev/null"), "kubectl is not installed");
   KubectlFixture f;
   const std::string k = f.K();
 
@@ -197,12 +192,9 @@ TEST_CASE("kubectl against the simulator (get, describe, watch, autoscale, apply
   CHECK(f.state.Get(k8s::resources::kHpaV2, "default", "web").status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("python3-kubernetes against the simulator (AutoscalingV1Api, dynamic v2, watch)", "[kubectl]") {
-  if (!Have("/usr/bin/python3 -c 'import kubernetes' 2>/dev/null")) {
-    WARN("/usr/bin/python3 has no kubernetes module: skipped");
-    SUCCEED();
-    return;
-  }
+TEST_CASE("python3-kubernetes against the simulator (AutoscalingV1Api, dynamic v2, watch)", "[.python-client]") {
+  hpad::sim::testing::SkipUnless(Have("/usr/bin/python3 -c 'import kubernetes' 2>/dev/null"),
+                                 "/usr/bin/python3 has no kubernetes module");
   KubectlFixture f;
   const std::string script = f.dir + "/client.py";
   std::ofstream(script) << R"PY(import sys, tempfile

@@ -8,6 +8,7 @@
 #include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/sim/prerequisite.h"
 
 using hpad::sim::ParseScenarioYaml;
 using hpad::sim::ScenarioRunner;
@@ -98,9 +99,9 @@ TEST_CASE("runner: runs a workload scenario in virtual time and reports mismatch
   CHECK(svg.find("</svg>") != std::string::npos);
 }
 
-TEST_CASE("runner: the public conformance examples pass", "[runner][conformance]") {
+TEST_CASE("runner: the public conformance examples pass", "[runner][.shared]") {
   std::filesystem::path dir = std::filesystem::path(HPAD_SHARED_DIR) / "conformance" / "examples";
-  if (!std::filesystem::exists(dir)) return;  // no shared checkout
+  hpad::sim::testing::SkipUnless(std::filesystem::exists(dir), "no shared checkout at " + dir.string());
   for (const char* name : {"01-cpu-scale-up.yaml", "03-memory-average-value.yaml", "05-external-metric-outage.yaml"}) {
     auto loaded = hpad::sim::LoadScenarioFile((dir / name).string());
     REQUIRE(loaded.ok());

@@ -4,8 +4,8 @@
 #include <functional>
 #include <set>
 
-#include "sim/api_internal.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/api_internal.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim::api {
 

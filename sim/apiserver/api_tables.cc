@@ -5,8 +5,8 @@
 
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
-#include "sim/api_internal.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/api_internal.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim::api {
 

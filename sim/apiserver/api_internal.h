@@ -15,7 +15,7 @@
 
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace hpad::sim::api {
 

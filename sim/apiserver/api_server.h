@@ -6,8 +6,8 @@
 // strategic-merge / json-patch / apply patches, /status and /scale
 // subresources, list with selectors and paging, watch as chunked NDJSON,
 // Tables for `Accept: ...;as=Table`, the three metrics APIs, metav1.Status
-// errors, fault injection and request accounting (both kept in the
-// ClusterState).
+// errors, fault injection (FaultInjector, request_faults.h) and request
+// accounting (RequestLog, request_log.h), both decided here per request.
 //
 // Transport: cpp-httplib (libraries.md 7), HTTPS with a CA and serving
 // certificate generated at Start() and bearer-token auth (401 without it);
@@ -26,7 +26,7 @@
 
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/cluster_state.h"
 
 namespace hpad::sim {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sim/api_internal.h"
+#include "sim/apiserver/api_internal.h"
 
 namespace hpad::sim::api {
 

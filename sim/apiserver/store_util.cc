@@ -1,5 +1,5 @@
 // Helpers for the simulator store and API server; see store_util.h.
-#include "sim/store_util.h"
+#include "sim/apiserver/store_util.h"
 
 #include <algorithm>
 #include <cctype>

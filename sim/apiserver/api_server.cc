@@ -1,7 +1,7 @@
 // ApiServer: HTTP routing, auth, CRUD/patch/watch handlers over
 // ClusterState, TLS setup and the kubeconfig. The only file that includes
 // httplib. See api_server.h and kubectl-compat.md.
-#include "sim/api_server.h"
+#include "sim/apiserver/api_server.h"
 
 #include <httplib.h>
 #include <openssl/bio.h>
@@ -19,8 +19,8 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/yaml_json.h"
-#include "sim/api_internal.h"
-#include "sim/store_util.h"
+#include "sim/apiserver/api_internal.h"
+#include "sim/apiserver/store_util.h"
 
 namespace hpad::sim {
 
@@ -173,7 +173,7 @@ struct ApiServer::Impl {
     rec.subresource = sub;
     rec.user_agent = req.get_header_value("User-Agent");
     rec.code = res.status;
-    if (!verb.empty()) state.RecordRequest(std::move(rec));
+    if (!verb.empty()) state.requests().Record(std::move(rec));
   }
 
   void HandleInner(const httplib::Request& req, httplib::Response& res, std::string* verb, std::string* resource,
@@ -239,7 +239,7 @@ struct ApiServer::Impl {
   // Applies a fault decision; true when the request was answered by it.
   bool ApplyFault(httplib::Response& res, const std::string& api, const std::string& verb, const std::string& resource,
                   const std::string& sub) {
-    FaultDecision d = state.DecideFault(api, verb, resource, sub);
+    FaultDecision d = state.faults().Decide(api, verb, resource, sub);
     if (d.delay.count() > 0 && opts.slow_in_virtual_time) {
       // See ApiServerOptions::slow_in_virtual_time: no wall-clock wait; a
       // request slower than the client's timeout fails as it would time out.

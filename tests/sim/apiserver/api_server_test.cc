@@ -13,46 +13,11 @@
 #include <thread>
 
 #include "k8sclient/api/time_format.h"
-#include "sim/api_server.h"
-#include "sim/cluster_state.h"
+#include "sim/apiserver/api_server.h"
+#include "sim/apiserver/cluster_state.h"
+#include "tests/sim/apiserver/test_objects.h"
 
 namespace hpad::sim {
-namespace testing {
-
-// The cluster of conformance/examples/01-cpu-scale-up.yaml, built in code
-// (the scenario loader belongs to the runner).
-void BuildExample01(ClusterState& s) {
-  auto apply = [&](const char* text) {
-    auto r = s.Apply(Json::parse(text));
-    HPAD_CHECK(r.ok());
-  };
-  apply(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"namespace":"default","name":"frontend"},
-    "spec":{"replicas":2,"selector":{"matchLabels":{"app":"frontend"}},
-      "template":{"metadata":{"labels":{"app":"frontend"}},"spec":{"containers":[
-        {"name":"container1","image":"registry.example/app:1","resources":{"requests":{"cpu":"500m"}}},
-        {"name":"container2","image":"registry.example/app:1","resources":{"requests":{"cpu":"500m"}}}]}}},
-    "status":{"replicas":2}})");
-  for (const char* name : {"frontend-0", "frontend-1"}) {
-    Json pod = Json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"default","labels":{"app":"frontend"}},
-      "spec":{"containers":[{"name":"container1","image":"registry.example/app:1","resources":{"requests":{"cpu":"100m"}}},
-                            {"name":"container2","image":"registry.example/app:1","resources":{"requests":{"cpu":"100m"}}}]},
-      "status":{"phase":"Running","startTime":"2025-12-31T23:00:00Z",
-        "conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2025-12-31T23:00:20Z"}]}})");
-    pod["metadata"]["name"] = name;
-    HPAD_CHECK(s.Apply(pod).ok());
-    Json pm = Json::parse(R"({"apiVersion":"metrics.k8s.io/v1beta1","kind":"PodMetrics",
-      "metadata":{"namespace":"default","labels":{"app":"frontend"}},"timestamp":"2026-01-01T00:00:00Z","window":"60s",
-      "containers":[{"name":"container1","usage":{"cpu":"90m"}},{"name":"container2","usage":{"cpu":"90m"}}]})");
-    pm["metadata"]["name"] = name;
-    HPAD_CHECK(s.Apply(pm).ok());
-  }
-  apply(R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"namespace":"default","name":"frontend"},
-    "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"frontend"},"minReplicas":1,"maxReplicas":10,
-      "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":60}}}]}})");
-}
-
-}  // namespace testing
-
 namespace {
 
 using testing::BuildExample01;
@@ -138,7 +103,7 @@ TEST_CASE("ApiServer discovery (legacy) and /version", "[api_server]") {
   CHECK(c.Get("/openapi/v2")->status == 404);
 }
 
-TEST_CASE("ApiServer errors are metav1.Status; DELETE returns Status then 404", "[api_server]") {
+TEST_CASE("ApiServer errors are metav1.Status, DELETE returns Status then 404", "[api_server]") {
   Fixture f;
   auto c = f.Client();
   auto r = c.Get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/nope");
@@ -362,7 +327,7 @@ TEST_CASE("ApiServer decodes kubectl autoscale's protobuf HPA", "[api_server]") 
   CHECK(junk->status == 400);
 }
 
-TEST_CASE("ApiServer patches: merge on /scale, strategic, json-patch, apply; PUT 409", "[api_server]") {
+TEST_CASE("ApiServer patches: merge on /scale, strategic, json-patch, apply, PUT 409", "[api_server]") {
   Fixture f;
   auto c = f.Client();
   auto r = c.Patch("/apis/apps/v1/namespaces/default/deployments/frontend/scale", R"({"spec":{"replicas":3}})",
@@ -527,7 +492,7 @@ TEST_CASE("ApiServer faults: per metrics API and per request rule", "[api_server
   fs.resource_metrics = *ApiFault::Parse("unavailable");
   fs.external_metrics = *ApiFault::Parse("error:500");
   fs.apiserver_rules.push_back({"patch", "deployments", "scale", 409, 1});
-  f.state.SetFaults(fs);
+  f.state.faults().Set(fs);
   auto r = c.Get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods");
   CHECK(r->status == 503);
   CHECK(Json::parse(r->body)["kind"] == "Status");
@@ -539,7 +504,7 @@ TEST_CASE("ApiServer faults: per metrics API and per request rule", "[api_server
 
   fs = FaultSet{};
   fs.custom_metrics = *ApiFault::Parse("slow:300ms");
-  f.state.SetFaults(fs);
+  f.state.faults().Set(fs);
   // Real time passes for slow: (not the scenario clock).
   auto start = std::chrono::steady_clock::now();
   CHECK(c.Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/x")->status == 200);
