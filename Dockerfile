@@ -27,23 +27,29 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_WERROR
  && strip --strip-debug build/controller/hpad \
  && build/controller/hpad --version
 
-# ---- runtime: slim Debian with only hpad's shared libraries ----------------
-FROM debian:12-slim
-ARG DEBIAN_FRONTEND=noninteractive
-# The runtime halves of the -dev packages hpad links, as `ldd build/controller/hpad`
-# lists them on Debian 12: cpprestsdk, OpenSSL 3, yaml-cpp, prometheus-cpp
-# core (we render /metrics ourselves, no civetweb), cpp-httplib (+ brotli);
-# ca-certificates for API servers with publicly signed certificates.
-RUN apt-get update -q \
- && apt-get install -y -q --no-install-recommends \
-      ca-certificates libcpprest2.10 libssl3 libyaml-cpp0.7 \
-      libprometheus-cpp-core1.0 libcpp-httplib0.11 libbrotli1 \
- && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/build/controller/hpad /usr/local/bin/hpad
-# Fail the image build, not the first pod start, if a library is missing.
-RUN ! ldd /usr/local/bin/hpad | grep "not found" && /usr/local/bin/hpad --version
+# ---- rootfs: hpad, exactly its ldd closure, the loader, CA certificates ----
+# scripts/runtime-closure.sh copies what `ldd` resolves for hpad (cpprestsdk,
+# OpenSSL 3, yaml-cpp, prometheus-cpp core, cpp-httplib, brotli, zlib,
+# libstdc++, glibc) to the same paths, the dynamic loader the ELF header names
+# (PT_INTERP, /lib64/ld-linux-x86-64.so.2 on amd64) and the CA bundle.
+# tests/integration/manifests_test.cc runs the same script on the locally
+# built hpad and checks the closure is complete.
+FROM build AS rootfs
+RUN scripts/runtime-closure.sh build/controller/hpad /rootfs \
+ && chroot --userspec=65532:65532 /rootfs /usr/local/bin/hpad --version
+
+# ---- runtime: nothing but /rootfs ------------------------------------------
+# No shell, no package manager, no passwd file: only /rootfs above. `scratch`
+# is no image to pin; the build stage's debian:12 can be pinned for
+# reproducible builds as `debian:12@sha256:<digest>` (no digest is recorded
+# here: the development machines reach no container registry to look it up).
+FROM scratch
+COPY --from=rootfs /rootfs/ /
+# OpenSSL's default verify file, for API servers with publicly signed certificates.
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 # Numeric non-root user (matches runAsUser in manifests/deployment.yaml), so
-# Kubernetes can verify runAsNonRoot without a passwd lookup.
+# Kubernetes can verify runAsNonRoot without a passwd lookup. The manifests
+# mount the root filesystem read-only: hpad writes no file.
 USER 65532:65532
 EXPOSE 10257
-ENTRYPOINT ["hpad"]
+ENTRYPOINT ["/usr/local/bin/hpad"]
