@@ -128,7 +128,7 @@ TEST_CASE("informer lists in pages, then watches from the list resourceVersion",
   inf.AddEventHandler(counts.Handlers());
   CHECK_FALSE(inf.HasSynced());
   inf.Start();
-  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(inf.WaitForSync(hpad::MonoTime::max()));
   REQUIRE(api.WaitForWatchesOpened(kThings, 1));
 
   CHECK(inf.Store().Size() == 7);
@@ -363,7 +363,7 @@ TEST_CASE("informer skips objects that fail conversion and keeps going", "[infor
   api.Put(kThings, MakeThing("ns", "bad", "not a number"));
   Informer<Thing> inf(api, clock, Options(), ThingFromJson);
   inf.Start();
-  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(inf.WaitForSync(hpad::MonoTime::max()));
   REQUIRE(api.WaitForWatchesOpened(kThings, 1));
   CHECK(inf.Store().Size() == 1);
   CHECK(inf.Store().Get("ns/bad") == nullptr);
