@@ -23,7 +23,13 @@ bool RealClock::WaitUntil(MonoTime deadline, const std::function<bool()>& wake) 
   }
   Waiter w;
   waiters_.push_front(&w);
-  const auto self = waiters_.begin();
+  // Off the list however we leave (a throwing predicate included), so
+  // Notify() never touches a dead Waiter. Runs with mu_ held.
+  struct Unlist {
+    std::list<Waiter*>& list;
+    std::list<Waiter*>::iterator self;
+    ~Unlist() { list.erase(self); }
+  } unlist{waiters_, waiters_.begin()};
   while (!wake()) {
     if (std::chrono::steady_clock::now() >= deadline) break;
     // Sleeps until the deadline or a Notify(); spurious wake-ups just re-check.
@@ -34,7 +40,6 @@ bool RealClock::WaitUntil(MonoTime deadline, const std::function<bool()>& wake) 
     }
     w.notified = false;
   }
-  waiters_.erase(self);
   return wake();
 }
 
