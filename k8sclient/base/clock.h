@@ -72,11 +72,18 @@ class Clock {
   // wall-clock jump during the wait does not stretch or cut it).
   // Time::max() waits forever (until `wake`). Prefer WaitFor/WaitUntil(MonoTime).
   bool WaitUntil(Time deadline, const std::function<bool()>& wake) const {
-    const Time now = Now();
-    const MonoTime mono = MonoNow();
-    if (deadline == Time::max()) return WaitUntil(MonoTime::max(), wake);
-    if (deadline <= now) return WaitUntil(mono, wake);
-    return WaitUntil(AddSaturating(mono, Duration(deadline - now)), wake);
+    return WaitUntil(MonoDeadline(deadline), wake);
+  }
+
+ protected:
+  // The monotonic instant at which wall time reaches `deadline`. The default
+  // reads both clocks one after the other; a clock that can move between
+  // the two reads (SimulatedClock) overrides it to read them together.
+  virtual MonoTime MonoDeadline(Time deadline) const { return MonoDeadlineAt(deadline, Now(), MonoNow()); }
+  static MonoTime MonoDeadlineAt(Time deadline, Time now, MonoTime mono) {
+    if (deadline == Time::max()) return MonoTime::max();
+    if (deadline <= now) return mono;
+    return AddSaturating(mono, Duration(deadline - now));
   }
 };
 
@@ -168,6 +175,11 @@ class SimulatedClock final : public Clock {
   }
 
  private:
+  MonoTime MonoDeadline(Time deadline) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return MonoDeadlineAt(deadline, now_, mono_);
+  }
+
   void WakeAll() const {
     {
       std::lock_guard<std::mutex> l(mu_);
