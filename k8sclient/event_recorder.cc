@@ -1,30 +1,130 @@
 #include "k8sclient/event_recorder.h"
 
 #include <cstdio>
+#include <exception>
 
-#include "k8sclient/base/klog.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/base/klog.h"
 
 namespace hpad::k8s {
 
 namespace {
 
-// client-go's getEventKey: events equal in all of these are one aggregated Event.
-std::string CorrelationKey(const std::string& component, const std::string& host, const EventObjectRef& o,
-                           const std::string& type, const std::string& reason, const std::string& message) {
+// strings.Join(parts, "") as client-go builds its cache keys. Plain
+// concatenation is ambiguous in theory ("ab"+"c" = "a"+"bc"); client-go
+// accepts that and so do we, so that the same events correlate.
+std::string JoinKey(std::initializer_list<const std::string*> parts) {
+  size_t n = 0;
+  for (const std::string* p : parts) n += p->size();
   std::string k;
-  for (const std::string* s : {&component, &host, &o.kind, &o.ns, &o.name, &o.uid, &o.api_version, &type, &reason,
-                               &message}) {
-    k += *s;
-    k += '\x1f';  // unit separator: no field contains it
-  }
+  k.reserve(n);
+  for (const std::string* p : parts) k += *p;
   return k;
 }
 
 }  // namespace
 
+// ----------------------------------------------------------------- correlator
+
+EventCorrelator::EventCorrelator(EventCorrelatorOptions options)
+    : opts_(options),
+      aggregates_(opts_.lru_entries),
+      observations_(opts_.lru_entries),
+      spam_(opts_.lru_entries) {}
+
+std::string EventCorrelator::EventKey(const Event& e) {
+  const ObjectReference& o = e.involved_object;
+  return JoinKey({&e.source_component, &e.source_host, &o.kind, &o.ns, &o.name, &o.field_path, &o.uid,
+                  &o.api_version, &e.type, &e.reason, &e.message});
+}
+
+std::string EventCorrelator::SpamKey(const Event& e) {
+  const ObjectReference& o = e.involved_object;
+  return JoinKey({&e.source_component, &e.source_host, &o.kind, &o.ns, &o.name, &o.uid, &o.api_version});
+}
+
+std::string EventCorrelator::AggregateKey(const Event& e) {
+  const ObjectReference& o = e.involved_object;
+  return JoinKey({&e.source_component, &e.source_host, &o.kind, &o.ns, &o.name, &o.uid, &o.api_version, &e.type,
+                  &e.reason, &e.reporting_component, &e.reporting_instance});
+}
+
+EventCorrelator::Correlated EventCorrelator::Correlate(const Event& event, MonoTime now) {
+  Correlated out;
+
+  // (a) Aggregator (EventAggregate). A record not seen for longer than the
+  // interval starts afresh.
+  Event chosen = event;
+  std::string logger_key = EventKey(event);
+  const std::string aggregate_key = AggregateKey(event);
+  AggregateRecord record;
+  if (AggregateRecord* found = aggregates_.Get(aggregate_key); found && now - found->last <= opts_.aggregate_interval)
+    record = *found;
+  record.local_keys.insert(event.message);
+  record.last = now;
+  if (record.local_keys.size() >= opts_.aggregate_max_events) {
+    // Keep the set below the maximum so each further distinct message
+    // aggregates too. client-go pops an arbitrary member (Go map order);
+    // we pop the smallest, which is deterministic.
+    record.local_keys.erase(record.local_keys.begin());
+    Event aggregate;
+    aggregate.metadata.name = event.metadata.name;  // "<object>.<hex now>", as the recorder named it
+    aggregate.metadata.ns = event.metadata.ns;
+    aggregate.involved_object = event.involved_object;
+    aggregate.count = 1;
+    aggregate.first_timestamp = event.last_timestamp;
+    aggregate.last_timestamp = event.last_timestamp;
+    aggregate.message = kCombinedEventPrefix + event.message;
+    aggregate.type = event.type;
+    aggregate.reason = event.reason;
+    aggregate.source_component = event.source_component;
+    aggregate.source_host = event.source_host;
+    chosen = std::move(aggregate);
+    logger_key = aggregate_key;  // later aggregates patch this one Event
+  }
+  aggregates_.Put(aggregate_key, std::move(record));
+
+  // (b) Logger (eventObserve): a repeat continues the cached Event.
+  if (Observation* last = observations_.Get(logger_key)) {
+    out.previous = *last;
+    if (last->count > 0) {
+      chosen.metadata.name = last->name;
+      chosen.metadata.resource_version = last->resource_version;
+      chosen.first_timestamp = last->first_timestamp;
+      chosen.count = last->count == INT32_MAX ? INT32_MAX : last->count + 1;
+    }
+  }
+  observations_.Put(logger_key, Observation{chosen.count, chosen.first_timestamp, chosen.metadata.name,
+                                            chosen.metadata.resource_version});
+  out.logger_key = logger_key;
+
+  // (c) Spam filter (EventSourceObjectSpamFilter): after the logger, so a
+  // filtered repeat still advances the count the next written one carries.
+  const std::string spam_key = SpamKey(chosen);
+  SpamRecord* spam = spam_.Get(spam_key);
+  if (!spam) spam = &spam_.Put(spam_key, SpamRecord{TokenBucket(opts_.spam_qps, opts_.spam_burst, now)});
+  out.skip = !spam->bucket.TryTake(now);
+  out.event = std::move(chosen);
+  return out;
+}
+
+void EventCorrelator::UpdateState(const Event& written) {
+  observations_.Put(EventKey(written), Observation{written.count, written.first_timestamp, written.metadata.name,
+                                                   written.metadata.resource_version});
+}
+
+void EventCorrelator::Restore(const Correlated& c) {
+  if (c.previous) {
+    observations_.Put(c.logger_key, *c.previous);
+  } else {
+    observations_.Erase(c.logger_key);
+  }
+}
+
+// ------------------------------------------------------------------ recorder
+
 ApiEventRecorder::ApiEventRecorder(ApiClient& api, const Clock& clock, ApiEventRecorderOptions options)
-    : api_(api), clock_(clock), opts_(std::move(options)) {
+    : api_(api), clock_(clock), opts_(std::move(options)), correlator_(opts_.correlator) {
   worker_ = std::thread([this] { Loop(); });
 }
 
@@ -39,7 +139,7 @@ ApiEventRecorder::~ApiEventRecorder() {
 
 void ApiEventRecorder::Event(const EventObjectRef& object, const std::string& type, const std::string& reason,
                              const std::string& message) {
-  Pending p{object, type, reason, message, clock_.Now()};
+  Pending p{object, type, reason, message, clock_.Now(), clock_.MonoNow()};
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_ || queue_.size() >= opts_.max_queued) {
@@ -65,6 +165,11 @@ uint64_t ApiEventRecorder::dropped() const {
   return dropped_;
 }
 
+uint64_t ApiEventRecorder::filtered() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return filtered_;
+}
+
 void ApiEventRecorder::Loop() {
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
@@ -74,12 +179,30 @@ void ApiEventRecorder::Loop() {
     queue_.pop_front();
     busy_ = true;
     l.unlock();
-    Write(p);
+    GuardedWrite(p);
     l.lock();
     busy_ = false;
     if (queue_.empty()) idle_cv_.notify_all();
   }
   idle_cv_.notify_all();
+}
+
+void ApiEventRecorder::GuardedWrite(const Pending& p) {
+  // Last resort (issue 10): an exception must not end the worker (every
+  // later event would be lost and Flush() would hang).
+  try {
+    Write(p);
+  } catch (const std::exception& e) {
+    HPAD_LOG(Error) << "event recorder loop: unexpected exception writing " << p.type << " " << p.reason << " for "
+                    << p.object.kind << " " << p.object.ns << "/" << p.object.name << ": " << e.what()
+                    << " (dropped, continuing)";
+    std::lock_guard<std::mutex> l(mu_);
+    ++dropped_;
+  } catch (...) {
+    HPAD_LOG(Error) << "event recorder loop: unexpected non-standard exception (event dropped, continuing)";
+    std::lock_guard<std::mutex> l(mu_);
+    ++dropped_;
+  }
 }
 
 std::string ApiEventRecorder::UniqueName(const std::string& object_name, Time when) {
@@ -93,94 +216,91 @@ std::string ApiEventRecorder::UniqueName(const std::string& object_name, Time wh
   return object_name + "." + hex;
 }
 
-Json ApiEventRecorder::NewEvent(const Pending& p, const std::string& name) const {
-  const std::string ns = p.object.ns.empty() ? "default" : p.object.ns;  // cluster-scoped objects
-  const std::string ts = FormatRfc3339(p.when);
-  Json involved = {{"kind", p.object.kind}, {"name", p.object.name}};
-  if (!p.object.api_version.empty()) involved["apiVersion"] = p.object.api_version;
-  if (!p.object.ns.empty()) involved["namespace"] = p.object.ns;
-  if (!p.object.uid.empty()) involved["uid"] = p.object.uid;
-  Json source = {{"component", opts_.component}};
-  if (!opts_.host.empty()) source["host"] = opts_.host;
-  Json ev = {{"apiVersion", "v1"},
-             {"kind", "Event"},
-             {"metadata", {{"name", name}, {"namespace", ns}}},
-             {"involvedObject", involved},
-             {"reason", p.reason},
-             {"message", p.message},
-             {"type", p.type},
-             {"source", source},
-             {"firstTimestamp", ts},
-             {"lastTimestamp", ts},
-             {"count", 1},
-             {"reportingComponent", opts_.component},
-             {"reportingInstance", opts_.host}};
+k8s::Event ApiEventRecorder::NewEvent(const Pending& p) {
+  // client-go's makeEvent.
+  k8s::Event ev;
+  ev.metadata.name = UniqueName(p.object.name, p.when);
+  ev.metadata.ns = p.object.ns.empty() ? "default" : p.object.ns;  // cluster-scoped objects
+  ev.involved_object.kind = p.object.kind;
+  ev.involved_object.ns = p.object.ns;
+  ev.involved_object.name = p.object.name;
+  ev.involved_object.uid = p.object.uid;
+  ev.involved_object.api_version = p.object.api_version;
+  ev.reason = p.reason;
+  ev.message = p.message;
+  ev.type = p.type;
+  ev.count = 1;
+  ev.first_timestamp = p.when;
+  ev.last_timestamp = p.when;
+  ev.source_component = opts_.component;
+  ev.source_host = opts_.host;
+  ev.reporting_component = opts_.component;
+  ev.reporting_instance = opts_.host;
   return ev;
 }
 
-void ApiEventRecorder::Remember(const std::string& key, Aggregate a) {
-  auto it = aggregates_.find(key);
-  if (it != aggregates_.end()) {
-    lru_.erase(it->second.second);
-    aggregates_.erase(it);
+void ApiEventRecorder::CountDrop(const Pending& p, const Status& s, const char* what) {
+  HPAD_LOG(Error) << "event recorder: " << what << " event " << p.type << " " << p.reason << " for "
+                  << p.object.kind << " " << p.object.ns << "/" << p.object.name << ": " << s.ToString()
+                  << " (dropped)";
+  std::lock_guard<std::mutex> l(mu_);
+  ++dropped_;
+}
+
+Result<Json> ApiEventRecorder::CreateEvent(k8s::Event& ev, Time when) {
+  ev.metadata.resource_version.clear();  // a create never carries one
+  Result<Json> r = api_.Create(resources::kEvents, ev.metadata.ns, EventToJson(ev));
+  if (!r.ok() && r.status().code() == StatusCode::kConflict) {
+    // Another recorder (another replica) used this name at the same nanosecond.
+    ev.metadata.name = UniqueName(ev.involved_object.name, when);
+    r = api_.Create(resources::kEvents, ev.metadata.ns, EventToJson(ev));
   }
-  lru_.push_front(key);
-  aggregates_.emplace(key, std::make_pair(std::move(a), lru_.begin()));
-  while (aggregates_.size() > opts_.max_correlated) {
-    aggregates_.erase(lru_.back());
-    lru_.pop_back();
-  }
+  return r;
 }
 
 void ApiEventRecorder::Write(const Pending& p) {
-  const std::string key = CorrelationKey(opts_.component, opts_.host, p.object, p.type, p.reason, p.message);
-  const std::string ts = FormatRfc3339(p.when);
-  auto drop = [&](const Status& s, const char* what) {
-    HPAD_LOG(Error) << "event recorder: " << what << " event " << p.type << " " << p.reason << " for "
-                    << p.object.kind << " " << p.object.ns << "/" << p.object.name << ": " << s.ToString()
-                    << " (dropped)";
+  EventCorrelator::Correlated c = correlator_.Correlate(NewEvent(p), p.mono);
+  if (c.skip) {
+    HPAD_VLOG(4) << "event recorder: spam filter holds back " << p.type << " " << p.reason << " for "
+                 << p.object.kind << " " << p.object.ns << "/" << p.object.name;
     std::lock_guard<std::mutex> l(mu_);
-    ++dropped_;
+    ++filtered_;
+    return;
+  }
+  k8s::Event& ev = c.event;
+
+  // The server's copy (name, resourceVersion, count) for the correlator;
+  // what we sent if the response does not decode.
+  auto remember = [&](const Json& response) {
+    Result<k8s::Event> written = EventFromJson(response);
+    correlator_.UpdateState(written.ok() ? *written : ev);
   };
 
-  int64_t count = 1;
-  std::string first = ts;
-  auto it = aggregates_.find(key);
-  if (it != aggregates_.end()) {
-    // A repeat: bump count and lastTimestamp on the existing Event (client-go's eventLogger).
-    Aggregate a = it->second.first;
-    Json patch = {{"count", a.count + 1}, {"lastTimestamp", ts}, {"message", p.message}};
-    Result<Json> r = api_.Patch(ObjectKey{resources::kEvents, a.ns, a.name, ""}, PatchType::kMerge, patch.dump());
+  if (ev.count > 1) {
+    // A repeat: count, lastTimestamp and message of the existing Event
+    // (client-go's two-way patch of exactly these fields).
+    Json patch = {{"count", ev.count}, {"message", ev.message}};
+    if (ev.last_timestamp) patch["lastTimestamp"] = FormatRfc3339(*ev.last_timestamp);
+    Result<Json> r =
+        api_.Patch(ObjectKey{resources::kEvents, ev.metadata.ns, ev.metadata.name, ""}, PatchType::kMerge, patch.dump());
     if (r.ok()) {
-      a.count += 1;
-      Remember(key, std::move(a));
+      remember(*r);
       return;
     }
     if (r.status().code() != StatusCode::kNotFound) {
-      drop(r.status(), "patching");
+      correlator_.Restore(c);
+      CountDrop(p, r.status(), "patching");
       return;
     }
     // The Event was deleted (TTL): create it afresh, keeping the count, as client-go does.
-    count = a.count + 1;
-    first = a.first_timestamp;
   }
-
-  std::string name = UniqueName(p.object.name, p.when);
-  Json ev = NewEvent(p, name);
-  ev["count"] = count;
-  ev["firstTimestamp"] = first;
-  Result<Json> r = api_.Create(resources::kEvents, ev["metadata"]["namespace"].get<std::string>(), ev);
-  if (!r.ok() && r.status().code() == StatusCode::kConflict) {
-    // Another recorder (another replica) used this name at the same nanosecond.
-    name = UniqueName(p.object.name, p.when);
-    ev["metadata"]["name"] = name;
-    r = api_.Create(resources::kEvents, ev["metadata"]["namespace"].get<std::string>(), ev);
-  }
+  Result<Json> r = CreateEvent(ev, p.when);
   if (!r.ok()) {
-    drop(r.status(), "creating");
+    correlator_.Restore(c);
+    CountDrop(p, r.status(), "creating");
     return;
   }
-  Remember(key, Aggregate{ev["metadata"]["namespace"].get<std::string>(), name, count, first});
+  remember(*r);
 }
 
 }  // namespace hpad::k8s

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+
+#include "k8sclient/base/strings.h"
 
 namespace hpad::k8s {
 
@@ -10,21 +13,36 @@ namespace {
 // Parses a resourceVersion as the etcd revision it is in practice; 0 if not numeric
 // (resourceVersions are formally opaque, so comparisons are best effort only).
 uint64_t NumericRv(const std::string& rv) {
-  if (rv.empty() || rv.size() > 19 || !std::all_of(rv.begin(), rv.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return std::stoull(rv);
+  Result<uint64_t> n = ParseUint64(rv);
+  return n.ok() ? *n : 0;
+}
+
+// A string member of a JSON object, "" when absent or not a string.
+std::string StringMember(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string RvOf(const Json& obj) {
+  if (!obj.is_object()) return "";
   auto m = obj.find("metadata");
-  if (m == obj.end() || !m->is_object()) return "";
-  return m->value("resourceVersion", std::string());
+  if (m == obj.end()) return "";
+  return StringMember(*m, "resourceVersion");
 }
 
-// A watch ERROR event carries a metav1.Status; map it like an HTTP response.
+// A watch ERROR event carries a metav1.Status; map it like an HTTP response
+// (500 when the code is missing or not a plausible HTTP status).
 Status StatusFromErrorEvent(const Json& object) {
-  int code = object.is_object() ? object.value("code", 500) : 500;
-  return StatusFromHttp(code, object.dump());
+  int code = 500;
+  if (object.is_object()) {
+    auto it = object.find("code");
+    if (it != object.end() && it->is_number_integer()) {
+      const int64_t c = it->get<int64_t>();
+      if (c >= 100 && c <= 599) code = static_cast<int>(c);
+    }
+  }
+  return StatusFromHttp(code, object.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -113,8 +131,8 @@ Result<std::string> Reflector::ListAll(std::unique_ptr<ReflectorSink::List>* lis
     auto meta = p.find("metadata");
     std::string next;
     if (meta != p.end() && meta->is_object()) {
-      rv = meta->value("resourceVersion", rv);
-      next = meta->value("continue", std::string());
+      if (std::string page_rv = StringMember(*meta, "resourceVersion"); !page_rv.empty()) rv = page_rv;
+      next = StringMember(*meta, "continue");
     }
     auto items = p.find("items");
     if (items != p.end() && items->is_array()) (*list)->AddItems(*items);
@@ -163,6 +181,15 @@ Status Reflector::WatchOnce(bool* got_events) {
     if (stopping_) return Status(StatusCode::kCancelled, "stopping");
     current_ = stream.get();
   }
+  // Clears current_ however this function is left (an exception from the
+  // sink included), so Stop() never cancels a destroyed stream.
+  struct ClearCurrent {
+    Reflector& r;
+    ~ClearCurrent() {
+      std::lock_guard<std::mutex> l(r.mu_);
+      r.current_ = nullptr;
+    }
+  } clear_current{*this};
   ++watches_started_;
   Status result;
   while (!stopping_) {
@@ -188,47 +215,63 @@ Status Reflector::WatchOnce(bool* got_events) {
     sink_.OnWatchEvent(ev.type, ev.object);
     NoteResourceVersion(rv);
   }
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    current_ = nullptr;
-  }
   return result;
 }
 
 void Reflector::WaitBackoff(Duration d) {
-  clock_.WaitUntil(clock_.Now() + std::chrono::duration_cast<Time::duration>(d), [this] { return stopping_.load(); });
+  clock_.WaitFor(d, [this] { return stopping_.load(); });
 }
 
 void Reflector::Run() {
   Backoff backoff(opts_.backoff_initial, opts_.backoff_max, 2.0, 1.0, opts_.seed ? opts_.seed + 1 : 0);
   bool need_list = !synced_;
   while (!stopping_) {
+    // Last resort (issue 10): an exception from a handler or converter must
+    // not end the reflector (the cache would silently go stale). Log, back
+    // off, and start over from a relist, which re-establishes a known state.
+    try {
+      RunOnce(backoff, need_list);
+    } catch (const std::exception& e) {
+      HPAD_LOG(Error) << "reflector " << opts_.name << " loop: unexpected exception: " << e.what()
+                      << " (relisting)";
+      need_list = true;
+      WaitBackoff(backoff.Next());
+    } catch (...) {
+      HPAD_LOG(Error) << "reflector " << opts_.name << " loop: unexpected non-standard exception (relisting)";
+      need_list = true;
+      WaitBackoff(backoff.Next());
+    }
+  }
+}
+
+void Reflector::RunOnce(Backoff& backoff, bool& need_list) {
+  {
     if (need_list) {
       Status s = Relist();
-      if (stopping_) break;
+      if (stopping_) return;
       if (!s.ok()) {
         Duration d = backoff.Next();
         HPAD_LOG(Warning) << "reflector " << opts_.name << ": " << s.ToString() << "; retrying in "
                           << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
         WaitBackoff(d);
-        continue;
+        return;
       }
       need_list = false;
       backoff.Reset();
     }
-    Time started = clock_.Now();
+    const MonoTime started = clock_.MonoNow();
     bool got_events = false;
     Status s = WatchOnce(&got_events);
-    if (stopping_) break;
+    if (stopping_) return;
     if (s.code() == StatusCode::kGone) {
       // The resourceVersion fell out of the server's window: only a relist recovers.
       HPAD_VLOG(1) << "reflector " << opts_.name << ": watch expired (" << s.message() << "), relisting";
       need_list = true;
-      continue;
+      return;
     }
-    if (s.ok() && (got_events || clock_.Now() - started >= std::chrono::seconds(1))) {
+    if (s.ok() && (got_events || clock_.MonoNow() - started >= std::chrono::seconds(1))) {
       backoff.Reset();  // a normal timeoutSeconds renewal: re-watch from last RV at once
-      continue;
+      return;
     }
     // An error, or a stream that closed at once with nothing in it (client-go's
     // "very short watch"): back off so a broken server is not hammered.

@@ -22,6 +22,10 @@
 // the store in one Replace once the last page arrived; a list that fails
 // part-way is dropped and the store keeps its previous contents.
 //
+// An exception escaping a handler or converter is caught by the reflector
+// loop (an E line naming the reflector), which then relists after a backoff:
+// nothing but Stop() ends the reflector thread.
+//
 // Threads: Start() runs the reflector on its own thread; Stop() cancels the
 // open watch, wakes any backoff wait and joins. Relist() is a synchronous
 // list + replace on the caller's thread (the scenario runner calls it before
@@ -132,6 +136,8 @@ class Reflector {
 
  private:
   void Run();
+  // One list-if-needed + watch + backoff round of Run(); may throw (Run catches).
+  void RunOnce(Backoff& backoff, bool& need_list);
   Status WatchOnce(bool* got_events);
   void WaitBackoff(Duration d);
   // Lists every page into `list`; returns the list's resourceVersion.
@@ -187,7 +193,11 @@ class Informer : private ReflectorSink {
   void Stop() { reflector_.Stop(); }
   Status Relist() { return reflector_.Relist(); }
   bool HasSynced() const { return reflector_.HasSynced(); }
-  // Blocks until synced or the clock reaches `deadline`; returns HasSynced().
+  // Blocks until synced or the deadline passes; returns HasSynced().
+  bool WaitForSync(MonoTime deadline) const {
+    return clock_.WaitUntil(deadline, [this] { return HasSynced(); });
+  }
+  // Transitional wall-clock deadline (see Clock::WaitUntil(Time, ...)).
   bool WaitForSync(Time deadline) const {
     return clock_.WaitUntil(deadline, [this] { return HasSynced(); });
   }

@@ -4,8 +4,9 @@
 
 #include <cstdio>
 
+#include <exception>
+
 #include "k8sclient/base/klog.h"
-#include "k8sclient/api/time_format.h"
 
 namespace hpad::k8s {
 
@@ -37,24 +38,20 @@ std::string DefaultLeaderIdentity() {
   return std::string(host) + "_" + RandomUuid();
 }
 
-LeaderElectionRecord LeaderElectionRecordFromLease(const Json& lease) {
+LeaderElectionRecord LeaderElectionRecordFromLease(const Lease& lease) {
   LeaderElectionRecord r;
-  auto spec = lease.find("spec");
-  if (spec == lease.end() || !spec->is_object()) return r;
-  auto str = [&](const char* k) {
-    auto it = spec->find(k);
-    return it != spec->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  auto num = [&](const char* k) {
-    auto it = spec->find(k);
-    return it != spec->end() && it->is_number_integer() ? it->get<int>() : 0;
-  };
-  r.holder_identity = str("holderIdentity");
-  r.lease_duration_seconds = num("leaseDurationSeconds");
-  r.acquire_time = str("acquireTime");
-  r.renew_time = str("renewTime");
-  r.lease_transitions = num("leaseTransitions");
+  r.holder_identity = lease.spec.holder_identity.value_or("");
+  r.lease_duration_seconds = lease.spec.lease_duration_seconds.value_or(0);
+  r.acquire_time = lease.spec.acquire_time;
+  r.renew_time = lease.spec.renew_time;
+  r.lease_transitions = lease.spec.lease_transitions.value_or(0);
   return r;
+}
+
+Result<LeaderElectionRecord> LeaderElectionRecordFromLease(const Json& lease) {
+  Result<Lease> decoded = LeaseFromJson(lease);
+  if (!decoded.ok()) return decoded.status();
+  return LeaderElectionRecordFromLease(*decoded);
 }
 
 LeaderElector::LeaderElector(ApiClient& api, const Clock& clock, LeaderElectionConfig config)
@@ -76,7 +73,7 @@ std::string LeaderElector::GetLeader() const {
   return observed_ ? observed_->holder_identity : std::string();
 }
 
-void LeaderElector::Observe(const LeaderElectionRecord& r, Time now) {
+void LeaderElector::Observe(const LeaderElectionRecord& r, MonoTime now) {
   std::string report;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -89,7 +86,7 @@ void LeaderElector::Observe(const LeaderElectionRecord& r, Time now) {
   if (!report.empty()) {
     HPAD_LOG(Info) << "leader election " << config_.lease_namespace << "/" << config_.lease_name << ": new leader "
                    << report;
-    if (config_.on_new_leader) config_.on_new_leader(report);
+    if (config_.on_new_leader) RunCallback("OnNewLeader", [&] { config_.on_new_leader(report); });
   }
 }
 
@@ -102,34 +99,47 @@ void LeaderElector::SetLeading(bool leading) {
   if (leading) {
     HPAD_LOG(Info) << "leader election: " << config_.identity << " acquired lease " << config_.lease_namespace << "/"
                    << config_.lease_name;
-    if (config_.on_started_leading) config_.on_started_leading();
+    if (config_.on_started_leading) RunCallback("OnStartedLeading", config_.on_started_leading);
   } else {
     HPAD_LOG(Info) << "leader election: " << config_.identity << " stopped leading";
-    if (config_.on_stopped_leading) config_.on_stopped_leading();
+    if (config_.on_stopped_leading) RunCallback("OnStoppedLeading", config_.on_stopped_leading);
   }
 }
 
-Json LeaderElector::BuildLease(const LeaderElectionRecord& r, const Json* existing) const {
+void LeaderElector::RunCallback(const char* which, const std::function<void()>& callback) const {
+  try {
+    callback();
+  } catch (const std::exception& e) {
+    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name << ": " << which
+                    << " callback threw: " << e.what() << " (ignored)";
+  } catch (...) {
+    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name << ": " << which
+                    << " callback threw a non-standard exception (ignored)";
+  }
+}
+
+Json LeaderElector::BuildLease(const LeaderElectionRecord& r, const Lease* existing) const {
   // Start from the object read so its resourceVersion (optimistic
-  // concurrency) and any fields we do not know survive.
-  Json lease = existing ? *existing
-                        : Json{{"apiVersion", "coordination.k8s.io/v1"},
-                               {"kind", "Lease"},
-                               {"metadata", {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}}};
-  Json& spec = lease["spec"];
-  if (!spec.is_object()) spec = Json::object();
-  spec["holderIdentity"] = r.holder_identity;
-  spec["leaseDurationSeconds"] = r.lease_duration_seconds;
-  spec["acquireTime"] = r.acquire_time;
-  spec["renewTime"] = r.renew_time;
-  spec["leaseTransitions"] = r.lease_transitions;
-  return lease;
+  // concurrency) and any fields we do not know survive (Lease keeps `raw`).
+  Lease lease;
+  if (existing) {
+    lease = *existing;
+  } else {
+    lease.metadata.name = config_.lease_name;
+    lease.metadata.ns = config_.lease_namespace;
+  }
+  lease.spec.holder_identity = r.holder_identity;
+  lease.spec.lease_duration_seconds = r.lease_duration_seconds;
+  lease.spec.acquire_time = r.acquire_time;
+  lease.spec.renew_time = r.renew_time;
+  lease.spec.lease_transitions = r.lease_transitions;
+  return LeaseToJson(lease);
 }
 
 bool LeaderElector::TryAcquireOrRenew() {
   const Time now = clock_.Now();
-  const std::string now_text = FormatRfc3339Micro(now);
-  LeaderElectionRecord desired{config_.identity, Seconds(config_.lease_duration), now_text, now_text, 0};
+  const MonoTime mono_now = clock_.MonoNow();
+  LeaderElectionRecord desired{config_.identity, Seconds(config_.lease_duration), now, now, 0};
   const ObjectKey key{resources::kLeases, config_.lease_namespace, config_.lease_name, ""};
 
   Result<Json> got = api_.Get(key);
@@ -145,15 +155,21 @@ bool LeaderElector::TryAcquireOrRenew() {
                       << created.status().ToString();
       return false;
     }
-    Observe(desired, now);
+    Observe(desired, mono_now);
     return true;
   }
+  Result<Lease> current = LeaseFromJson(*got);
+  if (!current.ok()) {
+    HPAD_LOG(Error) << "leader election: error decoding lease " << key.ns << "/" << key.name << ": "
+                    << current.status().ToString();
+    return false;
+  }
 
-  const LeaderElectionRecord old = LeaderElectionRecordFromLease(*got);
-  Observe(old, now);
+  const LeaderElectionRecord old = LeaderElectionRecordFromLease(*current);
+  Observe(old, mono_now);
   {
     std::lock_guard<std::mutex> l(mu_);
-    const bool valid = observed_time_ + std::chrono::seconds(old.lease_duration_seconds) > now;
+    const bool valid = observed_time_ + std::chrono::seconds(old.lease_duration_seconds) > mono_now;
     if (!old.holder_identity.empty() && old.holder_identity != config_.identity && valid) {
       HPAD_VLOG(4) << "leader election: lease is held by " << old.holder_identity << " and has not yet expired";
       return false;
@@ -165,13 +181,13 @@ bool LeaderElector::TryAcquireOrRenew() {
   } else {
     desired.lease_transitions = old.lease_transitions + 1;  // a takeover (or after a release)
   }
-  Result<Json> updated = api_.Update(key, BuildLease(desired, &*got));
+  Result<Json> updated = api_.Update(key, BuildLease(desired, &*current));
   if (!updated.ok()) {
     HPAD_LOG(Error) << "leader election: failed to update lease " << key.ns << "/" << key.name << ": "
                     << updated.status().ToString();
     return false;
   }
-  Observe(desired, now);
+  Observe(desired, mono_now);
   return true;
 }
 
@@ -182,31 +198,50 @@ bool LeaderElector::Release() {
     HPAD_LOG(Error) << "leader election: cannot release lease: " << got.status().ToString();
     return false;
   }
-  const LeaderElectionRecord old = LeaderElectionRecordFromLease(*got);
+  Result<Lease> current = LeaseFromJson(*got);
+  if (!current.ok()) {
+    HPAD_LOG(Error) << "leader election: cannot release lease: " << current.status().ToString();
+    return false;
+  }
+  const LeaderElectionRecord old = LeaderElectionRecordFromLease(*current);
   if (old.holder_identity != config_.identity) return true;  // not ours any more
   const Time now = clock_.Now();
-  const std::string now_text = FormatRfc3339Micro(now);
   // client-go ReleaseOnCancel: no holder, 1 s duration, transitions kept.
-  LeaderElectionRecord released{"", 1, now_text, now_text, old.lease_transitions};
-  Result<Json> updated = api_.Update(key, BuildLease(released, &*got));
+  LeaderElectionRecord released{"", 1, now, now, old.lease_transitions};
+  Result<Json> updated = api_.Update(key, BuildLease(released, &*current));
   if (!updated.ok()) {
     HPAD_LOG(Error) << "leader election: failed to release lease: " << updated.status().ToString();
     return false;
   }
-  Observe(released, now);
+  Observe(released, clock_.MonoNow());
   return true;
 }
 
 bool LeaderElector::Sleep(Duration d) {
-  clock_.WaitUntil(clock_.Now() + std::chrono::duration_cast<Time::duration>(d), [this] { return stopping_.load(); });
+  clock_.WaitFor(d, [this] { return stopping_.load(); });
   return !stopping_;
+}
+
+bool LeaderElector::GuardedTryAcquireOrRenew() {
+  // Last resort (issue 10): an exception (a bad response the client did not
+  // turn into a Status, a callback) is a failed attempt, not a dead thread.
+  try {
+    return TryAcquireOrRenew();
+  } catch (const std::exception& e) {
+    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
+                    << " loop: unexpected exception: " << e.what() << " (counted as a failed attempt)";
+  } catch (...) {
+    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
+                    << " loop: unexpected non-standard exception (counted as a failed attempt)";
+  }
+  return false;
 }
 
 bool LeaderElector::Acquire() {
   HPAD_LOG(Info) << "leader election: " << config_.identity << " attempting to acquire lease "
                  << config_.lease_namespace << "/" << config_.lease_name;
   while (!stopping_) {
-    if (TryAcquireOrRenew()) return true;
+    if (GuardedTryAcquireOrRenew()) return true;
     double f = std::uniform_real_distribution<double>(0.0, kJitterFactor)(rng_);
     Duration wait = config_.retry_period +
                     Duration(static_cast<Duration::rep>(static_cast<double>(config_.retry_period.count()) * f));
@@ -219,10 +254,10 @@ void LeaderElector::RenewLoop() {
   while (!stopping_) {
     // One renewal round: retry every retry period until the renew deadline
     // (client-go's PollImmediateUntil under a renewDeadline timeout).
-    const Time round_start = clock_.Now();
+    const MonoTime round_start = clock_.MonoNow();
     bool renewed = false;
     while (!stopping_) {
-      if (TryAcquireOrRenew()) {
+      if (GuardedTryAcquireOrRenew()) {
         renewed = true;
         break;
       }
@@ -231,7 +266,7 @@ void LeaderElector::RenewLoop() {
       std::string holder = GetLeader();
       if (!holder.empty() && holder != config_.identity) break;
       if (!Sleep(config_.retry_period)) break;
-      if (clock_.Now() - round_start >= config_.renew_deadline) break;
+      if (clock_.MonoNow() - round_start >= config_.renew_deadline) break;
     }
     if (stopping_) return;
     if (!renewed) {
@@ -247,7 +282,17 @@ void LeaderElector::Run() {
   if (!Acquire()) return;
   SetLeading(true);
   RenewLoop();
-  if (stopping_ && config_.release_on_cancel) Release();
+  if (stopping_ && config_.release_on_cancel) {
+    try {
+      Release();
+    } catch (const std::exception& e) {
+      HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
+                      << ": release threw: " << e.what();
+    } catch (...) {
+      HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
+                      << ": release threw a non-standard exception";
+    }
+  }
   SetLeading(false);
 }
 

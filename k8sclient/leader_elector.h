@@ -17,6 +17,14 @@
 //   * Writes use optimistic concurrency (Update with the read
 //     resourceVersion); a 409 means another candidate won this round.
 //   * Times are written as metav1.MicroTime ("2026-01-01T00:00:00.000000Z").
+//     The Lease is read and written as types::Lease (k8sclient/api/types/
+//     lease.h); a Lease that does not decode counts as a failed read (as for
+//     client-go's typed client), so a malformed lock is never taken over.
+//   * Expiry and the renew deadline are measured on the clock's monotonic
+//     time; only the timestamps written into the Lease are wall-clock.
+//   * No exception ends the elector's thread: one escaping an attempt or a
+//     callback is logged (an E line naming the elector) and counts as a
+//     failed attempt.
 //
 // Callbacks run on the elector's thread and should return quickly:
 // OnStartedLeading when this candidate becomes leader, OnStoppedLeading when
@@ -26,7 +34,8 @@
 //
 // Thread-safety: IsLeader()/GetLeader() and Stop() may be called from any
 // thread; TryAcquireOrRenew() is the single step (exposed for tests) and must
-// not run concurrently with Run().
+// not run concurrently with Run(). mu_ guards observed_, observed_time_ and
+// leading_; rng_ belongs to the elector's thread.
 #pragma once
 
 #include <atomic>
@@ -38,6 +47,7 @@
 #include <string>
 #include <thread>
 
+#include "k8sclient/api/types/lease.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
@@ -64,16 +74,19 @@ std::string DefaultLeaderIdentity();
 // The UUID part alone (random v4, lower-case hex with dashes).
 std::string RandomUuid();
 
-// The Lease spec fields that take part in the election.
+// The Lease spec fields that take part in the election (client-go's
+// LeaderElectionRecord); absent fields read as empty / zero.
 struct LeaderElectionRecord {
   std::string holder_identity;
   int lease_duration_seconds = 0;
-  std::string acquire_time;  // MicroTime text, compared as text
-  std::string renew_time;
+  std::optional<Time> acquire_time;
+  std::optional<Time> renew_time;
   int lease_transitions = 0;
   bool operator==(const LeaderElectionRecord&) const = default;
 };
-LeaderElectionRecord LeaderElectionRecordFromLease(const Json& lease);
+LeaderElectionRecord LeaderElectionRecordFromLease(const Lease& lease);
+// Decodes `lease` first (an error if it is not a Lease).
+Result<LeaderElectionRecord> LeaderElectionRecordFromLease(const Json& lease);
 
 class LeaderElector {
  public:
@@ -106,9 +119,15 @@ class LeaderElector {
   bool Acquire();       // until acquired (true) or stopping (false)
   void RenewLoop();     // until lost or stopping
   bool Sleep(Duration d);  // false if woken by Stop()
-  Json BuildLease(const LeaderElectionRecord& r, const Json* existing) const;
-  void Observe(const LeaderElectionRecord& r, Time now);
+  // TryAcquireOrRenew() with exceptions logged and counted as a failed attempt.
+  bool GuardedTryAcquireOrRenew();
+  // `existing` (the Lease read, keeping its resourceVersion and unknown
+  // fields) with the record's spec, or a new Lease when null.
+  Json BuildLease(const LeaderElectionRecord& r, const Lease* existing) const;
+  void Observe(const LeaderElectionRecord& r, MonoTime now);
   void SetLeading(bool leading);
+  // Runs a user callback; an exception from it is logged, not propagated.
+  void RunCallback(const char* which, const std::function<void()>& callback) const;
 
   ApiClient& api_;
   const Clock& clock_;
@@ -119,7 +138,7 @@ class LeaderElector {
 
   mutable std::mutex mu_;
   std::optional<LeaderElectionRecord> observed_;
-  Time observed_time_{};
+  MonoTime observed_time_{};  // when THIS candidate last saw the record change
   bool leading_ = false;
 };
 

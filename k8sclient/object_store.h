@@ -44,11 +44,20 @@ namespace hpad::k8s {
 
 namespace store_detail {
 
+// metadata.<key> when it is a string, else "" (checked access: the JSON
+// comes from the network, and a wrong type must not throw).
+inline std::string MetadataString(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return std::string();
+  const auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return std::string();
+  const auto v = m->find(key);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
 template <typename T>
 std::string Namespace(const T& t) {
   if constexpr (std::is_same_v<T, nlohmann::json>) {
-    const auto m = t.find("metadata");
-    return m == t.end() ? std::string() : m->value("namespace", std::string());
+    return MetadataString(t, "namespace");
   } else if constexpr (requires { t.metadata.ns; }) {
     return t.metadata.ns;
   } else {
@@ -59,8 +68,7 @@ std::string Namespace(const T& t) {
 template <typename T>
 std::string Name(const T& t) {
   if constexpr (std::is_same_v<T, nlohmann::json>) {
-    const auto m = t.find("metadata");
-    return m == t.end() ? std::string() : m->value("name", std::string());
+    return MetadataString(t, "name");
   } else if constexpr (requires { t.metadata.name; }) {
     return t.metadata.name;
   } else {

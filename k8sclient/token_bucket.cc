@@ -5,10 +5,10 @@
 
 namespace hpad::k8s {
 
-TokenBucket::TokenBucket(double qps, int burst, Time now)
+TokenBucket::TokenBucket(double qps, int burst, MonoTime now)
     : qps_(qps), burst_(std::max(burst, 1)), tokens_(static_cast<double>(std::max(burst, 1))), last_(now) {}
 
-void TokenBucket::Refill(Time now) {
+void TokenBucket::Refill(MonoTime now) {
   // Time never runs backwards for the bucket: a clock set back (tests,
   // simulator) just means no refill until it catches up.
   if (now <= last_) return;
@@ -17,7 +17,7 @@ void TokenBucket::Refill(Time now) {
   last_ = now;
 }
 
-Duration TokenBucket::Reserve(Time now) {
+Duration TokenBucket::Reserve(MonoTime now) {
   if (qps_ <= 0) return Duration::zero();
   Refill(now);
   tokens_ -= 1.0;
@@ -28,7 +28,7 @@ Duration TokenBucket::Reserve(Time now) {
   return Duration(static_cast<Duration::rep>(std::ceil(seconds * 1e9)));
 }
 
-bool TokenBucket::TryTake(Time now) {
+bool TokenBucket::TryTake(MonoTime now) {
   if (qps_ <= 0) return true;
   Refill(now);
   if (tokens_ < 1.0) return false;
@@ -36,7 +36,7 @@ bool TokenBucket::TryTake(Time now) {
   return true;
 }
 
-double TokenBucket::Available(Time now) {
+double TokenBucket::Available(MonoTime now) {
   Refill(now);
   return tokens_;
 }

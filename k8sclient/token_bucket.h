@@ -7,8 +7,11 @@
 // served in arrival order and the long-run rate never exceeds qps (this is
 // golang.org/x/time/rate's Reserve, which client-go's limiter uses).
 //
+// Time is monotonic (MonoTime: the bucket measures intervals only). Also the
+// event recorder's per-object spam filter (client-go: burst 25, 1 per 300 s).
+//
 // Pure: `now` is an argument, nothing is read from a clock. Not thread-safe;
-// the owner (RestApiClient) serialises calls.
+// the owner (RestApiClient, ApiEventRecorder) serialises calls.
 #pragma once
 
 #include "k8sclient/base/clock.h"
@@ -19,26 +22,35 @@ class TokenBucket {
  public:
   // qps <= 0 disables limiting (every Reserve returns 0). burst < 1 is treated as 1.
   // The bucket starts full.
-  TokenBucket(double qps, int burst, Time now);
+  TokenBucket(double qps, int burst, MonoTime now);
 
   // Takes one token and returns how long to wait before proceeding (zero when
   // a token was available at `now`).
-  Duration Reserve(Time now);
+  Duration Reserve(MonoTime now);
   // Takes a token only if one is available at `now`.
-  bool TryTake(Time now);
+  bool TryTake(MonoTime now);
   // Tokens available at `now` (negative while callers are queued).
-  double Available(Time now);
+  double Available(MonoTime now);
+
+  // Transitional wall-clock spellings (for RestApiClient until it passes
+  // Clock::MonoNow()): the bucket only compares the instants it is given, so
+  // a caller that uses wall time consistently behaves as before. Do not mix.
+  TokenBucket(double qps, int burst, Time now) : TokenBucket(qps, burst, AsMono(now)) {}
+  Duration Reserve(Time now) { return Reserve(AsMono(now)); }
+  bool TryTake(Time now) { return TryTake(AsMono(now)); }
+  double Available(Time now) { return Available(AsMono(now)); }
 
   double qps() const { return qps_; }
   int burst() const { return burst_; }
 
  private:
-  void Refill(Time now);
+  static MonoTime AsMono(Time t) { return MonoTime(std::chrono::duration_cast<Duration>(t.time_since_epoch())); }
+  void Refill(MonoTime now);
 
   double qps_;
   int burst_;
   double tokens_;
-  Time last_;
+  MonoTime last_;
 };
 
 }  // namespace hpad::k8s

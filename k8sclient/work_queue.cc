@@ -1,6 +1,9 @@
 #include "k8sclient/work_queue.h"
 
+#include <exception>
 #include <vector>
+
+#include "k8sclient/base/klog.h"
 
 namespace hpad::k8s {
 
@@ -64,7 +67,7 @@ void WorkQueue::AddLocked(const std::string& key, std::unique_lock<std::mutex>&,
 }
 
 void WorkQueue::Add(const std::string& key) {
-  Time now = clock_.Now();
+  const MonoTime now = clock_.MonoNow();
   bool added = false;
   int64_t depth;
   {
@@ -84,7 +87,7 @@ void WorkQueue::AddAfter(const std::string& key, Duration delay) {
     Add(key);
     return;
   }
-  Time ready = clock_.Now() + std::chrono::duration_cast<Time::duration>(delay);
+  const MonoTime ready = AddSaturating(clock_.MonoNow(), delay);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (shutting_down_) return;
@@ -111,7 +114,7 @@ int WorkQueue::NumRequeues(const std::string& key) const { return limiter_->NumR
 
 std::optional<std::string> WorkQueue::Get() {
   std::string key;
-  Time queued;
+  std::optional<MonoTime> queued;
   int64_t depth;
   {
     std::unique_lock<std::mutex> l(mu_);
@@ -122,25 +125,27 @@ std::optional<std::string> WorkQueue::Get() {
     processing_.insert(key);
     dirty_.erase(key);
     auto it = queued_at_.find(key);
-    queued = it == queued_at_.end() ? Time() : it->second;
-    if (it != queued_at_.end()) queued_at_.erase(it);
+    if (it != queued_at_.end()) {
+      queued = it->second;
+      queued_at_.erase(it);
+    }
     depth = static_cast<int64_t>(queue_.size());
   }
-  Time now = clock_.Now();
+  const MonoTime now = clock_.MonoNow();
   {
     std::lock_guard<std::mutex> l(mu_);
     started_at_[key] = now;
   }
   if (observer_) {
     ReportDepth(depth);
-    if (queued != Time()) observer_->OnQueueLatency(name_, now - queued);
+    if (queued) observer_->OnQueueLatency(name_, now - *queued);
   }
   return key;
 }
 
 void WorkQueue::Done(const std::string& key) {
-  Time now = clock_.Now();
-  std::optional<Time> started;
+  const MonoTime now = clock_.MonoNow();
+  std::optional<MonoTime> started;
   bool requeued = false;
   int64_t depth;
   {
@@ -195,9 +200,24 @@ bool WorkQueue::ShuttingDown() const {
 }
 
 void WorkQueue::DelayLoop() {
-  while (true) {
-    Time now = clock_.Now();
-    Time next = Time::max();
+  while (!ShuttingDown()) {
+    // Last resort (issue 10): nothing may end this thread but ShutDown(),
+    // or delayed keys (every HPA's resync) would silently stop firing.
+    try {
+      DelayStep();
+    } catch (const std::exception& e) {
+      HPAD_LOG(Error) << "work queue " << name_ << " delay loop: unexpected exception: " << e.what()
+                      << " (continuing)";
+    } catch (...) {
+      HPAD_LOG(Error) << "work queue " << name_ << " delay loop: unexpected non-standard exception (continuing)";
+    }
+  }
+}
+
+void WorkQueue::DelayStep() {
+  {
+    const MonoTime now = clock_.MonoNow();
+    MonoTime next = MonoTime::max();
     uint64_t generation;
     std::vector<std::string> added_keys;
     int64_t depth;

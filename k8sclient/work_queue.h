@@ -15,16 +15,19 @@
 //     (5 ms * 2^failures, capped at 1000 s: the exponential half of
 //     client-go's DefaultControllerRateLimiter).
 //
-// Delayed keys wait in a heap served by one thread that sleeps on
-// Clock::WaitUntil, so with a SimulatedClock they become ready exactly when
-// a test or the scenario runner advances time.
+// Delayed keys wait in an ordered set served by one thread that sleeps on
+// Clock::WaitUntil until the earliest ready time (monotonic: a wall-clock
+// jump neither fires nor holds back a delay), so with a SimulatedClock they
+// become ready exactly when a test or the scenario runner advances time.
+// An exception escaping that loop (an observer callback) is logged as an
+// E line and the loop carries on.
 //
 // Metrics go to an optional WorkQueueObserver (client-go's workqueue metrics:
 // depth, adds, queue latency, work duration, retries) so the daemon can
 // export them under the upstream names.
 //
-// Thread-safety: all methods are thread-safe. Observer callbacks are made
-// outside the queue lock.
+// Thread-safety: all methods are thread-safe; mu_ guards every field below
+// it. Observer callbacks are made outside the queue lock.
 #pragma once
 
 #include <condition_variable>
@@ -119,6 +122,8 @@ class WorkQueue {
  private:
   void AddLocked(const std::string& key, std::unique_lock<std::mutex>& l, bool* added);
   void DelayLoop();
+  // One pass: moves due keys to the queue, then sleeps until the next is due.
+  void DelayStep();
   void ReportDepth(int64_t depth);
 
   const Clock& clock_;
@@ -131,10 +136,10 @@ class WorkQueue {
   std::deque<std::string> queue_;
   std::unordered_set<std::string> dirty_;
   std::unordered_set<std::string> processing_;
-  std::unordered_map<std::string, Time> queued_at_;      // for latency
-  std::unordered_map<std::string, Time> started_at_;     // for work duration
-  std::set<std::pair<Time, std::string>> waiting_;       // delayed keys by ready time
-  std::unordered_map<std::string, Time> waiting_ready_;  // key -> its entry in waiting_
+  std::unordered_map<std::string, MonoTime> queued_at_;      // for latency
+  std::unordered_map<std::string, MonoTime> started_at_;     // for work duration
+  std::set<std::pair<MonoTime, std::string>> waiting_;       // delayed keys by ready time
+  std::unordered_map<std::string, MonoTime> waiting_ready_;  // key -> its entry in waiting_
   uint64_t waiting_generation_ = 0;  // bumped on every change to waiting_ (wakes DelayLoop)
   bool shutting_down_ = false;
   std::thread delay_thread_;

@@ -1,5 +1,8 @@
 #include "k8sclient/base/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace hpad {
 
 const char* StatusCodeName(StatusCode code) {
@@ -24,5 +27,21 @@ std::string Status::ToString() const {
   if (ok()) return "OK";
   return std::string(StatusCodeName(code_)) + ": " + message_;
 }
+
+namespace internal {
+
+void AbortWithMessage(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void CheckFailed(const char* file, int line, const char* condition) {
+  std::fprintf(stderr, "%s:%d: check failed: %s\n", file, line, condition);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace internal
 
 }  // namespace hpad

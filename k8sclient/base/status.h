@@ -6,16 +6,24 @@
 // plain values: copyable, no shared state, safe to pass between threads.
 // No exception crosses a library boundary; adapters catch third-party
 // exceptions and turn them into Status.
+//
+// HPAD_RETURN_IF_ERROR propagates the error of a Status or Result
+// expression; HPAD_CHECK aborts on a broken invariant. Failure reports are
+// written by status.cc, so this header pulls in no stream library.
 #pragma once
 
-#include <cstdlib>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace hpad {
+
+namespace internal {
+// Print `what` to stderr and abort (status.cc). Programming errors only.
+[[noreturn]] void AbortWithMessage(const std::string& what);
+[[noreturn]] void CheckFailed(const char* file, int line, const char* condition);
+}  // namespace internal
 
 enum class StatusCode {
   kOk = 0,
@@ -78,10 +86,7 @@ class Result {
  public:
   Result(T value) : data_(std::move(value)) {}  // NOLINT(implicit)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(implicit)
-    if (std::get<Status>(data_).ok()) {
-      std::cerr << "Result constructed from an OK Status without a value\n";
-      std::abort();
-    }
+    if (std::get<Status>(data_).ok()) internal::AbortWithMessage("Result constructed from an OK Status without a value");
   }
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -99,22 +104,32 @@ class Result {
 
  private:
   T& Checked() {
-    if (!ok()) {
-      std::cerr << "Result::value() on error: " << std::get<Status>(data_).ToString() << "\n";
-      std::abort();
-    }
+    if (!ok()) internal::AbortWithMessage("Result::value() on error: " + std::get<Status>(data_).ToString());
     return std::get<T>(data_);
   }
   std::variant<T, Status> data_;
 };
 
 // Broken invariants abort with a message (architecture.md "Errors").
-#define HPAD_CHECK(cond)                                                              \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::cerr << __FILE__ << ":" << __LINE__ << ": check failed: " #cond << "\n"; \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define HPAD_CHECK(cond)                                                     \
+  do {                                                                       \
+    if (!(cond)) ::hpad::internal::CheckFailed(__FILE__, __LINE__, #cond);   \
+  } while (0)
+
+// The Status of a Status or Result expression (for HPAD_RETURN_IF_ERROR).
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+// Returns the error of a Status- or Result-valued expression from the
+// enclosing function (which returns Status or some Result<U>).
+#define HPAD_RETURN_IF_ERROR(expr)                                       \
+  do {                                                                   \
+    const auto& hpad_return_if_error_value = (expr);                     \
+    if (!::hpad::StatusOf(hpad_return_if_error_value).ok())              \
+      return ::hpad::StatusOf(hpad_return_if_error_value);               \
   } while (0)
 
 }  // namespace hpad

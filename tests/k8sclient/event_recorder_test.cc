@@ -200,3 +200,181 @@ TEST_CASE("recording event recorder keeps events in order", "[events]") {
   rec.Clear();
   CHECK(rec.Events().empty());
 }
+
+// ---------------------------------------------------------------------------
+// Event correlation (hpa-semantics.md E1): client-go's aggregator, logger and
+// spam filter with NewEventCorrelator's defaults, on the simulated clock.
+
+namespace {
+
+using hpad::k8s::EventCorrelator;
+using hpad::k8s::ParseRfc3339;
+
+// Writes (creates and patches) of Events so far.
+size_t EventWrites(FakeApiClient& api) {
+  return api.ActionsFor("create", "events").size() + api.ActionsFor("patch", "events").size();
+}
+
+const Json* EventWithMessage(const std::vector<Json>& events, const std::string& message) {
+  for (const auto& e : events)
+    if (e["message"] == message) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("event correlator keys are client-go's", "[events][E1]") {
+  hpad::k8s::Event e;
+  e.source_component = "horizontal-pod-autoscaler";
+  e.source_host = "h";
+  e.involved_object = {"HorizontalPodAutoscaler", "ns", "web", "uid-1", "autoscaling/v2", "", "spec"};
+  e.type = "Warning";
+  e.reason = "FailedGetScale";
+  e.message = "boom";
+  e.reporting_component = "horizontal-pod-autoscaler";
+  e.reporting_instance = "h";
+  // getEventKey: source, object (with fieldPath before uid), type, reason, message.
+  CHECK(EventCorrelator::EventKey(e) ==
+        "horizontal-pod-autoscalerhHorizontalPodAutoscalernswebspecuid-1autoscaling/v2WarningFailedGetScaleboom");
+  // getSpamKey: source and object only (no fieldPath, type, reason or message).
+  CHECK(EventCorrelator::SpamKey(e) == "horizontal-pod-autoscalerhHorizontalPodAutoscalernswebuid-1autoscaling/v2");
+  // EventAggregatorByReasonFunc: no message, no fieldPath; reporting controller and instance.
+  CHECK(EventCorrelator::AggregateKey(e) ==
+        "horizontal-pod-autoscalerhHorizontalPodAutoscalernswebuid-1autoscaling/v2WarningFailedGetScale"
+        "horizontal-pod-autoscalerh");
+}
+
+TEST_CASE("a 10-minute metrics outage of one HPA writes about 25 Events, not 80 (E1)", "[events][E1]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api;
+  ApiEventRecorder rec(api, clock);
+  const std::string metric_msg =
+      "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource "
+      "metrics API";
+  const std::string compute_msg = "invalid metrics (1 invalid out of 1), first error is: " + metric_msg;
+  // Every 15 s for 10 minutes, each reconcile records the same two warnings.
+  std::vector<size_t> writes_at;  // cumulative writes after each reconcile
+  for (int i = 0; i < 40; ++i) {
+    rec.Event(kHpa, "Warning", "FailedGetResourceMetric", metric_msg);
+    rec.Event(kHpa, "Warning", "FailedComputeMetricsReplicas", compute_msg);
+    rec.Flush();
+    writes_at.push_back(EventWrites(api));
+    clock.Advance(15s);
+  }
+  const size_t writes = EventWrites(api);
+  CAPTURE(writes);
+  // Burst 25, then 1 per 300 s: 25 in the first 3 minutes, one more at ~5 min.
+  CHECK(writes >= 25);
+  CHECK(writes <= 27);
+  CHECK(writes_at[12] >= 25);                 // the burst is spent by t=180s
+  CHECK(writes - writes_at[12] <= 2);         // then at most one per 300 s
+  CHECK(rec.filtered() == 80 - writes);       // the rest never reached the API
+  CHECK(rec.dropped() == 0);
+
+  // Two Events, created once, then patched (E1 b).
+  CHECK(api.ActionsFor("create", "events").size() == 2);
+  auto events = api.Objects(resources::kEvents, "default");
+  REQUIRE(events.size() == 2);
+  for (const auto& ev : events) {
+    CAPTURE(ev.dump());
+    auto last = ParseRfc3339(ev["lastTimestamp"].get<std::string>());
+    REQUIRE(last.ok());
+    // The count includes the repeats the spam filter held back: the n-th
+    // reconcile (from 0) at lastTimestamp means count n + 1.
+    const auto n = std::chrono::duration_cast<std::chrono::seconds>(*last - kStart).count() / 15;
+    CHECK(ev["count"] == n + 1);
+    CHECK(ev["firstTimestamp"] == FormatRfc3339(kStart));
+  }
+
+  SECTION("the spam filter is per object: another HPA still gets its events") {
+    EventObjectRef other = kHpa;
+    other.name = "other";
+    other.uid = "uid-2";
+    rec.Event(other, "Warning", "FailedGetResourceMetric", metric_msg);
+    rec.Flush();
+    CHECK(EventWrites(api) == writes + 1);
+  }
+}
+
+TEST_CASE("ten distinct messages for one reason within 600 s aggregate (E1 a)", "[events][E1]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api;
+  ApiEventRecorder rec(api, clock);
+  for (int i = 0; i < 9; ++i) {
+    rec.Event(kHpa, "Normal", "SuccessfulRescale", "New size: " + std::to_string(i + 2));
+    clock.Advance(30s);
+  }
+  rec.Flush();
+  CHECK(api.Objects(resources::kEvents).size() == 9);
+  rec.Event(kHpa, "Normal", "SuccessfulRescale", "New size: 11");
+  rec.Flush();
+  auto events = api.Objects(resources::kEvents);
+  REQUIRE(events.size() == 10);
+  const Json* combined = EventWithMessage(events, "(combined from similar events): New size: 11");
+  REQUIRE(combined != nullptr);
+  CHECK((*combined)["count"] == 1);
+  CHECK((*combined)["reason"] == "SuccessfulRescale");
+  CHECK((*combined)["involvedObject"]["name"] == "php-apache");
+
+  // The next new message patches the aggregate Event instead of creating one.
+  clock.Advance(30s);
+  rec.Event(kHpa, "Normal", "SuccessfulRescale", "New size: 12");
+  rec.Flush();
+  events = api.Objects(resources::kEvents);
+  REQUIRE(events.size() == 10);
+  combined = EventWithMessage(events, "(combined from similar events): New size: 12");
+  REQUIRE(combined != nullptr);
+  CHECK((*combined)["count"] == 2);
+  CHECK((*combined)["lastTimestamp"] == FormatRfc3339(kStart + 300s));
+
+  SECTION("another reason is another aggregate") {
+    rec.Event(kHpa, "Warning", "FailedRescale", "New size: 13");
+    rec.Flush();
+    CHECK(EventWithMessage(api.Objects(resources::kEvents), "New size: 13") != nullptr);
+  }
+  SECTION("after more than 600 s without one, counting starts afresh") {
+    clock.Advance(601s);
+    rec.Event(kHpa, "Normal", "SuccessfulRescale", "New size: 14");
+    rec.Flush();
+    CHECK(EventWithMessage(api.Objects(resources::kEvents), "New size: 14") != nullptr);
+  }
+}
+
+TEST_CASE("event correlator: a filtered repeat still advances the count (E1 b, c)", "[events][E1]") {
+  hpad::k8s::EventCorrelatorOptions opts;
+  opts.spam_burst = 2;
+  EventCorrelator c(opts);
+  hpad::k8s::Event e;
+  e.metadata.name = "php-apache.1";
+  e.metadata.ns = "default";
+  e.involved_object.kind = "HorizontalPodAutoscaler";
+  e.involved_object.name = "php-apache";
+  e.type = "Warning";
+  e.reason = "FailedGetScale";
+  e.message = "boom";
+  e.count = 1;
+  hpad::MonoTime t{};
+  auto first = c.Correlate(e, t);
+  CHECK_FALSE(first.skip);
+  CHECK(first.event.count == 1);
+  CHECK(first.event.metadata.name == "php-apache.1");
+  e.metadata.name = "php-apache.2";  // the recorder names each event afresh
+  auto second = c.Correlate(e, t + 1s);
+  CHECK_FALSE(second.skip);
+  CHECK(second.event.count == 2);
+  CHECK(second.event.metadata.name == "php-apache.1");  // patches the first
+  auto third = c.Correlate(e, t + 2s);
+  CHECK(third.skip);  // burst of 2 spent
+  auto fourth = c.Correlate(e, t + 302s);  // one token back after 300 s
+  CHECK_FALSE(fourth.skip);
+  CHECK(fourth.event.count == 4);
+
+  SECTION("Restore undoes the logger step of a write that failed") {
+    auto fifth = c.Correlate(e, t + 602s);
+    REQUIRE_FALSE(fifth.skip);
+    CHECK(fifth.event.count == 5);
+    c.Restore(fifth);
+    auto again = c.Correlate(e, t + 902s);
+    CHECK(again.event.count == 5);
+  }
+}

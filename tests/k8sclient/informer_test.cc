@@ -55,17 +55,28 @@ Json MakeThing(const std::string& ns, const std::string& name, Json value) {
           {"spec", {{"value", value}}}};
 }
 
-// Polls `pred` (wall-clock bounded safety net). With a clock, moves virtual
-// time forward between polls so backoff waits on the clock elapse.
+// The reflector thread is asleep on the clock whenever it has nothing left
+// to do at the current virtual time: in a watch (FakeApiClient's streams
+// wait on the clock) or in a backoff. So "wait for one sleeper" means "it
+// has applied everything delivered so far"; no wall-clock polling.
+// (AwaitSleepers' own wall-clock timeout is a safety net that fails the test.)
+
+// `pred` once the reflector has settled at the current time.
 template <typename Pred>
-bool Eventually(Pred pred, SimulatedClock* clock = nullptr, hpad::Duration step = 100ms) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    if (clock) clock->Advance(step);
-    std::this_thread::sleep_for(1ms);
+bool Settled(Pred pred, SimulatedClock& clock) {
+  return clock.AwaitSleepers(1) && pred();
+}
+
+// Steps virtual time (settling after each step) until `pred` holds, so
+// backoff waits on the clock elapse; false after `limit` of virtual time.
+template <typename Pred>
+bool Eventually(Pred pred, SimulatedClock& clock, hpad::Duration step = 100ms, hpad::Duration limit = 10min) {
+  for (hpad::Duration waited{}; waited <= limit; waited += step) {
+    if (!clock.AwaitSleepers(1)) return false;
+    if (pred()) return true;
+    clock.Advance(step);
   }
-  return true;
+  return false;
 }
 
 // The store holds exactly the fake's objects with the same values.
@@ -128,7 +139,7 @@ TEST_CASE("informer lists in pages, then watches from the list resourceVersion",
   inf.AddEventHandler(counts.Handlers());
   CHECK_FALSE(inf.HasSynced());
   inf.Start();
-  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(inf.WaitForSync(hpad::MonoTime::max()));
   REQUIRE(api.WaitForWatchesOpened(kThings, 1));
 
   CHECK(inf.Store().Size() == 7);
@@ -154,8 +165,8 @@ TEST_CASE("informer lists in pages, then watches from the list resourceVersion",
     api.Put(kThings, MakeThing("ns", "t0", 100));
     api.Put(kThings, MakeThing("ns", "new", 5));
     api.Remove(kThings, "ns", "t6");
-    REQUIRE(Eventually([&] { return Converged(inf, api); }));
-    CHECK(Eventually([&] { return counts.adds == 8 && counts.updates == 1 && counts.deletes == 1; }));
+    REQUIRE(Settled([&] { return Converged(inf, api); }, clock));
+    CHECK(Settled([&] { return counts.adds == 8 && counts.updates == 1 && counts.deletes == 1; }, clock));
     CHECK(inf.Store().Get("ns/t0")->value == 100);
     CHECK(inf.LastSyncResourceVersion() == api.CurrentResourceVersion());
   }
@@ -178,13 +189,13 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
 
   SECTION("clean disconnect: re-watch from the last resourceVersion, no relist") {
     api.Put(kThings, MakeThing("ns", "t0", 10));
-    REQUIRE(Eventually([&] { return Converged(inf, api); }));
+    REQUIRE(Settled([&] { return Converged(inf, api); }, clock));
     api.DisconnectWatches(kThings);
     REQUIRE(api.WaitForWatchesOpened(kThings, 2));
     // Changes made while the informer was between watches are replayed.
     api.Put(kThings, MakeThing("ns", "t1", 11));
     api.Remove(kThings, "ns", "t2");
-    REQUIRE(Eventually([&] { return Converged(inf, api); }));
+    REQUIRE(Settled([&] { return Converged(inf, api); }, clock));
     CHECK(inf.reflector().lists_done() == 1);
     auto watches = api.ActionsFor("watch", "things");
     REQUIRE(watches.size() >= 2);
@@ -197,7 +208,7 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     // the old resourceVersion and the fake replays these from its history.
     api.Put(kThings, MakeThing("ns", "t3", 33));
     api.Put(kThings, MakeThing("ns", "late", 1));
-    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
     CHECK(inf.reflector().lists_done() == 1);
   }
 
@@ -206,7 +217,7 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     api.FailNext(2, hpad::UnavailableError("connection refused"), "watch");
     api.Put(kThings, MakeThing("ns", "t0", 20));
     // Backoff waits are on the simulated clock: without advancing it the informer stays away.
-    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
     auto watches = api.ActionsFor("watch", "things");
     CHECK(std::count_if(watches.begin(), watches.end(), [](const auto& a) { return a.failed; }) == 2);
     CHECK(inf.reflector().lists_done() == 1);
@@ -217,8 +228,8 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     api.InjectGone(kThings);
     api.Remove(kThings, "ns", "t0");
     api.Put(kThings, MakeThing("ns", "t1", 50));
-    REQUIRE(Eventually([&] { return Converged(inf, api) && inf.reflector().lists_done() >= 2; }, &clock));
-    CHECK(Eventually([&] { return counts.deletes >= 1; }));
+    REQUIRE(Eventually([&] { return Converged(inf, api) && inf.reflector().lists_done() >= 2; }, clock));
+    CHECK(Settled([&] { return counts.deletes >= 1; }, clock));
   }
 
   SECTION("410 Gone when re-watching from a compacted resourceVersion") {
@@ -226,7 +237,7 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     api.Put(kThings, MakeThing("ns", "t2", 77));
     api.Remove(kThings, "ns", "t3");
     api.Compact();  // history is gone: the re-watch gets ERROR 410
-    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
     CHECK(inf.reflector().lists_done() >= 2);
     CHECK(api.CurrentResourceVersion() == inf.LastSyncResourceVersion());
   }
@@ -235,7 +246,7 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     api.FailNext(3, hpad::UnavailableError("apiserver down"), "list");
     api.InjectGone(kThings);
     api.Put(kThings, MakeThing("ns", "after-outage", 1));
-    REQUIRE(Eventually([&] { return Converged(inf, api); }, &clock));
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
     auto lists = api.ActionsFor("list", "things");
     CHECK(std::count_if(lists.begin(), lists.end(), [](const auto& a) { return a.failed; }) == 3);
   }
@@ -253,11 +264,11 @@ TEST_CASE("informer bookmarks move the resourceVersion", "[informer]") {
   const std::string now_rv = api.CurrentResourceVersion();
   REQUIRE(now_rv != before);
   api.SendBookmark(kThings);
-  REQUIRE(Eventually([&] { return inf.LastSyncResourceVersion() == now_rv; }));
+  REQUIRE(Settled([&] { return inf.LastSyncResourceVersion() == now_rv; }, clock));
 
   // After a disconnect the next watch starts from the bookmark's resourceVersion.
   api.DisconnectWatches(kThings);
-  REQUIRE(Eventually([&] { return api.WatchesOpened(kThings) >= 2; }, &clock));
+  REQUIRE(Eventually([&] { return api.WatchesOpened(kThings) >= 2; }, clock));
   auto watches = api.ActionsFor("watch", "things");
   CHECK(watches.back().options.resource_version == now_rv);
   CHECK(inf.Store().Size() == 1);
@@ -276,7 +287,7 @@ TEST_CASE("informer renews the watch when timeoutSeconds elapses", "[informer]")
   CHECK(watches[1].options.resource_version == watches[0].options.resource_version);
   CHECK(inf.reflector().lists_done() == 1);  // a renewal, not a relist
   api.Put(kThings, MakeThing("ns", "a", 2));
-  CHECK(Eventually([&] { return Converged(inf, api); }));
+  CHECK(Settled([&] { return Converged(inf, api); }, clock));
 }
 
 TEST_CASE("informer Relist() is a synchronous list + replace", "[informer]") {
@@ -363,14 +374,14 @@ TEST_CASE("informer skips objects that fail conversion and keeps going", "[infor
   api.Put(kThings, MakeThing("ns", "bad", "not a number"));
   Informer<Thing> inf(api, clock, Options(), ThingFromJson);
   inf.Start();
-  REQUIRE(inf.WaitForSync(Time::max()));
+  REQUIRE(inf.WaitForSync(hpad::MonoTime::max()));
   REQUIRE(api.WaitForWatchesOpened(kThings, 1));
   CHECK(inf.Store().Size() == 1);
   CHECK(inf.Store().Get("ns/bad") == nullptr);
 
   api.Put(kThings, MakeThing("ns", "good", "broken"));  // an update that fails: the last good state stays
   api.Put(kThings, MakeThing("ns", "bad", 7));          // fixed: now it appears
-  REQUIRE(Eventually([&] { return inf.Store().Get("ns/bad") != nullptr; }));
+  REQUIRE(Settled([&] { return inf.Store().Get("ns/bad") != nullptr; }, clock));
   CHECK(inf.Store().Get("ns/bad")->value == 7);
   CHECK(inf.Store().Get("ns/good")->value == 1);
 }

@@ -293,8 +293,10 @@ TEST_CASE("two candidates: exactly one leads; the other takes over when renewals
   CHECK(e.cands[first].started == 1);
   CHECK(e.cands[second].started == 0);
   CHECK(e.max_leaders == 1);
-  auto renew = LeaderElectionRecordFromLease(Lease(e.api)).renew_time;
-  CHECK(renew >= FormatRfc3339Micro(e.clock.Now() - 3s));  // renewed every ~2 s
+  auto record = LeaderElectionRecordFromLease(Lease(e.api));
+  REQUIRE(record.ok());
+  REQUIRE(record->renew_time.has_value());
+  CHECK(*record->renew_time >= e.clock.Now() - 3s);  // renewed every ~2 s
 
   // The leader is cut off: it cannot renew, gives up after the renew
   // deadline, and only then (lease expired) does the standby take over.

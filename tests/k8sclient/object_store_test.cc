@@ -196,3 +196,14 @@ TEST_CASE("object store readers run alongside a writer", "[object_store]") {
   CHECK(store.Size() == 50);
   CHECK(max_seen <= 50);
 }
+
+TEST_CASE("object store keys of hostile JSON are empty, never an exception", "[object_store]") {
+  using hpad::k8s::StoreKeyOf;
+  using Json = nlohmann::json;
+  CHECK(StoreKeyOf(Json::parse(R"({"metadata":{"namespace":"ns","name":"a"}})")) == "ns/a");
+  CHECK_NOTHROW(StoreKeyOf(Json::parse(R"({"metadata":{"namespace":7,"name":["a"]}})")));
+  CHECK(StoreKeyOf(Json::parse(R"({"metadata":{"namespace":7,"name":"a"}})")) == StoreKeyOf(Json::parse(R"({"metadata":{"name":"a"}})")));
+  CHECK_NOTHROW(StoreKeyOf(Json::parse(R"({"metadata":[1,2]})")));
+  CHECK_NOTHROW(StoreKeyOf(Json::parse(R"([1,2])")));
+  CHECK_NOTHROW(StoreKeyOf(Json::parse(R"("text")")));
+}

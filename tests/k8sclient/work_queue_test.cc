@@ -1,6 +1,13 @@
 // WorkQueue: client-go semantics (hpa-semantics.md Q1: one worker per key;
 // Q2: AddAfter for the sync period) on a SimulatedClock, and the
 // per-item exponential rate limiter's delay table.
+//
+// Delays are driven with "advance, then wait for the delay thread to be
+// asleep again" (SimulatedClock::AwaitSleepers): after that the queue's
+// state is final for the current virtual time, so the tests check it
+// directly - no wall-clock sleeps, no "did not happen within 50 ms" waits.
+// Wall-clock timeouts remain only as safety nets that fail a broken test
+// instead of hanging it.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -23,6 +30,12 @@ using namespace std::chrono_literals;
 const Time kStart = Time(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
 // Safety net only: a correct queue answers in microseconds.
 constexpr auto kWallTimeout = std::chrono::seconds(10);
+
+// Moves virtual time and waits until the queue's delay thread has seen it.
+void AdvanceAndSettle(SimulatedClock& clock, hpad::Duration d) {
+  clock.Advance(d);
+  REQUIRE(clock.AwaitSleepers(1));
+}
 
 std::future<std::optional<std::string>> AsyncGet(WorkQueue& q) {
   return std::async(std::launch::async, [&q] { return q.Get(); });
@@ -62,12 +75,10 @@ TEST_CASE("work queue hands a key to one worker at a time and re-queues it if di
   // Re-added while processing: remembered, but not handed to a second worker.
   q.Add("ns/a");
   q.Add("ns/a");
-  CHECK(q.Len() == 0);
-  auto second = AsyncGet(q);
-  CHECK(second.wait_for(50ms) == std::future_status::timeout);
+  CHECK(q.Len() == 0);  // nothing for a second worker's Get() to take
   q.Done("ns/a");
-  REQUIRE(second.wait_for(kWallTimeout) == std::future_status::ready);
-  CHECK(second.get() == std::optional<std::string>("ns/a"));
+  CHECK(q.Len() == 1);
+  CHECK(GetOrFail(q) == "ns/a");
   q.Done("ns/a");
   CHECK(q.Len() == 0);  // processed once more, not twice more
 
@@ -105,9 +116,8 @@ TEST_CASE("work queue never runs one key on two workers concurrently", "[work_qu
     });
   }
   for (int i = 0; i < 3000; ++i) q.Add("k" + std::to_string(i % 3));
-  // Wait for the queue to drain (wall-clock bounded).
-  auto deadline = std::chrono::steady_clock::now() + kWallTimeout;
-  while (q.Len() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  // Shutdown drains: workers take what is queued (and re-queued by Done)
+  // before Get() returns nullopt.
   q.ShutDown();
   for (auto& t : workers) t.join();
   CHECK_FALSE(overlap);
@@ -122,12 +132,13 @@ TEST_CASE("work queue AddAfter waits for the simulated clock (Q2)", "[work_queue
   CHECK(q.Len() == 0);
   CHECK(q.DelayedLen() == 1);
 
-  auto got = AsyncGet(q);
-  clock.Advance(14s);
-  CHECK(got.wait_for(50ms) == std::future_status::timeout);
-  clock.Advance(1s);
-  REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
-  CHECK(got.get() == std::optional<std::string>("ns/a"));
+  REQUIRE(clock.AwaitSleepers(1));
+  AdvanceAndSettle(clock, 14s);
+  CHECK(q.Len() == 0);
+  CHECK(q.DelayedLen() == 1);
+  AdvanceAndSettle(clock, 1s);
+  CHECK(q.Len() == 1);
+  CHECK(GetOrFail(q) == "ns/a");
   CHECK(q.DelayedLen() == 0);
 
   SECTION("an earlier AddAfter wins, a later one is ignored") {
@@ -135,21 +146,19 @@ TEST_CASE("work queue AddAfter waits for the simulated clock (Q2)", "[work_queue
     q.AddAfter("ns/b", 2s);
     q.AddAfter("ns/b", 30s);
     CHECK(q.DelayedLen() == 1);
-    auto b = AsyncGet(q);
-    clock.Advance(2s);
-    REQUIRE(b.wait_for(kWallTimeout) == std::future_status::ready);
-    CHECK(b.get() == std::optional<std::string>("ns/b"));
+    REQUIRE(clock.AwaitSleepers(1));
+    AdvanceAndSettle(clock, 2s);
+    CHECK(GetOrFail(q) == "ns/b");
     CHECK(q.DelayedLen() == 0);
   }
   SECTION("a delayed key that is already queued is not queued twice") {
     q.Add("ns/c");
     q.AddAfter("ns/c", 1s);
-    auto c = AsyncGet(q);
-    REQUIRE(c.wait_for(kWallTimeout) == std::future_status::ready);
-    clock.Advance(1s);
+    CHECK(GetOrFail(q) == "ns/c");
+    REQUIRE(clock.AwaitSleepers(1));
+    AdvanceAndSettle(clock, 1s);
     // The delayed add lands while ns/c is processing: it becomes dirty, and Done re-queues it once.
-    auto deadline = std::chrono::steady_clock::now() + kWallTimeout;
-    while (q.DelayedLen() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    CHECK(q.DelayedLen() == 0);
     CHECK(q.Len() == 0);
     q.Done("ns/c");
     CHECK(q.Len() == 1);
@@ -192,19 +201,19 @@ TEST_CASE("work queue AddRateLimited backs off per key until Forget", "[work_que
   q.AddRateLimited("ns/a");  // 5ms
   CHECK(q.Len() == 0);
   CHECK(q.NumRequeues("ns/a") == 1);
-  auto got = AsyncGet(q);
-  clock.Advance(4ms);
-  CHECK(got.wait_for(50ms) == std::future_status::timeout);
-  clock.Advance(1ms);
-  REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
+  REQUIRE(clock.AwaitSleepers(1));
+  AdvanceAndSettle(clock, 4ms);
+  CHECK(q.Len() == 0);
+  AdvanceAndSettle(clock, 1ms);
+  CHECK(GetOrFail(q) == "ns/a");
   q.Done("ns/a");
 
   q.AddRateLimited("ns/a");  // 10ms now
-  auto again = AsyncGet(q);
-  clock.Advance(9ms);
-  CHECK(again.wait_for(50ms) == std::future_status::timeout);
-  clock.Advance(1ms);
-  REQUIRE(again.wait_for(kWallTimeout) == std::future_status::ready);
+  REQUIRE(clock.AwaitSleepers(1));
+  AdvanceAndSettle(clock, 9ms);
+  CHECK(q.Len() == 0);
+  AdvanceAndSettle(clock, 1ms);
+  CHECK(GetOrFail(q) == "ns/a");
   q.Done("ns/a");
 
   q.Forget("ns/a");
@@ -232,8 +241,7 @@ TEST_CASE("work queue shutdown wakes a blocked Get", "[work_queue]") {
   SimulatedClock clock(kStart);
   WorkQueue q(clock, "test");
   auto got = AsyncGet(q);
-  CHECK(got.wait_for(20ms) == std::future_status::timeout);
-  q.ShutDown();
+  q.ShutDown();  // whether Get() is already blocked or not, it returns nullopt
   REQUIRE(got.wait_for(kWallTimeout) == std::future_status::ready);
   CHECK_FALSE(got.get().has_value());
 }

@@ -162,12 +162,7 @@ inline Status GetStringMap(const nlohmann::json& obj, const char* key, const std
   return Status::Ok();
 }
 
-// RETURN_IF_ERROR for Status-returning calls inside Result/Status functions.
-#define HPAD_RETURN_IF_ERROR(expr)        \
-  do {                                    \
-    ::hpad::Status _st = (expr);          \
-    if (!_st.ok()) return _st;            \
-  } while (0)
+// HPAD_RETURN_IF_ERROR comes from k8sclient/base/status.h.
 
 // Writes t at key (seconds precision, or microseconds for MicroTime fields),
 // or removes the key when t is unset.
