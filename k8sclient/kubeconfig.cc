@@ -562,7 +562,9 @@ std::shared_ptr<TokenSource> NewExecTokenSource(ExecConfig config, const Clock& 
   return std::make_shared<ExecTokenSource>(std::move(config), clock);
 }
 
-Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Clock& clock) {
+namespace {
+
+Result<ClientConfig> LoadKubeconfigUnchecked(const KubeconfigOptions& options, const Clock& clock) {
   if (options.paths.empty()) return InvalidError("kubeconfig: no file given");
   Merged m;
   for (const std::string& path : options.paths) {
@@ -700,6 +702,19 @@ Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Cloc
     out.transport.token_source = std::make_shared<StaticTokenSource>(*token);
   }
   return out;
+}
+
+}  // namespace
+
+Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Clock& clock) {
+  // Errors quote the file's text (names, YAML parser messages with the
+  // offending bytes): made safe (valid UTF-8, no control characters, secrets
+  // redacted) before they reach logs or the exit message. Found by
+  // kubeconfig_fuzz (corpus: crash-3abfac62...).
+  auto cfg = LoadKubeconfigUnchecked(options, clock);
+  if (cfg.ok()) return cfg;
+  const Status& s = cfg.status();
+  return Status(s.code(), SafeText(s.message(), 4096), s.reason(), s.http_code());
 }
 
 Result<ClientConfig> LoadInClusterConfig(const InClusterOptions& options, const Clock& clock) {

@@ -4,6 +4,7 @@
 // once; every ERROR event maps to a non-OK Status with a safe message.
 #include <vector>
 
+#include "k8sclient/api/json_parse.h"
 #include "k8sclient/watch_decoder.h"
 #include "tests/fuzz/fuzz_support.h"
 

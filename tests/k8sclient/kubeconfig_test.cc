@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "k8sclient/base/text.h"
 #include "k8sclient/kubeconfig.h"
 #include "tests/k8sclient/tls_fixture.h"
 
@@ -517,6 +518,21 @@ TEST_CASE("exec plugin: output with wrong types is a clear error, not an abort",
     REQUIRE_FALSE(t.ok());
     CHECK_THAT(t.status().message(), Catch::Contains(c.want));
   }
+}
+
+}  // namespace hpad::k8s
+
+namespace hpad::k8s {
+
+TEST_CASE("kubeconfig errors quoting invalid bytes are valid UTF-8 (kubeconfig_fuzz regression)", "[kubeconfig][hostile]") {
+  testing::TempDir dir;
+  SimulatedClock clock(Time{});
+  std::string kc = dir.Write("config", std::string("apiVersion: v1\nclusters:\n- name: k\n  cluster: \"\\\xE8\xE8\"\n"));
+  KubeconfigOptions o;
+  o.paths = {kc};
+  auto cfg = LoadKubeconfig(o, clock);
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(IsValidUtf8(cfg.status().message()));
 }
 
 }  // namespace hpad::k8s
