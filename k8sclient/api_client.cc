@@ -7,36 +7,20 @@
 #include <utility>
 #include <vector>
 
+#include "k8sclient/api/json_parse.h"
+#include "k8sclient/base/text.h"
+
 namespace hpad::k8s {
 
-std::string UrlEncode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    // RFC 3986 unreserved characters pass through; everything else (including
-    // '=' ',' '!' '(' ')' ' ' used by selectors) is %XX like Go's url.QueryEscape,
-    // except that a space becomes %20 rather than '+' (both decode the same).
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
+std::string UrlEncode(const std::string& s) { return PercentEncodeQueryValue(s); }
 
 std::string ObjectKey::Path() const {
   std::string p = gvr.BasePath();
-  if (!ns.empty()) p += "/namespaces/" + UrlEncode(ns);
-  p += "/" + gvr.resource;
+  if (!ns.empty()) p += "/namespaces/" + PercentEncodePathSegment(ns);
+  p += "/" + PercentEncodePathSegment(gvr.resource);
   if (!name.empty()) {
-    p += "/" + UrlEncode(name);
-    if (!subresource.empty()) p += "/" + subresource;
+    p += "/" + PercentEncodePathSegment(name);
+    if (!subresource.empty()) p += "/" + PercentEncodePathSegment(subresource);
   }
   return p;
 }
@@ -138,9 +122,71 @@ StatusCode RefineByReason(StatusCode base, std::string_view reason) {
   return base;
 }
 
-std::string Truncate(const std::string& s, size_t n) {
-  if (s.size() <= n) return s;
-  return s.substr(0, n) + "...";
+// Reads an optional string field of a Status (or of its details/causes);
+// a present non-string is an error naming the field. (`kind` is checked by
+// the callers, where null is an error: a body saying `"kind": null` is not
+// a Status we can trust.)
+bool StatusString(const Json& obj, const char* key, const std::string& path, std::string* out, std::string* error) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return true;  // null is absent, as Go's decoder reads it
+  if (!it->is_string()) {
+    *error = "field \"" + path + key + "\": expected string, got " + DescribeJson(*it);
+    return false;
+  }
+  *out = it->get_ref<const std::string&>();
+  return true;
+}
+
+// Decodes the reason and message of a metav1.Status object with checked
+// types. Returns "" or the decoding error.
+std::string DecodeStatusFields(const Json& j, std::string* reason, std::string* message) {
+  std::string error;
+  if (!StatusString(j, "reason", "", reason, &error)) return error;
+  if (!StatusString(j, "message", "", message, &error)) return error;
+  auto details = j.find("details");
+  if (details == j.end() || details->is_null()) return "";
+  if (!details->is_object()) return "field \"details\": expected object, got " + DescribeJson(*details);
+  if (message->empty()) {
+    std::string kind, name;
+    if (!StatusString(*details, "kind", "details.", &kind, &error)) return error;
+    if (!StatusString(*details, "name", "details.", &name, &error)) return error;
+    *message = kind + " \"" + name + "\"";
+  }
+  // Causes name the failing fields of a 422; keep them for the user.
+  auto causes = details->find("causes");
+  if (causes == details->end() || causes->is_null()) return "";
+  if (!causes->is_array()) return "field \"details.causes\": expected list, got " + DescribeJson(*causes);
+  for (size_t i = 0; i < causes->size(); ++i) {
+    const Json& c = (*causes)[i];
+    std::string path = "details.causes[" + std::to_string(i) + "].";
+    if (!c.is_object()) return "field \"" + path.substr(0, path.size() - 1) + "\": expected object, got " + DescribeJson(c);
+    std::string field, cm;
+    if (!StatusString(c, "field", path, &field, &error)) return error;
+    if (!StatusString(c, "message", path, &cm, &error)) return error;
+    if (cm.empty() || message->find(cm) != std::string::npos) continue;
+    *message += "; " + (field.empty() ? cm : field + ": " + cm);
+    if (message->size() > kDefaultSafeTextBytes) break;  // the rest would be cut anyway
+  }
+  return "";
+}
+
+// The Status for an error reply `code` whose body decoded to the
+// metav1.Status `j` (kind already checked by the caller).
+Status StatusFromDecoded(int http_code, const Json& j) {
+  StatusCode code = CodeForHttp(http_code);
+  std::string reason, message;
+  std::string error = DecodeStatusFields(j, &reason, &message);
+  if (!error.empty()) {
+    return Status(code, SafeText("decoding Status from " + std::to_string(http_code) + " reply: " + error),
+                  DefaultReason(http_code), http_code);
+  }
+  if (reason.empty()) reason = DefaultReason(http_code);
+  else code = RefineByReason(code, reason);
+  if (message.empty()) {
+    message = "HTTP " + std::to_string(http_code);
+    if (!reason.empty()) message += " " + reason;
+  }
+  return Status(code, SafeText(message), SafeText(reason, 128), http_code);
 }
 
 }  // namespace
@@ -149,41 +195,49 @@ Status StatusFromHttp(int http_code, const std::string& body) {
   StatusCode code = CodeForHttp(http_code);
   if (code == StatusCode::kOk) return Status::Ok();
 
-  std::string reason;
-  std::string message;
   // A metav1.Status body (kind: Status) carries reason/message/details; other
-  // bodies (proxies, load balancers) are quoted verbatim, shortened.
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.value("kind", "") == "Status") {
-    if (j.contains("reason") && j["reason"].is_string()) reason = j["reason"].get<std::string>();
-    if (j.contains("message") && j["message"].is_string()) message = j["message"].get<std::string>();
-    if (message.empty() && j.contains("details") && j["details"].is_object()) {
-      const Json& d = j["details"];
-      message = d.value("kind", "") + " \"" + d.value("name", "") + "\"";
-    }
-    // Causes name the failing fields of a 422; keep them for the user.
-    if (j.contains("details") && j["details"].is_object() && j["details"].contains("causes") &&
-        j["details"]["causes"].is_array()) {
-      for (const Json& c : j["details"]["causes"]) {
-        if (!c.is_object()) continue;
-        std::string field = c.value("field", "");
-        std::string cm = c.value("message", "");
-        if (cm.empty() || message.find(cm) != std::string::npos) continue;
-        message += "; " + (field.empty() ? cm : field + ": " + cm);
+  // bodies (proxies, load balancers, metrics adapters) are quoted, shortened
+  // and made safe: they may hold any bytes.
+  auto parsed = ParseForeignJson(body, "error reply");
+  if (parsed.ok() && parsed->is_object()) {
+    const Json& j = *parsed;
+    auto kind = j.find("kind");
+    if (kind != j.end()) {
+      if (!kind->is_string()) {
+        return Status(code,
+                      "decoding Status from " + std::to_string(http_code) +
+                          " reply: field \"kind\": expected string, got " + DescribeJson(*kind),
+                      DefaultReason(http_code), http_code);
       }
+      if (kind->get_ref<const std::string&>() == "Status") return StatusFromDecoded(http_code, j);
     }
   }
-  if (reason.empty()) reason = DefaultReason(http_code);
-  else code = RefineByReason(code, reason);
-  if (message.empty()) {
-    message = "HTTP " + std::to_string(http_code);
-    if (!reason.empty()) message += " " + reason;
-    std::string trimmed = body;
-    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r' || trimmed.back() == ' '))
-      trimmed.pop_back();
-    if (!trimmed.empty()) message += ": " + Truncate(trimmed, 256);
-  }
+  std::string reason = DefaultReason(http_code);
+  std::string message = "HTTP " + std::to_string(http_code);
+  if (!reason.empty()) message += " " + reason;
+  std::string_view trimmed = body;
+  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r' || trimmed.back() == ' '))
+    trimmed.remove_suffix(1);
+  if (!trimmed.empty()) message += ": " + SafeText(trimmed, 256);
   return Status(code, std::move(message), std::move(reason), http_code);
+}
+
+Status StatusFromStatusObject(int http_code, const Json& status) {
+  if (CodeForHttp(http_code) == StatusCode::kOk) return Status::Ok();
+  if (!status.is_object()) {
+    return Status(CodeForHttp(http_code),
+                  "decoding Status from " + std::to_string(http_code) + " reply: expected object, got " +
+                      DescribeJson(status),
+                  DefaultReason(http_code), http_code);
+  }
+  auto kind = status.find("kind");
+  if (kind != status.end() && !kind->is_string()) {
+    return Status(CodeForHttp(http_code),
+                  "decoding Status from " + std::to_string(http_code) +
+                      " reply: field \"kind\": expected string, got " + DescribeJson(*kind),
+                  DefaultReason(http_code), http_code);
+  }
+  return StatusFromDecoded(http_code, status);
 }
 
 }  // namespace hpad::k8s

@@ -54,7 +54,9 @@ struct ObjectKey {
   std::string name;
   std::string subresource;  // "", "status", "scale"
 
-  // "/apis/apps/v1/namespaces/default/deployments/web/scale"
+  // "/apis/apps/v1/namespaces/default/deployments/web/scale"; namespace,
+  // resource, name and subresource are percent-encoded path segments, so a
+  // name holding '/', '?' or '#' cannot change the request.
   std::string Path() const;
 };
 
@@ -113,9 +115,18 @@ class ApiClient {
 
 // Maps an HTTP status code and optional metav1.Status body to a Status
 // ("no objects" is never an error; connection failures are kUnavailable).
+// The body is foreign: a Status with a field of the wrong type gives an error
+// naming it ("decoding Status from 500 reply: field \"kind\": expected
+// string, got null") under the reply's code; any other body is quoted cut to
+// 256 bytes; every message is made safe with SafeText (base/text.h).
 Status StatusFromHttp(int http_code, const std::string& body);
 
-// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+// The same for an already decoded metav1.Status object (a watch ERROR event,
+// a reply body parsed elsewhere); `kind` may be absent. No re-serialisation.
+Status StatusFromStatusObject(int http_code, const Json& status);
+
+// Percent-encodes a query value (RFC 3986 unreserved characters kept); the
+// same as PercentEncodeQueryValue (base/text.h).
 std::string UrlEncode(const std::string& s);
 
 }  // namespace hpad::k8s

@@ -25,6 +25,7 @@
 // write that timed out is not retried.
 #include "k8sclient/cpprest_transport.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -100,6 +101,32 @@ bool FailedWhileWriting(const std::exception_ptr& ep) {
   }
 }
 
+// Reads a whole response body, failing once it exceeds `limit` bytes (a
+// Content-Length over the limit fails before reading anything): a broken or
+// hostile server cannot make hpad allocate without bound.
+std::string BodyTooLarge(size_t limit) {
+  return "response body larger than the limit of " + std::to_string(limit) + " bytes";
+}
+
+Result<std::string> ReadBodyCapped(http::http_response& resp, size_t limit, const std::string& server) {
+  if (resp.headers().has(http::header_names::content_length) && resp.headers().content_length() > limit)
+    return UnavailableError(server + ": " + BodyTooLarge(limit));
+  // Straight from the body's stream buffer into the string (a
+  // container_buffer's collection() may hold bytes past what was written).
+  auto sb = resp.body().streambuf();
+  std::string out;
+  constexpr size_t kChunk = 64 * 1024;
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + kChunk);
+    size_t n = sb.getn(reinterpret_cast<uint8_t*>(&out[old]), kChunk).get();
+    out.resize(old + n);
+    if (n == 0) break;
+    if (out.size() > limit) return UnavailableError(server + ": " + BodyTooLarge(limit));
+  }
+  return out;
+}
+
 HttpHeaders CopyHeaders(const http::http_headers& h) {
   HttpHeaders out;
   for (const auto& [k, v] : h) out.emplace_back(k, v);
@@ -131,19 +158,47 @@ class CpprestStream final : public HttpStream {
     if (cancelled_.load()) return Status(StatusCode::kCancelled, "stream cancelled", "Cancelled");
     if (eof_) return std::optional<std::string>();
     try {
-      // The body is a stream of uint8_t: read into a buffer of the same
-      // character type (a container_buffer<std::string> compiles but is a
-      // type pun that UBSan flags inside cpprest).
-      concurrency::streams::container_buffer<std::vector<uint8_t>> buf;
-      size_t n = body_.read_line(buf).get();
-      if (n == 0 && body_.is_eof()) {
-        eof_ = true;
-        return std::optional<std::string>();
+      // Bytes are pulled from the body's stream buffer (one blocking bumpc
+      // for the first byte, then whatever is already available) into
+      // pending_, so a line longer than kMaxStreamLineBytes is an error
+      // instead of an unbounded buffer (istream::read_line has no limit).
+      auto sb = body_.streambuf();
+      for (;;) {
+        size_t nl = pending_.find('\n', scanned_);
+        if (nl != std::string::npos) {
+          std::string line = pending_.substr(0, nl);
+          pending_.erase(0, nl + 1);
+          scanned_ = 0;
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          return std::optional<std::string>(std::move(line));
+        }
+        scanned_ = pending_.size();
+        if (pending_.size() > kMaxStreamLineBytes) {
+          return Status(StatusCode::kUnavailable,
+                        server_ + ": stream line longer than the limit of " + std::to_string(kMaxStreamLineBytes) +
+                            " bytes",
+                        "ServiceUnavailable");
+        }
+        auto c = sb.bumpc().get();  // blocks for one byte, EOF, or cancellation
+        if (c == concurrency::streams::char_traits<uint8_t>::eof()) {
+          if (cancelled_.load()) return Status(StatusCode::kCancelled, "stream cancelled", "Cancelled");
+          eof_ = true;
+          if (pending_.empty()) return std::optional<std::string>();
+          std::string line = std::move(pending_);  // a last line without '\n'
+          pending_.clear();
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          return std::optional<std::string>(std::move(line));
+        }
+        pending_.push_back(static_cast<char>(c));
+        size_t avail = sb.in_avail();
+        if (avail > 0) {
+          size_t want = std::min<size_t>(avail, 64 * 1024);
+          size_t old = pending_.size();
+          pending_.resize(old + want);
+          size_t got = sb.getn(reinterpret_cast<uint8_t*>(&pending_[old]), want).get();
+          pending_.resize(old + got);
+        }
       }
-      const std::vector<uint8_t>& bytes = buf.collection();
-      std::string line(bytes.begin(), bytes.end());
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      return std::optional<std::string>(std::move(line));
     } catch (...) {
       if (cancelled_.load()) return Status(StatusCode::kCancelled, "stream cancelled", "Cancelled");
       return ErrorFromException(server_, std::current_exception());
@@ -165,12 +220,17 @@ class CpprestStream final : public HttpStream {
   std::string server_;
   std::atomic<bool> cancelled_{false};
   bool eof_ = false;
+  std::string pending_;  // bytes read but not yet returned as a line
+  size_t scanned_ = 0;   // pending_[0, scanned_) holds no '\n'
 };
 
 class CpprestTransport final : public HttpTransport {
  public:
   CpprestTransport(TransportConfig config, ServerUrl url)
-      : config_(std::move(config)), url_(std::move(url)), tls_(std::make_shared<TlsMaterial>()) {
+      : config_(std::move(config)),
+        url_(std::move(url)),
+        tls_(std::make_shared<TlsMaterial>()),
+        max_body_bytes_(config_.max_body_bytes > 0 ? config_.max_body_bytes : kDefaultMaxBodyBytes) {
     tls_->ca_pem = config_.ca_pem;
     tls_->cert_pem = config_.client_cert_pem;
     tls_->key_pem = config_.client_key_pem;
@@ -307,7 +367,9 @@ class CpprestTransport final : public HttpTransport {
       HttpResponse out;
       out.status = resp.status_code();
       out.headers = CopyHeaders(resp.headers());
-      out.body = resp.extract_utf8string(/*ignore_content_type=*/true).get();
+      auto body = ReadBodyCapped(resp, max_body_bytes_, config_.server);
+      if (!body.ok()) return body.status();
+      out.body = std::move(*body);
       return out;
     } catch (...) {
       std::exception_ptr ep = std::current_exception();
@@ -331,8 +393,9 @@ class CpprestTransport final : public HttpTransport {
       http::http_response resp = c->request(*req, cts.get_token()).get();
       int code = resp.status_code();
       if (code < 200 || code >= 300) {
-        std::string body = resp.extract_utf8string(true).get();
-        return StatusFromHttp(code, body);
+        // An error body is only quoted: a small cap is plenty.
+        auto body = ReadBodyCapped(resp, 1 << 20, config_.server);
+        return StatusFromHttp(code, body.ok() ? *body : body.status().message());
       }
       return std::unique_ptr<HttpStream>(
           std::make_unique<CpprestStream>(std::move(c), std::move(cts), std::move(resp), config_.server));
@@ -344,6 +407,7 @@ class CpprestTransport final : public HttpTransport {
   const TransportConfig config_;
   const ServerUrl url_;
   std::shared_ptr<TlsMaterial> tls_;
+  const size_t max_body_bytes_;
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<client::http_client>> clients_;
 };
@@ -353,6 +417,7 @@ class CpprestTransport final : public HttpTransport {
 Result<std::unique_ptr<HttpTransport>> NewCpprestTransport(TransportConfig config) {
   auto url = ParseServerUrl(config.server);
   if (!url.ok()) return url.status();
+  if (Status s = CheckCredentialsTransport(config, *url); !s.ok()) return s;
   if (!config.ca_pem.empty()) {
     if (Status s = CheckPemCertificates(config.ca_pem); !s.ok()) return s.WithContext("certificate authority");
   }

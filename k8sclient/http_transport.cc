@@ -66,4 +66,32 @@ Result<ServerUrl> ParseServerUrl(const std::string& server) {
   return u;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  std::string h = host;
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (h == "localhost" || h == "[::1]") return true;
+  // 127.a.b.c, each part a decimal number 0-255.
+  if (h.rfind("127.", 0) != 0) return false;
+  int parts = 0;
+  size_t pos = 0;
+  while (pos <= h.size()) {
+    size_t dot = h.find('.', pos);
+    std::string part = h.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
+    if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), ::isdigit) || std::stoi(part) > 255)
+      return false;
+    ++parts;
+    if (dot == std::string::npos) break;
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
+
+Status CheckCredentialsTransport(const TransportConfig& config, const ServerUrl& url) {
+  if (url.https() || !config.token_source || IsLoopbackHost(url.host)) return Status::Ok();
+  return InvalidError("server " + config.server +
+                      ": refusing to send credentials (bearer token or exec plugin) in clear text over http:// "
+                      "to a non-loopback host; use https:// (plain http is allowed only to localhost, e.g. "
+                      "kubectl proxy)");
+}
+
 }  // namespace hpad::k8s

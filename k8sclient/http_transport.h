@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -88,6 +89,12 @@ class StaticTokenSource final : public TokenSource {
   const std::string token_;
 };
 
+// Bounds on what a server can make the transport buffer (issue 10): a reply
+// body over the limit fails with kUnavailable naming the limit; one line of a
+// stream (a watch event) over kMaxStreamLineBytes fails the stream.
+inline constexpr size_t kDefaultMaxBodyBytes = size_t{64} << 20;
+inline constexpr size_t kMaxStreamLineBytes = size_t{4} << 20;
+
 struct TransportConfig {
   // "https://host:6443" or "https://host/some/prefix" (the prefix is put in
   // front of every request path) or plain "http://127.0.0.1:PORT".
@@ -99,6 +106,7 @@ struct TransportConfig {
   bool insecure_skip_tls_verify = false;
   std::string user_agent = std::string("hpad/") + hpad::Version();
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // default per-request deadline
+  size_t max_body_bytes = kDefaultMaxBodyBytes;                // reply body limit; 0 = default
 };
 
 // The parts of TransportConfig::server. ParseServerUrl accepts http and
@@ -113,6 +121,16 @@ struct ServerUrl {
   std::string Origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
 };
 Result<ServerUrl> ParseServerUrl(const std::string& server);
+
+// True for hosts that never leave the machine: "localhost", 127.0.0.0/8 and
+// [::1] (e.g. `kubectl proxy`).
+bool IsLoopbackHost(const std::string& host);
+
+// Credentials never travel in clear text off the machine (issue 10, item 9):
+// a config with a token source (static token, token file, exec plugin) over
+// http:// to a non-loopback host is refused with an error naming the server.
+// Every transport constructor calls this.
+Status CheckCredentialsTransport(const TransportConfig& config, const ServerUrl& url);
 
 class HttpTransport {
  public:

@@ -10,8 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -21,8 +24,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "k8sclient/cert_authority.h"
+#include "k8sclient/api/json_parse.h"
+#include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/base/text.h"
+#include "k8sclient/cert_authority.h"
 #include "k8sclient/api/yaml_json.h"
 
 extern char** environ;
@@ -40,13 +46,24 @@ Status FieldError(const std::string& file, const std::string& field, const std::
   return InvalidError(file + ": " + field + ": " + what);
 }
 
+// Kubeconfig files, certificates and tokens are small; a path naming a huge
+// or endless file (a FIFO, /dev/zero) must not become an allocation spree.
+constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;
+
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string out;
+  char buf[65536];
+  while (in) {
+    in.read(buf, sizeof buf);
+    out.append(buf, static_cast<size_t>(in.gcount()));
+    if (out.size() > kMaxConfigFileBytes)
+      return InvalidError("cannot read " + path + ": larger than the limit of " + std::to_string(kMaxConfigFileBytes) +
+                          " bytes");
+  }
   if (in.bad()) return InvalidError("cannot read " + path);
-  return ss.str();
+  return out;
 }
 
 std::string Trim(const std::string& s) {
@@ -110,8 +127,8 @@ Status MergeList(const Json& doc, const std::string& file, const std::string& li
       return FieldError(file, at + ".name", "missing or not a string");
     std::string n = name->get<std::string>();
     std::string field = list_key + "[name=" + n + "]." + item_key;
-    Json value = item.value(item_key, Json::object());
-    if (value.is_null()) value = Json::object();
+    auto found = item.find(item_key);
+    Json value = found == item.end() || found->is_null() ? Json::object() : *found;
     if (!value.is_object()) return FieldError(file, field, "must be a mapping");
     if (!seen_here.insert(n).second) return FieldError(file, list_key + "[name=" + n + "]", "defined twice");
     into.emplace(n, Entry{std::move(value), file, field});  // emplace keeps the first
@@ -198,7 +215,9 @@ Result<ExecConfig> ParseExec(const Entry& user) {
         return FieldError(user.file, at + ".name", "missing or not a string");
       if (kv.contains("value") && !kv["value"].is_null() && !kv["value"].is_string())
         return FieldError(user.file, at + ".value", "must be a string");
-      c.env.emplace_back(kv["name"].get<std::string>(), kv.value("value", ""));
+      auto value = kv.find("value");
+      c.env.emplace_back(kv["name"].get<std::string>(),
+                         value != kv.end() && value->is_string() ? value->get<std::string>() : std::string());
     }
   }
   auto mode = OptString(e, "interactiveMode");
@@ -266,9 +285,18 @@ struct ProcessResult {
   std::string out, err;
 };
 
-// Runs argv with `env`, collecting stdout and stderr (poll, so neither pipe
-// can fill up and deadlock the child).
-Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+struct ProcessLimits {
+  std::chrono::milliseconds timeout{kDefaultExecTimeout};
+  size_t max_stdout_bytes = kMaxExecOutputBytes;
+  size_t max_stderr_bytes = 64 * 1024;  // only quoted in errors; the rest is read and dropped
+};
+
+// Runs argv with `env` in a process group of its own, collecting stdout and
+// stderr (poll, so neither pipe can fill up and deadlock the child). Past
+// the deadline, or when stdout exceeds its limit, the whole group is killed
+// (a plugin's children too) and the error names the command and the limit.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                 const ProcessLimits& limits) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return InternalError(std::string("pipe: ") + std::strerror(errno));
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -281,14 +309,19 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);  // never interactive
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);  // a new group led by the child: killable as a whole
   std::vector<char*> cargv, cenv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
   cenv.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), cenv.data());
+  int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);
   close(err_pipe[1]);
   if (rc != 0) {
@@ -299,10 +332,20 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   ProcessResult r;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&r.out, &r.err};
+  const size_t caps[2] = {limits.max_stdout_bytes, limits.max_stderr_bytes};
   int open_fds = 2;
   char buf[4096];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
+  // The deadline is physical time for a child process, not controller time.
+  const auto deadline = std::chrono::steady_clock::now() + limits.timeout;
+  std::string failure;  // set when the group is killed
+  while (open_fds > 0 && failure.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      failure = "timed out after " + FormatGoDuration(limits.timeout);
+      break;
+    }
+    int ready = poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 60000)));
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -310,7 +353,12 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
+        size_t room = caps[i] - std::min(caps[i], sinks[i]->size());
+        sinks[i]->append(buf, std::min(room, static_cast<size_t>(n)));
+        if (i == 0 && static_cast<size_t>(n) > room) {
+          failure = "output exceeds the limit of " + std::to_string(caps[0]) + " bytes";
+          break;
+        }
       } else if (n == 0 || errno != EINTR) {
         close(fds[i].fd);
         fds[i].fd = -1;
@@ -318,13 +366,25 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
       }
     }
   }
+  if (!failure.empty()) ::kill(-pid, SIGKILL);
   for (auto& f : fds)
     if (f.fd >= 0) close(f.fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (!failure.empty()) return Status(StatusCode::kTimeout, "plugin \"" + argv[0] + "\" " + failure + "; killed");
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return r;
+}
+
+// A string field of the plugin's output; absent or null is "", another type
+// an error naming the field.
+Result<std::string> PluginString(const Json& obj, const char* key, const char* path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::string();
+  // "<path> must be", not "<path>: ...": a "token: x" text would be redacted.
+  if (!it->is_string()) return InvalidError(std::string(path) + " must be a string, got " + DescribeJson(*it));
+  return it->get<std::string>();
 }
 
 class ExecTokenSource final : public TokenSource {
@@ -332,13 +392,19 @@ class ExecTokenSource final : public TokenSource {
   ExecTokenSource(ExecConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
 
   Result<std::string> Token() override {
-    // Held while the plugin runs: concurrent requests wait for one run
-    // instead of starting several.
+    if (auto cached = Cached()) return *cached;
+    // One plugin run at a time: concurrent requests that need a new token
+    // wait for it instead of starting several. Requests holding a valid
+    // cached token never wait here (Cached() takes only mu_), so a hung
+    // plugin (bounded by its deadline) stalls only what needs it.
+    std::lock_guard<std::mutex> run(run_mu_);
+    if (auto cached = Cached()) return *cached;
+    auto cred = Run();
+    if (!cred.ok()) return cred.status();
     std::lock_guard<std::mutex> l(mu_);
-    if (cached_ && (!expiry_ || clock_.Now() < *expiry_)) return *cached_;
-    auto r = Run();
-    if (!r.ok()) return r;
-    return *cached_;
+    cached_ = cred->token;
+    expiry_ = cred->expiry;
+    return cred->token;
   }
 
   void Invalidate() override {
@@ -348,11 +414,22 @@ class ExecTokenSource final : public TokenSource {
   }
 
  private:
-  Status Fail(const std::string& what) const {
-    return Status(StatusCode::kUnauthorized, config_.origin + ": " + what, "Unauthorized");
+  struct Credential {
+    std::string token;
+    std::optional<Time> expiry;
+  };
+
+  std::optional<std::string> Cached() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (cached_ && (!expiry_ || clock_.Now() < *expiry_)) return cached_;
+    return std::nullopt;
   }
 
-  Status Run() {
+  Status Fail(const std::string& what) const {
+    return Status(StatusCode::kUnauthorized, SafeText(config_.origin + ": " + what), "Unauthorized");
+  }
+
+  Result<Credential> Run() {
     std::vector<std::string> argv{config_.command};
     argv.insert(argv.end(), config_.args.begin(), config_.args.end());
     // Inherited environment, then the plugin's env entries (which win), then
@@ -367,49 +444,63 @@ class ExecTokenSource final : public TokenSource {
     Json info = {{"apiVersion", config_.api_version},
                  {"kind", "ExecCredential"},
                  {"spec", {{"interactive", false}}}};
-    if (!config_.cluster_info_json.empty()) info["spec"]["cluster"] = Json::parse(config_.cluster_info_json);
-    envmap["KUBERNETES_EXEC_INFO"] = info.dump();
+    if (!config_.cluster_info_json.empty()) {
+      auto cluster = ParseForeignJson(config_.cluster_info_json, "cluster info");
+      if (cluster.ok()) info["spec"]["cluster"] = std::move(*cluster);
+    }
+    envmap["KUBERNETES_EXEC_INFO"] = DumpForeign(info);
     std::vector<std::string> env;
     for (const auto& [k, v] : envmap) env.push_back(k + "=" + v);
 
-    auto pr = RunProcess(argv, env);
+    ProcessLimits limits;
+    if (config_.timeout.count() > 0) limits.timeout = config_.timeout;
+    if (config_.max_output_bytes > 0) limits.max_stdout_bytes = config_.max_output_bytes;
+    auto pr = RunProcess(argv, env, limits);
     if (!pr.ok()) return Fail(pr.status().message());
     if (pr->exit_code != 0) {
-      std::string err = Trim(pr->err);
-      if (err.size() > 500) err = err.substr(0, 500) + "...";
+      std::string err = SafeText(Trim(pr->err), 500);
       return Fail("plugin \"" + config_.command + "\" exited with code " + std::to_string(pr->exit_code) +
                   (err.empty() ? "" : ": " + err));
     }
-    Json cred = Json::parse(pr->out, nullptr, /*allow_exceptions=*/false);
-    if (!cred.is_object()) return Fail("plugin output is not a JSON ExecCredential");
-    if (cred.value("kind", "") != "ExecCredential")
-      return Fail("plugin output has kind \"" + cred.value("kind", "") + "\", want ExecCredential");
-    if (cred.value("apiVersion", "") != config_.api_version)
-      return Fail("plugin output has apiVersion \"" + cred.value("apiVersion", "") + "\", want " +
-                  config_.api_version);
-    const Json status = cred.value("status", Json::object());
-    if (!status.is_object()) return Fail("plugin output: status must be an object");
-    std::string token = status.value("token", "");
-    if (token.empty()) {
+    const std::string plugin = "plugin \"" + config_.command + "\" output";
+    auto parsed = ParseForeignJson(pr->out, plugin, limits.max_stdout_bytes);
+    if (!parsed.ok()) return Fail(plugin + " is not a JSON ExecCredential: " + parsed.status().message());
+    const Json& cred = *parsed;
+    if (!cred.is_object()) return Fail(plugin + " is not a JSON ExecCredential");
+    auto kind = PluginString(cred, "kind", "kind");
+    if (!kind.ok()) return Fail(plugin + ": " + kind.status().message());
+    if (*kind != "ExecCredential") return Fail(plugin + " has kind \"" + *kind + "\", want ExecCredential");
+    auto api = PluginString(cred, "apiVersion", "apiVersion");
+    if (!api.ok()) return Fail(plugin + ": " + api.status().message());
+    if (*api != config_.api_version)
+      return Fail(plugin + " has apiVersion \"" + *api + "\", want " + config_.api_version);
+    auto st = cred.find("status");
+    if (st == cred.end() || st->is_null()) return Fail(plugin + ": status.token is missing");
+    if (!st->is_object()) return Fail(plugin + ": status must be an object");
+    const Json& status = *st;
+    auto token = PluginString(status, "token", "status.token");
+    if (!token.ok()) return Fail(plugin + ": " + token.status().message());
+    if (token->empty()) {
       if (status.contains("clientCertificateData"))
         return Fail("plugin returned a client certificate; hpad supports token credentials only");
-      return Fail("plugin output: status.token is missing");
+      return Fail(plugin + ": status.token is missing");
     }
-    std::optional<Time> expiry;
-    if (status.contains("expirationTimestamp") && !status["expirationTimestamp"].is_null()) {
-      if (!status["expirationTimestamp"].is_string()) return Fail("plugin output: bad status.expirationTimestamp");
-      auto t = ParseRfc3339(status["expirationTimestamp"].get<std::string>());
-      if (!t.ok()) return Fail("plugin output: status.expirationTimestamp: " + t.status().message());
-      expiry = *t;
+    Credential out;
+    out.token = std::move(*token);
+    auto exp = status.find("expirationTimestamp");
+    if (exp != status.end() && !exp->is_null()) {
+      if (!exp->is_string()) return Fail(plugin + ": bad status.expirationTimestamp");
+      auto t = ParseRfc3339(exp->get<std::string>());
+      if (!t.ok()) return Fail(plugin + ": status.expirationTimestamp: " + t.status().message());
+      out.expiry = *t;
     }
-    cached_ = token;
-    expiry_ = expiry;
-    return Status::Ok();
+    return out;
   }
 
   const ExecConfig config_;
   const Clock& clock_;
-  std::mutex mu_;
+  std::mutex run_mu_;  // serializes plugin runs; never taken while holding mu_
+  std::mutex mu_;      // guards cached_ and expiry_
   std::optional<std::string> cached_;
   std::optional<Time> expiry_;
 };
@@ -471,7 +562,9 @@ std::shared_ptr<TokenSource> NewExecTokenSource(ExecConfig config, const Clock& 
   return std::make_shared<ExecTokenSource>(std::move(config), clock);
 }
 
-Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Clock& clock) {
+namespace {
+
+Result<ClientConfig> LoadKubeconfigUnchecked(const KubeconfigOptions& options, const Clock& clock) {
   if (options.paths.empty()) return InvalidError("kubeconfig: no file given");
   Merged m;
   for (const std::string& path : options.paths) {
@@ -597,7 +690,7 @@ Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Cloc
       Json cluster = {{"server", out.transport.server},
                       {"insecure-skip-tls-verify", out.transport.insecure_skip_tls_verify}};
       if (!out.transport.ca_pem.empty()) cluster["certificate-authority-data"] = Base64Encode(out.transport.ca_pem);
-      exec->cluster_info_json = cluster.dump();
+      exec->cluster_info_json = DumpForeign(cluster);
     }
     out.transport.token_source = NewExecTokenSource(std::move(*exec), clock);
   } else if (!token_file->empty()) {
@@ -609,6 +702,19 @@ Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Cloc
     out.transport.token_source = std::make_shared<StaticTokenSource>(*token);
   }
   return out;
+}
+
+}  // namespace
+
+Result<ClientConfig> LoadKubeconfig(const KubeconfigOptions& options, const Clock& clock) {
+  // Errors quote the file's text (names, YAML parser messages with the
+  // offending bytes): made safe (valid UTF-8, no control characters, secrets
+  // redacted) before they reach logs or the exit message. Found by
+  // kubeconfig_fuzz (corpus: crash-3abfac62...).
+  auto cfg = LoadKubeconfigUnchecked(options, clock);
+  if (cfg.ok()) return cfg;
+  const Status& s = cfg.status();
+  return Status(s.code(), SafeText(s.message(), 4096), s.reason(), s.http_code());
 }
 
 Result<ClientConfig> LoadInClusterConfig(const InClusterOptions& options, const Clock& clock) {

@@ -28,6 +28,8 @@
 // thread-safe. The Clock must outlive the returned token sources.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -77,6 +79,12 @@ Result<ClientConfig> LoadInClusterConfig(const InClusterOptions& options, const 
 std::shared_ptr<TokenSource> NewFileTokenSource(std::string path, const Clock& clock,
                                                 Duration max_age = std::chrono::minutes(1));
 
+// Exec plugin bounds (issue 10): a run past the deadline, or writing more
+// than the output limit, has its process group killed and fails with an
+// error naming the command.
+inline constexpr std::chrono::seconds kDefaultExecTimeout{30};
+inline constexpr size_t kMaxExecOutputBytes = size_t{1} << 20;
+
 // An exec credential plugin (kubeconfig users[].user.exec).
 struct ExecConfig {
   std::string api_version;  // client.authentication.k8s.io/v1 or /v1beta1
@@ -87,9 +95,13 @@ struct ExecConfig {
   // provideClusterInfo: the ExecCredential spec.cluster object (JSON text)
   // passed in KUBERNETES_EXEC_INFO; "" when the plugin did not ask for it.
   std::string cluster_info_json;
+  std::chrono::milliseconds timeout{kDefaultExecTimeout};  // per run; <= 0 means the default
+  size_t max_output_bytes = kMaxExecOutputBytes;          // stdout; 0 means the default
 };
 // Runs the plugin when no unexpired token is cached; the ExecCredential's
 // status.expirationTimestamp bounds the cache (none: cached until Invalidate).
+// The plugin's output is foreign: decoded with checked types, bounded in
+// size and nesting. Callers with a valid cached token never wait for a run.
 std::shared_ptr<TokenSource> NewExecTokenSource(ExecConfig config, const Clock& clock);
 
 // Standard base64 (RFC 4648, padding optional, whitespace ignored).

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "k8sclient/api/json_parse.h"
+#include "k8sclient/base/text.h"
 #include "k8sclient/watch_decoder.h"
 
 namespace hpad::k8s {
@@ -113,10 +115,11 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
       Observe(call, resp->status, s.code(), start);
       if (s.ok()) {
         if (resp->body.empty()) return Json();
-        Json j = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded())
-          return InternalError(call.verb + " " + request.path_and_query + ": response is not JSON");
-        return j;
+        // The reply is foreign: size and depth are bounded, the result is
+        // moved out (never copied; it can be a large list).
+        auto parsed = ParseForeignJson(resp->body, call.verb + " " + SafeText(request.path_and_query, 256) + " reply");
+        if (!parsed.ok()) return InternalError(parsed.status().message());
+        return std::move(*parsed);
       }
       last = s;
       retry_after = FindHeader(resp->headers, "Retry-After");
@@ -179,7 +182,7 @@ Result<Json> RestApiClient::Create(const GroupVersionResource& gvr, const std::s
   HttpRequest r;
   r.method = "POST";
   r.path_and_query = CollectionPath(gvr, ns);
-  r.body = object.dump();
+  r.body = DumpForeign(object);  // may hold foreign strings: never throws
   r.content_type = "application/json";
   return Do({"POST", gvr.resource, false}, std::move(r));
 }
@@ -188,7 +191,7 @@ Result<Json> RestApiClient::Update(const ObjectKey& key, const Json& object) {
   HttpRequest r;
   r.method = "PUT";
   r.path_and_query = key.Path();
-  r.body = object.dump();
+  r.body = DumpForeign(object);
   r.content_type = "application/json";
   return Do({"PUT", ResourceName(key), false}, std::move(r));
 }
@@ -212,7 +215,7 @@ Status RestApiClient::Delete(const ObjectKey& key) {
 
 Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
   if (path_and_query.empty() || path_and_query[0] != '/')
-    return InvalidError("GetPath: path must start with '/': \"" + path_and_query + "\"");
+    return InvalidError("GetPath: path must start with '/': \"" + SafeText(path_and_query, 256) + "\"");
   HttpRequest r;
   r.method = "GET";
   r.path_and_query = path_and_query;

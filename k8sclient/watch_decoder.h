@@ -9,6 +9,11 @@
 // StatusFromWatchError() maps like an HTTP error (code 410 -> kGone, so the
 // reflector relists).
 //
+// Input is foreign (issue 10): a line longer than kMaxWatchLineBytes is an
+// error naming the limit (the decoder never buffers more than that and skips
+// the rest of such a line), JSON nesting is capped (json_parse.h), and every
+// error text is made safe (base/text.h).
+//
 // Pure; a decoder instance is not thread-safe (one per stream).
 #pragma once
 
@@ -21,6 +26,9 @@
 #include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
+
+// Longest accepted watch event line (one object, newline-delimited).
+inline constexpr size_t kMaxWatchLineBytes = size_t{4} << 20;
 
 // Decodes one line. Blank lines (keep-alives) give nullopt; malformed JSON, a
 // missing/unknown `type` or a non-object `object` are kInvalid.
@@ -44,7 +52,8 @@ class WatchEventDecoder {
  private:
   void DecodeAndQueue(std::string_view line);
 
-  std::string partial_;
+  std::string partial_;  // bytes after the last newline, at most kMaxWatchLineBytes
+  bool skipping_ = false;  // dropping the rest of an over-long line
   std::deque<Result<WatchEvent>> ready_;
 };
 

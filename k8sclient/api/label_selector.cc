@@ -5,6 +5,9 @@
 // label values, non-empty sets for in/notin) and sorted by key.
 #include "k8sclient/api/label_selector.h"
 
+#include "k8sclient/api/json_parse.h"
+#include "k8sclient/base/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -56,11 +59,11 @@ std::string ValidateKey(std::string_view key) {
     std::string_view prefix = key.substr(0, slash);
     name = key.substr(slash + 1);
     if (!IsDnsSubdomain(prefix)) {
-      return "invalid label key \"" + std::string(key) + "\": prefix must be a DNS-1123 subdomain";
+      return "invalid label key \"" + SafeText(key, 64) + "\": prefix must be a DNS-1123 subdomain";
     }
   }
   if (!IsValidName(name)) {
-    return "invalid label key \"" + std::string(key) +
+    return "invalid label key \"" + SafeText(key, 64) +
            "\": name part must be 1-63 alphanumeric characters, '-', '_' or '.', starting and ending with an "
            "alphanumeric character";
   }
@@ -69,7 +72,7 @@ std::string ValidateKey(std::string_view key) {
 
 std::string ValidateValue(std::string_view value) {
   if (value.empty() || IsValidName(value)) return "";
-  return "invalid label value \"" + std::string(value) +
+  return "invalid label value \"" + SafeText(value, 64) +
          "\": must be 63 characters or less, alphanumeric, '-', '_' or '.', starting and ending with an "
          "alphanumeric character";
 }
@@ -214,12 +217,12 @@ class Parser {
 
   Status Error(const Token& t, const std::string& expected) const {
     std::string found = t.tok == Tok::kEnd ? "end of string" : t.text;
-    return InvalidError("unable to parse label selector \"" + std::string(text_) + "\": at position " +
-                        std::to_string(t.pos) + ": found '" + found + "', " + expected);
+    return InvalidError("unable to parse label selector \"" + SafeText(text_, 256) + "\": at position " +
+                        std::to_string(t.pos) + ": found '" + SafeText(found, 64) + "', " + expected);
   }
   Status RequirementError(size_t pos, const std::string& why) const {
-    return InvalidError("unable to parse label selector \"" + std::string(text_) + "\": at position " +
-                        std::to_string(pos) + ": " + why);
+    return InvalidError("unable to parse label selector \"" + SafeText(text_, 256) + "\": at position " +
+                        std::to_string(pos) + ": " + SafeText(why, 512));
   }
 
   Status ParseRequirement(LabelSelectorRequirement* out) {
@@ -340,12 +343,12 @@ Result<Selector> Selector::Parse(std::string_view text) {
 
 Result<Selector> Selector::FromJson(const nlohmann::json& j) {
   if (j.is_null()) return Nothing();
-  if (!j.is_object()) return InvalidError("label selector must be an object, got " + j.dump());
+  if (!j.is_object()) return InvalidError("label selector must be an object, got " + DescribeJson(j));
   Selector s;
   if (auto it = j.find("matchLabels"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) return InvalidError("matchLabels must be an object, got " + it->dump());
+    if (!it->is_object()) return InvalidError("matchLabels must be an object, got " + DescribeJson(*it));
     for (const auto& [k, v] : it->items()) {
-      if (!v.is_string()) return InvalidError("matchLabels." + k + " must be a string, got " + v.dump());
+      if (!v.is_string()) return InvalidError("matchLabels." + k + " must be a string, got " + DescribeJson(v));
       LabelSelectorRequirement r;
       std::string err = MakeRequirement(k, Op::kEquals, {v.get<std::string>()}, &r);
       if (!err.empty()) return InvalidError("matchLabels: " + err);
@@ -353,7 +356,7 @@ Result<Selector> Selector::FromJson(const nlohmann::json& j) {
     }
   }
   if (auto it = j.find("matchExpressions"); it != j.end() && !it->is_null()) {
-    if (!it->is_array()) return InvalidError("matchExpressions must be a list, got " + it->dump());
+    if (!it->is_array()) return InvalidError("matchExpressions must be a list, got " + DescribeJson(*it));
     for (size_t i = 0; i < it->size(); ++i) {
       const auto& e = (*it)[i];
       std::string where = "matchExpressions[" + std::to_string(i) + "]";
@@ -379,7 +382,7 @@ Result<Selector> Selector::FromJson(const nlohmann::json& j) {
       if (auto v = e.find("values"); v != e.end() && !v->is_null()) {
         if (!v->is_array()) return InvalidError(where + ".values: must be a list");
         for (const auto& x : *v) {
-          if (!x.is_string()) return InvalidError(where + ".values: must be strings, got " + x.dump());
+          if (!x.is_string()) return InvalidError(where + ".values: must be strings, got " + DescribeJson(x));
           values.push_back(x.get<std::string>());
         }
       }

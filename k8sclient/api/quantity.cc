@@ -8,6 +8,8 @@
 // arbitrarily long inputs never overflow.
 #include "k8sclient/api/quantity.h"
 
+#include "k8sclient/base/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -63,7 +65,7 @@ int64_t Saturate(i128 v) {
 }
 
 Status QuantityError(std::string_view text, const std::string& why) {
-  return InvalidError("quantity \"" + std::string(text) + "\": " + why);
+  return InvalidError("quantity \"" + SafeText(text, 64) + "\": " + SafeText(why, 256));
 }
 
 struct Suffix {
@@ -135,7 +137,7 @@ Result<Quantity> Quantity::Parse(std::string_view text) {
   std::string_view suffix_text = text.substr(pos);
   Suffix suffix;
   if (!InterpretSuffix(suffix_text, &suffix)) {
-    return QuantityError(text, "unknown suffix \"" + std::string(suffix_text) + "\"");
+    return QuantityError(text, "unknown suffix \"" + SafeText(suffix_text, 64) + "\"");
   }
 
   Quantity q;
@@ -294,7 +296,7 @@ std::string Quantity::ToString() const {
 
 namespace {
 Status DurationError(std::string_view text, const std::string& why) {
-  return InvalidError("time: " + why + " \"" + std::string(text) + "\"");
+  return InvalidError("time: " + SafeText(why, 256) + " \"" + SafeText(text, 64) + "\"");
 }
 }  // namespace
 
@@ -365,8 +367,8 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
     } else if (unit_text == "h") {
       unit = 3600ULL * 1000000000;
     } else {
-      return InvalidError("time: unknown unit \"" + std::string(unit_text) + "\" in duration \"" +
-                          std::string(text) + "\"");
+      return InvalidError("time: unknown unit \"" + SafeText(unit_text, 64) + "\" in duration \"" +
+                          SafeText(text, 64) + "\"");
     }
     if (v > kLimit / unit) return DurationError(text, "invalid duration");
     v *= unit;

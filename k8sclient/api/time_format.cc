@@ -3,13 +3,16 @@
 #include "k8sclient/api/time_format.h"
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+
+#include "k8sclient/base/text.h"
 
 namespace hpad::k8s {
 namespace {
 
 Status TimeError(std::string_view text, const std::string& why) {
-  return InvalidError("time \"" + std::string(text) + "\": " + why + " (want RFC 3339, e.g. 2026-01-01T00:00:00Z)");
+  return InvalidError("time \"" + SafeText(text, 64) + "\": " + why + " (want RFC 3339, e.g. 2026-01-01T00:00:00Z)");
 }
 
 // Reads exactly `n` digits at *pos.
@@ -81,9 +84,16 @@ Result<Time> ParseRfc3339(std::string_view text) {
                      std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok()) return TimeError(text, "no such date");
   sys_days days(ymd);
-  nanoseconds since_epoch = duration_cast<nanoseconds>(days.time_since_epoch()) + hours(hour) + minutes(minute) +
-                            seconds(second) + nanoseconds(frac_ns) - minutes(offset_minutes);
-  return Time(duration_cast<Time::duration>(since_epoch));
+  // Whole seconds first (years 0000-9999 fit int64 seconds easily); Time
+  // counts nanoseconds in int64 (years 1677-2262), so a time outside that
+  // range is a parse error, never a signed overflow.
+  int64_t secs = static_cast<int64_t>(days.time_since_epoch().count()) * 86400 + hour * 3600 + minute * 60 + second -
+                 static_cast<int64_t>(offset_minutes) * 60;
+  const __int128 total_ns = static_cast<__int128>(secs) * 1000000000 + frac_ns;
+  if (total_ns > static_cast<__int128>(Time::duration::max().count()) * (1000000000 / Time::period::den) ||
+      total_ns < static_cast<__int128>(Time::duration::min().count()) * (1000000000 / Time::period::den))
+    return TimeError(text, "outside the representable range (years 1678-2261)");
+  return Time(duration_cast<Time::duration>(nanoseconds(static_cast<int64_t>(total_ns))));
 }
 
 namespace {

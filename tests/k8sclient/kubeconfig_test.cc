@@ -3,8 +3,12 @@
 // are small shell scripts; expiry is checked on a SimulatedClock.
 #include <sys/stat.h>
 
+#include <fstream>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
+#include "k8sclient/base/text.h"
 #include "k8sclient/kubeconfig.h"
 #include "tests/k8sclient/tls_fixture.h"
 
@@ -430,6 +434,105 @@ TEST_CASE("in-cluster config from an injectable service-account directory", "[ku
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains((dir.path() / "ca.crt").string()));
   }
+}
+
+}  // namespace hpad::k8s
+
+namespace hpad::k8s {
+namespace {
+
+// A kubeconfig whose user runs ./p.sh, with the plugin's bounds set.
+std::shared_ptr<TokenSource> ExecSource(const TempDir& dir, const std::string& script, std::chrono::milliseconds timeout,
+                                        size_t max_output, const Clock& clock) {
+  std::string p = WriteScript(dir, "p.sh", script + "\n");
+  ExecConfig c;
+  c.api_version = "client.authentication.k8s.io/v1";
+  c.command = p;
+  c.origin = "test: users[name=u].user.exec";
+  c.timeout = timeout;
+  c.max_output_bytes = max_output;
+  return NewExecTokenSource(std::move(c), clock);
+}
+
+}  // namespace
+
+TEST_CASE("exec plugin: a hung plugin is killed with its process group at the deadline", "[kubeconfig][exec][hostile]") {
+  TempDir dir;
+  SimulatedClock clock(Time{});
+  std::string pidfile = (dir.path() / "child.pid").string();
+  // The plugin starts a child that would outlive it, then hangs.
+  auto src = ExecSource(dir, "sleep 60 & echo $! > " + pidfile + "; sleep 60", std::chrono::milliseconds(300),
+                        kMaxExecOutputBytes, clock);
+  auto start = std::chrono::steady_clock::now();
+  auto t = src->Token();
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.status().code() == StatusCode::kUnauthorized);
+  CHECK_THAT(t.status().message(), Catch::Contains("p.sh") && Catch::Contains("timed out after 300ms") &&
+                                       Catch::Contains("killed"));
+  CHECK(took < std::chrono::seconds(10));
+  std::ifstream in(pidfile);
+  pid_t child = 0;
+  in >> child;
+  REQUIRE(child > 0);
+  // The grandchild was in the plugin's group: it is gone (or a zombie being
+  // reaped by init) shortly after.
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string pid_s, comm, state;
+    gone = !(stat >> pid_s >> comm >> state) || state == "Z";
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(gone);
+}
+
+TEST_CASE("exec plugin: output over the limit is an error naming the limit", "[kubeconfig][exec][hostile]") {
+  TempDir dir;
+  SimulatedClock clock(Time{});
+  auto src = ExecSource(dir, "head -c 100000 /dev/zero | tr '\\0' x; sleep 60", std::chrono::seconds(20), 4096, clock);
+  auto t = src->Token();
+  REQUIRE_FALSE(t.ok());
+  CHECK_THAT(t.status().message(), Catch::Contains("output exceeds the limit of 4096 bytes"));
+}
+
+TEST_CASE("exec plugin: output with wrong types is a clear error, not an abort", "[kubeconfig][exec][hostile]") {
+  TempDir dir;
+  SimulatedClock clock(Time{});
+  struct Case {
+    std::string out;
+    std::string want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"kind": null})", "kind \"\""},
+           {R"({"kind": 5})", "kind must be a string, got 5"},
+           {R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":7}})",
+            "status.token must be a string, got 7"},
+           {R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":[]})",
+            "status must be an object"},
+           {std::string(1000, '[') + std::string(1000, ']'), "nested deeper than the limit"},
+       }) {
+    auto src = ExecSource(dir, "cat <<'EOF'\n" + c.out + "\nEOF", std::chrono::seconds(20), kMaxExecOutputBytes, clock);
+    auto t = src->Token();
+    INFO(c.out);
+    REQUIRE_FALSE(t.ok());
+    CHECK_THAT(t.status().message(), Catch::Contains(c.want));
+  }
+}
+
+}  // namespace hpad::k8s
+
+namespace hpad::k8s {
+
+TEST_CASE("kubeconfig errors quoting invalid bytes are valid UTF-8 (kubeconfig_fuzz regression)", "[kubeconfig][hostile]") {
+  testing::TempDir dir;
+  SimulatedClock clock(Time{});
+  std::string kc = dir.Write("config", std::string("apiVersion: v1\nclusters:\n- name: k\n  cluster: \"\\\xE8\xE8\"\n"));
+  KubeconfigOptions o;
+  o.paths = {kc};
+  auto cfg = LoadKubeconfig(o, clock);
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(IsValidUtf8(cfg.status().message()));
 }
 
 }  // namespace hpad::k8s

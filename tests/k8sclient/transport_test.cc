@@ -767,6 +767,67 @@ TEST_CASE("a watch refused by the server returns the mapped error", "[transport]
   CHECK(w.status().message() == "too old");
 }
 
+TEST_CASE("a reply body over the limit is an error naming the limit", "[transport][hostile]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  srv.server().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("[\"" + std::string(300000, 'x') + "\"]", "application/json");
+  });
+  srv.server().Get("/big-chunked", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [](size_t, httplib::DataSink& sink) {
+      std::string piece(100000, ' ');
+      for (int i = 0; i < 4 && sink.is_writable(); ++i) sink.write(piece.data(), piece.size());
+      sink.done();
+      return true;
+    });
+  });
+  srv.server().Get("/small", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"kind":"PodList","items":[]})", "application/json");
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  cfg.max_body_bytes = 200000;
+  auto t = MustTransport(cfg);
+  for (const char* path : {"/big", "/big-chunked"}) {
+    auto r = t->Send(GetRequest(path));
+    INFO(path);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+    CHECK_THAT(r.status().message(), Catch::Contains("larger than the limit of 200000 bytes"));
+  }
+  auto ok = t->Send(GetRequest("/small"));
+  REQUIRE(ok.ok());
+  CHECK(ok->body == R"({"kind":"PodList","items":[]})");
+}
+
+TEST_CASE("a watch line over the limit fails the stream instead of buffering it", "[transport][watch][hostile]") {
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  srv.server().Get("/api/v1/pods", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [](size_t, httplib::DataSink& sink) {
+      std::string first = R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}})" "\n";
+      sink.write(first.data(), first.size());
+      std::string piece(1 << 20, 'x');  // 5 MiB without a newline
+      for (int i = 0; i < 5 && sink.is_writable(); ++i) sink.write(piece.data(), piece.size());
+      sink.done();
+      return true;
+    });
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  SimulatedClock clock(Time{});
+  RestApiClient client(MustTransport(cfg), clock);
+  auto w = client.Watch(resources::kPods, "", {});
+  REQUIRE(w.ok());
+  auto e1 = (*w)->Next();
+  REQUIRE(e1.ok());
+  REQUIRE(e1->has_value());
+  CHECK((*e1)->object["metadata"]["name"] == "a");
+  auto e2 = (*w)->Next();
+  REQUIRE_FALSE(e2.ok());
+  CHECK_THAT(e2.status().message(), Catch::Contains("line longer than the limit of 4194304 bytes"));
+}
+
 }  // namespace hpad::k8s
 
 namespace hpad::k8s {

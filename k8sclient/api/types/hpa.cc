@@ -35,7 +35,7 @@ Status ParseIdentifier(const json& j, const std::string& path, MetricIdentifier*
   HPAD_RETURN_IF_ERROR(ExpectObject(j, path));
   HPAD_RETURN_IF_ERROR(GetString(j, "name", path, &out->name));
   if (const json* sel = Child(j, "selector")) {
-    if (!sel->is_object()) return FieldError(Join(path, "selector"), "expected an object, got " + sel->dump());
+    if (!sel->is_object()) return FieldError(Join(path, "selector"), "expected an object, got " + DescribeJson(*sel));
     out->selector = *sel;
   }
   return Status::Ok();
@@ -165,7 +165,7 @@ Status ParseRules(const json& j, const std::string& path, HpaScalingRules* out) 
   HPAD_RETURN_IF_ERROR(GetOptQuantity(j, "tolerance", path, &out->tolerance));
   if (const json* ps = Child(j, "policies")) {
     std::string p = Join(path, "policies");
-    if (!ps->is_array()) return FieldError(p, "expected a list, got " + ps->dump());
+    if (!ps->is_array()) return FieldError(p, "expected a list, got " + DescribeJson(*ps));
     out->policies_set = true;  // B12: an explicit [] differs from absent
     for (size_t i = 0; i < ps->size(); ++i) {
       std::string pi = Index(p, i);
@@ -545,6 +545,19 @@ constexpr const char* kCurrentMetricsAnnotation = "autoscaling.alpha.kubernetes.
 constexpr const char* kConditionsAnnotation = "autoscaling.alpha.kubernetes.io/conditions";
 constexpr const char* kBehaviorAnnotation = "autoscaling.alpha.kubernetes.io/behavior";
 
+// Checked lookups for the v1 <-> v2 conversions: the input is a foreign
+// object (and its annotations foreign JSON), so a field of the wrong type
+// reads as absent instead of throwing (nlohmann's value() throws
+// type_error.302 on a type mismatch and 306 on a non-object).
+std::string Str(const json& j, const char* key) {
+  const json* c = Child(j, key);
+  return c && c->is_string() ? c->get<std::string>() : std::string();
+}
+json NumOrZero(const json& j, const char* key) {
+  const json* c = Child(j, key);
+  return c && c->is_number() ? *c : json(0);
+}
+
 const json* Get(const json& j, const char* a, const char* b = nullptr) {
   const json* c = Child(j, a);
   if (c && b) c = Child(*c, b);
@@ -560,21 +573,21 @@ json QuantityOrZero(const json* q) { return q ? *q : json("0"); }
 
 bool IsCpuUtilization(const json& m) {
   const json* r = Get(m, "resource");
-  return m.value("type", "") == "Resource" && r && r->value("name", "") == "cpu" && Get(*r, "target", "averageUtilization");
+  return Str(m, "type") == "Resource" && r && Str(*r, "name") == "cpu" && Get(*r, "target", "averageUtilization");
 }
 
 json MetricSpecV2ToV1(const json& m) {
-  json out = {{"type", m.value("type", "")}};
+  json out = {{"type", Str(m, "type")}};
   const json empty = json::object();
   if (const json* r = Get(m, "resource")) {
-    json o = {{"name", r->value("name", "")}};
+    json o = {{"name", Str(*r, "name")}};
     const json& t = Child(*r, "target") ? *Child(*r, "target") : empty;
     CopyIf(t, "averageUtilization", &o, "targetAverageUtilization");
     CopyIf(t, "averageValue", &o, "targetAverageValue");
     out["resource"] = o;
   }
   if (const json* r = Get(m, "containerResource")) {
-    json o = {{"name", r->value("name", "")}, {"container", r->value("container", "")}};
+    json o = {{"name", Str(*r, "name")}, {"container", Str(*r, "container")}};
     const json& t = Child(*r, "target") ? *Child(*r, "target") : empty;
     CopyIf(t, "averageUtilization", &o, "targetAverageUtilization");
     CopyIf(t, "averageValue", &o, "targetAverageValue");
@@ -583,7 +596,7 @@ json MetricSpecV2ToV1(const json& m) {
   if (const json* p = Get(m, "pods")) {
     const json& id = Child(*p, "metric") ? *Child(*p, "metric") : empty;
     const json& t = Child(*p, "target") ? *Child(*p, "target") : empty;
-    json o = {{"metricName", id.value("name", "")}, {"targetAverageValue", QuantityOrZero(Child(t, "averageValue"))}};
+    json o = {{"metricName", Str(id, "name")}, {"targetAverageValue", QuantityOrZero(Child(t, "averageValue"))}};
     CopyIf(id, "selector", &o, "selector");
     out["pods"] = o;
   }
@@ -591,7 +604,7 @@ json MetricSpecV2ToV1(const json& m) {
     const json& id = Child(*ob, "metric") ? *Child(*ob, "metric") : empty;
     const json& t = Child(*ob, "target") ? *Child(*ob, "target") : empty;
     json o = {{"target", Child(*ob, "describedObject") ? *Child(*ob, "describedObject") : empty},
-              {"metricName", id.value("name", "")},
+              {"metricName", Str(id, "name")},
               {"targetValue", QuantityOrZero(Child(t, "value"))}};
     CopyIf(id, "selector", &o, "selector");
     CopyIf(t, "averageValue", &o, "averageValue");
@@ -600,7 +613,7 @@ json MetricSpecV2ToV1(const json& m) {
   if (const json* e = Get(m, "external")) {
     const json& id = Child(*e, "metric") ? *Child(*e, "metric") : empty;
     const json& t = Child(*e, "target") ? *Child(*e, "target") : empty;
-    json o = {{"metricName", id.value("name", "")}};
+    json o = {{"metricName", Str(id, "name")}};
     CopyIf(id, "selector", &o, "metricSelector");
     CopyIf(t, "value", &o, "targetValue");
     CopyIf(t, "averageValue", &o, "targetAverageValue");
@@ -610,7 +623,7 @@ json MetricSpecV2ToV1(const json& m) {
 }
 
 json MetricSpecV1ToV2(const json& m) {
-  json out = {{"type", m.value("type", "")}};
+  json out = {{"type", Str(m, "type")}};
   auto resource_target = [](const json& r) {
     // Upstream: Utilization when targetAverageUtilization is set, else AverageValue.
     json t = {{"type", Child(r, "targetAverageUtilization") ? "Utilization" : "AverageValue"}};
@@ -619,21 +632,21 @@ json MetricSpecV1ToV2(const json& m) {
     return t;
   };
   if (const json* r = Get(m, "resource")) {
-    out["resource"] = {{"name", r->value("name", "")}, {"target", resource_target(*r)}};
+    out["resource"] = {{"name", Str(*r, "name")}, {"target", resource_target(*r)}};
   }
   if (const json* r = Get(m, "containerResource")) {
     out["containerResource"] = {
-        {"name", r->value("name", "")}, {"container", r->value("container", "")}, {"target", resource_target(*r)}};
+        {"name", Str(*r, "name")}, {"container", Str(*r, "container")}, {"target", resource_target(*r)}};
   }
   if (const json* p = Get(m, "pods")) {
-    json id = {{"name", p->value("metricName", "")}};
+    json id = {{"name", Str(*p, "metricName")}};
     CopyIf(*p, "selector", &id, "selector");
     json t = {{"type", "AverageValue"}};
     CopyIf(*p, "targetAverageValue", &t, "averageValue");
     out["pods"] = {{"metric", id}, {"target", t}};
   }
   if (const json* ob = Get(m, "object")) {
-    json id = {{"name", ob->value("metricName", "")}};
+    json id = {{"name", Str(*ob, "metricName")}};
     CopyIf(*ob, "selector", &id, "selector");
     json t = {{"type", Child(*ob, "averageValue") ? "AverageValue" : "Value"}};
     CopyIf(*ob, "targetValue", &t, "value");
@@ -643,7 +656,7 @@ json MetricSpecV1ToV2(const json& m) {
     out["object"] = o;
   }
   if (const json* e = Get(m, "external")) {
-    json id = {{"name", e->value("metricName", "")}};
+    json id = {{"name", Str(*e, "metricName")}};
     CopyIf(*e, "metricSelector", &id, "selector");
     json t = {{"type", Child(*e, "targetValue") ? "Value" : "AverageValue"}};
     CopyIf(*e, "targetValue", &t, "value");
@@ -654,26 +667,26 @@ json MetricSpecV1ToV2(const json& m) {
 }
 
 json MetricStatusV2ToV1(const json& m) {
-  json out = {{"type", m.value("type", "")}};
+  json out = {{"type", Str(m, "type")}};
   const json empty = json::object();
   auto cur = [&](const json& member) -> const json& {
     return Child(member, "current") ? *Child(member, "current") : empty;
   };
   if (const json* r = Get(m, "resource")) {
-    json o = {{"name", r->value("name", "")}, {"currentAverageValue", QuantityOrZero(Child(cur(*r), "averageValue"))}};
+    json o = {{"name", Str(*r, "name")}, {"currentAverageValue", QuantityOrZero(Child(cur(*r), "averageValue"))}};
     CopyIf(cur(*r), "averageUtilization", &o, "currentAverageUtilization");
     out["resource"] = o;
   }
   if (const json* r = Get(m, "containerResource")) {
-    json o = {{"name", r->value("name", "")},
-              {"container", r->value("container", "")},
+    json o = {{"name", Str(*r, "name")},
+              {"container", Str(*r, "container")},
               {"currentAverageValue", QuantityOrZero(Child(cur(*r), "averageValue"))}};
     CopyIf(cur(*r), "averageUtilization", &o, "currentAverageUtilization");
     out["containerResource"] = o;
   }
   if (const json* p = Get(m, "pods")) {
     const json& id = Child(*p, "metric") ? *Child(*p, "metric") : empty;
-    json o = {{"metricName", id.value("name", "")},
+    json o = {{"metricName", Str(id, "name")},
               {"currentAverageValue", QuantityOrZero(Child(cur(*p), "averageValue"))}};
     CopyIf(id, "selector", &o, "selector");
     out["pods"] = o;
@@ -681,7 +694,7 @@ json MetricStatusV2ToV1(const json& m) {
   if (const json* ob = Get(m, "object")) {
     const json& id = Child(*ob, "metric") ? *Child(*ob, "metric") : empty;
     json o = {{"target", Child(*ob, "describedObject") ? *Child(*ob, "describedObject") : empty},
-              {"metricName", id.value("name", "")},
+              {"metricName", Str(id, "name")},
               {"currentValue", QuantityOrZero(Child(cur(*ob), "value"))}};
     CopyIf(id, "selector", &o, "selector");
     CopyIf(cur(*ob), "averageValue", &o, "averageValue");
@@ -689,7 +702,7 @@ json MetricStatusV2ToV1(const json& m) {
   }
   if (const json* e = Get(m, "external")) {
     const json& id = Child(*e, "metric") ? *Child(*e, "metric") : empty;
-    json o = {{"metricName", id.value("name", "")}, {"currentValue", QuantityOrZero(Child(cur(*e), "value"))}};
+    json o = {{"metricName", Str(id, "name")}, {"currentValue", QuantityOrZero(Child(cur(*e), "value"))}};
     CopyIf(id, "selector", &o, "metricSelector");
     CopyIf(cur(*e), "averageValue", &o, "currentAverageValue");
     out["external"] = o;
@@ -698,28 +711,28 @@ json MetricStatusV2ToV1(const json& m) {
 }
 
 json MetricStatusV1ToV2(const json& m) {
-  json out = {{"type", m.value("type", "")}};
+  json out = {{"type", Str(m, "type")}};
   if (const json* r = Get(m, "resource")) {
     json c = json::object();
     CopyIf(*r, "currentAverageUtilization", &c, "averageUtilization");
     CopyIf(*r, "currentAverageValue", &c, "averageValue");
-    out["resource"] = {{"name", r->value("name", "")}, {"current", c}};
+    out["resource"] = {{"name", Str(*r, "name")}, {"current", c}};
   }
   if (const json* r = Get(m, "containerResource")) {
     json c = json::object();
     CopyIf(*r, "currentAverageUtilization", &c, "averageUtilization");
     CopyIf(*r, "currentAverageValue", &c, "averageValue");
-    out["containerResource"] = {{"name", r->value("name", "")}, {"container", r->value("container", "")}, {"current", c}};
+    out["containerResource"] = {{"name", Str(*r, "name")}, {"container", Str(*r, "container")}, {"current", c}};
   }
   if (const json* p = Get(m, "pods")) {
-    json id = {{"name", p->value("metricName", "")}};
+    json id = {{"name", Str(*p, "metricName")}};
     CopyIf(*p, "selector", &id, "selector");
     json c = json::object();
     CopyIf(*p, "currentAverageValue", &c, "averageValue");
     out["pods"] = {{"metric", id}, {"current", c}};
   }
   if (const json* ob = Get(m, "object")) {
-    json id = {{"name", ob->value("metricName", "")}};
+    json id = {{"name", Str(*ob, "metricName")}};
     CopyIf(*ob, "selector", &id, "selector");
     json c = json::object();
     CopyIf(*ob, "currentValue", &c, "value");
@@ -729,7 +742,7 @@ json MetricStatusV1ToV2(const json& m) {
     out["object"] = o;
   }
   if (const json* e = Get(m, "external")) {
-    json id = {{"name", e->value("metricName", "")}};
+    json id = {{"name", Str(*e, "metricName")}};
     CopyIf(*e, "metricSelector", &id, "selector");
     json c = json::object();
     CopyIf(*e, "currentValue", &c, "value");
@@ -744,8 +757,9 @@ json MetricStatusV1ToV2(const json& m) {
 json DecodeAnnotation(const json& annotations, const char* key, bool want_array) {
   const json* a = Child(annotations, key);
   if (!a || !a->is_string()) return nullptr;
-  json v = json::parse(a->get<std::string>(), nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded()) return nullptr;
+  auto parsed = ParseForeignJson(a->get<std::string>(), key);  // bounded depth and size
+  if (!parsed.ok()) return nullptr;
+  json v = std::move(*parsed);
   if (want_array ? !v.is_array() : !v.is_object()) return nullptr;
   return v;
 }
@@ -788,7 +802,7 @@ json HpaV1ToV2(const json& v1) {
     CopyIf(*st1, "observedGeneration", &status, "observedGeneration");
     CopyIf(*st1, "lastScaleTime", &status, "lastScaleTime");
     CopyIf(*st1, "currentReplicas", &status, "currentReplicas");
-    status["desiredReplicas"] = st1->value("desiredReplicas", 0);
+    status["desiredReplicas"] = NumOrZero(*st1, "desiredReplicas");
     json current = DecodeAnnotation(annotations, kCurrentMetricsAnnotation, true);
     if (!current.is_null()) {
       json cm = json::array();
@@ -828,7 +842,7 @@ json HpaV2ToV1(const json& v2) {
   json spec = json::object();
   CopyIf(spec2, "scaleTargetRef", &spec, "scaleTargetRef");
   CopyIf(spec2, "minReplicas", &spec, "minReplicas");
-  spec["maxReplicas"] = spec2.value("maxReplicas", 0);
+  spec["maxReplicas"] = NumOrZero(spec2, "maxReplicas");
   json other_metrics = json::array();
   bool cpu_done = false;
   if (const json* ms = Child(spec2, "metrics"); ms && ms->is_array()) {
@@ -836,7 +850,7 @@ json HpaV2ToV1(const json& v2) {
       if (IsCpuUtilization(m)) {
         // The first cpu-utilization metric becomes the v1 field; every cpu
         // utilization metric is left out of the annotation (as upstream).
-        if (!cpu_done) spec["targetCPUUtilizationPercentage"] = m["resource"]["target"]["averageUtilization"];
+        if (!cpu_done) spec["targetCPUUtilizationPercentage"] = *Get(*Get(m, "resource"), "target", "averageUtilization");
         cpu_done = true;
         continue;
       }
@@ -848,13 +862,13 @@ json HpaV2ToV1(const json& v2) {
   json status = json::object();
   CopyIf(status2, "observedGeneration", &status, "observedGeneration");
   CopyIf(status2, "lastScaleTime", &status, "lastScaleTime");
-  status["currentReplicas"] = status2.value("currentReplicas", 0);
-  status["desiredReplicas"] = status2.value("desiredReplicas", 0);
+  status["currentReplicas"] = NumOrZero(status2, "currentReplicas");
+  status["desiredReplicas"] = NumOrZero(status2, "desiredReplicas");
   json current_metrics = json::array();
   if (const json* cm = Child(status2, "currentMetrics"); cm && cm->is_array()) {
     for (const auto& m : *cm) {
       const json* r = Get(m, "resource");
-      if (m.value("type", "") == "Resource" && r && r->value("name", "") == "cpu") {
+      if (Str(m, "type") == "Resource" && r && Str(*r, "name") == "cpu") {
         if (const json* u = Get(*r, "current", "averageUtilization")) status["currentCPUUtilizationPercentage"] = *u;
       }
       // Every status is kept in the annotation so the raw values round-trip.
@@ -864,11 +878,11 @@ json HpaV2ToV1(const json& v2) {
   out["status"] = status;
 
   json annotations = Get(v2, "metadata", "annotations") ? *Get(v2, "metadata", "annotations") : json::object();
-  if (!other_metrics.empty()) annotations[kMetricsAnnotation] = other_metrics.dump();
-  if (!current_metrics.empty()) annotations[kCurrentMetricsAnnotation] = current_metrics.dump();
-  if (const json* b = Child(spec2, "behavior")) annotations[kBehaviorAnnotation] = b->dump();
+  if (!other_metrics.empty()) annotations[kMetricsAnnotation] = DumpForeign(other_metrics);
+  if (!current_metrics.empty()) annotations[kCurrentMetricsAnnotation] = DumpForeign(current_metrics);
+  if (const json* b = Child(spec2, "behavior")) annotations[kBehaviorAnnotation] = DumpForeign(*b);
   if (const json* c = Child(status2, "conditions"); c && c->is_array() && !c->empty()) {
-    annotations[kConditionsAnnotation] = c->dump();
+    annotations[kConditionsAnnotation] = DumpForeign(*c);
   }
   if (!annotations.empty()) {
     if (!out["metadata"].is_object()) out["metadata"] = json::object();

@@ -3,9 +3,12 @@
 // field path ("spec.metrics[1].resource.target.averageValue: ...").
 //
 // Absent and null fields leave the output untouched (Kubernetes' omitempty);
-// a present field of the wrong type is an error. Header-only, pure.
+// a present field of the wrong type is an error. Error texts describe the
+// offending value with DescribeJson() (json_parse.h), never a raw dump(): the
+// value is foreign and may be huge. Header-only, pure.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -15,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/base/clock.h"
+#include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/base/status.h"
 #include "k8sclient/api/time_format.h"
@@ -46,7 +50,7 @@ inline Status ExpectObject(const nlohmann::json& j, const std::string& path) {
 inline Status GetString(const nlohmann::json& obj, const char* key, const std::string& path, std::string* out) {
   const nlohmann::json* c = Child(obj, key);
   if (!c) return Status::Ok();
-  if (!c->is_string()) return FieldError(Join(path, key), "expected a string, got " + c->dump());
+  if (!c->is_string()) return FieldError(Join(path, key), "expected a string, got " + DescribeJson(*c));
   *out = c->get<std::string>();
   return Status::Ok();
 }
@@ -66,20 +70,21 @@ inline Status GetInt64(const nlohmann::json& obj, const char* key, const std::st
   if (!c) return Status::Ok();
   if (c->is_number_integer()) {
     if (c->is_number_unsigned() && c->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return FieldError(Join(path, key), "integer out of range: " + c->dump());
+      return FieldError(Join(path, key), "integer out of range: " + DescribeJson(*c));
     }
     *out = c->get<int64_t>();
     return Status::Ok();
   }
   // JSON from some clients writes 3.0 for 3.
+  // Converted only when whole and in range: casting NaN, inf or 1e300 is UB.
   if (c->is_number_float()) {
     double d = c->get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) {
+    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d) {
       *out = static_cast<int64_t>(d);
       return Status::Ok();
     }
   }
-  return FieldError(Join(path, key), "expected an integer, got " + c->dump());
+  return FieldError(Join(path, key), "expected an integer, got " + DescribeJson(*c));
 }
 
 inline Status GetInt32(const nlohmann::json& obj, const char* key, const std::string& path, int32_t* out) {
@@ -122,7 +127,7 @@ inline Result<Quantity> QuantityFromJson(const nlohmann::json& j, const std::str
   } else if (j.is_number()) {
     text = j.dump();
   } else {
-    return FieldError(path, "expected a quantity, got " + j.dump());
+    return FieldError(path, "expected a quantity, got " + DescribeJson(j));
   }
   auto q = Quantity::Parse(text);
   if (!q.ok()) return FieldError(path, q.status().message());
@@ -143,7 +148,7 @@ inline Status GetOptTime(const nlohmann::json& obj, const char* key, const std::
                          std::optional<Time>* out) {
   const nlohmann::json* c = Child(obj, key);
   if (!c) return Status::Ok();
-  if (!c->is_string()) return FieldError(Join(path, key), "expected a timestamp string, got " + c->dump());
+  if (!c->is_string()) return FieldError(Join(path, key), "expected a timestamp string, got " + DescribeJson(*c));
   auto t = ParseRfc3339(c->get<std::string>());
   if (!t.ok()) return FieldError(Join(path, key), t.status().message());
   *out = *t;
@@ -154,9 +159,9 @@ inline Status GetStringMap(const nlohmann::json& obj, const char* key, const std
                            std::map<std::string, std::string>* out) {
   const nlohmann::json* c = Child(obj, key);
   if (!c) return Status::Ok();
-  if (!c->is_object()) return FieldError(Join(path, key), "expected an object, got " + c->dump());
+  if (!c->is_object()) return FieldError(Join(path, key), "expected an object, got " + DescribeJson(*c));
   for (const auto& [k, v] : c->items()) {
-    if (!v.is_string()) return FieldError(Join(path, key) + "." + k, "expected a string, got " + v.dump());
+    if (!v.is_string()) return FieldError(Join(path, key) + "." + k, "expected a string, got " + DescribeJson(v));
     (*out)[k] = v.get<std::string>();
   }
   return Status::Ok();

@@ -63,7 +63,7 @@ Result<std::vector<PodMetrics>> PodMetricsListFromJson(const json& list) {
     HPAD_RETURN_IF_ERROR(GetTimestamp(item, p, &pm->timestamp));
     if (const json* w = Child(item, "window")) {
       std::string wp = Join(p, "window");
-      if (!w->is_string()) return FieldError(wp, "expected a duration string, got " + w->dump());
+      if (!w->is_string()) return FieldError(wp, "expected a duration string, got " + DescribeJson(*w));
       auto d = ParseGoDuration(w->get<std::string>());
       if (!d.ok()) return FieldError(wp, d.status().message());
       pm->window = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
