@@ -133,9 +133,8 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
       std::lock_guard<std::mutex> l(mu_);
       u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
     }
-    Duration delay = RetryDelay(attempt, retry_after, u, options_);
-    Time now = clock_.Now();
-    clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(delay), nullptr);
+    // The back-off is an interval: measured on monotonic time.
+    clock_.WaitFor(RetryDelay(attempt, retry_after, u, options_), nullptr);
   }
 }
 

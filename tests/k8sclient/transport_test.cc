@@ -356,6 +356,9 @@ TEST_CASE("429 with Retry-After is honoured on the injected clock", "[transport]
   RestApiClient client(MustTransport(cfg), clock, opts);
   auto fut = std::async(std::launch::async, [&] { return client.List(resources::kPods, "default", {}); });
   REQUIRE(Eventually([&] { return calls == 1; }));
+  // The client reads the clock for its back-off only once the 429 is back:
+  // advance only when it sleeps, or the advance may come first.
+  REQUIRE(clock.AwaitSleepers(1));
   // Not retried before Retry-After has passed on the clock.
   clock.Advance(std::chrono::seconds(6));
   CHECK(fut.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
