@@ -16,7 +16,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # The one package list (scripts/packages.txt), as CI installs it.
 COPY scripts/packages.txt /tmp/packages.txt
 RUN apt-get update -q \
- && apt-get install -y -q --no-install-recommends $(sed -e 's/#.*//' /tmp/packages.txt) \
+ && apt-get install -y -q --no-install-recommends $(sed -e 's/#.*//' -e 's/@.*//' /tmp/packages.txt) \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

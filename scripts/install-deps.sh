@@ -6,7 +6,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$top/scripts/packages.txt" | grep -v '^$')
 missing=()
-for p in "${packages[@]}"; do
+for entry in "${packages[@]}"; do
+  p=${entry%%@*}
+  if [ "$p" != "$entry" ]; then
+    command -v "${entry#*@}" >/dev/null 2>&1 && continue  # pkg@cmd: the command is there
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
