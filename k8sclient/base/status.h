@@ -42,7 +42,7 @@ enum class StatusCode {
 
 const char* StatusCodeName(StatusCode code);
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message, std::string reason = {}, int http_code = 0)
@@ -82,7 +82,7 @@ inline Status UnavailableError(std::string m) { return Status(StatusCode::kUnava
 
 // A value or an error. Accessing value() of an error aborts (a programming error).
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : data_(std::move(value)) {}  // NOLINT(implicit)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(implicit)

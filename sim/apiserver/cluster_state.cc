@@ -24,6 +24,7 @@ ClusterState::ClusterState(const Clock& clock)
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     Json obj = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}},
                 {"status", {{"phase", "Active"}}}};
+    // An empty store cannot refuse these (no name clash, served resource).
     (void)objects_.Create(k8s::resources::kNamespaces, "", obj);
   }
 }
