@@ -1,5 +1,6 @@
 // HorizontalController: informer handlers + work queue + HpaReconciler (Q1-Q6), and ParseControllerOptions.
 #include "controller/horizontal_controller.h"
+#include "k8sclient/base/last_resort.h"
 
 #include <algorithm>
 #include <cctype>
@@ -218,7 +219,19 @@ void HorizontalController::Worker() {
       queue_->Done(*key);
       continue;
     }
-    ReconcileResult r = reconciler_.Reconcile(*key, deps_.clock.Now());
+    ReconcileResult r;
+    // Last resort (issue 10): an exception out of one reconcile fails that
+    // HPA's round (it comes back after a sync period like any error); the
+    // worker and every other HPA carry on.
+    try {
+      r = reconciler_.Reconcile(*key, deps_.clock.Now());
+    } catch (const std::exception& e) {
+      k8s::RecordUnexpectedError("hpa-worker", "reconciling HPA " + *key + ": " + e.what());
+      r = ReconcileResult{};
+    } catch (...) {
+      k8s::RecordUnexpectedError("hpa-worker", "reconciling HPA " + *key + ": non-standard exception");
+      r = ReconcileResult{};
+    }
     if (!r.error.ok()) HPAD_LOG(Error) << "reconciling HPA " << *key << ": " << r.error.message();
     // Q2: every existing HPA comes back after one sync period, errors or not.
     if (!r.deleted) queue_->AddAfter(*key, options_.sync_period);

@@ -1,4 +1,5 @@
 #include "k8sclient/event_recorder.h"
+#include "k8sclient/base/last_resort.h"
 
 #include <cstdio>
 #include <exception>
@@ -193,13 +194,12 @@ void ApiEventRecorder::GuardedWrite(const Pending& p) {
   try {
     Write(p);
   } catch (const std::exception& e) {
-    HPAD_LOG(Error) << "event recorder loop: unexpected exception writing " << p.type << " " << p.reason << " for "
-                    << p.object.kind << " " << p.object.ns << "/" << p.object.name << ": " << e.what()
-                    << " (dropped, continuing)";
+    RecordUnexpectedError("event-recorder", "writing " + p.type + " " + p.reason + " for " + p.object.kind + " " +
+                                                p.object.ns + "/" + p.object.name + ": " + e.what() + " (dropped)");
     std::lock_guard<std::mutex> l(mu_);
     ++dropped_;
   } catch (...) {
-    HPAD_LOG(Error) << "event recorder loop: unexpected non-standard exception (event dropped, continuing)";
+    RecordUnexpectedError("event-recorder", "non-standard exception (event dropped)");
     std::lock_guard<std::mutex> l(mu_);
     ++dropped_;
   }

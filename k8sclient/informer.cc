@@ -1,4 +1,5 @@
 #include "k8sclient/informer.h"
+#include "k8sclient/base/last_resort.h"
 
 #include <algorithm>
 #include <cmath>
@@ -232,12 +233,11 @@ void Reflector::Run() {
     try {
       RunOnce(backoff, need_list);
     } catch (const std::exception& e) {
-      HPAD_LOG(Error) << "reflector " << opts_.name << " loop: unexpected exception: " << e.what()
-                      << " (relisting)";
+      RecordUnexpectedError("reflector", opts_.name + ": " + e.what() + " (relisting)");
       need_list = true;
       WaitBackoff(backoff.Next());
     } catch (...) {
-      HPAD_LOG(Error) << "reflector " << opts_.name << " loop: unexpected non-standard exception (relisting)";
+      RecordUnexpectedError("reflector", opts_.name + ": non-standard exception (relisting)");
       need_list = true;
       WaitBackoff(backoff.Next());
     }

@@ -1,4 +1,5 @@
 #include "k8sclient/leader_elector.h"
+#include "k8sclient/base/last_resort.h"
 
 #include <unistd.h>
 
@@ -110,11 +111,9 @@ void LeaderElector::RunCallback(const char* which, const std::function<void()>& 
   try {
     callback();
   } catch (const std::exception& e) {
-    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name << ": " << which
-                    << " callback threw: " << e.what() << " (ignored)";
+    RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(": ") + which + " callback threw: " + e.what() + " (ignored)");
   } catch (...) {
-    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name << ": " << which
-                    << " callback threw a non-standard exception (ignored)";
+    RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(": ") + which + " callback threw a non-standard exception (ignored)");
   }
 }
 
@@ -228,11 +227,9 @@ bool LeaderElector::GuardedTryAcquireOrRenew() {
   try {
     return TryAcquireOrRenew();
   } catch (const std::exception& e) {
-    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
-                    << " loop: unexpected exception: " << e.what() << " (counted as a failed attempt)";
+    RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(" loop: unexpected exception: ") + e.what() + " (counted as a failed attempt)");
   } catch (...) {
-    HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
-                    << " loop: unexpected non-standard exception (counted as a failed attempt)";
+    RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(" loop: unexpected non-standard exception (counted as a failed attempt)"));
   }
   return false;
 }
@@ -286,11 +283,9 @@ void LeaderElector::Run() {
     try {
       Release();
     } catch (const std::exception& e) {
-      HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
-                      << ": release threw: " << e.what();
+      RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(": release threw: ") + e.what());
     } catch (...) {
-      HPAD_LOG(Error) << "leader elector " << config_.lease_namespace << "/" << config_.lease_name
-                      << ": release threw a non-standard exception";
+      RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(": release threw a non-standard exception"));
     }
   }
   SetLeading(false);

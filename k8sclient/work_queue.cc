@@ -1,4 +1,5 @@
 #include "k8sclient/work_queue.h"
+#include "k8sclient/base/last_resort.h"
 
 #include <exception>
 #include <vector>
@@ -206,10 +207,9 @@ void WorkQueue::DelayLoop() {
     try {
       DelayStep();
     } catch (const std::exception& e) {
-      HPAD_LOG(Error) << "work queue " << name_ << " delay loop: unexpected exception: " << e.what()
-                      << " (continuing)";
+      RecordUnexpectedError("work-queue-delay", name_ + ": " + e.what());
     } catch (...) {
-      HPAD_LOG(Error) << "work queue " << name_ << " delay loop: unexpected non-standard exception (continuing)";
+      RecordUnexpectedError("work-queue-delay", name_ + ": non-standard exception");
     }
   }
 }

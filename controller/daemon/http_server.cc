@@ -6,9 +6,35 @@
 #include <prometheus/text_serializer.h>
 
 #include <atomic>
+#include <exception>
 #include <thread>
 
+#include "k8sclient/base/last_resort.h"
+
 namespace hpad::ctrl {
+
+// hpad_unexpected_errors_total{loop}: the last-resort net's counts
+// (k8sclient/base/last_resort.h), rendered after the registry's families.
+// Loop names come from code; quotes and backslashes are escaped anyway.
+std::string UnexpectedErrorsText() {
+  std::string out =
+      "# HELP hpad_unexpected_errors_total Exceptions caught by the last-resort net of a long-lived loop (each is a "
+      "bug to report).\n# TYPE hpad_unexpected_errors_total counter\n";
+  for (const auto& [loop, count] : k8s::UnexpectedErrorCounts()) {
+    std::string label;
+    for (char c : loop) {
+      if (c == '"' || c == '\\') label += '\\';
+      if (c == '\n') {
+        label += "\\n";
+        continue;
+      }
+      label += c;
+    }
+    out += "hpad_unexpected_errors_total{loop=\"" + label + "\"} " + std::to_string(count) + "\n";
+  }
+  return out;
+}
+
 
 bool RenderHealth(const std::vector<HealthCheck>& checks, bool verbose, std::string* body) {
   bool ok = true;
@@ -82,7 +108,21 @@ Status DaemonHttpServer::Start(const std::string& host, int port) {
   srv.Get("/metrics", [im](const httplib::Request&, httplib::Response& res) {
     std::string text;
     if (im->registry) text = prometheus::TextSerializer().Serialize(im->registry->Collect());
+    text += UnexpectedErrorsText();
     res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  // Last resort (issue 10): a handler that throws answers 500 and is counted.
+  srv.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "non-standard exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    k8s::RecordUnexpectedError("http-server", req.path + ": " + what);
+    res.status = 500;
+    res.set_content("internal error", "text/plain; charset=utf-8");
   });
 
   if (port == 0) {

@@ -53,4 +53,8 @@ class DaemonHttpServer {
 // Renders checks as the body of /livez or /readyz; returns true when all pass.
 bool RenderHealth(const std::vector<HealthCheck>& checks, bool verbose, std::string* body);
 
+// The hpad_unexpected_errors_total{loop} series (issue 10) in Prometheus text
+// format, from k8sclient/base/last_resort.h; appended to /metrics.
+std::string UnexpectedErrorsText();
+
 }  // namespace hpad::ctrl

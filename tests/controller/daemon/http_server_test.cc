@@ -7,6 +7,7 @@
 
 #include "controller/daemon/http_server.h"
 #include "controller/daemon/prometheus_metrics.h"
+#include "k8sclient/base/last_resort.h"
 
 namespace hpad::ctrl {
 namespace {
@@ -113,6 +114,23 @@ TEST_CASE("daemon http: /metrics exposes upstream names, labels and buckets (15.
   REQUIRE(r);
   CHECK(r->body.find(p + "desired_replicas{") == std::string::npos);
   CHECK(r->body.find("leader_election_master_status{name=\"hpad\"} 0\n") != std::string::npos);
+}
+
+TEST_CASE("daemon http: /metrics counts the last-resort net per loop (issue 10)", "[daemon][http][metrics]") {
+  DaemonMetrics m;
+  DaemonHttpServer server(m.registry(), {}, {});
+  REQUIRE(server.Start("127.0.0.1", 0).ok());
+  httplib::Client c("127.0.0.1", server.port());
+  auto before = c.Get("/metrics");
+  REQUIRE(before);
+  CHECK(before->body.find("# TYPE hpad_unexpected_errors_total counter") != std::string::npos);
+  CHECK(before->body.find("loop=\"http-test-loop\"") == std::string::npos);
+  hpad::k8s::RecordUnexpectedError("http-test-loop", "boom");
+  hpad::k8s::RecordUnexpectedError("http-test-loop", "boom again");
+  auto after = c.Get("/metrics");
+  REQUIRE(after);
+  CHECK(after->body.find("hpad_unexpected_errors_total{loop=\"http-test-loop\"} 2\n") != std::string::npos);
+  server.Stop();
 }
 
 }  // namespace
