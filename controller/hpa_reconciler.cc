@@ -31,8 +31,12 @@ MetricResult Unable(const std::string& reason, const std::string& cond_err, cons
 }  // namespace
 
 k8s::EventObjectRef EventRefFor(const k8s::Hpa& hpa) {
-  return k8s::EventObjectRef{"autoscaling/v2", "HorizontalPodAutoscaler", hpa.metadata.ns, hpa.metadata.name,
-                             hpa.metadata.uid};
+  return k8s::EventObjectRef{.api_version = "autoscaling/v2",
+                             .kind = "HorizontalPodAutoscaler",
+                             .ns = hpa.metadata.ns,
+                             .name = hpa.metadata.name,
+                             .uid = hpa.metadata.uid,
+                             .resource_version = hpa.metadata.resource_version};
 }
 
 HpaReconciler::HpaReconciler(ReconcilerOptions options, const k8s::ObjectStore<k8s::Hpa>& hpas,

@@ -226,6 +226,7 @@ k8s::Event ApiEventRecorder::NewEvent(const Pending& p) {
   ev.involved_object.name = p.object.name;
   ev.involved_object.uid = p.object.uid;
   ev.involved_object.api_version = p.object.api_version;
+  ev.involved_object.resource_version = p.object.resource_version;
   ev.reason = p.reason;
   ev.message = p.message;
   ev.type = p.type;

@@ -60,11 +60,15 @@ namespace hpad::k8s {
 
 // The object an event is about (core/v1 ObjectReference, the fields we set).
 struct EventObjectRef {
-  std::string api_version;  // "autoscaling/v2"
-  std::string kind;         // "HorizontalPodAutoscaler"
-  std::string ns;
-  std::string name;
-  std::string uid;
+  std::string api_version{};  // "autoscaling/v2"
+  std::string kind{};        // "HorizontalPodAutoscaler"
+  std::string ns{};
+  std::string name{};
+  std::string uid{};
+  // The object's resourceVersion when the event was recorded, written to
+  // involvedObject.resourceVersion as client-go's GetReference does; not
+  // part of any correlation key (E1).
+  std::string resource_version{};
   bool operator==(const EventObjectRef&) const = default;
 };
 

@@ -383,3 +383,37 @@ TEST_CASE("Run with scale_from_cache: apps/v1 scales come from the watch, writes
     if (a.subresource == "scale") scale_calls.push_back(a.ToString());
   CHECK(scale_calls == std::vector<std::string>{"update deployments/scale default/web"});
 }
+
+TEST_CASE("issue 11 item 8: an HPA deleted and re-created before its key fires keeps its history (Q5, H1)",
+          "[controller]") {
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*api, 2, "600m");  // 300% of 200m vs 60%: ceil(3 * 2) = 6 wanted
+  Json hpa = HpaObject("web");
+  hpa["spec"]["behavior"] = {
+      {"scaleUp",
+       {{"stabilizationWindowSeconds", 0},
+        {"policies", {{{"type", "Pods"}, {"value", 1}, {"periodSeconds", 60}}}}}}};
+  api->Put(k8s::resources::kHpaV2, hpa);
+  NullMonitor monitor;
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
+  SyncAll(wiring, clock);
+  CHECK(Replicas(*api) == 3);  // B: Pods 1 per 60 s allows 2 -> 3
+
+  // Deleted, seen deleted, and re-created under the same name before its key
+  // is reconciled again: upstream only forgets the key on delete and drops
+  // the history when a reconcile finds no HPA, so the scale-up of 15 s ago
+  // still counts against the policy.
+  api->Remove(k8s::resources::kHpaV2, "default", "web");
+  REQUIRE(wiring.Relist().ok());
+  CHECK(wiring.controller().NumHpas() == 0);
+  api->Put(k8s::resources::kHpaV2, hpa);
+  clock.Advance(std::chrono::seconds(15));
+  SyncAll(wiring, clock);
+  CHECK(Replicas(*api) == 3);
+
+  // Once the period has passed, the next step is allowed.
+  clock.Advance(std::chrono::seconds(46));
+  SyncAll(wiring, clock);
+  CHECK(Replicas(*api) == 4);
+}

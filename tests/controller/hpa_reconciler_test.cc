@@ -187,6 +187,12 @@ TEST_CASE("R1-R13 cpu scale-up writes scale, status and event", "[reconciler]") 
   CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 3; reason: cpu resource "
                                                "utilization (percentage of request) above target"});
   CHECK(*hpa.status.observed_generation == hpa.metadata.generation);  // W3 with HPAGeneration
+  // Issue 11 item 10: the event's involvedObject carries the HPA's
+  // resourceVersion as read by this reconcile (before its status write).
+  auto recorded = h.events.Events();
+  REQUIRE(recorded.size() == 1);
+  CHECK_FALSE(recorded[0].object.resource_version.empty());
+  CHECK(recorded[0].object.resource_version != hpa.metadata.resource_version);
 }
 
 TEST_CASE("W4/W5 status written only on change; lastTransitionTime only on a flip", "[reconciler]") {

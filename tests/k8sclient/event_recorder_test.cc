@@ -23,7 +23,12 @@ using namespace std::chrono_literals;
 
 const Time kStart = Time(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
 
-const EventObjectRef kHpa{"autoscaling/v2", "HorizontalPodAutoscaler", "default", "php-apache", "uid-1"};
+const EventObjectRef kHpa{.api_version = "autoscaling/v2",
+                          .kind = "HorizontalPodAutoscaler",
+                          .ns = "default",
+                          .name = "php-apache",
+                          .uid = "uid-1",
+                          .resource_version = "7"};
 
 }  // namespace
 
@@ -43,7 +48,7 @@ TEST_CASE("event recorder creates a core/v1 Event", "[events]") {
   CHECK(name.rfind("php-apache.", 0) == 0);
   CHECK(name.size() > std::string("php-apache.").size());
   CHECK(ev["involvedObject"] == Json::parse(R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
-      "namespace":"default","name":"php-apache","uid":"uid-1"})"));
+      "namespace":"default","name":"php-apache","uid":"uid-1","resourceVersion":"7"})"));
   CHECK(ev["type"] == "Normal");
   CHECK(ev["reason"] == "SuccessfulRescale");
   CHECK(ev["source"]["component"] == "horizontal-pod-autoscaler");
@@ -183,7 +188,7 @@ TEST_CASE("cluster-scoped objects get their events in default", "[events]") {
   SimulatedClock clock(kStart);
   FakeApiClient api;
   ApiEventRecorder rec(api, clock);
-  rec.Event(EventObjectRef{"v1", "Node", "", "node-1", ""}, "Normal", "Seen", "hello");
+  rec.Event(EventObjectRef{.api_version = "v1", .kind = "Node", .name = "node-1"}, "Normal", "Seen", "hello");
   rec.Flush();
   auto events = api.Objects(resources::kEvents, "default");
   REQUIRE(events.size() == 1);
