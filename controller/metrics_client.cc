@@ -30,18 +30,23 @@ Status Wrap(const std::string& prefix, const Status& s) {
 
 }  // namespace
 
-std::string GuessPluralResource(const std::string& kind) {
-  std::string lower;
-  for (char c : kind) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.empty()) return lower;
-  auto ends = [&](const std::string& s) {
-    return lower.size() >= s.size() && lower.compare(lower.size() - s.size(), s.size(), s) == 0;
+ResourceNameResolver MapperResourceResolver(std::weak_ptr<k8s::RestMapper> mapper) {
+  return [mapper](const std::string& group, const std::string& kind) -> Result<std::string> {
+    const std::string group_kind = group.empty() ? kind : kind + "." + group;  // GroupKind.String()
+    auto m = mapper.lock();
+    if (!m) return Status(StatusCode::kInternal, "unable to map kind " + group_kind + " to resource: no REST mapper");
+    auto mappings = m->RestMappings(group, kind);
+    if (!mappings.ok()) {
+      return Status(mappings.status().code(),
+                    "unable to map kind " + group_kind + " to resource: " + mappings.status().message());
+    }
+    if (mappings->empty()) {
+      return Status(StatusCode::kNotFound, "unable to map kind " + group_kind + " to resource: no matches for kind \"" +
+                                               kind + "\" in group \"" + group + "\"");
+    }
+    const k8s::GroupVersionResource& gvr = mappings->front().gvr;
+    return gvr.group.empty() ? gvr.resource : gvr.resource + "." + gvr.group;  // GroupResource.String()
   };
-  if (ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh")) return lower + "es";
-  if (ends("y") && lower.size() > 1 && std::string("aeiou").find(lower[lower.size() - 2]) == std::string::npos) {
-    return lower.substr(0, lower.size() - 1) + "ies";
-  }
-  return lower + "s";
 }
 
 RestMetricsClient::RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver)
@@ -193,19 +198,21 @@ Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string&
   auto slash = object.api_version.find('/');
   if (slash != std::string::npos) group = object.api_version.substr(0, slash);
   std::string path;
-  if (object.kind == "Namespace" && object.api_version == "v1") {
-    // M5: the namespace itself uses the root-scoped form, named by the HPA's namespace.
+  if (object.kind == "Namespace" && group.empty()) {
+    // M5: a Namespace of the core group (any version spelling) uses the
+    // root-scoped form, named by the HPA's namespace (upstream: RootScopedMetrics).
     path = NamespaceCustomMetricPath(ns, metric_name, metric_selector);
   } else {
-    std::string resource;
-    if (resolver_) {
-      auto r = resolver_(group, object.kind);
-      if (!r.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", r.status());
-      resource = *r;
-    } else {
-      resource = GuessPluralResource(object.kind);
+    // Upstream asks for the group-qualified resource of the REST mapping
+    // ("deployments.apps") and fails for a kind it cannot map.
+    if (!resolver_) {
+      const std::string group_kind = group.empty() ? object.kind : object.kind + "." + group;
+      return Status(StatusCode::kInternal, "unable to fetch metrics from custom metrics API: unable to map kind " +
+                                               group_kind + " to resource: no REST mapper");
     }
-    path = ObjectCustomMetricPath(ns, resource, object.name, metric_name, metric_selector);
+    auto r = resolver_(group, object.kind);
+    if (!r.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", r.status());
+    path = ObjectCustomMetricPath(ns, *r, object.name, metric_name, metric_selector);
   }
   auto body = client_->GetPath(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());

@@ -21,6 +21,7 @@
 
 #include "controller/core/replica_calculator.h"
 #include "k8sclient/api_client.h"
+#include "k8sclient/discovery.h"
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/base/status.h"
 #include "k8sclient/api/types/hpa.h"
@@ -72,17 +73,21 @@ class MetricsClient {
                                                                      const k8s::Selector& metric_selector) = 0;
 };
 
-// Maps (group, kind) to the lower-case plural resource name for object
-// metric paths ("apps", "Deployment" -> "deployments").
+// Maps (group, kind) to the group-qualified resource of object metric paths,
+// as upstream's custom metrics client does from the REST mapping
+// (GroupResource.String(): "apps", "Deployment" -> "deployments.apps";
+// "", "Service" -> "services"). An unknown kind is an error
+// "unable to map kind <Kind.group> to resource: ...".
 using ResourceNameResolver = std::function<Result<std::string>(const std::string& group, const std::string& kind)>;
 
-// A naive plural for kinds no mapper knows ("Ingress" -> "ingresses",
-// "Policy" -> "policies", "Service" -> "services").
-std::string GuessPluralResource(const std::string& kind);
+// The resolver over a REST mapper (borrowed weakly: a mapper gone is an error).
+ResourceNameResolver MapperResourceResolver(std::weak_ptr<k8s::RestMapper> mapper);
+
 
 class RestMetricsClient : public MetricsClient {
  public:
-  // `resolver` may be empty: GuessPluralResource is used then.
+  // `resolver` may be empty only where no Object metric is read: an Object
+  // metric then fails with "unable to map kind ...".
   RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver = {});
 
   Result<PodMetricsResult> GetResourceMetric(const std::string& ns, const std::string& resource,

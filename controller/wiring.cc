@@ -19,17 +19,9 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
       *client_, clock_, informer_options(k8s::resources::kPods, "pods"),
       [](const k8s::Json& j) { return k8s::PodFromJson(j); });
   mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_);
-  // Object metrics name the described object's plural: the mapper's first
-  // mapping, else a guessed plural.
-  std::weak_ptr<k8s::DiscoveryRestMapper> weak = mapper_;
-  metrics_ = std::make_unique<RestMetricsClient>(
-      client_, [weak](const std::string& group, const std::string& kind) -> Result<std::string> {
-        if (auto m = weak.lock()) {
-          auto mappings = m->RestMappings(group, kind);
-          if (mappings.ok() && !mappings->empty()) return mappings->front().gvr.resource;
-        }
-        return GuessPluralResource(kind);
-      });
+  // Object metrics name the described object's group-qualified resource
+  // from the REST mapping, as upstream (issue 11 item 5).
+  metrics_ = std::make_unique<RestMetricsClient>(client_, MapperResourceResolver(mapper_));
   metrics_cache_ = std::make_unique<MetricsCache>(*metrics_, pod_informer_->Store(), clock_, options.sync_period);
   scales_ = std::make_unique<RestScaleClient>(client_, mapper_);
   ScaleClient* scale_reader = scales_.get();

@@ -32,6 +32,12 @@ ResourceRegistry::ResourceRegistry() {
   Add(Builtin("", "v1", "namespaces", "Namespace", {"ns"}, false, true, false));
   Add(Builtin("", "v1", "pods", "Pod", {"po"}, true, true, false, {"all"}));
   Add(Builtin("", "v1", "events", "Event", {"ev"}, true, false, false));
+  // Served so discovery maps them, as in any cluster: Object metrics name
+  // their describedObject through the REST mapping (issue 11 item 5), and
+  // scenarios describe Ingresses and Services there.
+  Add(Builtin("", "v1", "services", "Service", {"svc"}, true, true, false));
+  Add(Builtin("", "v1", "configmaps", "ConfigMap", {"cm"}, true, false, false));
+  Add(Builtin("networking.k8s.io", "v1", "ingresses", "Ingress", {"ing"}, true, true, false));
   Add(Builtin("apps", "v1", "deployments", "Deployment", {"deploy"}, true, true, true, {"all"}));
   Add(Builtin("apps", "v1", "statefulsets", "StatefulSet", {"sts"}, true, true, true, {"all"}));
   Add(Builtin("apps", "v1", "replicasets", "ReplicaSet", {"rs"}, true, true, true, {"all"}));

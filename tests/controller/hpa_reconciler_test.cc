@@ -54,7 +54,7 @@ struct Harness {
         api_ptr(&api, [](k8s::ApiClient*) {}),
         mapper(std::make_shared<k8s::DiscoveryRestMapper>(api_ptr)),
         scales(api_ptr, mapper),
-        metrics(api_ptr),
+        metrics(api_ptr, MapperResourceResolver(mapper)),
         rec(opts, hpas, pods, metrics, scales, api, events, selectors, monitor, clock) {}
 
   void PutDeployment(const std::string& name, int replicas, bool with_selector = true) {
@@ -532,34 +532,81 @@ TEST_CASE("C11 Object Value metric through the reconciler", "[reconciler]") {
   Harness h;
   h.PutDeployment("web", 2);
   h.AddPods(2);
-  // No discovery for networking.k8s.io in the fake: the plural is guessed.
+  // Issue 11 item 5: the path names the group-qualified resource of the REST
+  // mapping, as upstream's custom metrics client does.
   h.api.SetPathResponse(
-      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/ingresses/main/hits",
-      Json{{"items", {{{"describedObject", {{"kind", "Ingress"}, {"name", "main"}, {"namespace", "default"},
-                                            {"apiVersion", "networking.k8s.io/v1"}}},
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/deployments.apps/main/hits",
+      Json{{"items", {{{"describedObject", {{"kind", "Deployment"}, {"name", "main"}, {"namespace", "default"},
+                                            {"apiVersion", "apps/v1"}}},
                        {"metric", {{"name", "hits"}}}, {"timestamp", k8s::FormatRfc3339(T0())}, {"value", "300"}}}}});
   Json spec = CpuSpec(60);
   spec["metrics"] = {{{"type", "Object"},
                       {"object",
-                       {{"describedObject", {{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"name", "main"}}},
+                       {{"describedObject", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "main"}}},
                         {"metric", {{"name", "hits"}}},
                         {"target", {{"type", "Value"}, {"value", "100"}}}}}}};
   h.PutHpa(spec);
   h.Run(At(0));
   // ratio 3 * 2 ready pods proposes 6; L3 caps the step at max(2 * 2, 4) = 4.
   CHECK(h.DeploymentReplicas("web") == 4);
-  CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 4; reason: Ingress metric hits above target"});
+  CHECK(h.Events() == std::vector<std::string>{"Normal SuccessfulRescale New size: 4; reason: Deployment metric hits above target"});
   CHECK(Cond(h.Read(), "ScalingLimited") == "True/ScaleUpLimit");
   k8s::Hpa hpa = h.Read();
   CHECK(hpa.status.current_metrics[0].object->current.value->MilliValue() == 300000);
   // M5: a failing object metric names the object.
   h.events.Clear();
-  h.api.SetPathResponse("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/ingresses/main/hits",
+  h.api.SetPathResponse("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/deployments.apps/main/hits",
                         hpad::UnavailableError("adapter down"));
   h.Run(At(15));
   CHECK(h.Events().front() ==
-        "Warning FailedGetObjectMetric unable to get metric hits on Ingress default/main: unable to fetch metrics from "
-        "custom metrics API: adapter down");
+        "Warning FailedGetObjectMetric unable to get metric hits on Deployment default/main: unable to fetch metrics "
+        "from custom metrics API: adapter down");
+}
+
+TEST_CASE("issue 11 item 5: Object metric request paths are upstream's", "[reconciler][issue11]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  auto object_spec = [](const std::string& api_version, const std::string& kind) {
+    Json spec = CpuSpec(60);
+    spec["metrics"] = {{{"type", "Object"},
+                        {"object",
+                         {{"describedObject", {{"apiVersion", api_version}, {"kind", kind}, {"name", "main"}}},
+                          {"metric", {{"name", "hits"}}},
+                          {"target", {{"type", "Value"}, {"value", "100"}}}}}}};
+    return spec;
+  };
+  auto last_path = [&]() {
+    std::string path;
+    for (const auto& a : h.api.ActionsFor("getpath"))
+      if (a.name.find("/apis/custom.metrics.k8s.io/") == 0) path = a.name;
+    return path;
+  };
+  SECTION("a core kind is named by its bare resource") {
+    // Core discovery, as an API server serves it (the fake serves only what is set).
+    h.api.SetPathResponse("/api", Json{{"kind", "APIVersions"}, {"versions", {"v1"}}});
+    h.api.SetPathResponse("/api/v1", Json{{"kind", "APIResourceList"},
+                                          {"groupVersion", "v1"},
+                                          {"resources", {{{"name", "services"}, {"kind", "Service"}}}}});
+    h.PutHpa(object_spec("v1", "Service"));
+    h.Run(At(0));
+    CHECK(last_path() == "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/main/hits");
+  }
+  SECTION("a Namespace of the core group uses the root-scoped form, whatever the version spelling") {
+    h.PutHpa(object_spec("", "Namespace"));
+    h.Run(At(0));
+    CHECK(last_path() == "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/metrics/hits");
+  }
+  SECTION("an unknown kind fails to map, no plural is guessed") {
+    h.PutHpa(object_spec("example.com/v1", "Widget"));
+    h.Run(At(0));
+    CHECK(last_path().empty());
+    REQUIRE_FALSE(h.Events().empty());
+    CHECK(h.Events().front() ==
+          "Warning FailedGetObjectMetric unable to get metric hits on Widget default/main: unable to fetch metrics "
+          "from custom metrics API: unable to map kind Widget.example.com to resource: no matches for kind "
+          "\"Widget\" in group \"example.com\"");
+  }
 }
 
 // ---------------------------------------------------------------------------

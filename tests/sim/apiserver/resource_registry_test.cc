@@ -33,7 +33,7 @@ TEST_CASE("ResourceRegistry: built-in rows and their storage", "[resource_regist
   CHECK(deploy->list_kind == "DeploymentList");
   CHECK(deploy->verbs.size() == 8);
   CHECK(r.FindByGvr({"example.com", "v1", "queues"}) == nullptr);
-  CHECK(r.Resources().size() == 12);
+  CHECK(r.Resources().size() == 15);  // + services, configmaps, networking.k8s.io ingresses
 }
 
 TEST_CASE("ResourceRegistry: a CRD's served versions, storage first, re-registering replaces", "[resource_registry]") {
@@ -52,7 +52,7 @@ TEST_CASE("ResourceRegistry: a CRD's served versions, storage first, re-register
   REQUIRE(r.RegisterCrd(Crd("v1alpha1")).ok());
   CHECK(v1->storage_version == "v1");
   CHECK(r.FindByKindAnyVersion("Queue")->gvr.version == "v1alpha1");
-  CHECK(r.Resources().size() == 14);
+  CHECK(r.Resources().size() == 17);
   CHECK(r.RegisterCrd(Json::object()).http_code() == 422);
 }
 
