@@ -195,7 +195,7 @@ TEST_CASE("R1-R13 cpu scale-up writes scale, status and event", "[reconciler]") 
   CHECK(recorded[0].object.resource_version != hpa.metadata.resource_version);
 }
 
-TEST_CASE("W4/W5 status written only on change; lastTransitionTime only on a flip", "[reconciler]") {
+TEST_CASE("W4/W5 status written only on change, lastTransitionTime only on a flip", "[reconciler]") {
   Harness h;
   h.PutDeployment("web", 3);
   h.AddPods(3);

@@ -247,7 +247,7 @@ TEST_CASE("MetricsCache: resource metrics filtered by PodMetrics labels, else th
   CHECK(f.source.resource_lists["default"] == 1);
 }
 
-TEST_CASE("MetricsCache: Pods metrics filtered by the described pods' labels; metric selector keyed (M4, M7)",
+TEST_CASE("MetricsCache: Pods metrics filtered by the described pods' labels, metric selector keyed (M4, M7)",
           "[metrics_cache]") {
   Fixture f;
   f.pods.Upsert(PodWith("web-0", {{"app", "web"}}));

@@ -166,7 +166,7 @@ TEST_CASE("ScaleCache falls back to GET for other kinds, misses and before sync 
   CHECK(fallback.updates[0] == "default/web=6@" + read->scale.resource_version);
 }
 
-TEST_CASE("ScaleCache: a stale cached read is written once; its 409 comes back (issue 11 item 9)", "[scale_cache]") {
+TEST_CASE("ScaleCache: a stale cached read is written once, its 409 comes back (issue 11 item 9)", "[scale_cache]") {
   auto api = std::make_shared<k8s::testing::FakeApiClient>();
   RestScaleClient rest(api, std::make_shared<k8s::DiscoveryRestMapper>(api));
   hpad::SimulatedClock clock(T0());

@@ -280,7 +280,7 @@ struct Election {
 
 }  // namespace
 
-TEST_CASE("two candidates: exactly one leads; the other takes over when renewals stop", "[leader]") {
+TEST_CASE("two candidates: exactly one leads, the other takes over when renewals stop", "[leader]") {
   Election e;
   e.cands[0].elector->Start();
   e.cands[1].elector->Start();

@@ -43,7 +43,7 @@ TEST_CASE("token bucket: Reserve queues callers in order at exactly qps", "[toke
   CHECK(std::chrono::duration<double>(last).count() == Approx(10.0));
 }
 
-TEST_CASE("token bucket: qps <= 0 disables limiting; clock going back does not refill", "[token_bucket]") {
+TEST_CASE("token bucket: qps <= 0 disables limiting, clock going back does not refill", "[token_bucket]") {
   SimulatedClock clock(Time{} + std::chrono::hours(1));
   TokenBucket off(0, 1, clock.MonoNow());
   for (int i = 0; i < 1000; ++i) CHECK(off.Reserve(clock.MonoNow()) == Duration::zero());

@@ -377,7 +377,7 @@ TEST_CASE("429 with Retry-After is honoured on the injected clock", "[transport]
   CHECK(seen[1].http_code == 200);
 }
 
-TEST_CASE("idempotent requests retry 5xx a bounded number of times; writes do not", "[transport][retry]") {
+TEST_CASE("idempotent requests retry 5xx a bounded number of times, writes do not", "[transport][retry]") {
   LoopbackServer srv(ServerMode::kPlain, Pki());
   std::atomic<int> gets{0}, posts{0};
   auto fail = [](httplib::Response& res) {
@@ -835,7 +835,7 @@ TEST_CASE("a watch line over the limit fails the stream instead of buffering it"
 
 namespace hpad::k8s {
 
-TEST_CASE("CertAuthority issues certificates with the requested subject; PEM checks", "[transport][pki]") {
+TEST_CASE("CertAuthority issues certificates with the requested subject, PEM checks", "[transport][pki]") {
   const TestPki& pki = Pki();
   CHECK_THAT(CertificateSubject(pki.client.cert_pem),
              Catch::Contains("CN = hpa-controller") && Catch::Contains("O = system:masters"));

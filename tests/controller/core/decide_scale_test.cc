@@ -205,7 +205,7 @@ TEST_CASE("DecideScale: the legacy window (L1) holds a scale-down made within 5 
   CHECK(down.reason == "All metrics below target");
 }
 
-TEST_CASE("AfterRescale: W1 success stores the B10 scale event; W2 failure reports it", "[decide_scale]") {
+TEST_CASE("AfterRescale: W1 success stores the B10 scale event, W2 failure reports it", "[decide_scale]") {
   k8s::HpaSpec spec;
   spec.min_replicas = 1;
   spec.max_replicas = 10;

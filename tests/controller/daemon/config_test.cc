@@ -99,7 +99,7 @@ TEST_CASE("daemon config: precedence --kubeconfig, $KUBECONFIG, in-cluster, ~/.k
   CHECK(r.status().message().find("--kubeconfig") != std::string::npos);
 }
 
-TEST_CASE("daemon config: errors name the source; the description hides credentials", "[daemon][config]") {
+TEST_CASE("daemon config: errors name the source, the description hides credentials", "[daemon][config]") {
   SimulatedClock clock(Time{} + std::chrono::hours(24 * 365 * 56));
   Dirs d;
   DaemonEnvironment env;

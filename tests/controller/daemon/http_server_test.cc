@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST_CASE("daemon http: port 0 binds a free port; health checks drive /livez and /readyz", "[daemon][http]") {
+TEST_CASE("daemon http: port 0 binds a free port, health checks drive /livez and /readyz", "[daemon][http]") {
   DaemonMetrics metrics;
   std::atomic<bool> synced{false};
   DaemonHttpServer server(metrics.registry(), {{"ping", [] { return std::string(); }}},
