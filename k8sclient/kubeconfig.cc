@@ -27,6 +27,7 @@
 #include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/base/strings.h"
 #include "k8sclient/base/text.h"
 #include "k8sclient/cert_authority.h"
 #include "k8sclient/api/yaml_json.h"
@@ -63,36 +64,6 @@ Result<std::string> ReadWholeFile(const std::string& path) {
                           " bytes");
   }
   if (in.bad()) return InvalidError("cannot read " + path);
-  return out;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::string Base64Encode(const std::string& in) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int k = 3; k >= 0; --k) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out += "=";
-  }
   return out;
 }
 
@@ -335,11 +306,14 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   const size_t caps[2] = {limits.max_stdout_bytes, limits.max_stderr_bytes};
   int open_fds = 2;
   char buf[4096];
-  // The deadline is physical time for a child process, not controller time.
-  const auto deadline = std::chrono::steady_clock::now() + limits.timeout;
+  // The deadline is physical time for a child process, not controller time:
+  // poll() waits in real time, so the real clock measures it even where the
+  // controller runs on an injected (simulated) clock.
+  const RealClock& real = RealClock::Instance();
+  const MonoTime deadline = AddSaturating(real.MonoNow(), limits.timeout);
   std::string failure;  // set when the group is killed
   while (open_fds > 0 && failure.empty()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - real.MonoNow());
     if (left.count() <= 0) {
       failure = "timed out after " + FormatGoDuration(limits.timeout);
       break;
@@ -508,39 +482,6 @@ class ExecTokenSource final : public TokenSource {
 }  // namespace
 
 // --------------------------------------------------------------- public API
-
-Result<std::string> Base64Decode(const std::string& text) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return InvalidError("invalid base64: data after padding");
-    int v = val(c);
-    if (v < 0) return InvalidError(std::string("invalid base64 character '") + c + "'");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (pad > 2 || bits >= 6) return InvalidError("invalid base64: truncated");
-  return out;
-}
 
 std::vector<std::string> SplitKubeconfigPaths(const std::string& value) {
   std::vector<std::string> out;

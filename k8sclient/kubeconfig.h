@@ -104,7 +104,4 @@ struct ExecConfig {
 // size and nesting. Callers with a valid cached token never wait for a run.
 std::shared_ptr<TokenSource> NewExecTokenSource(ExecConfig config, const Clock& clock);
 
-// Standard base64 (RFC 4648, padding optional, whitespace ignored).
-Result<std::string> Base64Decode(const std::string& text);
-
 }  // namespace hpad::k8s

@@ -183,6 +183,21 @@ void RemoveMetricsForPods(PodMetricsInfo& metrics, const std::set<std::string>& 
   for (const auto& name : pods) metrics.erase(name);
 }
 
+// C5d/C5e (and their C10 twins): the proposal after unready and missing pods
+// were filled in. `ratio` is the first usage ratio, `ratio2` the refilled
+// one over `n_metrics` entries (superfluous ones included, 16.6).
+int32_t ReplicasAfterRebalance(int32_t current_replicas, double ratio, double ratio2, size_t n_metrics,
+                               const Tolerances& tolerances) {
+  // C5d: inside the band, or the fill flipped the direction -> no change.
+  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
+    return current_replicas;
+  }
+  // C5e: a proposal against the direction of the change keeps the count.
+  const int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(n_metrics));
+  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) return current_replicas;
+  return n2;
+}
+
 // Common pod-list preamble of C2/C8 (P6, P7, P8).
 Status PrepareMetrics(const PodList& pods, PodMetricsInfo& metrics, const std::string& resource,
                       const ReadinessTuning& tuning, Time now, PodGroups& groups) {
@@ -232,18 +247,7 @@ Result<PodMetricProposal> ResourceUtilizationGeneral(int32_t current_replicas, i
   auto second = GetResourceUtilizationRatio(metrics, *requests, target_utilization);  // C5c
   if (!second.ok()) return second.status();
   const double ratio2 = second->ratio;
-  // C5d: inside the band, or the fill flipped the direction -> no change.
-  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  // C5e: len(metrics) includes superfluous entries (16.6).
-  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(metrics.size()));
-  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
-    out.replicas = current_replicas;
-  } else {
-    out.replicas = n2;
-  }
+  out.replicas = ReplicasAfterRebalance(current_replicas, ratio, ratio2, metrics.size(), tolerances);
   return out;
 }
 
@@ -276,16 +280,7 @@ Result<PodMetricProposal> PlainMetricGeneral(int32_t current_replicas, int64_t t
     for (const auto& name : groups.unready) metrics[name] = PodMetric{0, {}, {}};
   }
   const double ratio2 = GetMetricUsageRatio(metrics, target_usage).ratio;
-  if (tolerances.IsWithin(ratio2) || (ratio < 1.0 && ratio2 > 1.0) || (ratio > 1.0 && ratio2 < 1.0)) {
-    out.replicas = current_replicas;
-    return out;
-  }
-  int32_t n2 = CeilToInt32(ratio2 * static_cast<double>(metrics.size()));
-  if ((ratio2 < 1.0 && n2 > current_replicas) || (ratio2 > 1.0 && n2 < current_replicas)) {
-    out.replicas = current_replicas;
-  } else {
-    out.replicas = n2;
-  }
+  out.replicas = ReplicasAfterRebalance(current_replicas, ratio, ratio2, metrics.size(), tolerances);
   return out;
 }
 

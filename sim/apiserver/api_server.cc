@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "k8sclient/base/strings.h"
 #include "k8sclient/cert_authority.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/types/hpa.h"
@@ -30,24 +31,6 @@ using EvType = k8s::WatchEvent::Type;
 namespace {
 
 constexpr const char* kJson = "application/json";
-
-std::string Base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
-  }
-  return out;
-}
 
 std::string RandomToken() {
   unsigned char buf[24];
@@ -719,7 +702,7 @@ const std::string& ApiServer::ca_pem() const { return impl_->ca_pem; }
 
 std::string ApiServer::KubeconfigYaml() const {
   std::string out = "apiVersion: v1\nkind: Config\nclusters:\n- name: hpad-sim\n  cluster:\n    server: " + url() + "\n";
-  if (impl_->opts.tls) out += "    certificate-authority-data: " + Base64(impl_->ca_pem) + "\n";
+  if (impl_->opts.tls) out += "    certificate-authority-data: " + Base64Encode(impl_->ca_pem) + "\n";
   out += "users:\n- name: hpad-sim\n  user:\n";
   if (!impl_->token.empty()) out += "    token: " + impl_->token + "\n";
   else out += "    {}\n";

@@ -154,6 +154,14 @@ std::shared_ptr<const Json> ObjectStore::CommitLocked(const ResourceInfo& info, 
   return stored;
 }
 
+Json ObjectStore::ModifyLocked(const ResourceInfo& info, const std::string& ns, const std::string& name, Json st,
+                               const std::shared_ptr<const Json>& old) {
+  // A write that changes nothing commits nothing (no new resourceVersion, no event).
+  if (st == *old) return ConvertOut(ConversionFor(info), info, *old);
+  auto stored = CommitLocked(info, ns, name, EvType::kModified, std::move(st), old);
+  return ConvertOut(ConversionFor(info), info, *stored);
+}
+
 Result<Json> ObjectStore::Create(const GroupVersionResource& gvr, const std::string& ns, const Json& obj) {
   auto target = Resolve(gvr, ns, "", &obj);
   if (!target.ok()) return target.status();
@@ -398,12 +406,7 @@ Result<Json> ObjectStore::Replace(const GroupVersionResource& gvr, const std::st
       DefaultOnWrite(info, st);
       st = MergeIdentity(*old, std::move(st));
     }
-    if (st == *old) {
-      result = ConvertOut(ConversionFor(info), info, *old);
-    } else {
-      auto stored = CommitLocked(info, use_ns, name, EvType::kModified, std::move(st), old);
-      result = ConvertOut(ConversionFor(info), info, *stored);
-    }
+    result = ModifyLocked(info, use_ns, name, std::move(st), old);
   }
   Dispatch();
   return result;
@@ -473,12 +476,7 @@ Result<Json> ObjectStore::ApplyAs(const ResourceInfo& info, const Json& obj) {
       }
       DefaultOnWrite(info, st);
       st = MergeIdentity(*old, std::move(st));
-      if (st == *old) {
-        result = ConvertOut(ConversionFor(info), info, *old);
-      } else {
-        auto stored = CommitLocked(info, ns, name, EvType::kModified, std::move(st), old);
-        result = ConvertOut(ConversionFor(info), info, *stored);
-      }
+      result = ModifyLocked(info, ns, name, std::move(st), old);
     }
   }
   Dispatch();

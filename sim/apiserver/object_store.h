@@ -176,6 +176,10 @@ class ObjectStore {
   // Served -> storage form of `info`'s version.
   Json ToStorageForm(const ResourceInfo& info, const Json& served) const;
 
+  // Commits `st` over `old` as MODIFIED unless it equals `old`; returns the
+  // object as served. Caller holds mu_.
+  Json ModifyLocked(const ResourceInfo& info, const std::string& ns, const std::string& name, Json st,
+                    const std::shared_ptr<const Json>& old);
   // Stores `obj` (added/modified) or removes the key (deleted); assigns the
   // next resourceVersion; hands the change to the watch cache; queues it for
   // listeners. mu_ held.

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/base/text.h"
+#include "k8sclient/base/strings.h"
 #include "k8sclient/kubeconfig.h"
 #include "tests/k8sclient/tls_fixture.h"
 
