@@ -1,5 +1,6 @@
 // The flag table and its parser (see flag_table.h).
 #include "controller/flag_table.h"
+#include "k8sclient/base/strings.h"
 
 #include <arpa/inet.h>
 
@@ -18,11 +19,11 @@ std::string Invalid(const std::string& flag, const std::string& value, const std
   return "invalid value \"" + value + "\" for flag --" + flag + ": " + why;
 }
 
+// Go's strconv.ParseInt (pflag's int flags), as an optional.
 std::optional<long long> ParseInt(const std::string& s) {
-  long long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
+  auto v = ParseInt64(s);
+  if (!v.ok()) return std::nullopt;
+  return *v;
 }
 
 std::optional<double> ParseDouble(const std::string& s) {
@@ -32,13 +33,11 @@ std::optional<double> ParseDouble(const std::string& s) {
   return v;
 }
 
-// Go's strconv.ParseBool (pflag's bool flags).
+// Go's strconv.ParseBool (pflag's bool flags), as an optional.
 std::optional<bool> ParseGoBool(const std::string& s) {
-  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"})
-    if (s == t) return true;
-  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"})
-    if (s == f) return false;
-  return std::nullopt;
+  auto b = ParseBool(s);
+  if (!b.ok()) return std::nullopt;
+  return *b;
 }
 
 // RFC 1123 subdomain (lease names) / label (namespaces): lower-case

@@ -1,5 +1,6 @@
 // HorizontalController: informer handlers + work queue + HpaReconciler (Q1-Q6), and ParseControllerOptions.
 #include "controller/horizontal_controller.h"
+#include "k8sclient/base/strings.h"
 #include "k8sclient/base/last_resort.h"
 
 #include <algorithm>
@@ -20,21 +21,6 @@
 
 namespace hpad::ctrl {
 namespace {
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-Result<bool> ParseBool(const std::string& v) {
-  std::string l;
-  for (char c : v) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (l == "true" || l == "1" || l == "t") return true;
-  if (l == "false" || l == "0" || l == "f") return false;
-  return InvalidError("invalid boolean \"" + v + "\"");
-}
 
 std::string KeyOf(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
@@ -106,12 +92,11 @@ Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std
       std::chrono::nanoseconds ignored{};
       s = duration(ignored);  // 13.2: deprecated no-ops, still validated
     } else if (name == "concurrent-horizontal-pod-autoscaler-syncs") {
-      char* end = nullptr;
-      long n = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || n < 1 || n > 10000) {
+      auto n = ParseInt64(value);
+      if (!n.ok() || *n < 1 || *n > 10000) {
         s = bad("must be a positive integer, got \"" + value + "\"");
       } else {
-        o.concurrent_syncs = static_cast<int>(n);
+        o.concurrent_syncs = static_cast<int>(*n);
       }
     } else if (name == "feature-gates") {
       size_t pos = 0;

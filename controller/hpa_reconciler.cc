@@ -91,23 +91,43 @@ Tolerances HpaReconciler::TolerancesFor(const k8s::Hpa& hpa) const {
   return t;
 }
 
+namespace {
+
+// D1: the API server defaults an empty metrics list to cpu at 80%. Built
+// once (a function-local static is thread-safe to initialise) so the
+// reconcile refers to it instead of building a list per pass.
+const std::vector<k8s::MetricSpec>& DefaultMetricSpecs() {
+  static const std::vector<k8s::MetricSpec> specs = [] {
+    k8s::MetricSpec cpu;
+    cpu.type = "Resource";
+    k8s::MetricTarget t;
+    t.type = "Utilization";
+    t.average_utilization = 80;
+    cpu.resource = k8s::ResourceMetricSource{"cpu", t};
+    return std::vector<k8s::MetricSpec>{cpu};
+  }();
+  return specs;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // Write helpers
 
 void HpaReconciler::Emit(const Working& w, const std::vector<ControllerEvent>& events) {
-  for (const auto& e : events) events_.Event(EventRefFor(w.hpa), e.type, e.reason, e.message);
+  for (const auto& e : events) events_.Event(EventRefFor(*w.hpa), e.type, e.reason, e.message);
 }
 
 Status HpaReconciler::UpdateStatusIfNeeded(Working& w) {
-  if (!StatusChanged(w.original_status, w.hpa.status)) return Status::Ok();  // W4
-  nlohmann::json body = k8s::HpaToJson(w.hpa);
-  body["metadata"]["resourceVersion"] = w.hpa.metadata.resource_version;
-  auto res = api_.Update(k8s::ObjectKey{k8s::resources::kHpaV2, w.hpa.metadata.ns, w.hpa.metadata.name, "status"},
-                         body);
+  const k8s::Hpa& hpa = *w.hpa;
+  if (!StatusChanged(hpa.status, w.status)) return Status::Ok();  // W4: against the status as read
+  nlohmann::json body = k8s::HpaToJson(hpa, w.status);
+  body["metadata"]["resourceVersion"] = hpa.metadata.resource_version;
+  auto res = api_.Update(k8s::ObjectKey{k8s::resources::kHpaV2, hpa.metadata.ns, hpa.metadata.name, "status"}, body);
   if (!res.ok()) {
-    events_.Event(EventRefFor(w.hpa), "Warning", "FailedUpdateStatus", res.status().message());
+    events_.Event(EventRefFor(hpa), "Warning", "FailedUpdateStatus", res.status().message());
     return Status(res.status().code(),
-                  "failed to update status for " + w.hpa.metadata.name + ": " + res.status().message());
+                  "failed to update status for " + hpa.metadata.name + ": " + res.status().message());
   }
   return Status::Ok();
 }
@@ -131,7 +151,7 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   w.report.duration = Since(clock_, w.started);
   monitor_.ObserveReconciliationResult(w.report.action, w.report.error_label, w.report.duration);
   for (const auto& m : w.report.metrics) monitor_.ObserveMetricComputationResult(m.action, m.error, m.duration, m.metric_type);
-  if (w.report.reached_status) monitor_.SetDesiredReplicas(w.hpa.metadata.ns, w.hpa.metadata.name, w.report.desired_replicas);
+  if (w.report.reached_status) monitor_.SetDesiredReplicas(w.hpa->metadata.ns, w.hpa->metadata.name, w.report.desired_replicas);
   monitor_.SetNumHpas(selectors_.Size());
   if (observer_) observer_(w.report);
   return ReconcileResult{false, std::move(error)};
@@ -358,7 +378,7 @@ MetricResult HpaReconciler::ComputeReplicasForMetric(const MetricContext& ctx, c
 
 MetricsFetch HpaReconciler::FetchMetrics(Working& w, const k8s::Scale& scale, int32_t current,
                                          Tolerances tolerances) {
-  const k8s::Hpa& hpa = w.hpa;
+  const k8s::Hpa& hpa = *w.hpa;
   const std::string& ns = hpa.metadata.ns;
   const std::string& sel = scale.selector;
   MetricsFetch fetch;
@@ -407,17 +427,7 @@ MetricsFetch HpaReconciler::FetchMetrics(Working& w, const k8s::Scale& scale, in
     return fetch;
   }
 
-  std::vector<k8s::MetricSpec> specs = hpa.spec.metrics;
-  if (specs.empty()) {
-    // D1: the API server defaults an empty list to cpu at 80%.
-    k8s::MetricSpec cpu;
-    cpu.type = "Resource";
-    k8s::MetricTarget t;
-    t.type = "Utilization";
-    t.average_utilization = 80;
-    cpu.resource = k8s::ResourceMetricSource{"cpu", t};
-    specs.push_back(cpu);
-  }
+  const std::vector<k8s::MetricSpec>& specs = hpa.spec.metrics.empty() ? DefaultMetricSpecs() : hpa.spec.metrics;
   w.report.metric_specs = specs;
   const MetricContext ctx{ns, current, scale.status_replicas, tolerances, selector, pods, w.now};
   fetch.results.reserve(specs.size());
@@ -463,22 +473,23 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
     if (observer_) observer_(w.report);
     return ReconcileResult{true, Status::Ok()};
   }
-  w.hpa = *shared;
-  w.original_status = shared->status;
-  k8s::Hpa& hpa = w.hpa;
+  // The snapshot is shared with the informer's store (immutable there);
+  // only the status is copied, as the working status.
+  w.hpa = std::move(shared);
+  w.status = w.hpa->status;
+  const k8s::Hpa& hpa = *w.hpa;
   const auto& ref = hpa.spec.scale_target_ref;
   w.reference = ref.kind + "/" + hpa.metadata.ns + "/" + ref.name;
 
   // A write of a scale read from the watch cache that gets 409 means the
   // cache was behind: decide again from a fresh GET rather than act on stale
   // replicas (issue 11 item 9; beyond upstream, which always GETs).
-  const k8s::HpaStatus read_status = hpa.status;
   bool rerun = false;
   ReconcileResult result = ReconcileTarget(w, /*fresh_read=*/false, &rerun);
   if (!rerun) return result;
   HPAD_VLOG(2) << "HPA " << key << ": the cached scale of " << w.reference
                << " was stale (409 on update); reconciling again from a fresh read";
-  hpa.status = read_status;
+  w.status = hpa.status;  // from the status as read again
   w.report.metric_specs.clear();
   w.report.metric_statuses.clear();
   w.report.metrics.clear();
@@ -486,7 +497,8 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
 }
 
 ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool* rerun) {
-  k8s::Hpa& hpa = w.hpa;
+  const k8s::Hpa& hpa = *w.hpa;
+  k8s::HpaStatus& status = w.status;
   const std::string& key = w.key;
   const Time now = w.now;
   const auto& ref = hpa.spec.scale_target_ref;
@@ -495,7 +507,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   // ---- read: the scale (R2 / T1-T5).
   auto failed_get_scale = [&](const Status& err) {
     events_.Event(EventRefFor(hpa), "Warning", "FailedGetScale", err.message());
-    SetCondition(hpa.status.conditions, kAbleToScale, "False", "FailedGetScale",
+    SetCondition(status.conditions, kAbleToScale, "False", "FailedGetScale",
                  "the HPA controller was unable to get the target's current scale: " + err.message(), now);
     UpdateStatusOnFailurePath(w);
   };
@@ -516,14 +528,14 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   }
   ScaleReadResult scale = *read_scale;
   if (scale.scale.name.empty()) scale.scale.name = ref.name;
-  SetCondition(hpa.status.conditions, kAbleToScale, "True", "SucceededGetScale",
+  SetCondition(status.conditions, kAbleToScale, "True", "SucceededGetScale",
                "the HPA controller was able to get the target's current scale", now);  // R3
   const int32_t current = scale.scale.spec_replicas;  // R4
   w.report.current_replicas = current;
 
   // ---- fetch: the metrics, only when R6 computes them.
   std::optional<MetricsFetch> fetched;
-  if (NeedsMetrics(hpa.spec, hpa.status.conditions, current, decide_options)) {
+  if (NeedsMetrics(hpa.spec, status.conditions, current, decide_options)) {
     fetched = FetchMetrics(w, scale.scale, current, TolerancesFor(hpa));
   }
 
@@ -535,12 +547,12 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   if (scale.from_cache) history_before = history;
   const ScaleDecision decision =
       DecideScale(DecideInput{.spec = &hpa.spec,
-                              .conditions = &hpa.status.conditions,
+                              .conditions = &status.conditions,
                               .current_replicas = current,
                               .metrics = fetched ? &*fetched : nullptr},
                   history, decide_options, now);
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
-  ApplyConditionChanges(hpa.status.conditions, decision.conditions, now);
+  ApplyConditionChanges(status.conditions, decision.conditions, now);
 
   // ---- write.
   if (decision.metrics_failed) {
@@ -548,7 +560,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     // R7: the status is rebuilt (upstream setCurrentReplicasAndMetricsInStatus
     // -> setStatus) with the metrics as far as they went, so W3's
     // observedGeneration is written here too; then the reconcile fails.
-    hpa.status = BuildStatus(hpa.status, current, hpa.status.desired_replicas, decision.metric_statuses, false,
+    status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
                              ObservedGeneration(hpa), now);
     UpdateStatusOnFailurePath(w);
     if (decision.failure_event) Emit(w, {*decision.failure_event});
@@ -570,14 +582,14 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     }
     Emit(w, decision.events);
     RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
-    ApplyConditionChanges(hpa.status.conditions, outcome.conditions, now);
+    ApplyConditionChanges(status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
     if (!up.ok()) {
       // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
-      hpa.status = BuildStatus(hpa.status, current, hpa.status.desired_replicas, decision.metric_statuses, false,
+      status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
                                ObservedGeneration(hpa), now);
       UpdateStatusOnFailurePath(w);
-      w.report.desired_replicas = hpa.status.desired_replicas;
+      w.report.desired_replicas = status.desired_replicas;
       return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
     }
     w.report.action = ActionFor(current, desired);
@@ -586,7 +598,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   }
 
   // R13 / W3.
-  hpa.status = BuildStatus(hpa.status, current, desired, decision.metric_statuses, decision.rescale,
+  status = BuildStatus(status, current, desired, decision.metric_statuses, decision.rescale,
                            ObservedGeneration(hpa), now);
   w.report.desired_replicas = desired;
   w.report.reached_status = true;

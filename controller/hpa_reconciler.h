@@ -124,8 +124,10 @@ class HpaReconciler {
     std::string key;
     Time now{};
     Time started{};
-    k8s::Hpa hpa;                      // the working deep copy (R1); its status is what gets written
-    k8s::HpaStatus original_status;    // W4
+    // The informer's snapshot as read (R1), shared, never copied or changed:
+    // its status is the original that W4 compares against.
+    std::shared_ptr<const k8s::Hpa> hpa;
+    k8s::HpaStatus status;             // the working status (R1's deep copy is of this part only); written by W3
     std::string reference;             // "<kind>/<ns>/<name>" for error texts
     ReconcileReport report;
   };

@@ -1,22 +1,15 @@
 // Pure helpers declared in http_transport.h (no HTTP library here).
 #include "k8sclient/http_transport.h"
+#include "k8sclient/base/strings.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace hpad::k8s {
 
-namespace {
-bool EqualsIgnoreCase(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-}  // namespace
-
 std::optional<std::string> FindHeader(const HttpHeaders& headers, const std::string& name) {
   for (const auto& [k, v] : headers) {
-    if (EqualsIgnoreCase(k, name)) return v;
+    if (EqualsIgnoreAsciiCase(k, name)) return v;
   }
   return std::nullopt;
 }
@@ -55,9 +48,10 @@ Result<ServerUrl> ParseServerUrl(const std::string& server) {
   }
   if (u.host.empty()) return bad("missing host");
   if (!port_text.empty()) {
-    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) return bad("bad port");
-    u.port = std::stoi(port_text);
-    if (u.port < 1 || u.port > 65535) return bad("port out of range");
+    auto port = ParseUint64(port_text);  // digits only: no sign, no spaces
+    if (port_text.size() > 5 || !port.ok()) return bad("bad port");
+    if (*port < 1 || *port > 65535) return bad("port out of range");
+    u.port = static_cast<int>(*port);
   } else {
     u.port = u.https() ? 443 : 80;
   }
@@ -67,8 +61,7 @@ Result<ServerUrl> ParseServerUrl(const std::string& server) {
 }
 
 bool IsLoopbackHost(const std::string& host) {
-  std::string h = host;
-  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string h = AsciiLower(host);
   if (h == "localhost" || h == "[::1]") return true;
   // 127.a.b.c, each part a decimal number 0-255.
   if (h.rfind("127.", 0) != 0) return false;
@@ -77,8 +70,8 @@ bool IsLoopbackHost(const std::string& host) {
   while (pos <= h.size()) {
     size_t dot = h.find('.', pos);
     std::string part = h.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
-    if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), ::isdigit) || std::stoi(part) > 255)
-      return false;
+    auto octet = ParseUint64(part);
+    if (part.size() > 3 || !octet.ok() || *octet > 255) return false;
     ++parts;
     if (dot == std::string::npos) break;
     pos = dot + 1;

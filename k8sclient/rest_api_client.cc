@@ -1,4 +1,5 @@
 #include "k8sclient/rest_api_client.h"
+#include "k8sclient/base/strings.h"
 
 #include <algorithm>
 #include <atomic>
@@ -60,8 +61,9 @@ Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_hea
     const std::string& v = *retry_after_header;
     // Only the delta-seconds form; an HTTP-date falls back to backoff (the
     // apiserver always sends seconds).
-    if (!v.empty() && v.size() < 10 && std::all_of(v.begin(), v.end(), ::isdigit)) {
-      Duration d = std::chrono::seconds(std::stol(v));
+    auto seconds = ParseUint64(v);  // digits only
+    if (v.size() < 10 && seconds.ok()) {
+      Duration d = std::chrono::seconds(static_cast<int64_t>(*seconds));
       return std::min(d, options.max_retry_after);
     }
   }

@@ -19,6 +19,10 @@
 // Clock::WaitUntil until the earliest ready time (monotonic: a wall-clock
 // jump neither fires nor holds back a delay), so with a SimulatedClock they
 // become ready exactly when a test or the scenario runner advances time.
+// AddAfter wakes that thread (Clock::Notify) only when its key becomes the
+// new earliest; a key due later than the current earliest is picked up when
+// the thread wakes for that one, so the steady state (every HPA's resync
+// queued behind the others) costs no wake-ups.
 // An exception escaping that loop (an observer callback) is logged as an
 // E line and the loop carries on.
 //
@@ -140,7 +144,10 @@ class WorkQueue {
   std::unordered_map<std::string, MonoTime> started_at_;     // for work duration
   std::set<std::pair<MonoTime, std::string>> waiting_;       // delayed keys by ready time
   std::unordered_map<std::string, MonoTime> waiting_ready_;  // key -> its entry in waiting_
-  uint64_t waiting_generation_ = 0;  // bumped on every change to waiting_ (wakes DelayLoop)
+  // Bumped when the earliest ready time moves earlier or the queue shuts
+  // down: the only changes that must wake DelayLoop (a later key waits its
+  // turn behind the deadline the thread already sleeps until).
+  uint64_t waiting_generation_ = 0;
   bool shutting_down_ = false;
   std::thread delay_thread_;
 };

@@ -2,6 +2,7 @@
 // error with the path of the offending value and goes on, so one run of
 // `hpad-sim validate` reports every problem in a file.
 #include "sim/scenario.h"
+#include "k8sclient/base/strings.h"
 
 #include <fstream>
 #include <regex>
@@ -615,7 +616,7 @@ std::optional<ApiFault> Validator::FaultValue(const Json& v, const std::string& 
       return std::nullopt;
     }
     f.kind = ApiFault::Kind::kError;
-    f.code = std::stoi(code);
+    f.code = static_cast<int>(*ParseInt32(code));  // three digits, checked above
     return f;
   }
   Error(path, "unknown fault \"" + *text + "\" (ok, unavailable, slow:<duration>, error:<http code>)");

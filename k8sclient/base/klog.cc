@@ -11,6 +11,7 @@
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <utility>
 
 namespace hpad::k8s {
 namespace {
@@ -58,9 +59,56 @@ constexpr std::string_view kRedacted = "<redacted>";
 
 // Keys whose values are credentials. Longest first so "client-key-data" is
 // not shadowed by a shorter key sharing its start.
-constexpr std::array<std::string_view, 11> kSecretKeys = {
-    "certificate-authority-data", "client-certificate-data", "client-key-data", "refresh-token", "access-token",
-    "access_token", "id-token", "password", "secret", "token", "x-api-key"};
+// bearer-token/bearer_token/bearertoken: client-go's rest.Config BearerToken
+// as Go's %+v prints it; client-secret: OIDC auth-provider config.
+constexpr std::array<std::string_view, 16> kSecretKeys = {
+    "certificate-authority-data", "client-certificate-data", "client-key-data", "client-secret", "client_secret",
+    "refresh-token", "access-token", "access_token", "bearer-token", "bearer_token", "bearertoken", "id-token",
+    "password", "secret", "token", "x-api-key"};
+
+// Header names whose whole value is a credential, with or without a scheme
+// word in front ("Authorization: abc", "Authorization: Negotiate abc").
+constexpr std::array<std::string_view, 2> kAuthorizationHeaders = {"proxy-authorization", "authorization"};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// Where a credential token that starts at `p` ends: whitespace, a quote, a
+// comma or a closing bracket/semicolon (none can be part of a token68 or a
+// JWT, so stopping there hides the whole token and keeps the prose).
+size_t TokenEnd(std::string_view text, size_t p) {
+  auto ends = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == ',' || c == ')' || c == ']' ||
+           c == '}' || c == ';';
+  };
+  while (p < text.size() && !ends(text[p])) ++p;
+  return p;
+}
+
+// At `i` (a word start): "<authorization header>[\"'] [:=] [\"'][Scheme ]token".
+// Returns the bounds of the token to hide (begin == end: no match).
+std::pair<size_t, size_t> AuthorizationHeaderValue(std::string_view text, size_t i) {
+  for (std::string_view header : kAuthorizationHeaders) {
+    if (!StartsWithNoCase(text, i, header)) continue;
+    size_t p = i + header.size();
+    if (p < text.size() && IsWordChar(text[p])) continue;
+    if (p < text.size() && (text[p] == '"' || text[p] == '\'')) ++p;
+    while (p < text.size() && IsBlank(text[p])) ++p;
+    if (p >= text.size() || (text[p] != ':' && text[p] != '=')) continue;
+    ++p;
+    while (p < text.size() && IsBlank(text[p])) ++p;
+    if (p < text.size() && (text[p] == '"' || text[p] == '\'')) ++p;
+    // A scheme word (letters, then blanks, then more) stays readable.
+    size_t word = p;
+    while (word < text.size() && std::isalpha(static_cast<unsigned char>(text[word]))) ++word;
+    if (word > p && word < text.size() && IsBlank(text[word])) {
+      size_t after = word;
+      while (after < text.size() && IsBlank(text[after])) ++after;
+      if (TokenEnd(text, after) > after) p = after;
+    }
+    return {p, TokenEnd(text, p)};
+  }
+  return {0, 0};
+}
 
 }  // namespace
 
@@ -106,16 +154,20 @@ std::string RedactSecrets(std::string_view text) {
     // Authorization schemes: "Bearer abc", "Basic abc".
     bool at_word_start = i == 0 || !IsWordChar(text[i - 1]);
     if (at_word_start) {
+      // "Authorization: [Scheme ]token": the header names the credential.
+      if (auto [begin, end] = AuthorizationHeaderValue(text, i); end > begin) {
+        out.append(text.substr(i, begin - i));
+        out.append(kRedacted);
+        i = end;
+        continue;
+      }
       size_t scheme_len = 0;
-      if (StartsWithNoCase(text, i, "bearer ")) scheme_len = 7;
-      if (StartsWithNoCase(text, i, "basic ")) scheme_len = 6;
+      if (StartsWithNoCase(text, i, "bearer") && i + 6 < text.size() && IsBlank(text[i + 6])) scheme_len = 7;
+      if (StartsWithNoCase(text, i, "basic") && i + 5 < text.size() && IsBlank(text[i + 5])) scheme_len = 6;
       if (scheme_len) {
         size_t v = i + scheme_len;
-        while (v < text.size() && text[v] == ' ') ++v;
-        size_t end = v;
-        while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) && text[end] != '"' &&
-               text[end] != '\'' && text[end] != ',')
-          ++end;
+        while (v < text.size() && IsBlank(text[v])) ++v;
+        const size_t end = TokenEnd(text, v);
         if (end > v) {
           out.append(text.substr(i, v - i));
           out.append(kRedacted);

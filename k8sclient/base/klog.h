@@ -44,10 +44,13 @@ inline bool VLogEnabled(int level) { return LogVerbosity() >= level; }
 std::string FormatLogLine(LogSeverity severity, Time when, long thread_id, std::string_view file, int line,
                           std::string_view message);
 
-// Masks credential values: `Bearer <token>`, `Basic <b64>`, and the values of
-// keys named token, access-token/access_token, id-token, password,
+// Masks credential values: `Bearer <token>`, `Basic <b64>` (a space or tab
+// after the scheme), the value of an `Authorization:`/`Proxy-Authorization:`
+// header whatever its scheme (or none; the scheme word stays), and the
+// values of keys named token, access-token/access_token, bearer-token/
+// bearer_token/BearerToken, id-token, password, client-secret/client_secret,
 // client-key-data, client-certificate-data, certificate-authority-data,
-// refresh-token and secret, in `key: value`, `key=value` and JSON
+// refresh-token, secret and x-api-key, in `key: value`, `key=value` and JSON
 // `"key": "value"` forms. Everything else is unchanged.
 std::string RedactSecrets(std::string_view text);
 

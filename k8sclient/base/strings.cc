@@ -59,6 +59,31 @@ std::string_view TrimView(std::string_view s) {
 
 std::string Trim(std::string_view s) { return std::string(TrimView(s)); }
 
+namespace {
+char AsciiLowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLowerChar(c);
+  return out;
+}
+
+bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (AsciiLowerChar(a[i]) != AsciiLowerChar(b[i])) return false;
+  return true;
+}
+
+Result<bool> ParseBool(std::string_view text) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (text == t) return true;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (text == f) return false;
+  return InvalidError("invalid boolean " + Quote(text));
+}
+
 std::string Base64Encode(std::string_view in) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;

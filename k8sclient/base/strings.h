@@ -1,6 +1,6 @@
 // Small string helpers shared by every layer, so each is written (and
-// tested) once: whitespace trimming, standard base64 (RFC 4648), and checked
-// integer parsing (the whole text must be the number, in range, or the
+// tested) once: whitespace trimming, ASCII case folding, standard base64
+// (RFC 4648), Go's boolean spellings, and checked integer parsing (the whole text must be the number, in range, or the
 // result is an error naming the text - never an exception, never a wrap).
 //
 // Pure functions on values: no state, thread-safe.
@@ -18,6 +18,11 @@ namespace hpad {
 std::string_view TrimView(std::string_view s);
 std::string Trim(std::string_view s);
 
+// ASCII-only case folding (protocol tokens, header names, hostnames); bytes
+// >= 0x80 are left alone, so UTF-8 text passes through unchanged.
+std::string AsciiLower(std::string_view s);
+bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b);
+
 // Standard base64 with padding.
 std::string Base64Encode(std::string_view in);
 // Standard base64; padding optional, ASCII whitespace ignored (as kubeconfig
@@ -30,5 +35,9 @@ Result<std::string> Base64Decode(std::string_view text);
 Result<int64_t> ParseInt64(std::string_view text);
 Result<int32_t> ParseInt32(std::string_view text);
 Result<uint64_t> ParseUint64(std::string_view text);
+
+// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False,
+// nothing else (no trimming, no other casing). kInvalid names the text.
+Result<bool> ParseBool(std::string_view text);
 
 }  // namespace hpad

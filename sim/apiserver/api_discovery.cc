@@ -56,7 +56,7 @@ Json MetricsResources(const ClusterState& state, const std::string& group) {
       const Json* kind = JsonPathFind(mv, "describedObject.kind");
       const Json* metric = JsonPathFind(mv, "metric.name");
       if (kind == nullptr || metric == nullptr || !kind->is_string() || !metric->is_string()) continue;
-      std::string k = ToLower(kind->get<std::string>());
+      std::string k = AsciiLower(kind->get<std::string>());
       std::string plural = k == "namespace" ? "namespaces" : k + "s";
       auto info = state.FindByKindAnyVersion(kind->get<std::string>());
       if (info) plural = info->gvr.group.empty() ? info->gvr.resource : info->gvr.resource + "." + info->gvr.group;

@@ -31,7 +31,7 @@ std::string StrAt(const Json& j, const std::string& path) {
 // apimachinery's meta.UnsafeGuessKindToResource: the plural a client derives
 // for a kind the server has no discovery for (Ingress -> ingresses).
 std::string GuessPluralResource(const std::string& kind) {
-  std::string s = ToLower(kind);
+  std::string s = AsciiLower(kind);
   if (s.empty()) return s;
   auto ends = [&](const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -46,7 +46,7 @@ std::string GuessPluralResource(const std::string& kind) {
 
 bool KindMatchesResource(const ClusterState& state, const std::string& kind, const std::string& resource) {
   std::string plural = resource.substr(0, resource.find('.'));
-  if (GuessPluralResource(kind) == plural || ToLower(kind) + "s" == plural || ToLower(kind) == plural) return true;
+  if (GuessPluralResource(kind) == plural || AsciiLower(kind) + "s" == plural || AsciiLower(kind) == plural) return true;
   auto info = state.FindByKindAnyVersion(kind);
   return info && info->gvr.resource == plural;
 }
@@ -100,25 +100,25 @@ Result<Json> CustomMetrics(const ClusterState& state, const std::vector<std::str
     return NotFoundMsg("the server could not find the requested resource");
   }
   k8s::Selector labels;
-  if (!TrimString(Param(q, "labelSelector")).empty()) {
+  if (!Trim(Param(q, "labelSelector")).empty()) {
     auto s = k8s::Selector::Parse(Param(q, "labelSelector"));
     if (!s.ok()) return Status(StatusCode::kInvalid, s.status().message(), "BadRequest", 400);
     labels = *s;
   }
   std::optional<std::string> metric_selector;
-  if (!TrimString(Param(q, "metricLabelSelector")).empty()) {
+  if (!Trim(Param(q, "metricLabelSelector")).empty()) {
     auto s = k8s::Selector::Parse(Param(q, "metricLabelSelector"));
     if (!s.ok()) return Status(StatusCode::kInvalid, s.status().message(), "BadRequest", 400);
     metric_selector = s->ToString();
   }
   Json items = Json::array();
-  const std::string want_metric = ToLower(metric);
+  const std::string want_metric = AsciiLower(metric);
   // Whether a kind is `resource`, once per kind (it may consult the registry).
   std::map<std::string, bool> kind_matches;
   // Only the request's namespace (the store indexes values by it).
   for (const auto& shared : state.ListMetricValuesShared(ns)) {
     const Json& mv = *shared;
-    if (ToLower(StrAt(mv, "metric.name")) != want_metric) continue;
+    if (AsciiLower(StrAt(mv, "metric.name")) != want_metric) continue;
     std::string kind = StrAt(mv, "describedObject.kind");
     auto km = kind_matches.find(kind);
     if (km == kind_matches.end()) km = kind_matches.emplace(kind, KindMatchesResource(state, kind, resource)).first;

@@ -55,9 +55,11 @@ const char* EventTypeName(EvType t) {
   return "ERROR";
 }
 
+// A boolean query parameter: Go's ParseBool spellings; absent or anything
+// else is false.
 bool ParseBoolParam(const std::string& v) {
-  std::string l = ToLower(v);
-  return l == "true" || l == "1";
+  auto b = ParseBool(v);
+  return b.ok() && *b;
 }
 
 Status MakeStatus(int code, const std::string& message, const std::string& reason = {}) {
@@ -332,10 +334,9 @@ struct ApiServer::Impl {
     lq.label_selector = get("labelSelector");
     lq.field_selector = get("fieldSelector");
     lq.continue_token = get("continue");
-    try {
-      if (!get("limit").empty()) lq.limit = std::stoll(get("limit"));
-    } catch (const std::exception&) {
-      lq.limit = 0;
+    if (!get("limit").empty()) {
+      auto limit = ParseInt64(get("limit"));
+      lq.limit = limit.ok() ? *limit : 0;
     }
     return lq;
   }
@@ -382,11 +383,12 @@ struct ApiServer::Impl {
     wo.allow_bookmarks = ParseBoolParam(get("allowWatchBookmarks"));
     Time deadline = Time::max();
     if (!get("timeoutSeconds").empty()) {
-      try {
-        deadline = wall->Now() + std::chrono::seconds(std::stoll(get("timeoutSeconds")));
-      } catch (const std::exception&) {
-        return SendError(res, MakeStatus(400, "invalid timeoutSeconds", "BadRequest"));
-      }
+      auto seconds = ParseInt64(get("timeoutSeconds"));
+      if (!seconds.ok()) return SendError(res, MakeStatus(400, "invalid timeoutSeconds", "BadRequest"));
+      // Hostile sizes: past ~100 years the watch simply has no deadline
+      // (seconds -> nanoseconds would overflow).
+      constexpr int64_t kMaxSeconds = int64_t{100} * 365 * 24 * 3600;
+      deadline = *seconds > kMaxSeconds ? Time::max() : wall->Now() + std::chrono::seconds(*seconds);
     }
     bool table = api::WantsTable(req.get_header_value("Accept"));
     auto w = state.Watch(p.info.gvr, wo);
@@ -476,7 +478,7 @@ struct ApiServer::Impl {
   }
 
   Result<Json> DecodeBody(const httplib::Request& req) {
-    std::string ct = ToLower(req.get_header_value("Content-Type"));
+    std::string ct = AsciiLower(req.get_header_value("Content-Type"));
     if (ct.find("protobuf") != std::string::npos) return api::DecodeProtobufObject(req.body);
     try {
       return Json::parse(req.body);
@@ -527,8 +529,8 @@ struct ApiServer::Impl {
   }
 
   void DoPatch(const httplib::Request& req, httplib::Response& res, const ResourcePath& p) {
-    std::string ct = ToLower(req.get_header_value("Content-Type"));
-    ct = TrimString(ct.substr(0, ct.find(';')));
+    std::string ct = AsciiLower(req.get_header_value("Content-Type"));
+    ct = Trim(ct.substr(0, ct.find(';')));
     bool apply = ct == "application/apply-patch+yaml";
     auto body = DecodeBody(req);
     if (!body.ok()) return SendObjectError(res, body.status(), p, p.name);

@@ -255,7 +255,7 @@ Json TableRow(const ResourceInfo& info, const Json& obj, Time now) {
     std::string source = Str(obj, "source.component");
     if (!Str(obj, "source.host").empty()) source += ", " + Str(obj, "source.host");
     cells = Json::array({Age(last, now), Str(obj, "type"), Str(obj, "reason"),
-                         ToLower(Str(obj, "involvedObject.kind")) + "/" + Str(obj, "involvedObject.name"),
+                         AsciiLower(Str(obj, "involvedObject.kind")) + "/" + Str(obj, "involvedObject.name"),
                          Str(obj, "message"), Str(obj, "involvedObject.fieldPath"), source, Age(first, now),
                          std::max<int64_t>(Int(obj, "count"), 1), name});
   }

@@ -229,13 +229,13 @@ std::optional<Json> MetricsStore::GetExternalMetricValue(const std::string& ns, 
 Result<std::vector<Json>> MetricsStore::ListExternalMetricValues(const std::string& ns, const std::string& metric_name,
                                                                  const std::string& label_selector) const {
   k8s::Selector sel;
-  if (!TrimString(label_selector).empty()) {
+  if (!Trim(label_selector).empty()) {
     auto s = k8s::Selector::Parse(label_selector);
     if (!s.ok()) return BadRequest("unable to parse labelSelector: " + s.status().message());
     sel = *s;
   }
   // Metric names in URLs are lower-cased by some clients.
-  const std::string want = ToLower(metric_name);
+  const std::string want = AsciiLower(metric_name);
   std::vector<Json> out;
   std::lock_guard<std::mutex> l(mu_);
   const std::string prefix = ns + "/";
@@ -243,7 +243,7 @@ Result<std::vector<Json>> MetricsStore::ListExternalMetricValues(const std::stri
        ++it) {
     const Json& v = *it->second;
     auto name = v.find("metricName");
-    if (name == v.end() || !name->is_string() || ToLower(name->get<std::string>()) != want) continue;
+    if (name == v.end() || !name->is_string() || AsciiLower(name->get<std::string>()) != want) continue;
     k8s::Labels labels;
     auto ml = v.find("metricLabels");
     if (ml != v.end() && ml->is_object())

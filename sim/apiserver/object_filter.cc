@@ -1,5 +1,6 @@
 // Selectors over stored objects (see object_filter.h).
 #include "sim/apiserver/object_filter.h"
+#include "k8sclient/base/strings.h"
 
 #include "sim/apiserver/store_util.h"
 
@@ -10,7 +11,7 @@ namespace {
 Result<std::vector<FieldTerm>> ParseFieldSelector(const std::string& text) {
   std::vector<FieldTerm> terms;
   for (const std::string& raw : SplitString(text, ',')) {
-    std::string t = TrimString(raw);
+    std::string t = Trim(raw);
     if (t.empty()) continue;
     FieldTerm term;
     size_t pos;
@@ -27,8 +28,8 @@ Result<std::vector<FieldTerm>> ParseFieldSelector(const std::string& text) {
     } else {
       return BadRequest("invalid field selector \"" + text + "\": term \"" + t + "\" has no operator");
     }
-    term.path = TrimString(term.path);
-    term.value = TrimString(term.value);
+    term.path = Trim(term.path);
+    term.value = Trim(term.value);
     terms.push_back(std::move(term));
   }
   return terms;
@@ -78,7 +79,7 @@ bool Filter::Matches(const Json& obj) const { return SelectorMatches(labels, obj
 
 Result<Filter> MakeFilter(const std::string& label_selector, const std::string& field_selector) {
   Filter f;
-  if (!TrimString(label_selector).empty()) {
+  if (!Trim(label_selector).empty()) {
     auto sel = k8s::Selector::Parse(label_selector);
     if (!sel.ok()) return BadRequest("unable to parse labelSelector: " + sel.status().message());
     f.labels = *sel;
@@ -121,14 +122,9 @@ Status Invalid(const std::string& m) { return Status(StatusCode::kInvalid, m, "I
 
 Result<int64_t> ParseRv(const std::string& rv) {
   if (rv.empty()) return int64_t{0};
-  try {
-    size_t idx = 0;
-    long long v = std::stoll(rv, &idx);
-    if (idx != rv.size() || v < 0) throw std::invalid_argument(rv);
-    return static_cast<int64_t>(v);
-  } catch (const std::exception&) {
-    return BadRequest("invalid resourceVersion \"" + rv + "\"");
-  }
+  auto v = ParseInt64(rv);
+  if (!v.ok() || *v < 0) return BadRequest("invalid resourceVersion \"" + rv + "\"");
+  return *v;
 }
 
 }  // namespace hpad::sim

@@ -1,5 +1,6 @@
 // Fault injection decisions (see request_faults.h).
 #include "sim/apiserver/request_faults.h"
+#include "k8sclient/base/strings.h"
 
 #include "k8sclient/api/quantity.h"
 #include "sim/apiserver/store_util.h"
@@ -20,7 +21,7 @@ bool SubresourceMatches(const std::string& want, const std::string& got) {
 
 Result<ApiFault> ApiFault::Parse(const std::string& text) {
   ApiFault f;
-  std::string t = TrimString(text);
+  std::string t = Trim(text);
   if (t == "ok" || t.empty()) return f;
   if (t == "unavailable") {
     f.kind = Kind::kUnavailable;
@@ -34,16 +35,13 @@ Result<ApiFault> ApiFault::Parse(const std::string& text) {
     return f;
   }
   if (t.rfind("error:", 0) == 0) {
-    try {
-      size_t idx = 0;
-      int code = std::stoi(t.substr(6), &idx);
-      if (idx != t.size() - 6 || code < 400 || code > 599) throw std::invalid_argument(t);
-      f.kind = Kind::kError;
-      f.code = code;
-      return f;
-    } catch (const std::exception&) {
+    auto code = ParseInt32(std::string_view(t).substr(6));
+    if (!code.ok() || *code < 400 || *code > 599) {
       return InvalidError("fault \"" + text + "\": error code must be an HTTP status 400-599");
     }
+    f.kind = Kind::kError;
+    f.code = *code;
+    return f;
   }
   return InvalidError("fault \"" + text + "\": want ok, unavailable, slow:<duration> or error:<code>");
 }

@@ -71,7 +71,7 @@ void ResourceRegistry::Add(ResourceInfo info) {
 void ResourceRegistry::AddLocked(ResourceInfo info) {
   if (info.verbs.empty()) info.verbs.assign(std::begin(kAllVerbs), std::end(kAllVerbs));
   if (info.list_kind.empty()) info.list_kind = info.kind + "List";
-  if (info.singular.empty()) info.singular = ToLower(info.kind);
+  if (info.singular.empty()) info.singular = AsciiLower(info.kind);
   if (info.storage_group.empty() && info.storage_resource.empty()) {
     info.storage_group = info.gvr.group;
     info.storage_version = info.gvr.version;
@@ -103,7 +103,7 @@ Status ResourceRegistry::RegisterCrd(const Json& crd) {
     r.gvr = {group, v.value("name", ""), plural};
     r.kind = kind;
     r.list_kind = names.value("listKind", kind + "List");
-    r.singular = names.value("singular", ToLower(kind));
+    r.singular = names.value("singular", AsciiLower(kind));
     if (names.contains("shortNames")) r.short_names = names["shortNames"].get<std::vector<std::string>>();
     if (names.contains("categories")) r.categories = names["categories"].get<std::vector<std::string>>();
     r.namespaced = namespaced;

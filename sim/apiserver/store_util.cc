@@ -20,18 +20,6 @@ std::vector<std::string> SplitString(const std::string& s, char sep) {
   return out;
 }
 
-std::string TrimString(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-std::string ToLower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const Json* JsonPathFind(const Json& j, const std::string& path) {
   const Json* cur = &j;
   for (const std::string& part : SplitString(path, '.')) {

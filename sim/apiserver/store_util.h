@@ -11,12 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "k8sclient/base/status.h"
+#include "k8sclient/base/strings.h"  // Trim, AsciiLower (one copy for every layer)
 
 namespace hpad::sim {
 
 std::vector<std::string> SplitString(const std::string& s, char sep);
-std::string TrimString(const std::string& s);
-std::string ToLower(std::string s);
 
 // Dotted path lookup; a leading '.' is ignored. nullptr when absent.
 const nlohmann::json* JsonPathFind(const nlohmann::json& j, const std::string& path);

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -167,6 +169,98 @@ TEST_CASE("work queue AddAfter waits for the simulated clock (Q2)", "[work_queue
     q.AddAfter("ns/d", 0s);
     CHECK(q.Len() == 1);
   }
+}
+
+namespace {
+
+// A Clock that forwards to a SimulatedClock and records what the queue asks
+// of it: how often it is notified and the deadline of every wait.
+class RecordingClock final : public hpad::Clock {
+ public:
+  explicit RecordingClock(SimulatedClock& inner) : inner_(inner) {}
+  Time Now() const override { return inner_.Now(); }
+  hpad::MonoTime MonoNow() const override { return inner_.MonoNow(); }
+  using hpad::Clock::WaitUntil;
+  bool WaitUntil(hpad::MonoTime deadline, const std::function<bool()>& wake) const override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      deadlines_.push_back(deadline);
+    }
+    return inner_.WaitUntil(deadline, wake);
+  }
+  void Notify() const override {
+    notifies_.fetch_add(1);
+    inner_.Notify();
+  }
+  int notifies() const { return notifies_.load(); }
+  size_t waits() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return deadlines_.size();
+  }
+  hpad::MonoTime last_deadline() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return deadlines_.empty() ? hpad::MonoTime::min() : deadlines_.back();
+  }
+
+ private:
+  SimulatedClock& inner_;
+  mutable std::atomic<int> notifies_{0};
+  mutable std::mutex mu_;
+  mutable std::vector<hpad::MonoTime> deadlines_;
+};
+
+}  // namespace
+
+// The delay thread sleeps until the earliest ready time and is woken only
+// when an AddAfter brings that time forward: keys due later than the current
+// earliest (the steady state of a controller's per-HPA resyncs) wake nothing.
+TEST_CASE("work queue AddAfter wakes the delay thread only for a new earliest deadline", "[work_queue]") {
+  SimulatedClock sim(kStart);
+  RecordingClock clock(sim);
+  WorkQueue q(clock, "test");
+  const hpad::MonoTime t0 = sim.MonoNow();
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(clock.last_deadline() == hpad::MonoTime::max());  // nothing delayed: sleeps until woken
+
+  q.AddAfter("ns/first", 10s);  // the first delayed key is the earliest
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(clock.notifies() == 1);
+  CHECK(clock.last_deadline() == t0 + 10s);
+  const size_t waits = clock.waits();
+
+  for (int i = 0; i < 100; ++i) q.AddAfter("ns/later-" + std::to_string(i), 11s + i * 1s);
+  q.AddAfter("ns/first", 20s);  // a later time for a waiting key is ignored
+  q.AddAfter("ns/tie", 10s);    // due with the earliest: no earlier wake-up needed
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(clock.notifies() == 1);
+  CHECK(clock.waits() == waits);  // the delay thread never woke
+  CHECK(q.DelayedLen() == 102);
+
+  q.AddAfter("ns/sooner", 3s);  // a new earliest: one wake-up, a sleep until it
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(clock.notifies() == 2);
+  CHECK(clock.waits() == waits + 1);
+  CHECK(clock.last_deadline() == t0 + 3s);
+
+  q.AddAfter("ns/later-50", 1s);  // a waiting key moved to the front counts too
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(clock.notifies() == 3);
+  CHECK(clock.last_deadline() == t0 + 1s);
+
+  // The later keys still fire when their time comes, in deadline order.
+  sim.Advance(1s);
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(q.Len() == 1);
+  CHECK(clock.last_deadline() == t0 + 3s);
+  sim.Advance(9s);
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(q.Len() == 4);  // later-50, sooner, first, tie
+  CHECK(clock.last_deadline() == t0 + 11s);
+  sim.Advance(200s);
+  REQUIRE(sim.AwaitSleepers(1));
+  CHECK(q.Len() == 103);  // first, tie, sooner and the 100 later keys
+  CHECK(q.DelayedLen() == 0);
+  CHECK(clock.notifies() == 3);
 }
 
 TEST_CASE("rate limiter delays: 5ms doubling to a 1000s cap", "[work_queue][rate_limiter]") {

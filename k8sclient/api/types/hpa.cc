@@ -473,13 +473,15 @@ Result<Hpa> HpaFromJson(const json& j) {
   return hpa;
 }
 
-json HpaToJson(const Hpa& hpa) {
+json HpaToJson(const Hpa& hpa) { return HpaToJson(hpa, hpa.status); }
+
+json HpaToJson(const Hpa& hpa, const HpaStatus& status) {
   json out = hpa.raw.is_object() ? hpa.raw : json::object();
   out["apiVersion"] = "autoscaling/v2";
   out["kind"] = "HorizontalPodAutoscaler";
   ObjectMetaToJson(hpa.metadata, &out["metadata"]);
   MergeInto(&out["spec"], Writer{true}.Spec(hpa.spec));
-  out["status"] = HpaStatusToJson(hpa.status);
+  out["status"] = HpaStatusToJson(status);
   return out;
 }
 

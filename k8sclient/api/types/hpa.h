@@ -134,6 +134,9 @@ struct Hpa {
 Result<Hpa> HpaFromJson(const nlohmann::json& j);
 // Hpa -> autoscaling/v2 JSON, starting from hpa.raw so unknown fields are kept.
 nlohmann::json HpaToJson(const Hpa& hpa);
+// The same object with `status` in place of hpa.status (the reconciler writes
+// its working status without copying the informer's snapshot).
+nlohmann::json HpaToJson(const Hpa& hpa, const HpaStatus& status);
 nlohmann::json HpaStatusToJson(const HpaStatus& status);
 nlohmann::json MetricStatusToJson(const MetricStatus& m);
 // Semantic equality for W4 (times compared at second precision, quantities by value).

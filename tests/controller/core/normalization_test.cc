@@ -148,44 +148,62 @@ TEST_CASE("B2-B8 behaviour normalisation", "[normalization][behavior]") {
   const auto pct = [](int32_t v, int32_t p) { return k8s::HpaScalingPolicy{"Percent", v, p}; };
   struct Case {
     std::string name;
-    HpaHistory history;
-    k8s::HpaBehavior behavior;
-    int32_t current, proposal, min, max;
-    int32_t want;
+    HpaHistory history{};
+    k8s::HpaBehavior behavior{};
+    int32_t current = 0, proposal = 0, min = 0, max = 0;
+    int32_t want = 0;
     std::string want_able, want_limited_status, want_limited;
   };
   std::vector<Case> cases = {
-      {"B2 both windows 0: P", {}, Behavior(0, 0), 5, 2, 1, 10, 2, "ReadyForNewScale", "False", "DesiredWithinRange"},
-      {"B2 scale-down window holds the max", WithRecs({{8, now - std::chrono::seconds(60)}}), Behavior(0, 300), 8, 2,
-       1, 10, 8, "ScaleDownStabilized", "False", "DesiredWithinRange"},
+      {.name = "B2 both windows 0: P", .behavior = Behavior(0, 0), .current = 5, .proposal = 2, .min = 1, .max = 10,
+       .want = 2, .want_able = "ReadyForNewScale", .want_limited_status = "False",
+       .want_limited = "DesiredWithinRange"},
+      {.name = "B2 scale-down window holds the max", .history = WithRecs({{8, now - std::chrono::seconds(60)}}),
+       .behavior = Behavior(0, 300), .current = 8, .proposal = 2, .min = 1, .max = 10, .want = 8,
+       .want_able = "ScaleDownStabilized", .want_limited_status = "False", .want_limited = "DesiredWithinRange"},
       // 16.1: behaviour drops an entry exactly at the cutoff.
-      {"16.1 behaviour drops entry at cutoff", WithRecs({{8, now - std::chrono::seconds(300)}}), Behavior(0, 300), 8,
-       2, 1, 10, 2, "ReadyForNewScale", "False", "DesiredWithinRange"},
-      {"B4 scale-up window holds the min", WithRecs({{3, now - std::chrono::seconds(30)}}), Behavior(60, 0), 3, 6, 1,
-       10, 3, "ScaleUpStabilized", "False", "DesiredWithinRange"},
+      {.name = "16.1 behaviour drops entry at cutoff", .history = WithRecs({{8, now - std::chrono::seconds(300)}}),
+       .behavior = Behavior(0, 300), .current = 8, .proposal = 2, .min = 1, .max = 10, .want = 2,
+       .want_able = "ReadyForNewScale", .want_limited_status = "False", .want_limited = "DesiredWithinRange"},
+      {.name = "B4 scale-up window holds the min", .history = WithRecs({{3, now - std::chrono::seconds(30)}}),
+       .behavior = Behavior(60, 0), .current = 3, .proposal = 6, .min = 1, .max = 10, .want = 3,
+       .want_able = "ScaleUpStabilized", .want_limited_status = "False", .want_limited = "DesiredWithinRange"},
       // B2: S clamped into [upRec, downRec]: recs 4 and 9 within both windows, P = 6, S = 5 -> [4, 9] keeps 5.
-      {"B2 clamp keeps S inside the band", WithRecs({{4, now - std::chrono::seconds(10)}, {9, now - std::chrono::seconds(20)}}),
-       Behavior(60, 60), 5, 6, 1, 10, 5, "ScaleUpStabilized", "False", "DesiredWithinRange"},
+      {.name = "B2 clamp keeps S inside the band",
+       .history = WithRecs({{4, now - std::chrono::seconds(10)}, {9, now - std::chrono::seconds(20)}}),
+       .behavior = Behavior(60, 60), .current = 5, .proposal = 6, .min = 1, .max = 10, .want = 5,
+       .want_able = "ScaleUpStabilized", .want_limited_status = "False", .want_limited = "DesiredWithinRange"},
       // B5 with defaults (Pods 4 / Percent 100 per 15 s, Max): from 1 -> max(5, 2) = 5.
-      {"B5 default scale-up policies", {}, Behavior(0, 0), 1, 10, 1, 10, 5, "ReadyForNewScale", "True",
-       "ScaleUpLimit"},
-      {"B5 Percent policy rounds up", {}, Behavior(0, 0, {pct(10, 60)}), 5, 10, 1, 20, 6, "ReadyForNewScale", "True",
-       "ScaleUpLimit"},
-      {"B5 Min picks the smaller limit", {}, Behavior(0, 0, {pods(1, 60), pct(100, 60)}, {}, "Min"), 4, 10, 1, 20, 5,
-       "ReadyForNewScale", "True", "ScaleUpLimit"},
-      {"B5 maxReplicas binds first", {}, Behavior(0, 0), 4, 20, 1, 6, 6, "ReadyForNewScale", "True", "TooManyReplicas"},
-      {"B11 scale-up Disabled", {}, Behavior(0, 0, {pods(4, 60)}, {}, "Disabled"), 4, 10, 1, 20, 4,
-       "ReadyForNewScale", "True", "ScaleUpLimit"},
+      {.name = "B5 default scale-up policies", .behavior = Behavior(0, 0), .current = 1, .proposal = 10, .min = 1,
+       .max = 10, .want = 5, .want_able = "ReadyForNewScale", .want_limited_status = "True",
+       .want_limited = "ScaleUpLimit"},
+      {.name = "B5 Percent policy rounds up", .behavior = Behavior(0, 0, {pct(10, 60)}), .current = 5, .proposal = 10,
+       .min = 1, .max = 20, .want = 6, .want_able = "ReadyForNewScale", .want_limited_status = "True",
+       .want_limited = "ScaleUpLimit"},
+      {.name = "B5 Min picks the smaller limit", .behavior = Behavior(0, 0, {pods(1, 60), pct(100, 60)}, {}, "Min"),
+       .current = 4, .proposal = 10, .min = 1, .max = 20, .want = 5, .want_able = "ReadyForNewScale",
+       .want_limited_status = "True", .want_limited = "ScaleUpLimit"},
+      {.name = "B5 maxReplicas binds first", .behavior = Behavior(0, 0), .current = 4, .proposal = 20, .min = 1,
+       .max = 6, .want = 6, .want_able = "ReadyForNewScale", .want_limited_status = "True",
+       .want_limited = "TooManyReplicas"},
+      {.name = "B11 scale-up Disabled", .behavior = Behavior(0, 0, {pods(4, 60)}, {}, "Disabled"), .current = 4,
+       .proposal = 10, .min = 1, .max = 20, .want = 4, .want_able = "ReadyForNewScale", .want_limited_status = "True",
+       .want_limited = "ScaleUpLimit"},
       // B6: Percent 50 from 10 -> 5; Pods 3 -> 7; Max takes the smallest limit (largest change).
-      {"B6 scale-down Max", {}, Behavior(0, 0, {}, {pct(50, 60), pods(3, 60)}), 10, 1, 1, 20, 5, "ReadyForNewScale",
-       "True", "ScaleDownLimit"},
-      {"B6 scale-down Min", {}, Behavior(0, 0, {}, {pct(50, 60), pods(3, 60)}, "Max", "Min"), 10, 1, 1, 20, 7,
-       "ReadyForNewScale", "True", "ScaleDownLimit"},
-      {"B6 minReplicas binds", {}, Behavior(0, 0), 10, 1, 3, 20, 3, "ReadyForNewScale", "True", "TooFewReplicas"},
-      {"B11 scale-down Disabled", {}, Behavior(0, 0, {}, {pct(50, 60)}, "Max", "Disabled"), 10, 1, 1, 20, 10,
-       "ReadyForNewScale", "True", "ScaleDownLimit"},
-      {"B7 D0 == S: no limits", {}, Behavior(0, 0), 5, 5, 1, 10, 5, "ReadyForNewScale", "False",
-       "DesiredWithinRange"},
+      {.name = "B6 scale-down Max", .behavior = Behavior(0, 0, {}, {pct(50, 60), pods(3, 60)}), .current = 10,
+       .proposal = 1, .min = 1, .max = 20, .want = 5, .want_able = "ReadyForNewScale", .want_limited_status = "True",
+       .want_limited = "ScaleDownLimit"},
+      {.name = "B6 scale-down Min", .behavior = Behavior(0, 0, {}, {pct(50, 60), pods(3, 60)}, "Max", "Min"),
+       .current = 10, .proposal = 1, .min = 1, .max = 20, .want = 7, .want_able = "ReadyForNewScale",
+       .want_limited_status = "True", .want_limited = "ScaleDownLimit"},
+      {.name = "B6 minReplicas binds", .behavior = Behavior(0, 0), .current = 10, .proposal = 1, .min = 3, .max = 20,
+       .want = 3, .want_able = "ReadyForNewScale", .want_limited_status = "True", .want_limited = "TooFewReplicas"},
+      {.name = "B11 scale-down Disabled", .behavior = Behavior(0, 0, {}, {pct(50, 60)}, "Max", "Disabled"),
+       .current = 10, .proposal = 1, .min = 1, .max = 20, .want = 10, .want_able = "ReadyForNewScale",
+       .want_limited_status = "True", .want_limited = "ScaleDownLimit"},
+      {.name = "B7 D0 == S: no limits", .behavior = Behavior(0, 0), .current = 5, .proposal = 5, .min = 1, .max = 10,
+       .want = 5, .want_able = "ReadyForNewScale", .want_limited_status = "False",
+       .want_limited = "DesiredWithinRange"},
   };
   for (auto c : cases) {
     SECTION(c.name) {

@@ -48,6 +48,38 @@ TEST_CASE("klog: secrets are redacted, everything else is kept", "[klog]") {
   }
 }
 
+// Forms that leaked before (issue 14 item "secrets"): a tab after the
+// scheme, a header whose value has no scheme or an unknown one, the
+// proxy header, client-go's BearerToken field and OIDC's client-secret.
+TEST_CASE("klog: Authorization headers and bearer tokens are redacted in every form found", "[klog]") {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  const Case cases[] = {
+      {"Authorization: Bearer\tabc.def", "Authorization: Bearer\t<redacted>"},
+      {"authorization: bearer abc", "authorization: bearer <redacted>"},
+      {"Authorization: abc123", "Authorization: <redacted>"},
+      {"Authorization: Negotiate YIIabc==\nnext: line", "Authorization: Negotiate <redacted>\nnext: line"},
+      {"Authorization:Bearer abc", "Authorization:Bearer <redacted>"},
+      {"{\"Authorization\": \"Token abc\", \"kind\": \"x\"}", "{\"Authorization\": \"Token <redacted>\", \"kind\": \"x\"}"},
+      {"Proxy-Authorization: Basic dXNlcjpwdw==", "Proxy-Authorization: Basic <redacted>"},
+      {"request failed: GET /apis (Bearer abc.def.ghi) 401", "request failed: GET /apis (Bearer <redacted>) 401"},
+      {"config {BearerToken:abc Host:x}", "config {BearerToken:<redacted> Host:x}"},
+      {"bearer_token=abc&x=1", "bearer_token=<redacted>&x=1"},
+      {"bearer-token: abc", "bearer-token: <redacted>"},
+      {"client-secret: abc", "client-secret: <redacted>"},
+      {"\"client_secret\":\"abc\"", "\"client_secret\":\"<redacted>\""},
+      // Not credentials.
+      {"authorization failed for user bob", "authorization failed for user bob"},
+      {"Authorization:", "Authorization:"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.in);
+    CHECK(RedactSecrets(c.in) == c.out);
+  }
+}
+
 TEST_CASE("klog: HPAD_LOG writes whole redacted lines to the sink, HPAD_VLOG obeys -v", "[klog]") {
   std::mutex mu;
   std::vector<std::string> lines;

@@ -84,3 +84,32 @@ TEST_CASE("ParseInt64 and friends take the whole text as one decimal number in r
   REQUIRE_FALSE(huge.ok());
   CHECK(huge.status().message().size() < 100);
 }
+
+TEST_CASE("ParseBool takes exactly Go's strconv.ParseBool spellings", "[strings]") {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    INFO(t);
+    auto b = hpad::ParseBool(t);
+    REQUIRE(b.ok());
+    CHECK(*b);
+  }
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    INFO(f);
+    auto b = hpad::ParseBool(f);
+    REQUIRE(b.ok());
+    CHECK_FALSE(*b);
+  }
+  for (const char* bad : {"", "tRUE", "yes", " true", "true ", "2", "on"}) {
+    INFO(bad);
+    auto b = hpad::ParseBool(bad);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.status().message() == std::string("invalid boolean \"") + bad + "\"");
+  }
+}
+
+TEST_CASE("AsciiLower and EqualsIgnoreAsciiCase fold ASCII letters only", "[strings]") {
+  CHECK(hpad::AsciiLower("Retry-After: ABC xyz 09") == "retry-after: abc xyz 09");
+  CHECK(hpad::AsciiLower("\xC3\x89t\xC3\xA9") == "\xC3\x89t\xC3\xA9");  // "Été": UTF-8 bytes untouched
+  CHECK(hpad::EqualsIgnoreAsciiCase("Content-Type", "content-TYPE"));
+  CHECK_FALSE(hpad::EqualsIgnoreAsciiCase("Content-Type", "Content-Typ"));
+  CHECK_FALSE(hpad::EqualsIgnoreAsciiCase("a[", "A{"));  // '[' and '{' are not a case pair
+}
