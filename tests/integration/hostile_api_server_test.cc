@@ -6,8 +6,10 @@
 //  - hpad never dies,
 //  - the healthy HPA still scales 1 -> 4 (a scale up: no stabilisation
 //    window delays it) and its status is written,
-//  - the broken HPA shows ScalingActive False with a short, valid UTF-8
-//    message (metric-path cases),
+//  - the broken HPA shows ScalingActive False (metric path) or AbleToScale
+//    False (scale target path) with a short, valid UTF-8 message,
+//  - no exception reached a loop's last-resort net
+//    (hpad_unexpected_errors_total stays 0),
 //  - hpad's peak RSS (VmHWM) stays under kMaxPeakRssMiB,
 //  - the hostile answer really was served (the simulator's request log).
 // Every case prints one line (case, outcome, peak RSS, the broken HPA's
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,7 @@ constexpr size_t kMaxMessageBytes = 1024;
 
 const std::string kBrokenMetric = "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/broken_queue";
 const std::string kHpaWatch = "/apis/autoscaling/v2/horizontalpodautoscalers";
+const std::string kBrokenScale = "/apis/apps/v1/namespaces/default/deployments/broken/scale";
 
 struct Case {
   std::string name;
@@ -54,6 +58,11 @@ struct Case {
   // The HPA watch misbehaves: a spec change must still reach hpad (through
   // relists after the backoff), or its HPA cache would freeze.
   bool hpa_watch = false;
+  // The condition the broken HPA must show False: ScalingActive for its
+  // metric, AbleToScale for its scale target (read with GET:
+  // --scale-from-cache=false).
+  std::string condition = "ScalingActive";
+  bool scale_by_get = false;  // --scale-from-cache=false (the scale target path is read with GET)
 };
 
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past
@@ -131,7 +140,23 @@ int64_t MisbehavedCount(int port, const std::string& rule) {
   return log["counts"].value("misbehave " + rule, int64_t{0});
 }
 
-TEST_CASE("integration: hpad against a hostile API server", "[hostile][process]") {
+// hpad_unexpected_errors_total summed over its loops; -1 when unreadable.
+double UnexpectedErrors(int metrics_port) {
+  httplib::Client c("127.0.0.1", metrics_port);
+  c.set_connection_timeout(2, 0);
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200) return -1;
+  std::istringstream in(r->body);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("hpad_unexpected_errors_total", 0) != 0) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+TEST_CASE("hpad against a hostile API server", "[hostile][process]") {
   REQUIRE(fs::exists(kHpad));
   REQUIRE(fs::exists(kSim));
   const std::vector<Case> cases = {
@@ -152,6 +177,12 @@ TEST_CASE("integration: hpad against a hostile API server", "[hostile][process]"
       {"watch ERROR 999 on HPAs", "watch " + kHpaWatch + "=watcherror:999", false, true},
       {"watch ERROR 0 on HPAs", "watch " + kHpaWatch + "=watcherror:0", false, true},
       {"410 storm on HPAs", "watch " + kHpaWatch + "=gone", false, true},
+      {"scale target wrongtypes", "get " + kBrokenScale + "=wrongtypes", true, false, "AbleToScale"},
+      // null is "absent" (as Go's decoder and omitempty): a Scale of 0
+      // replicas, so scaling is disabled (ScalingActive False,
+      // ScalingDisabled) and nothing is written, as KCM would do.
+      {"scale target nulls", "get " + kBrokenScale + "=nulls", true, false, "ScalingActive", true},
+      {"scale target errortext", "get " + kBrokenScale + "=errortext:500", true, false, "AbleToScale"},
   };
   const auto dir = TempDir("hostile");
   int64_t worst_rss_kib = 0;
@@ -169,8 +200,11 @@ TEST_CASE("integration: hpad against a hostile API server", "[hostile][process]"
       const int port = std::stoi(url.substr(url.rfind(':') + 1));
       Process hpad("hpad",
                    {kHpad, "--kubeconfig=" + kc.string(), "--leader-elect=false", "--bind-address=127.0.0.1",
-                    "--port=0", "--horizontal-pod-autoscaler-sync-period=1s", "-v", "1"},
+                    "--port=0", "--horizontal-pod-autoscaler-sync-period=1s", "-v", "1",
+                    (c.condition == "AbleToScale" || c.scale_by_get) ? "--scale-from-cache=false" : "--scale-from-cache=true"},
                    sub);
+      const std::string metrics_port = hpad.WaitForLog(R"(/metrics on http://127\.0\.0\.1:(\d+))");
+      REQUIRE(!metrics_port.empty());
       INFO(hpad.Log());
 
       // The healthy HPA scales and its status is written.
@@ -180,7 +214,7 @@ TEST_CASE("integration: hpad against a hostile API server", "[hostile][process]"
       if (c.broken_condition) {
         CHECK(Eventually(
             [&] {
-              active = HpaCondition(port, "broken", "ScalingActive");
+              active = HpaCondition(port, "broken", c.condition);
               return active.is_object() && active.value("status", "") == "False";
             },
             20s));
@@ -202,15 +236,18 @@ TEST_CASE("integration: hpad against a hostile API server", "[hostile][process]"
         CHECK(Eventually([&] { return HpaDesired(port, "healthy") == 6; }, 20s));
       }
       CHECK(MisbehavedCount(port, c.rule) >= 1);
+      // Every hostile answer was handled as an error where it arrived: none
+      // reached the last-resort net of a loop.
+      CHECK(UnexpectedErrors(std::stoi(metrics_port)) == 0);
       CHECK(hpad.Running());
       const int64_t rss = hpad.PeakRssKiB();
       CHECK(rss > 0);
       CHECK(rss < kMaxPeakRssMiB * 1024);
       worst_rss_kib = std::max(worst_rss_kib, rss);
-      std::printf("hostile case %-26s hpad %s, healthy replicas %lld, broken ScalingActive %s, peak RSS %lld MiB, "
+      std::printf("hostile case %-26s hpad %s, healthy replicas %lld, broken %s %s, peak RSS %lld MiB, "
                   "message: %s\n",
                   c.name.c_str(), hpad.Running() ? "alive" : "DEAD",
-                  static_cast<long long>(DeploymentReplicas(port, "healthy")),
+                  static_cast<long long>(DeploymentReplicas(port, "healthy")), c.condition.c_str(),
                   active.is_object() ? active.value("status", "?").c_str() : "-", static_cast<long long>(rss / 1024),
                   active.is_object() ? active.value("message", "").c_str() : "-");
       std::fflush(stdout);
