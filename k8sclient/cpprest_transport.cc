@@ -108,18 +108,7 @@ std::string BodyTooLarge(size_t limit) {
   return "response body larger than the limit of " + std::to_string(limit) + " bytes";
 }
 
-// Reads a reply body, bounded in size and in time. cpprest's timeout is an
-// inactivity timeout: a server trickling a byte now and then would hold the
-// caller for ever (found by `hpad-sim serve --misbehave ...=trickle`). So the
-// body is read as it arrives (one blocking byte, then what is buffered) and
-// the request's deadline is checked after every piece; past it the request is
-// cancelled (which closes its connection) and the read fails. A trickle is
-// thus cut within one inactivity period of the deadline. The deadline reads
-// the steady clock directly: this adapter times real sockets, not the
-// injected (possibly simulated) clock.
-Result<std::string> ReadBodyCapped(http::http_response& resp, size_t limit, const std::string& server,
-                                   std::chrono::steady_clock::time_point deadline,
-                                   std::chrono::milliseconds timeout, pplx::cancellation_token_source& cts) {
+Result<std::string> ReadBodyCapped(http::http_response& resp, size_t limit, const std::string& server) {
   if (resp.headers().has(http::header_names::content_length) && resp.headers().content_length() > limit)
     return UnavailableError(server + ": " + BodyTooLarge(limit));
   // Straight from the body's stream buffer into the string (a
@@ -128,29 +117,12 @@ Result<std::string> ReadBodyCapped(http::http_response& resp, size_t limit, cons
   std::string out;
   constexpr size_t kChunk = 64 * 1024;
   for (;;) {
-    const size_t avail = sb.in_avail();
-    if (avail == 0) {
-      auto c = sb.bumpc().get();  // blocks for one byte, EOF, or cancellation
-      if (c == concurrency::streams::char_traits<uint8_t>::eof()) break;
-      out.push_back(static_cast<char>(c));
-    } else {
-      const size_t want = std::min(avail, kChunk);
-      const size_t old = out.size();
-      out.resize(old + want);
-      const size_t n = sb.getn(reinterpret_cast<uint8_t*>(&out[old]), want).get();
-      out.resize(old + n);
-    }
-    if (out.size() > limit) {
-      cts.cancel();
-      return UnavailableError(server + ": " + BodyTooLarge(limit));
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      cts.cancel();
-      return Status(StatusCode::kTimeout,
-                    server + ": reply body not complete within the request timeout of " +
-                        std::to_string(timeout.count()) + "ms (" + std::to_string(out.size()) + " bytes received)",
-                    "Timeout");
-    }
+    size_t old = out.size();
+    out.resize(old + kChunk);
+    size_t n = sb.getn(reinterpret_cast<uint8_t*>(&out[old]), kChunk).get();
+    out.resize(old + n);
+    if (n == 0) break;
+    if (out.size() > limit) return UnavailableError(server + ": " + BodyTooLarge(limit));
   }
   return out;
 }
@@ -391,14 +363,11 @@ class CpprestTransport final : public HttpTransport {
     }
     if (!req.ok()) return req.status();
     try {
-      const auto timeout = Timeout(r);
-      const auto deadline = std::chrono::steady_clock::now() + timeout;
-      pplx::cancellation_token_source cts;
-      http::http_response resp = c.request(*req, cts.get_token()).get();
+      http::http_response resp = c.request(*req).get();
       HttpResponse out;
       out.status = resp.status_code();
       out.headers = CopyHeaders(resp.headers());
-      auto body = ReadBodyCapped(resp, max_body_bytes_, config_.server, deadline, timeout, cts);
+      auto body = ReadBodyCapped(resp, max_body_bytes_, config_.server);
       if (!body.ok()) return body.status();
       out.body = std::move(*body);
       return out;
@@ -425,8 +394,7 @@ class CpprestTransport final : public HttpTransport {
       int code = resp.status_code();
       if (code < 200 || code >= 300) {
         // An error body is only quoted: a small cap is plenty.
-        auto body = ReadBodyCapped(resp, 1 << 20, config_.server, std::chrono::steady_clock::now() + timeout, timeout,
-                                   cts);
+        auto body = ReadBodyCapped(resp, 1 << 20, config_.server);
         return StatusFromHttp(code, body.ok() ? *body : body.status().message());
       }
       return std::unique_ptr<HttpStream>(

@@ -169,10 +169,9 @@ TEST_CASE("hpad against a hostile API server", "[hostile][process]") {
       {"deep", "get " + kBrokenMetric + "=deep:300000"},
       {"huge", "get " + kBrokenMetric + "=huge:64"},
       {"reset", "get " + kBrokenMetric + "=reset"},
-      // A trickle (about 300 bytes, 16 per 2 s) would outlast hpad's 30 s
-      // request timeout, which now bounds the body too (before, cpprest's
-      // inactivity timeout let it run for ever); waiting that out is left to
-      // tests/k8sclient/transport_deadline_test.cc. Here: it blocks nothing else.
+      // A trickle (about 300 bytes, 16 per 2 s) outlasts hpad's 30 s request
+      // timeout, which cuts it (tests/k8sclient/transport_deadline_test.cc);
+      // waiting that out is left to that test. Here: it blocks nothing else.
       {"trickle", "get " + kBrokenMetric + "=trickle:2s", false},
       {"watch ERROR 999 on HPAs", "watch " + kHpaWatch + "=watcherror:999", false, true},
       {"watch ERROR 0 on HPAs", "watch " + kHpaWatch + "=watcherror:0", false, true},
