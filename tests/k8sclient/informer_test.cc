@@ -462,3 +462,33 @@ TEST_CASE("informer: watch ERROR events with odd codes relist after a backoff", 
   REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 2 && Converged(inf, api); }, clock));
   CHECK(api.WatchesOpened(kThings) >= 2);
 }
+
+// The growing backoff of a 410 storm is not kept for ever: a watch that
+// lived backoff_reset_after (2 min, client-go's backoff manager) resets it,
+// so the next 410 relists after the initial delay again.
+TEST_CASE("informer: a watch that lived 2 minutes resets the relist backoff", "[informer][gone]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  api.FailNext(4, hpad::Status(StatusCode::kGone, "too old resource version", "Expired", 410), "watch");
+  api.DisconnectWatches(kThings);
+  // 4 relists with base delays 0.8 + 1.6 + 3.2 + 6.4 s, then a watch that works.
+  REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 5 && api.WatchesOpened(kThings) >= 2; }, clock));
+
+  SECTION("after a long-lived watch the next 410 waits the initial delay (0.8-1.6 s)") {
+    clock.Advance(std::chrono::minutes(2));
+    REQUIRE(clock.AwaitSleepers(1));
+    api.InjectGone(kThings);
+    REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 1700ms));
+  }
+  SECTION("after a short-lived watch the backoff keeps growing (12.8 s base)") {
+    clock.Advance(std::chrono::seconds(10));
+    REQUIRE(clock.AwaitSleepers(1));
+    api.InjectGone(kThings);
+    CHECK_FALSE(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 12s));
+    CHECK(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 30s));
+  }
+}
