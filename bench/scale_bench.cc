@@ -46,7 +46,7 @@
 //    window / window length, in cores; "peak 1 s" the largest one-second
 //    sample. Peak RSS: VmHWM from /proc/<pid>/status just before SIGTERM.
 //  - API requests per period: the simulator's request accounting
-//    (ClusterState::RequestCounts, by "verb resource[/subresource]") over
+//    (ApiServer::requests().Counts(), by "verb resource[/subresource]") over
 //    the window / periods. The upstream-shaped column is computed for the
 //    same HPAs: per HPA per period one scale GET, one metrics call per
 //    metric, one status PUT.
@@ -818,7 +818,7 @@ int main(int argc, char** argv) {
   std::map<std::string, int64_t> counts0, counts1;
   int64_t hwm_kb = -1, rss_kb = -1;
   if (first_pass_done && !early_exit) {
-    counts0 = state.RequestCounts();
+    counts0 = server.requests().Counts();
     window_start = clock.Now();
     const auto steady0 = std::chrono::steady_clock::now();
     const ProcCpu h0 = ReadCpu(pid);
@@ -853,7 +853,7 @@ int main(int argc, char** argv) {
     const ProcCpu s1 = ReadCpu(getpid());
     hpad_cpu_s = h1.seconds - h0.seconds;
     sim_cpu_s = s1.seconds - s0.seconds;
-    counts1 = state.RequestCounts();
+    counts1 = server.requests().Counts();
     if (!early_exit) {
       hwm_kb = ReadStatusKb(pid, "VmHWM");
       rss_kb = ReadStatusKb(pid, "VmRSS");

@@ -12,9 +12,25 @@ Result<ScaleReadResult> RestScaleClient::GetScale(const std::string& ns, const k
   if (!gv.ok()) return gv.status();
   auto mappings = mapper_->RestMappings(gv->first, ref.kind);  // T2
   if (!mappings.ok()) return mappings.status();
-  if (mappings->empty()) return Status(StatusCode::kNotFound, "unrecognized resource");
+  auto read = ReadScale(ns, ref, *mappings);
+  // A 404 may mean the mapping is stale (a CRD dropped the version we
+  // cached; issue 10 item 7): drop it (rate-limited by the mapper) and try
+  // once more with a fresh mapping if that differs.
+  if (!read.ok() && read.status().code() == StatusCode::kNotFound && mapper_->ReportNotFound(gv->first, ref.kind)) {
+    auto fresh = mapper_->RestMappings(gv->first, ref.kind);
+    if (!fresh.ok()) return fresh.status();
+    bool changed = fresh->size() != mappings->size();
+    for (size_t i = 0; !changed && i < fresh->size(); ++i) changed = !((*fresh)[i].gvr == (*mappings)[i].gvr);
+    if (changed) return ReadScale(ns, ref, *fresh);
+  }
+  return read;
+}
+
+Result<ScaleReadResult> RestScaleClient::ReadScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref,
+                                                   const std::vector<k8s::RestMapping>& mappings) {
+  if (mappings.empty()) return Status(StatusCode::kNotFound, "unrecognized resource");
   Status first_error;
-  for (const auto& m : *mappings) {  // T3: first success wins, else the first error
+  for (const auto& m : mappings) {  // T3: first success wins, else the first error
     k8s::ObjectKey key{m.gvr, ns, ref.name, "scale"};
     auto body = client_->Get(key);
     if (!body.ok()) {

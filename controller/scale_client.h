@@ -56,6 +56,9 @@ class RestScaleClient : public ScaleClient {
   Status TryUpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override;
 
  private:
+  // T3 over the given mappings: the first success, else the first error.
+  Result<ScaleReadResult> ReadScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref,
+                                    const std::vector<k8s::RestMapping>& mappings);
   std::shared_ptr<k8s::ApiClient> client_;
   std::shared_ptr<k8s::RestMapper> mapper_;
 };

@@ -18,7 +18,7 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
   pod_informer_ = std::make_unique<k8s::Informer<k8s::Pod>>(
       *client_, clock_, informer_options(k8s::resources::kPods, "pods"),
       [](const k8s::Json& j) { return k8s::PodFromJson(j); });
-  mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_);
+  mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_, clock_);
   // Object metrics name the described object's group-qualified resource
   // from the REST mapping, as upstream (issue 11 item 5).
   metrics_ = std::make_unique<RestMetricsClient>(client_, MapperResourceResolver(mapper_));

@@ -1,6 +1,9 @@
 // The discovery-backed REST mapper (see discovery.h).
 #include "k8sclient/discovery.h"
 
+#include <iterator>
+#include <optional>
+
 namespace hpad::k8s {
 namespace {
 
@@ -57,16 +60,32 @@ Result<std::pair<std::string, std::string>> ParseGroupVersion(const std::string&
   return std::pair<std::string, std::string>{api_version.substr(0, first), api_version.substr(first + 1)};
 }
 
-DiscoveryRestMapper::DiscoveryRestMapper(std::shared_ptr<ApiClient> client) : client_(std::move(client)) {}
+DiscoveryRestMapper::DiscoveryRestMapper(std::shared_ptr<ApiClient> client, const Clock& clock,
+                                         RestMapperOptions options)
+    : client_(std::move(client)), clock_(clock), options_(options) {}
 
 Result<std::vector<RestMapping>> DiscoveryRestMapper::RestMappings(const std::string& group, const std::string& kind) {
+  const GroupKind key{group, kind};
+  std::optional<std::vector<RestMapping>> stale;
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = cache_.find({group, kind});
-    if (it != cache_.end()) return it->second;
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      if (clock_.MonoNow() - it->second.fetched < options_.ttl) return it->second.mappings;
+      stale = it->second.mappings;
+    }
   }
   auto found = Discover(group, kind);
   if (!found.ok()) {
+    if (found.status().code() == StatusCode::kNotFound) {
+      // The server says the kind is gone: forget it (a later lookup asks again).
+      std::lock_guard<std::mutex> l(mu_);
+      cache_.erase(key);
+    } else if (stale) {
+      // Discovery failed for another reason (unavailable, garbage): keep
+      // using what worked until it answers again.
+      return *stale;
+    }
     // The built-in workload kinds are known without discovery (the API may be
     // partially unavailable, or a minimal server may not serve discovery).
     if (group == "apps" && (kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet")) {
@@ -76,8 +95,21 @@ Result<std::vector<RestMapping>> DiscoveryRestMapper::RestMappings(const std::st
     return found.status();
   }
   std::lock_guard<std::mutex> l(mu_);
-  cache_[{group, kind}] = *found;
+  cache_[key] = Entry{*found, clock_.MonoNow()};
   return found;
+}
+
+bool DiscoveryRestMapper::ReportNotFound(const std::string& group, const std::string& kind) {
+  const GroupKind key{group, kind};
+  const MonoTime now = clock_.MonoNow();
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto it = last_not_found_.begin(); it != last_not_found_.end();) {
+    it = now - it->second >= options_.not_found_refresh_interval ? last_not_found_.erase(it) : std::next(it);
+  }
+  if (last_not_found_.count(key) != 0) return false;  // refreshed recently
+  if (cache_.erase(key) == 0) return false;
+  last_not_found_[key] = now;
+  return true;
 }
 
 Result<std::vector<RestMapping>> DiscoveryRestMapper::Discover(const std::string& group, const std::string& kind) {

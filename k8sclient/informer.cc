@@ -32,8 +32,9 @@ std::string RvOf(const Json& obj) {
   return StringMember(*m, "resourceVersion");
 }
 
-// A watch ERROR event carries a metav1.Status; map it like an HTTP response
-// (500 when the code is missing or not a plausible HTTP status).
+// A watch ERROR event carries a metav1.Status: decoded with the checked
+// Status decoder under the object's own code (500 when the code is missing,
+// not an integer or not a plausible HTTP status, e.g. 0 or 999).
 Status StatusFromErrorEvent(const Json& object) {
   int code = 500;
   if (object.is_object()) {
@@ -43,7 +44,7 @@ Status StatusFromErrorEvent(const Json& object) {
       if (c >= 100 && c <= 599) code = static_cast<int>(c);
     }
   }
-  return StatusFromHttp(code, object.dump(-1, ' ', false, Json::error_handler_t::replace));
+  return StatusFromStatusObject(code, object);
 }
 
 }  // namespace
@@ -163,7 +164,7 @@ Status Reflector::Relist() {
   return Status::Ok();
 }
 
-Status Reflector::WatchOnce(bool* got_events) {
+Status Reflector::WatchOnce(bool* got_events, bool* error_event) {
   ListOptions o;
   o.label_selector = opts_.label_selector;
   o.field_selector = opts_.field_selector;
@@ -203,7 +204,12 @@ Status Reflector::WatchOnce(bool* got_events) {
     const WatchEvent& ev = **next;
     *got_events = true;
     if (ev.type == WatchEvent::Type::kError) {
+      // Whatever the code (410, 500, or an odd 0 / 999), the stream's state
+      // is unknown: RunOnce relists after a backoff, as client-go's
+      // ListAndWatch returns on any watch error.
+      *error_event = true;
       result = StatusFromErrorEvent(ev.object);
+      if (result.ok()) result = Status(StatusCode::kInternal, "watch ERROR event with a success code");
       break;
     }
     std::string rv = RvOf(ev.object);
@@ -245,42 +251,54 @@ void Reflector::Run() {
 }
 
 void Reflector::RunOnce(Backoff& backoff, bool& need_list) {
-  {
-    if (need_list) {
-      Status s = Relist();
-      if (stopping_) return;
-      if (!s.ok()) {
-        Duration d = backoff.Next();
-        HPAD_LOG(Warning) << "reflector " << opts_.name << ": " << s.ToString() << "; retrying in "
-                          << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
-        WaitBackoff(d);
-        return;
-      }
-      need_list = false;
-      backoff.Reset();
-    }
-    const MonoTime started = clock_.MonoNow();
-    bool got_events = false;
-    Status s = WatchOnce(&got_events);
+  if (need_list) {
+    Status s = Relist();
     if (stopping_) return;
-    if (s.code() == StatusCode::kGone) {
-      // The resourceVersion fell out of the server's window: only a relist recovers.
-      HPAD_VLOG(1) << "reflector " << opts_.name << ": watch expired (" << s.message() << "), relisting";
-      need_list = true;
+    if (!s.ok()) {
+      Duration d = backoff.Next();
+      HPAD_LOG(Warning) << "reflector " << opts_.name << ": " << s.ToString() << "; retrying in "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
+      WaitBackoff(d);
       return;
     }
-    if (s.ok() && (got_events || clock_.MonoNow() - started >= std::chrono::seconds(1))) {
-      backoff.Reset();  // a normal timeoutSeconds renewal: re-watch from last RV at once
-      return;
-    }
-    // An error, or a stream that closed at once with nothing in it (client-go's
-    // "very short watch"): back off so a broken server is not hammered.
+    need_list = false;
+    // A successful LIST does not reset the backoff (issue 10 item 7): a
+    // server answering every watch with 410 would otherwise get back-to-back
+    // LISTs. Only a watch that worked (below) resets it.
+  }
+  const MonoTime started = clock_.MonoNow();
+  bool got_events = false;
+  bool error_event = false;
+  Status s = WatchOnce(&got_events, &error_event);
+  if (stopping_) return;
+  const Duration lasted = clock_.MonoNow() - started;
+  // client-go's backoff manager resets after a quiet period (2 min): a watch
+  // that lived that long was healthy, however it ended.
+  if (lasted >= opts_.backoff_reset_after) backoff.Reset();
+  if (s.code() == StatusCode::kGone || error_event) {
+    // 410: the resourceVersion fell out of the server's window; any other
+    // ERROR event (odd codes included): the stream's state is unknown. Only
+    // a relist recovers, after the same jittered backoff as other errors.
+    need_list = true;
     Duration d = backoff.Next();
     HPAD_LOG(Warning) << "reflector " << opts_.name << ": watch "
-                      << (s.ok() ? std::string("closed immediately") : s.ToString()) << "; reconnecting in "
-                      << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
+                      << (s.code() == StatusCode::kGone ? "expired" : "ERROR event") << " (" << s.ToString()
+                      << "); relisting in " << std::chrono::duration_cast<std::chrono::milliseconds>(d).count()
+                      << "ms";
     WaitBackoff(d);
+    return;
   }
+  if (s.ok() && (got_events || lasted >= std::chrono::seconds(1))) {
+    backoff.Reset();  // a normal timeoutSeconds renewal: re-watch from last RV at once
+    return;
+  }
+  // An error, or a stream that closed at once with nothing in it (client-go's
+  // "very short watch"): back off so a broken server is not hammered.
+  Duration d = backoff.Next();
+  HPAD_LOG(Warning) << "reflector " << opts_.name << ": watch "
+                    << (s.ok() ? std::string("closed immediately") : s.ToString()) << "; reconnecting in "
+                    << std::chrono::duration_cast<std::chrono::milliseconds>(d).count() << "ms";
+  WaitBackoff(d);
 }
 
 }  // namespace hpad::k8s

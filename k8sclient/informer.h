@@ -4,10 +4,13 @@
 // Reflector (untyped, JSON): lists the resource (paged with limit/continue),
 // then watches from the list's resourceVersion with allowWatchBookmarks and
 // a jittered timeoutSeconds; tracks the resourceVersion from events and
-// bookmarks; renews the watch when the server closes it; relists at once on
-// 410 Gone (as an ERROR event or as the watch request's status); otherwise
-// reconnects from the last resourceVersion after a jittered exponential
-// backoff waited on the injected Clock. It hands lists and events to a
+// bookmarks; renews the watch when the server closes it; relists on 410
+// Gone (as an ERROR event or as the watch request's status) and on any other
+// watch ERROR event (odd codes such as 0 or 999 included), after the same
+// jittered exponential backoff as other errors; otherwise reconnects from
+// the last resourceVersion after that backoff. The backoff waits on the
+// injected Clock; a successful LIST does not reset it (a 410 storm never
+// becomes back-to-back LISTs), a watch that worked does. It hands lists and events to a
 // ReflectorSink, one at a time, in order.
 //
 // Informer<T> converts JSON into T (a converter such as HpaFromJson or
@@ -88,6 +91,9 @@ struct ReflectorOptions {
   Duration min_watch_timeout = std::chrono::minutes(5);
   Duration backoff_initial = std::chrono::milliseconds(800);  // client-go's reflector backoff
   Duration backoff_max = std::chrono::seconds(30);
+  // A watch that lived this long resets the backoff however it ended
+  // (client-go's backoff manager resets after 2 quiet minutes).
+  Duration backoff_reset_after = std::chrono::minutes(2);
   uint64_t seed = 0;  // 0 = random; tests fix it
 };
 
@@ -138,7 +144,7 @@ class Reflector {
   void Run();
   // One list-if-needed + watch + backoff round of Run(); may throw (Run catches).
   void RunOnce(Backoff& backoff, bool& need_list);
-  Status WatchOnce(bool* got_events);
+  Status WatchOnce(bool* got_events, bool* error_event);
   void WaitBackoff(Duration d);
   // Lists every page into `list`; returns the list's resourceVersion.
   Result<std::string> ListAll(std::unique_ptr<ReflectorSink::List>* list);

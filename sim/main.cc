@@ -96,7 +96,8 @@ int RunScenarios(const std::vector<std::string>& files, const std::string& outpu
 }
 
 // serve: the scenario's cluster in real time until SIGINT/SIGTERM.
-int Serve(const std::string& file, int port, const std::string& kubeconfig_out, bool no_tls) {
+int Serve(const std::string& file, int port, const std::string& kubeconfig_out, bool no_tls,
+          const std::vector<std::string>& misbehave) {
   auto scenarios = LoadAll({file});
   if (scenarios.empty()) return 2;
   const Scenario& sc = scenarios[0];
@@ -129,6 +130,15 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
   hpad::sim::ApiServerOptions so;
   so.port = port;
   so.tls = !no_tls;
+  for (const auto& text : misbehave) {
+    auto rule = hpad::sim::MisbehaviorRule::Parse(text);
+    if (!rule.ok()) {
+      std::cerr << "error: " << rule.status().message() << "\n";
+      return 2;
+    }
+    std::cout << "misbehaving (test only): " << rule->text << "\n";
+    so.misbehave.push_back(std::move(rule).value());
+  }
   hpad::sim::ApiServer server(state, so);
   auto bound = server.Start();
   if (!bound.ok()) {
@@ -179,7 +189,7 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
           faults.apiserver = *step.faults.apiserver;
           faults.apiserver_rules = step.faults.apiserver_rules;
         }
-        state.faults().Set(faults);
+        server.faults().Set(faults);
       }
     }
     // Real time never lands exactly on an instant: replay every workload
@@ -244,11 +254,22 @@ int main(int argc, char** argv) {
   int port = 0;
   std::string kubeconfig_out;
   bool no_tls = false;
+  std::vector<std::string> misbehave;
   CLI::App* serve = app.add_subcommand("serve", "serve a scenario's cluster in real time until SIGINT/SIGTERM");
   serve->add_option("file", serve_file, "scenario file")->required();
   serve->add_option("--port", port, "port on 127.0.0.1 (0: pick a free one)");
   serve->add_option("--kubeconfig-out", kubeconfig_out, "write a kubeconfig for the server here");
   serve->add_flag("--no-tls", no_tls, "plain HTTP instead of HTTPS");
+  serve->add_option("--misbehave", misbehave,
+                    "TEST ONLY, repeatable: '[get|watch ]PATH=KIND[:ARG]' makes requests to PATH (exact, or a prefix "
+                    "ending in '*') answer badly. KIND: wrongtypes, nulls, nonutf8 (the normal JSON answer with "
+                    "every scalar of a wrong type / null / with invalid UTF-8 in every string); errortext[:CODE] "
+                    "(plain-text non-ASCII, non-UTF-8 body, default 503); truncated (half the body, complete "
+                    "reply); cutoff (connection closed mid-body); deep[:LEVELS] (nesting, default 300000); "
+                    "huge[:MIB] (default 64); trickle[:INTERVAL] (16 bytes per interval, default 1s); reset "
+                    "(closed after the headers); watcherror[:CODE] (watch: one ERROR event, default 999); gone "
+                    "(watch: 410, a 410 storm). See docs/hostile-api-server.md")
+      ->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
@@ -257,6 +278,6 @@ int main(int argc, char** argv) {
   }
   if (*run) return RunScenarios(run_files, output, plot, verbose);
   if (*validate) return Validate(validate_files);
-  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls);
+  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls, misbehave);
   return 2;
 }

@@ -219,7 +219,7 @@ void Execution::ApplyStep(const Step& step, Time t) {
       text += " apiserver=" + FaultText(*f.apiserver);
       if (!f.apiserver_rules.empty()) text += " +" + std::to_string(f.apiserver_rules.size()) + " rule(s)";
     }
-    state_.SetFaults(faults_);
+    server_->faults().Set(faults_);
     Note(t, text);
   }
 }
@@ -301,7 +301,7 @@ void Execution::CheckStep(const Step& step) {
     ++result_.expectations_checked;
     const WriteExpectation& w = step.expect_writes[i];
     std::string sub = w.subresource ? *w.subresource : "*";
-    int64_t n = state_.CountWrites(w.verb, w.resource, sub, kSimControllerUserAgent, writes_since_);
+    int64_t n = server_->requests().CountWrites(w.verb, w.resource, sub, kSimControllerUserAgent, writes_since_);
     std::string what = (w.verb.empty() ? "writes" : w.verb) + " " + (w.resource.empty() ? "(any resource)" : w.resource) +
                        (w.subresource && !w.subresource->empty() ? "/" + *w.subresource : "");
     std::string where = "expectWrites[" + std::to_string(i) + "]";
@@ -420,7 +420,7 @@ void Execution::Execute() {
   // 4. The event loop.
   const Time end = sc_.steps.empty() ? sc_.start : At(sc_.steps.back().at);
   size_t next_step = 0;
-  writes_since_ = state_.RequestSeq();
+  writes_since_ = server_->requests().NextSeq();
   Time t = sc_.start;
   while (true) {
     std::vector<const Step*> due;
@@ -467,7 +467,7 @@ void Execution::Execute() {
     }
     // (d) the steps' expectations.
     for (const Step* s : due) CheckStep(*s);
-    if (!due.empty()) writes_since_ = state_.RequestSeq();
+    if (!due.empty()) writes_since_ = server_->requests().NextSeq();
 
     // Next instant.
     std::optional<Time> next;

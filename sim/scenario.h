@@ -21,6 +21,7 @@
 
 #include "k8sclient/base/clock.h"
 #include "sim/apiserver/cluster_state.h"
+#include "sim/apiserver/request_faults.h"
 
 namespace hpad::sim {
 

@@ -114,6 +114,8 @@ bool LoadPem(SSL_CTX& ctx, const std::string& cert_pem, const std::string& key_p
 struct ApiServer::Impl {
   ClusterState& state;
   ApiServerOptions opts;
+  FaultInjector faults;
+  RequestLog requests;
   const Clock* wall;
   std::unique_ptr<httplib::Server> srv;
   std::thread thread;
@@ -135,7 +137,8 @@ struct ApiServer::Impl {
   // ---- responses ----
   static void Send(httplib::Response& res, int code, const Json& body) {
     res.status = code;
-    res.set_content(body.dump(), kJson);
+    // Foreign text (a User-Agent in the request log, a name) may be invalid UTF-8.
+    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
   }
   static void SendError(httplib::Response& res, const Status& s, const std::string& name = {},
                         const std::string& group = {}, const std::string& kind = {}) {
@@ -150,6 +153,12 @@ struct ApiServer::Impl {
 
   // ---- entry point ----
   void Handle(const httplib::Request& req, httplib::Response& res) {
+    const MisbehaviorRule* rule = FindMisbehavior(req);
+    if (rule != nullptr && !rule->RewritesAnswer()) {
+      Misbehave(*rule, res);
+      RecordMisbehavior(req, *rule, res.status);
+      return;
+    }
     std::string verb, resource, sub;
     HandleInner(req, res, &verb, &resource, &sub);
     RequestRecord rec;
@@ -158,7 +167,146 @@ struct ApiServer::Impl {
     rec.subresource = sub;
     rec.user_agent = req.get_header_value("User-Agent");
     rec.code = res.status;
-    if (!verb.empty()) state.requests().Record(std::move(rec));
+    if (!verb.empty()) requests.Record(std::move(rec));
+    if (rule != nullptr) {
+      RewriteAnswer(*rule, res);
+      RecordMisbehavior(req, *rule, res.status);
+    }
+  }
+
+  // ---- hostile answers (ApiServerOptions::misbehave, misbehavior.h) ----
+  const MisbehaviorRule* FindMisbehavior(const httplib::Request& req) const {
+    if (opts.misbehave.empty()) return nullptr;
+    // Unauthenticated requests get their 401, not the hostile answer.
+    if (opts.tls && req.get_header_value("Authorization") != "Bearer " + token) return nullptr;
+    const bool watch = req.has_param("watch") && ParseBoolParam(req.get_param_value("watch"));
+    for (const auto& r : opts.misbehave)
+      if (r.Matches(req.method, req.path, watch)) return &r;
+    return nullptr;
+  }
+
+  void RecordMisbehavior(const httplib::Request& req, const MisbehaviorRule& rule, int code) {
+    RequestRecord rec;
+    rec.verb = "misbehave";
+    rec.resource = rule.text;
+    rec.user_agent = req.get_header_value("User-Agent");
+    rec.code = code;
+    requests.Record(std::move(rec));
+  }
+
+  // Sleeps `d` of wall time; false when the server is stopping.
+  bool WallWait(std::chrono::milliseconds d) {
+    wall->WaitUntil(wall->Now() + d, [this] { return stopping.load(); });
+    return !stopping;
+  }
+
+  void Misbehave(const MisbehaviorRule& rule, httplib::Response& res) {
+    res.status = 200;
+    switch (rule.kind) {
+      case MisbehaviorKind::kErrorText:
+        res.status = static_cast<int>(rule.number);
+        res.set_content(ErrorTextBody(), "text/plain; charset=utf-8");
+        return;
+      case MisbehaviorKind::kDeep:
+        res.set_content(DeepBody(rule.number), kJson);
+        return;
+      case MisbehaviorKind::kHuge: {
+        // Streamed in 1 MiB pieces: the simulator does not hold the body.
+        const std::string head = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")";
+        const std::string tail = "\"}";
+        const size_t padding = static_cast<size_t>(rule.number) << 20;
+        const size_t total = head.size() + padding + tail.size();
+        res.set_content_provider(total, kJson, [head, tail, padding, total](size_t offset, size_t, httplib::DataSink& sink) {
+          std::string piece;
+          if (offset < head.size()) {
+            piece = head.substr(offset);
+          } else if (offset < head.size() + padding) {
+            piece.assign(std::min<size_t>(1 << 20, head.size() + padding - offset), 'x');
+          } else {
+            piece = tail.substr(offset - head.size() - padding);
+          }
+          (void)total;
+          return sink.write(piece.data(), piece.size());
+        });
+        return;
+      }
+      case MisbehaviorKind::kReset:
+        // Headers announcing a body, then the connection closes.
+        res.set_content_provider(1024, kJson, [](size_t, size_t, httplib::DataSink&) { return false; });
+        return;
+      case MisbehaviorKind::kWatchError: {
+        Json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()},
+                       {"status", "Failure"}, {"message", "misbehave: watch error with code " + std::to_string(rule.number)},
+                       {"reason", "InternalError"}, {"code", rule.number}};
+        const std::string line = Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n";
+        res.set_chunked_content_provider("application/json;stream=watch", [line](size_t, httplib::DataSink& sink) {
+          sink.write(line.data(), line.size());
+          sink.done();
+          return true;
+        });
+        return;
+      }
+      case MisbehaviorKind::kGone:
+        SendError(res, MakeStatus(410, "too old resource version: 1 (1) (hpad-sim --misbehave gone)", "Expired"));
+        return;
+      default:
+        return;
+    }
+  }
+
+  void RewriteAnswer(const MisbehaviorRule& rule, httplib::Response& res) {
+    if (res.content_provider_) return;  // a stream (watch): answered normally
+    std::string content_type = res.get_header_value("Content-Type");
+    if (content_type.empty()) content_type = kJson;
+    switch (rule.kind) {
+      case MisbehaviorKind::kWrongTypes:
+      case MisbehaviorKind::kNulls:
+      case MisbehaviorKind::kNonUtf8:
+        res.body = RewriteJsonBody(rule.kind, res.body);
+        return;
+      case MisbehaviorKind::kTruncated:
+        res.body.resize(res.body.size() / 2);
+        return;
+      case MisbehaviorKind::kCutoff: {
+        // Content-Length of the whole body, half of it sent, then the
+        // connection closes.
+        auto body = std::make_shared<std::string>(std::move(res.body));
+        res.body.clear();
+        res.headers.erase("Content-Type");
+        const size_t half = body->size() / 2;
+        res.set_content_provider(body->size(), content_type, [body, half](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset >= half || half == 0) return false;
+          return sink.write(body->data() + offset, half - offset);
+        });
+        return;
+      }
+      case MisbehaviorKind::kTrickle: {
+        auto body = std::make_shared<std::string>(std::move(res.body));
+        res.body.clear();
+        res.headers.erase("Content-Type");
+        const auto interval = rule.interval;
+        res.set_content_provider(body->size(), content_type,
+                                 [this, body, interval](size_t offset, size_t, httplib::DataSink& sink) {
+                                   if (!WallWait(interval)) return false;
+                                   const size_t n = std::min<size_t>(16, body->size() - offset);
+                                   return sink.write(body->data() + offset, n);
+                                 });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  Json RequestLogJson() const {
+    Json counts = Json::object();
+    for (const auto& [key, n] : requests.Counts()) counts[key] = n;
+    Json writes = Json::array();
+    for (const auto& w : requests.Writes()) {
+      writes.push_back({{"seq", w.seq}, {"verb", w.verb}, {"resource", w.resource}, {"subresource", w.subresource},
+                        {"userAgent", w.user_agent}, {"code", w.code}});
+    }
+    return {{"counts", counts}, {"writes", writes}};
   }
 
   void HandleInner(const httplib::Request& req, httplib::Response& res, std::string* verb, std::string* resource,
@@ -199,6 +347,9 @@ struct ApiServer::Impl {
       }
       return SendNotFoundPath(res);
     }
+    if (seg.size() == 2 && seg[0] == "hpad-sim" && seg[1] == "requests" && method == "GET") {
+      return Send(res, 200, RequestLogJson());
+    }
     if (seg[0] == "api") {
       if (seg.size() == 1) return Send(res, 200, api::ApiVersionsDoc());
       if (seg[1] != "v1") return SendNotFoundPath(res);
@@ -224,7 +375,7 @@ struct ApiServer::Impl {
   // Applies a fault decision; true when the request was answered by it.
   bool ApplyFault(httplib::Response& res, const std::string& api, const std::string& verb, const std::string& resource,
                   const std::string& sub) {
-    FaultDecision d = state.faults().Decide(api, verb, resource, sub);
+    FaultDecision d = faults.Decide(api, verb, resource, sub);
     if (d.delay.count() > 0 && opts.slow_in_virtual_time) {
       // See ApiServerOptions::slow_in_virtual_time: no wall-clock wait; a
       // request slower than the client's timeout fails as it would time out.
@@ -692,6 +843,10 @@ ApiServer::~ApiServer() { Stop(); }
 
 Result<int> ApiServer::Start() { return impl_->Start(); }
 void ApiServer::Stop() { impl_->Stop(); }
+FaultInjector& ApiServer::faults() { return impl_->faults; }
+RequestLog& ApiServer::requests() { return impl_->requests; }
+const RequestLog& ApiServer::requests() const { return impl_->requests; }
+
 int ApiServer::port() const { return impl_->port; }
 
 std::string ApiServer::url() const {

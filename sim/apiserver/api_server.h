@@ -7,26 +7,38 @@
 // subresources, list with selectors and paging, watch as chunked NDJSON,
 // Tables for `Accept: ...;as=Table`, the three metrics APIs, metav1.Status
 // errors, fault injection (FaultInjector, request_faults.h) and request
-// accounting (RequestLog, request_log.h), both decided here per request.
+// accounting (RequestLog, request_log.h): both HTTP-layer concerns, owned
+// here (not by the storage) and decided per request as it arrives.
 //
 // Transport: cpp-httplib (libraries.md 7), HTTPS with a CA and serving
 // certificate generated at Start() and bearer-token auth (401 without it);
 // plain HTTP accepts requests without a token (kubectl sends none there).
 // httplib stays inside api_server.cc (pimpl).
 //
-// Ownership and threads: borrows the ClusterState (must outlive it).
+// Ownership and threads: borrows the ClusterState (must outlive it); owns
+// its FaultInjector and RequestLog (both thread-safe, usable before Start
+// and after Stop).
 // Start/Stop/WriteKubeconfig from one thread; requests are served on the
 // server's own thread pool. Stop() ends every open watch stream cleanly
 // (final chunk), then joins. The destructor stops.
+//
+// Besides the Kubernetes API: GET /hpad-sim/requests answers the request
+// log as JSON ({"counts": {"verb resource[/sub]": n}, "writes": [...]}),
+// for tests that drive a separate process; hostile answers for tests are
+// ApiServerOptions::misbehave.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
 #include "sim/apiserver/cluster_state.h"
+#include "sim/apiserver/misbehavior.h"
+#include "sim/apiserver/request_faults.h"
+#include "sim/apiserver/request_log.h"
 
 namespace hpad::sim {
 
@@ -55,6 +67,9 @@ struct ApiServerOptions {
   // answered at once with the normal result.
   bool slow_in_virtual_time = false;
   std::chrono::milliseconds slow_timeout{30000};
+  // Test-only hostile answers (`hpad-sim serve --misbehave`, misbehavior.h):
+  // the first rule matching a request applies. Never set by scenario files.
+  std::vector<MisbehaviorRule> misbehave;
 };
 
 class ApiServer {
@@ -78,6 +93,12 @@ class ApiServer {
   // A kubeconfig (YAML) with the server URL, CA data and token.
   std::string KubeconfigYaml() const;
   Status WriteKubeconfig(const std::string& path) const;
+
+  // The fault rules applied to each request (scenario `faults:`).
+  FaultInjector& faults();
+  // Every answered request (scenario `expectWrites`, benchmarks).
+  RequestLog& requests();
+  const RequestLog& requests() const;
 
  private:
   struct Impl;

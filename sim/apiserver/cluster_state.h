@@ -9,11 +9,8 @@
 //                                           lists and paging, scale, change listeners
 //   MetricsStore      (metrics_store.h)     PodMetrics, MetricValues, ExternalMetricValues
 //
-// and, for the HTTP layer (ApiServer), the FaultInjector (request_faults.h)
-// and RequestLog (request_log.h): HTTP-request concerns that no storage unit
-// reads. They are held here only because the scenario runner and the scale
-// benchmark reach them through the ClusterState; the forwarding methods
-// below are for those callers, new code uses faults() and requests().
+// Fault rules and the request log are HTTP-layer concerns: the ApiServer
+// (api_server.h) owns them, not the storage.
 //
 // What the facade adds itself: scenario `apply`/`delete` entries, which
 // route a kind to the unit that stores it (metrics kinds to the
@@ -44,8 +41,6 @@
 #include "sim/apiserver/conversion.h"
 #include "sim/apiserver/metrics_store.h"
 #include "sim/apiserver/object_store.h"
-#include "sim/apiserver/request_faults.h"
-#include "sim/apiserver/request_log.h"
 #include "sim/apiserver/resource_registry.h"
 #include "sim/apiserver/watch_cache.h"
 
@@ -68,9 +63,6 @@ class ClusterState {
   const ObjectStore& objects() const { return objects_; }
   MetricsStore& metrics() { return metrics_; }
   const MetricsStore& metrics() const { return metrics_; }
-  FaultInjector& faults() { return faults_; }
-  RequestLog& requests() { return requests_; }
-  const RequestLog& requests() const { return requests_; }
 
   // ---- Registry ------------------------------------------------------------
   // Registers a CustomResourceDefinition (ResourceRegistry::RegisterCrd).
@@ -176,21 +168,6 @@ class ClusterState {
     return metrics_.ListExternalMetricValues(ns, metric_name, label_selector);
   }
 
-  // ---- Forwarders to the HTTP layer's units (runner.cc, scale_bench.cc) -------------
-  void SetFaults(FaultSet faults) { faults_.Set(std::move(faults)); }
-  FaultSet Faults() const { return faults_.Get(); }
-  FaultDecision DecideFault(const std::string& api, const std::string& verb, const std::string& resource,
-                            const std::string& subresource) {
-    return faults_.Decide(api, verb, resource, subresource);
-  }
-  void RecordRequest(RequestRecord record) { requests_.Record(std::move(record)); }
-  int64_t RequestSeq() const { return requests_.NextSeq(); }
-  int64_t CountWrites(const std::string& verb, const std::string& resource, const std::string& subresource,
-                      const std::string& user_agent_prefix, int64_t since_seq) const {
-    return requests_.CountWrites(verb, resource, subresource, user_agent_prefix, since_seq);
-  }
-  std::map<std::string, int64_t> RequestCounts() const { return requests_.Counts(); }
-
  private:
   const Clock& clock_;
   // Declaration order is construction order: the store borrows the
@@ -199,8 +176,6 @@ class ClusterState {
   WatchCache watch_cache_;
   ObjectStore objects_;
   MetricsStore metrics_;
-  FaultInjector faults_;
-  RequestLog requests_;
 };
 
 }  // namespace hpad::sim

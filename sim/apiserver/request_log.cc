@@ -19,6 +19,11 @@ void RequestLog::Record(RequestRecord record) {
   if (IsWriteVerb(record.verb)) writes_.push_back(std::move(record));
 }
 
+std::vector<RequestRecord> RequestLog::Writes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return writes_;
+}
+
 int64_t RequestLog::NextSeq() const {
   std::lock_guard<std::mutex> l(mu_);
   return next_seq_;

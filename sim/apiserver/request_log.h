@@ -39,6 +39,8 @@ class RequestLog {
                       const std::string& user_agent_prefix, int64_t since_seq) const;
   // Totals by "verb resource[/subresource]" since start.
   std::map<std::string, int64_t> Counts() const;
+  // Every recorded write, oldest first (GET /hpad-sim/requests).
+  std::vector<RequestRecord> Writes() const;
 
  private:
   mutable std::mutex mu_;

@@ -52,7 +52,7 @@ struct Harness {
   explicit Harness(ReconcilerOptions opts = {})
       : clock(T0()),
         api_ptr(&api, [](k8s::ApiClient*) {}),
-        mapper(std::make_shared<k8s::DiscoveryRestMapper>(api_ptr)),
+        mapper(std::make_shared<k8s::DiscoveryRestMapper>(api_ptr, clock)),
         scales(api_ptr, mapper),
         metrics(api_ptr, MapperResourceResolver(mapper)),
         rec(opts, hpas, pods, metrics, scales, api, events, selectors, monitor, clock) {}

@@ -94,9 +94,9 @@ TEST_CASE("ScaleSourceFromJson: what the scale subresource of an apps/v1 workloa
 TEST_CASE("ScaleCache serves apps/v1 scales from the informers, equal to the scale subresource (T3)",
           "[scale_cache]") {
   auto api = std::make_shared<k8s::testing::FakeApiClient>();
-  auto mapper = std::make_shared<k8s::DiscoveryRestMapper>(api);
-  RestScaleClient rest(api, mapper);
   hpad::SimulatedClock clock(T0());
+  auto mapper = std::make_shared<k8s::DiscoveryRestMapper>(api, clock);
+  RestScaleClient rest(api, mapper);
   api->Put(k8s::resources::kDeployments, Workload("Deployment", "web", 3, 2, {{"matchLabels", {{"app", "web"}}}}));
   api->Put(k8s::resources::kStatefulSets, Workload("StatefulSet", "db", 2, 2, {{"matchLabels", {{"app", "db"}}}}));
   api->Put(k8s::resources::kReplicaSets, Workload("ReplicaSet", "rs", 5, 4, {{"matchLabels", {{"app", "rs"}}}}));
@@ -168,8 +168,8 @@ TEST_CASE("ScaleCache falls back to GET for other kinds, misses and before sync 
 
 TEST_CASE("ScaleCache: a stale cached read is written once, its 409 comes back (issue 11 item 9)", "[scale_cache]") {
   auto api = std::make_shared<k8s::testing::FakeApiClient>();
-  RestScaleClient rest(api, std::make_shared<k8s::DiscoveryRestMapper>(api));
   hpad::SimulatedClock clock(T0());
+  RestScaleClient rest(api, std::make_shared<k8s::DiscoveryRestMapper>(api, clock));
   api->Put(k8s::resources::kDeployments, Workload("Deployment", "web", 3, 3, {{"matchLabels", {{"app", "web"}}}}));
   ScaleCache cache(rest, *api, clock);
   REQUIRE(cache.Relist().ok());

@@ -236,6 +236,14 @@ class FakeApiClient : public ApiClient {
       s.End(std::nullopt);
     });
   }
+  // Sends an ERROR event carrying `object` (any JSON: a Status with an odd
+  // code, a null kind, not even an object), then ends the streams.
+  void InjectWatchError(const GroupVersionResource& gvr, const Json& object) {
+    ForWatches(gvr, [&](WatchState& s) {
+      s.Push(WatchEvent{WatchEvent::Type::kError, object});
+      s.End(std::nullopt);
+    });
+  }
   // Forgets all history up to now: a watch from an older resourceVersion
   // gets an ERROR 410 event; open watches are unaffected.
   void Compact() { watch_cache_.Compact(); }

@@ -1,7 +1,8 @@
 // DiscoveryRestMapper (the one REST mapper, T1-T3) over a recording fake that
 // serves discovery documents: kinds -> resources with the scale subresource,
 // preferred versions first, hits cached, a CRD added later found on a miss,
-// apps workloads known when discovery fails, hostile documents skipped.
+// apps workloads known when discovery fails, hostile documents skipped,
+// entries refreshed after their TTL and dropped on a (rate-limited) 404.
 #include <catch2/catch.hpp>
 
 #include "k8sclient/discovery.h"
@@ -80,7 +81,8 @@ TEST_CASE("DiscoveryRestMapper maps kinds to resources, scale subresource and pr
           "[discovery]") {
   auto s = std::make_shared<DiscoveryServer>();
   ServeCluster(*s);
-  DiscoveryRestMapper mapper(s);
+  hpad::SimulatedClock clock{hpad::Time{}};
+  DiscoveryRestMapper mapper(s, clock);
 
   auto dep = mapper.RestMappings("apps", "Deployment");
   REQUIRE(dep.ok());
@@ -117,7 +119,8 @@ TEST_CASE("DiscoveryRestMapper maps kinds to resources, scale subresource and pr
 TEST_CASE("DiscoveryRestMapper finds a CRD added later (misses are not cached)", "[discovery]") {
   auto s = std::make_shared<DiscoveryServer>();
   ServeCluster(*s);
-  DiscoveryRestMapper mapper(s);
+  hpad::SimulatedClock clock{hpad::Time{}};
+  DiscoveryRestMapper mapper(s, clock);
   auto miss = mapper.RestMappings("example.com", "Worker");
   REQUIRE_FALSE(miss.ok());
   CHECK(miss.status().message() == "no matches for kind \"Worker\" in group \"example.com\"");
@@ -137,7 +140,8 @@ TEST_CASE("DiscoveryRestMapper: discovery failures", "[discovery]") {
   SECTION("apps workloads are known without discovery") {
     s->paths.erase("/apis/apps");
     s->paths.emplace("/apis/apps", UnavailableError("connection refused"));
-    DiscoveryRestMapper mapper(s);
+    hpad::SimulatedClock clock{hpad::Time{}};
+    DiscoveryRestMapper mapper(s, clock);
     auto r = mapper.RestMappings("apps", "StatefulSet");
     REQUIRE(r.ok());
     CHECK(r->at(0).gvr == GroupVersionResource{"apps", "v1", "statefulsets"});
@@ -145,7 +149,8 @@ TEST_CASE("DiscoveryRestMapper: discovery failures", "[discovery]") {
   }
   SECTION("another group: the API error, not 'no matches'") {
     s->paths.emplace("/apis/example.com", UnavailableError("503 from the aggregated API"));
-    DiscoveryRestMapper mapper(s);
+    hpad::SimulatedClock clock{hpad::Time{}};
+    DiscoveryRestMapper mapper(s, clock);
     auto r = mapper.RestMappings("example.com", "Worker");
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kUnavailable);
@@ -157,7 +162,8 @@ TEST_CASE("DiscoveryRestMapper: discovery failures", "[discovery]") {
                                          Resource("deployments", "Deployment")}}});
     s->paths.erase("/apis/autoscaling");
     s->paths.emplace("/apis/autoscaling", Json{{"versions", {1, {{"version", 2}}}}, {"preferredVersion", "v2"}});
-    DiscoveryRestMapper mapper(s);
+    hpad::SimulatedClock clock{hpad::Time{}};
+    DiscoveryRestMapper mapper(s, clock);
     auto r = mapper.RestMappings("apps", "Deployment");
     REQUIRE(r.ok());
     CHECK(r->at(0).gvr == resources::kDeployments);
@@ -174,6 +180,62 @@ TEST_CASE("ParseGroupVersion (T1)", "[discovery]") {
   auto bad = ParseGroupVersion("a/b/c");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message() == "unexpected GroupVersion string: a/b/c");
+}
+
+}  // namespace hpad::k8s
+
+namespace hpad::k8s {
+
+// Issue 10 item 7: a CRD that drops the cached version heals without a
+// restart - through the TTL, and sooner through a 404 reported by a caller
+// (at most one re-lookup per kind per 30 s).
+TEST_CASE("DiscoveryRestMapper: TTL refresh and rate-limited invalidation on 404", "[discovery]") {
+  auto s = std::make_shared<DiscoveryServer>();
+  ServeCluster(*s);
+  s->paths.emplace("/apis/example.com", Group("example.com", {"v1alpha1"}, "v1alpha1"));
+  s->paths.emplace("/apis/example.com/v1alpha1",
+                   Json{{"resources", {Resource("workers", "Worker"), Resource("workers/scale", "Scale")}}});
+  hpad::SimulatedClock clock{hpad::Time{}};
+  DiscoveryRestMapper mapper(s, clock);
+  REQUIRE(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1alpha1");
+
+  // The CRD now serves v1 only.
+  s->paths.erase("/apis/example.com");
+  s->paths.erase("/apis/example.com/v1alpha1");
+  s->paths.emplace("/apis/example.com", Group("example.com", {"v1"}, "v1"));
+  s->paths.emplace("/apis/example.com/v1",
+                   Json{{"resources", {Resource("workers", "Worker"), Resource("workers/scale", "Scale")}}});
+  CHECK(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1alpha1");  // cached
+
+  SECTION("a 404 drops the entry at once, then at most once per 30 s") {
+    CHECK_FALSE(mapper.ReportNotFound("example.com", "Other"));  // nothing cached
+    REQUIRE(mapper.ReportNotFound("example.com", "Worker"));
+    CHECK(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1");
+    const size_t calls = s->calls.size();
+    CHECK_FALSE(mapper.ReportNotFound("example.com", "Worker"));  // rate-limited
+    CHECK(mapper.RestMappings("example.com", "Worker").ok());
+    CHECK(s->calls.size() == calls);  // still cached, no discovery
+    clock.Advance(std::chrono::seconds(29));
+    CHECK_FALSE(mapper.ReportNotFound("example.com", "Worker"));
+    clock.Advance(std::chrono::seconds(1));
+    CHECK(mapper.ReportNotFound("example.com", "Worker"));
+  }
+  SECTION("the TTL refreshes the entry after 10 minutes") {
+    clock.Advance(std::chrono::minutes(10) - std::chrono::seconds(1));
+    CHECK(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1alpha1");
+    clock.Advance(std::chrono::seconds(1));
+    CHECK(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1");
+  }
+  SECTION("a failed refresh keeps the old mapping, a kind that is gone is forgotten") {
+    clock.Advance(std::chrono::minutes(10));
+    s->paths.erase("/apis/example.com");
+    s->paths.emplace("/apis/example.com", Result<Json>(UnavailableError("discovery down")));
+    CHECK(mapper.RestMappings("example.com", "Worker")->at(0).gvr.version == "v1alpha1");
+    s->paths.erase("/apis/example.com");
+    auto gone = mapper.RestMappings("example.com", "Worker");
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.status().code() == StatusCode::kNotFound);
+  }
 }
 
 }  // namespace hpad::k8s

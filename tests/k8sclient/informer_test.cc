@@ -406,3 +406,89 @@ TEST_CASE("informer with a label selector and namespace only sees matching objec
   CHECK(inf.Store().Keys() == std::vector<std::string>{"ns/a"});
   CHECK(api.ActionsFor("list", "things").at(0).options.label_selector == "app=web");
 }
+
+// Issue 10 item 7: a watch answering 410 relists after the same jittered
+// backoff as other errors, and a successful LIST does not reset it, so a
+// 410 storm cannot become back-to-back LISTs.
+TEST_CASE("informer: a 410 storm relists with a growing backoff, not back to back", "[informer][gone]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  REQUIRE(inf.reflector().lists_done() == 1);
+
+  constexpr int kStorm = 6;
+  api.FailNext(kStorm, hpad::Status(StatusCode::kGone, "too old resource version", "Expired", 410), "watch");
+  api.DisconnectWatches(kThings);
+  // Nothing happens at this instant beyond the first 410: the relist waits.
+  REQUIRE(clock.AwaitSleepers(1));
+  CHECK(inf.reflector().lists_done() == 1);
+
+  const Time storm_start = clock.Now();
+  api.Put(kThings, MakeThing("ns", "a", 2));
+  REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 1 + kStorm && Converged(inf, api); }, clock,
+                     100ms, 10min));
+  // Base delays 0.8 s, 1.6 s, 3.2 s, ... (jitter only adds): with a reset
+  // after each successful LIST every wait would be about 0.8-1.6 s.
+  hpad::Duration min_total{};
+  for (int i = 0; i < kStorm; ++i) min_total += std::chrono::milliseconds(800) * (1 << i);
+  CHECK(clock.Now() - storm_start >= min_total);
+  auto lists = api.ActionsFor("list", "things");
+  CHECK(lists.size() == 1 + kStorm);
+}
+
+// Issue 10 item 7: an ERROR event with an odd code (999, 0, a server error,
+// a Status of the wrong shape) must relist after a backoff, like an expired
+// watch - re-watching from the same resourceVersion could repeat forever and
+// leave the cache frozen.
+TEST_CASE("informer: watch ERROR events with odd codes relist after a backoff", "[informer][gone]") {
+  const Json object = GENERATE(Json{{"kind", "Status"}, {"code", 999}, {"message", "odd"}},
+                               Json{{"kind", "Status"}, {"code", 0}},
+                               Json{{"kind", "Status"}, {"code", 500}, {"reason", "InternalError"}},
+                               Json{{"kind", nullptr}, {"code", "410"}}, Json("not a status"), Json());
+  INFO(object.dump());
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  api.InjectWatchError(kThings, object);
+  REQUIRE(clock.AwaitSleepers(1));
+  CHECK(inf.reflector().lists_done() == 1);  // backing off, not relisting at once
+  api.Put(kThings, MakeThing("ns", "b", 2));
+  REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 2 && Converged(inf, api); }, clock));
+  CHECK(api.WatchesOpened(kThings) >= 2);
+}
+
+// The growing backoff of a 410 storm is not kept for ever: a watch that
+// lived backoff_reset_after (2 min, client-go's backoff manager) resets it,
+// so the next 410 relists after the initial delay again.
+TEST_CASE("informer: a watch that lived 2 minutes resets the relist backoff", "[informer][gone]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  api.Put(kThings, MakeThing("ns", "a", 1));
+  Informer<Thing> inf(api, clock, Options(), ThingFromJson);
+  inf.Start();
+  REQUIRE(api.WaitForWatchesOpened(kThings, 1));
+  api.FailNext(4, hpad::Status(StatusCode::kGone, "too old resource version", "Expired", 410), "watch");
+  api.DisconnectWatches(kThings);
+  // 4 relists with base delays 0.8 + 1.6 + 3.2 + 6.4 s, then a watch that works.
+  REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 5 && api.WatchesOpened(kThings) >= 2; }, clock));
+
+  SECTION("after a long-lived watch the next 410 waits the initial delay (0.8-1.6 s)") {
+    clock.Advance(std::chrono::minutes(2));
+    REQUIRE(clock.AwaitSleepers(1));
+    api.InjectGone(kThings);
+    REQUIRE(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 1700ms));
+  }
+  SECTION("after a short-lived watch the backoff keeps growing (base 12800 ms)") {
+    clock.Advance(std::chrono::seconds(10));
+    REQUIRE(clock.AwaitSleepers(1));
+    api.InjectGone(kThings);
+    CHECK_FALSE(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 12s));
+    CHECK(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 30s));
+  }
+}

@@ -121,7 +121,7 @@ TEST_CASE("kubectl against the simulator (get, describe, watch, autoscale, apply
   // kubectl get -w: rows arrive as the object changes; the stream stays open.
   RunResult watch;
   std::thread watcher([&] { watch = Run("timeout 6 " + k.substr(std::string("timeout 60 ").size()) + "get hpa -w"); });
-  for (int i = 0; i < 200 && f.state.RequestCounts()["watch horizontalpodautoscalers"] == 0; ++i)
+  for (int i = 0; i < 200 && f.server->requests().Counts()["watch horizontalpodautoscalers"] == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   Json hpa = *f.state.Get(k8s::resources::kHpaV2, "default", "frontend");
   hpa["spec"]["maxReplicas"] = 12;

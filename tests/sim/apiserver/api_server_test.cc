@@ -28,11 +28,13 @@ struct Fixture {
   SimulatedClock clock{T0()};
   ClusterState state{clock};
   std::unique_ptr<ApiServer> server;
-  explicit Fixture(bool tls = false, std::chrono::milliseconds bookmark_interval = std::chrono::milliseconds(0)) {
+  explicit Fixture(bool tls = false, std::chrono::milliseconds bookmark_interval = std::chrono::milliseconds(0),
+                   std::vector<MisbehaviorRule> misbehave = {}) {
     BuildExample01(state);
     ApiServerOptions o;
     o.tls = tls;
     o.bookmark_interval = bookmark_interval;
+    o.misbehave = std::move(misbehave);
     server = std::make_unique<ApiServer>(state, o);
     auto port = server->Start();
     HPAD_CHECK(port.ok());
@@ -226,7 +228,7 @@ TEST_CASE("ApiServer watch streams events incrementally and ends cleanly", "[api
                    {{"Accept", kTableAccept}, {"Accept-Encoding", "gzip"}});
     // The stream is live: an event committed after the watch opened arrives
     // while the stream stays open.
-    for (int i = 0; i < 100 && f.state.RequestCounts()["watch horizontalpodautoscalers"] == 0; ++i)
+    for (int i = 0; i < 100 && f.server->requests().Counts()["watch horizontalpodautoscalers"] == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     Json hpa = *f.state.Get(k8s::resources::kHpaV2, "default", "frontend");
     hpa["spec"]["maxReplicas"] = 7;
@@ -492,7 +494,7 @@ TEST_CASE("ApiServer faults: per metrics API and per request rule", "[api_server
   fs.resource_metrics = *ApiFault::Parse("unavailable");
   fs.external_metrics = *ApiFault::Parse("error:500");
   fs.apiserver_rules.push_back({"patch", "deployments", "scale", 409, 1});
-  f.state.faults().Set(fs);
+  f.server->faults().Set(fs);
   auto r = c.Get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods");
   CHECK(r->status == 503);
   CHECK(Json::parse(r->body)["kind"] == "Status");
@@ -504,14 +506,124 @@ TEST_CASE("ApiServer faults: per metrics API and per request rule", "[api_server
 
   fs = FaultSet{};
   fs.custom_metrics = *ApiFault::Parse("slow:300ms");
-  f.state.faults().Set(fs);
+  f.server->faults().Set(fs);
   // Real time passes for slow: (not the scenario clock).
   auto start = std::chrono::steady_clock::now();
   CHECK(c.Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/x")->status == 200);
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
 
   // Writes are recorded with the client's User-Agent (expectWrites).
-  CHECK(f.state.CountWrites("patch", "deployments", "scale", "cpp-httplib", 0) == 2);
+  CHECK(f.server->requests().CountWrites("patch", "deployments", "scale", "cpp-httplib", 0) == 2);
+}
+
+MisbehaviorRule Rule(const std::string& text) {
+  auto r = MisbehaviorRule::Parse(text);
+  HPAD_CHECK(r.ok());
+  return *r;
+}
+
+// issue 10 "A hostile API server": each --misbehave kind as a client sees it.
+TEST_CASE("ApiServer misbehave rules answer badly on their paths only, counted in /hpad-sim/requests",
+          "[api_server][misbehave]") {
+  const std::string dep = "/apis/apps/v1/namespaces/default/deployments/frontend";
+  const std::string hpas = "/apis/autoscaling/v2/horizontalpodautoscalers";
+  Fixture f(false, std::chrono::milliseconds(0),
+            {Rule("get " + dep + "=wrongtypes"), Rule("get /wt/nulls=nulls"),
+             Rule("get /apis/apps/v1/namespaces/default/deployments/x*=nonutf8"),
+             Rule("/apis/apps/v1/namespaces/kube-system/deployments=errortext:502"),
+             Rule("get /apis/apps/v1/namespaces/default/pods=deep:1000"),
+             Rule("get /apis/apps/v1/namespaces/kube-public/deployments=truncated"),
+             Rule("get /apis/apps/v1/namespaces/other/deployments=cutoff"),
+             Rule("get /apis/apps/v1/namespaces/reset/deployments=reset"),
+             Rule("watch " + hpas + "=watcherror:999"), Rule("watch /api/v1/pods=gone")});
+  auto c = f.Client();
+  c.set_read_timeout(5, 0);
+
+  auto r = c.Get(dep);
+  REQUIRE(r);
+  Json d = Json::parse(r->body);
+  CHECK(d["kind"] == 42);                        // a string became a number
+  CHECK(d["spec"]["replicas"] == "forty-two");  // a number became a string
+  CHECK(Body(c.Get("/apis/apps/v1/namespaces/default/deployments"))["kind"] == "DeploymentList");  // other paths
+
+  r = c.Get("/apis/apps/v1/namespaces/kube-system/deployments");
+  REQUIRE(r);
+  CHECK(r->status == 502);
+  CHECK(r->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
+  CHECK(r->body.find('\xff') != std::string::npos);
+  CHECK(r->body.size() >= 300);
+
+  r = c.Get("/apis/apps/v1/namespaces/default/pods");
+  REQUIRE(r);
+  CHECK(r->body.find(std::string(1000, '[')) != std::string::npos);
+
+  r = c.Get("/apis/apps/v1/namespaces/kube-public/deployments");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(Json::parse(r->body, nullptr, false).is_discarded());
+
+  CHECK_FALSE(c.Get("/apis/apps/v1/namespaces/other/deployments"));  // closed mid-body
+  CHECK_FALSE(c.Get("/apis/apps/v1/namespaces/reset/deployments"));  // closed after the headers
+
+  r = c.Get(hpas + "?watch=true");
+  REQUIRE(r);
+  Json ev = Json::parse(r->body.substr(0, r->body.find('\n')));
+  CHECK(ev["type"] == "ERROR");
+  CHECK(ev["object"]["code"] == 999);
+  CHECK(c.Get(hpas)->status == 200);  // the LIST works: watcherror is watch-only
+  CHECK(c.Get("/api/v1/pods?watch=1")->status == 410);
+
+  Json log = Body(c.Get("/hpad-sim/requests"));
+  CHECK(log["counts"]["misbehave get " + dep + "=wrongtypes"] == 1);
+  CHECK(log["counts"]["misbehave watch " + hpas + "=watcherror:999"] == 1);
+  CHECK(log["counts"]["list horizontalpodautoscalers"] == 1);
+  CHECK(log["writes"].is_array());
+}
+
+TEST_CASE("ApiServer misbehave: nonutf8, huge and trickle", "[api_server][misbehave]") {
+  Fixture f(false, std::chrono::milliseconds(0),
+            {Rule("get /apis/apps/v1/namespaces/default/deployments/frontend=nonutf8"),
+             Rule("get /apis/apps/v1/namespaces/default/deployments=huge:2"),
+             Rule("get /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers=trickle:10ms")});
+  auto c = f.Client();
+  c.set_read_timeout(10, 0);
+  auto r = c.Get("/apis/apps/v1/namespaces/default/deployments/frontend");
+  REQUIRE(r);
+  CHECK(r->body.find("\xc0\xaf") != std::string::npos);
+  CHECK_THROWS(Json::parse(r->body));
+
+  r = c.Get("/apis/apps/v1/namespaces/default/deployments");
+  REQUIRE(r);
+  CHECK(r->body.size() > (size_t{2} << 20));
+  CHECK(Json::parse(r->body)["kind"] == "Status");
+
+  const auto start = std::chrono::steady_clock::now();
+  r = c.Get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers");
+  REQUIRE(r);
+  CHECK(Json::parse(r->body)["kind"] == "HorizontalPodAutoscalerList");  // intact, only slow
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(10) * (r->body.size() / 16));
+}
+
+TEST_CASE("MisbehaviorRule::Parse accepts the documented forms and names what is wrong", "[misbehave]") {
+  auto r = MisbehaviorRule::Parse("watch /apis/x*=watcherror:0");
+  REQUIRE(r.ok());
+  CHECK(r->verb == "watch");
+  CHECK(r->path == "/apis/x");
+  CHECK(r->prefix);
+  CHECK(r->kind == MisbehaviorKind::kWatchError);
+  CHECK(r->number == 0);
+  CHECK(r->Matches("GET", "/apis/xyz", true));
+  CHECK_FALSE(r->Matches("GET", "/apis/xyz", false));
+  CHECK(MisbehaviorRule::Parse("/a=deep")->number == 300000);
+  CHECK(MisbehaviorRule::Parse("/a=huge")->number == 64);
+  CHECK(MisbehaviorRule::Parse("/a=trickle:250ms")->interval == std::chrono::milliseconds(250));
+  auto bad = MisbehaviorRule::Parse("/a=melt");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("unknown KIND \"melt\"") != std::string::npos);
+  CHECK_FALSE(MisbehaviorRule::Parse("a=nulls").ok());
+  CHECK_FALSE(MisbehaviorRule::Parse("/a=nulls:3").ok());
+  CHECK_FALSE(MisbehaviorRule::Parse("/a=errortext:42").ok());
+  CHECK_FALSE(MisbehaviorRule::Parse("/a").ok());
 }
 
 X509_STORE* StoreFromPem(const std::string& pem) {
