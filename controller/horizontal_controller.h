@@ -119,6 +119,9 @@ class HorizontalController {
   bool HasSynced() const;
   // 15.6: HPAs currently registered (selector slots).
   size_t NumHpas() const;
+  // The period after which `key` is reconciled again (Q2): its valid
+  // hpad.io/sync-period annotation (issue 13), else the controller's.
+  Duration SyncPeriodOf(const std::string& key) const;
 
  private:
   void Worker();

@@ -30,7 +30,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/annotations.h"
 #include "controller/core/decide_scale.h"
+#include "controller/core/pause.h"
 #include "controller/feature_gates.h"
 #include "controller/metrics_client.h"
 #include "controller/monitor.h"
@@ -127,6 +129,7 @@ class HpaReconciler {
     k8s::Hpa hpa;                      // the working deep copy (R1); its status is what gets written
     k8s::HpaStatus original_status;    // W4
     std::string reference;             // "<kind>/<ns>/<name>" for error texts
+    HpadAnnotations annotations;       // hpad.io/* (issue 13), parsed once per reconcile
     ReconcileReport report;
   };
   // What the metrics need beyond the HPA (section 9).
@@ -145,6 +148,11 @@ class HpaReconciler {
   // meaningful) when a cached read's scale write got 409 (issue 11 item 9).
   ReconcileResult ReconcileTarget(Working& w, bool fresh_read, bool* rerun);
   ReconcileResult Finish(Working& w, Status error, bool spec_error);
+  // Issue 13: the write stage of a paused HPA (no rescale except the one to
+  // hpad.io/paused-replicas; status as usual). `scratch` is a copy of the
+  // history, so a paused period leaves the real one untouched.
+  ReconcileResult FinishPaused(Working& w, const ScaleReadResult& scale, int32_t current, const ScaleDecision& decision,
+                               const PauseDecision& pause, HpaHistory& scratch, bool fresh_read, bool* rerun);
   // Fetch.
   MetricsFetch FetchMetrics(Working& w, const k8s::Scale& scale, int32_t current, Tolerances tolerances);
   MetricResult ComputeReplicasForMetric(const MetricContext& ctx, const k8s::MetricSpec& spec);

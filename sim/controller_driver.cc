@@ -38,11 +38,13 @@ void ControllerDriver::SetObserver(ctrl::ReconcileObserver observer) {
   wiring_.controller().SetObserver(std::move(observer));
 }
 
-Status ControllerDriver::SyncAllNow() { return SyncNow(nullptr); }
+Status ControllerDriver::SyncAllNow() { return SyncNow(nullptr, true); }
 
-Status ControllerDriver::SyncKeysNow(const std::vector<std::string>& keys) { return SyncNow(&keys); }
+Status ControllerDriver::SyncKeysNow(const std::vector<std::string>& keys, bool with_deleted) {
+  return SyncNow(&keys, with_deleted);
+}
 
-Status ControllerDriver::SyncNow(const std::vector<std::string>* only) {
+Status ControllerDriver::SyncNow(const std::vector<std::string>* only, bool with_deleted) {
   // Caches (and metrics) exactly as the server has them at this instant.
   Status s = wiring_.Relist();
   if (!s.ok()) return s;
@@ -51,6 +53,8 @@ Status ControllerDriver::SyncNow(const std::vector<std::string>* only) {
     keys.insert(only->begin(), only->end());
   } else {
     for (const auto& key : wiring_.hpa_informer().Store().Keys()) keys.insert(key);
+  }
+  if (with_deleted) {
     std::lock_guard<std::mutex> l(deleted_mu_);
     keys.insert(deleted_keys_.begin(), deleted_keys_.end());
     deleted_keys_.clear();
