@@ -3,6 +3,7 @@
 #include "controller/hpa_reconciler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "controller/core/hpa_status.h"
 #include "k8sclient/base/klog.h"
@@ -72,7 +73,22 @@ HpaHistory HpaReconciler::HistoryFor(const std::string& key) const {
 
 void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
-  history_.erase(key);
+  if (history_.erase(key) > 0) changed_histories_.insert(key);
+}
+
+void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  for (auto& [key, h] : histories) history_[key] = std::move(h);
+}
+
+std::set<std::string> HpaReconciler::TakeChangedHistories() {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return std::exchange(changed_histories_, {});
+}
+
+std::map<std::string, HpaHistory> HpaReconciler::AllHistories() const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return history_;
 }
 
 std::optional<int64_t> HpaReconciler::ObservedGeneration(const k8s::Hpa& hpa) const {
@@ -598,6 +614,10 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
       return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
     }
     w.report.action = ActionFor(current, desired);
+    if (hpa.spec.behavior) {
+      std::lock_guard<std::mutex> l(history_mu_);
+      changed_histories_.insert(key);  // issue 13: a new scale event to persist
+    }
   } else {
     Emit(w, decision.events);
   }

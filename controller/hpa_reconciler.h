@@ -119,6 +119,13 @@ class HpaReconciler {
   bool HasHistory(const std::string& key) const;
   HpaHistory HistoryFor(const std::string& key) const;
   void DropHistory(const std::string& key);
+  // Issue 13 (--persist-history, controller/history_store.h): histories read
+  // back before the first reconcile; the keys whose history a rescale
+  // changed or whose HPA is gone since the last call (the scale events to
+  // write soon); every history (the windows, written at shutdown/hand-over).
+  void RestoreHistories(std::map<std::string, HpaHistory> histories);
+  std::set<std::string> TakeChangedHistories();
+  std::map<std::string, HpaHistory> AllHistories() const;
 
  private:
   // One reconcile's working state, in the order the stages fill it.
@@ -183,6 +190,7 @@ class HpaReconciler {
 
   mutable std::mutex history_mu_;
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
+  std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
 };
 
 }  // namespace hpad::ctrl

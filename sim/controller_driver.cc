@@ -32,7 +32,17 @@ ControllerDriver::ControllerDriver(ctrl::ControllerOptions options, std::shared_
   wiring_.hpa_informer().AddEventHandler(std::move(h));
 }
 
-Status ControllerDriver::Start() { return wiring_.Relist(); }
+ControllerDriver::~ControllerDriver() {
+  // As on SIGTERM: the windows are written (issue 13, --persist-history).
+  Status s = wiring_.SaveAllHistories();
+  if (!s.ok()) HPAD_LOG(Error) << "persisting the history at shutdown: " << s.message();
+}
+
+Status ControllerDriver::Start() {
+  Status s = wiring_.Relist();
+  if (!s.ok()) return s;
+  return wiring_.LoadHistory();  // before the first reconcile
+}
 
 void ControllerDriver::SetObserver(ctrl::ReconcileObserver observer) {
   wiring_.controller().SetObserver(std::move(observer));
@@ -65,7 +75,9 @@ Status ControllerDriver::SyncNow(const std::vector<std::string>* only, bool with
     if (!r.error.ok()) HPAD_VLOG(2) << "reconciling HPA " << key << ": " << r.error.message();
   }
   wiring_.FlushEvents();  // the runner checks events right after the tick
-  return Status::Ok();
+  // Issue 13: scale events soon after the rescale (here: after the pass,
+  // at most one write per shard per instant).
+  return wiring_.SaveChangedHistories();
 }
 
 }  // namespace hpad::sim

@@ -29,6 +29,7 @@ class ControllerDriver {
  public:
   ControllerDriver(ctrl::ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, ctrl::Monitor& monitor,
                    const Clock& clock);
+  ~ControllerDriver();
   ControllerDriver(const ControllerDriver&) = delete;
   ControllerDriver& operator=(const ControllerDriver&) = delete;
 

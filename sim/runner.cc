@@ -429,6 +429,21 @@ void Execution::Execute() {
     return;
   }
   ctrl_options_ = *opts;
+  // Issue 13: history persistence only when the scenario asks for it with
+  // `controller: {persist-history: "true"}` (the daemon's default is true):
+  // scenarios written before it keep upstream's forgetful restart
+  // (docs/divergences.md 19). The ConfigMaps go to the default Lease
+  // namespace unless the scenario names another.
+  {
+    const auto& flags = sc_.controller_flags;
+    auto persist = flags.find("persist-history");
+    if (persist != flags.end()) {
+      auto d = ctrl::ParseDaemonOptions({{"persist-history", persist->second}});
+      ctrl_options_.persist_history = d.ok() && d->controller.persist_history;
+    }
+    auto ns = flags.find("leader-elect-resource-namespace");
+    ctrl_options_.history_namespace = ns != flags.end() ? ns->second : "kube-system";
+  }
   const nanoseconds period = ctrl_options_.sync_period.count() > 0 ? ctrl_options_.sync_period : sc_.SyncPeriod();
   if (Status s = StartController(); !s.ok()) {
     result_.error = s.message();
