@@ -100,6 +100,16 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------
 // Options
 
+// --mixed-periods (issue 13): which HPAs run on their own, slower period.
+constexpr int kSlowEvery = 4;
+constexpr int kSlowFactor = 4;
+bool IsSlowHpaName(const std::string& key) {
+  // "bench-NNNN/app-NNNN": the index within the namespace.
+  auto dash = key.rfind('-');
+  if (dash == std::string::npos) return false;
+  return std::atoi(key.c_str() + dash + 1) % kSlowEvery == kSlowEvery - 1;
+}
+
 struct Options {
   int hpas = 100;
   int pods_per_hpa = 10;
@@ -112,6 +122,10 @@ struct Options {
   bool tls = true;
   bool quick = false;
   bool keep_dir = false;
+  // Issue 13: one HPA in kSlowEvery carries hpad.io/sync-period = 4 x the
+  // sync period; lateness is then reported for the others (each against its
+  // own period) and for the slow ones separately.
+  bool mixed_periods = false;
   std::string hpad;
   std::vector<std::string> hpad_args;
   std::string json_out;
@@ -122,6 +136,8 @@ void Usage() {
       "usage: scale_bench [--hpas N] [--pods-per-hpa N] [--hpas-per-namespace M] [--sync-period SECONDS]\n"
       "                   [--periods K] [--warmup-periods W] [--churn FRACTION] [--first-pass-timeout SECONDS] [--no-tls]\n"
       "                   [--hpad PATH] [--hpad-arg ARG]... [--json FILE] [--keep-dir] [--quick]\n"
+      "                   [--mixed-periods]\n"
+      "  --mixed-periods: every 4th HPA has hpad.io/sync-period = 4 x --sync-period (issue 13)\n"
       "  --quick: 20 HPAs, 5 per namespace, 2 periods of 2 s (the CI smoke size)\n"
       "  hpad defaults to $HPAD_BINARY_DIR/hpad, else ../controller/hpad next to this binary\n");
 }
@@ -187,6 +203,8 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       o.tls = false;
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--mixed-periods") {
+      o.mixed_periods = true;
     } else if (a == "--keep-dir") {
       o.keep_dir = true;
     } else if (a == "--hpad") {
@@ -221,7 +239,8 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     std::fprintf(stderr, "scale_bench: sizes and periods must be positive, churn in [0, 1]\n");
     return std::nullopt;
   }
-  if (o.first_pass_timeout_s <= 0) o.first_pass_timeout_s = 60 + o.hpas / 4.0 + 2 * o.sync_period_s;
+  if (o.first_pass_timeout_s <= 0)
+    o.first_pass_timeout_s = 60 + o.hpas / 4.0 + (o.mixed_periods ? kSlowFactor + 1 : 2) * o.sync_period_s;
   return o;
 }
 
@@ -440,7 +459,12 @@ hpad::Result<Cluster> Generate(hpad::sim::ClusterState& state, const Options& o,
                  {"value", std::to_string(kExternalTargetPerPod * r)}};
       if (auto s = apply(ev); !s.ok()) return s;
     }
-    if (auto s = apply(HpaJson(t, r)); !s.ok()) return s;
+    Json hpa = HpaJson(t, r);
+    if (o.mixed_periods && IsSlowHpaName(t.ns + "/" + t.name)) {
+      hpa["metadata"]["annotations"] = {
+          {"hpad.io/sync-period", std::to_string(static_cast<int64_t>(o.sync_period_s * kSlowFactor * 1000)) + "ms"}};
+    }
+    if (auto s = apply(hpa); !s.ok()) return s;
     // The upstream-shaped controller, per HPA per period (keys as the
     // simulator's accounting names them).
     c.upstream_per_period["get deployments/scale"] += 1;
@@ -871,9 +895,24 @@ int main(int argc, char** argv) {
 
   // Lateness over the window.
   std::vector<double> lateness;
+  std::vector<double> slow_lateness;  // --mixed-periods: the HPAs on their own period
   int64_t measured = 0, late_over_1s = 0;
   for (const auto& [key, recs] : log.by_key()) {
     if (!first_pass_done) continue;
+    const bool slow = o.mixed_periods && IsSlowHpaName(key);
+    if (slow) {
+      const auto own = period * kSlowFactor;
+      std::optional<Time> last;
+      for (const Reconcile& r : recs) {
+        if (r.at > window_end) break;
+        if (r.at >= window_start && last)
+          slow_lateness.push_back(std::max(0.0, std::chrono::duration<double>(r.at - (*last + own)).count()));
+        last = r.at;
+      }
+      if (last && window_end - *last > own)
+        slow_lateness.push_back(std::chrono::duration<double>(window_end - (*last + own)).count());
+      continue;
+    }
     std::optional<Time> prev;
     bool late1 = false;
     for (const Reconcile& r : recs) {
@@ -943,6 +982,15 @@ int main(int argc, char** argv) {
   row("reconciles per period", Fixed(static_cast<double>(measured) / periods_measured, 1), std::to_string(o.hpas));
   row("lateness p50 / p99 / max (s)", Fixed(p50, 3) + " / " + Fixed(p99, 3) + " / " + Fixed(pmax, 3));
   row("HPAs ever > 1 s late", std::to_string(late_over_1s));
+  if (o.mixed_periods) {
+    row("mixed periods: 1 in " + std::to_string(kSlowEvery) + " HPAs at " + std::to_string(kSlowFactor) +
+            "x period; lateness above is of the others",
+        "");
+    row("slow HPAs lateness p50 / max (s), samples",
+        Fixed(Percentile(slow_lateness, 50), 3) + " / " +
+            Fixed(slow_lateness.empty() ? 0 : *std::max_element(slow_lateness.begin(), slow_lateness.end()), 3) +
+            ", " + std::to_string(slow_lateness.size()));
+  }
   row("hpad CPU avg / peak 1 s (cores)",
       first_pass_done && window_s > 0 ? Fixed(hpad_cpu_s / window_s, 3) + " / " + Fixed(peak_1s, 3) : "-");
   row("hpad peak RSS (MiB)", hwm_kb >= 0 ? Fixed(static_cast<double>(hwm_kb) / 1024.0, 1) : "-");

@@ -114,6 +114,12 @@ const std::vector<FlagInfo>& DaemonFlagTable() {
                  "instead of one GET of the scale subresource per HPA per sync period (needs list/watch on them; "
                  "other targets are read with GET). --scale-from-cache=false reads every scale with GET.",
          .is_bool = true},
+        {.name = "persist-history", .default_text = "true", .group = controller_group,
+         .help = "Keep each HPA's scale events and recommendation windows in ConfigMaps hpad-history-NN in the "
+                 "--leader-elect-resource-namespace, so behavior policies and stabilization windows survive a "
+                 "restart or a leader change (hpad only; --persist-history=false forgets them as "
+                 "kube-controller-manager does).",
+         .is_bool = true},
         {.name = "leader-elect", .default_text = "true", .group = le,
          .help = "Start a leader election client and gain leadership before running the controller (use "
                  "--leader-elect=false to disable).",
@@ -226,6 +232,8 @@ Result<DaemonOptions> ParseDaemonOptions(const std::map<std::string, std::string
   if (!ctrl.ok()) return ctrl.status();
   o.controller = *ctrl;
   if (auto e = flag_bool("scale-from-cache", &o.controller.scale_from_cache)) return fail(*e);
+  if (auto e = flag_bool("persist-history", &o.controller.persist_history)) return fail(*e);
+  o.controller.history_namespace = o.lease_namespace;  // issue 13: next to the Lease
   const auto& known = KnownFeatureGates();
   for (const auto& [gate, on] : o.controller.feature_gates)
     if (std::find(known.begin(), known.end(), gate) == known.end()) o.unknown_feature_gates.push_back(gate);

@@ -1,5 +1,6 @@
 // HorizontalController: informer handlers + work queue + HpaReconciler (Q1-Q6), and ParseControllerOptions.
 #include "controller/horizontal_controller.h"
+#include "controller/annotations.h"
 #include "k8sclient/base/strings.h"
 #include "k8sclient/base/last_resort.h"
 
@@ -160,7 +161,7 @@ HorizontalController::HorizontalController(ControllerOptions options, Controller
     } else {
       // The initial list (the informer is synced only once it has been
       // delivered): spread over the first period, not a burst at the tick.
-      queue_->AddAfter(key, InitialDelay(key, options_.sync_period));
+      queue_->AddAfter(key, InitialDelay(key, SyncPeriodFor(hpa->metadata.annotations, options_.sync_period)));
     }
   };
   h.on_update = [this](const std::shared_ptr<const k8s::Hpa>& old_hpa, const std::shared_ptr<const k8s::Hpa>& hpa) {
@@ -168,10 +169,12 @@ HorizontalController::HorizontalController(ControllerOptions options, Controller
     if (!options_.work_queue) return;
     const std::string key = KeyOf(hpa->metadata.ns, hpa->metadata.name);
     // Q4: a spec change (generation) is handled at once, anything else waits a period.
-    if (options_.GateEnabled(Gate::kHPAGeneration) && old_hpa->metadata.generation != hpa->metadata.generation) {
+    // Issue 13: so is a change of an hpad.io/* annotation (pause, resume, period).
+    if ((options_.GateEnabled(Gate::kHPAGeneration) && old_hpa->metadata.generation != hpa->metadata.generation) ||
+        HpadAnnotationsChanged(old_hpa->metadata.annotations, hpa->metadata.annotations)) {
       queue_->Add(key);
     } else {
-      queue_->AddAfter(key, options_.sync_period);
+      queue_->AddAfter(key, SyncPeriodFor(hpa->metadata.annotations, options_.sync_period));
     }
   };
   h.on_delete = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
@@ -193,6 +196,11 @@ void HorizontalController::SetObserver(ReconcileObserver observer) { reconciler_
 size_t HorizontalController::NumHpas() const { return selectors_.Size(); }
 
 bool HorizontalController::HasSynced() const { return deps_.hpas.HasSynced() && deps_.pods.HasSynced(); }
+
+Duration HorizontalController::SyncPeriodOf(const std::string& key) const {
+  auto hpa = deps_.hpas.Store().Get(key);
+  return hpa ? SyncPeriodFor(hpa->metadata.annotations, options_.sync_period) : options_.sync_period;
+}
 
 ReconcileResult HorizontalController::ReconcileKey(const std::string& key, Time now) {
   return reconciler_.Reconcile(key, now);
@@ -218,8 +226,9 @@ void HorizontalController::Worker() {
       r = ReconcileResult{};
     }
     if (!r.error.ok()) HPAD_LOG(Error) << "reconciling HPA " << *key << ": " << r.error.message();
-    // Q2: every existing HPA comes back after one sync period, errors or not.
-    if (!r.deleted) queue_->AddAfter(*key, options_.sync_period);
+    // Q2: every existing HPA comes back after one sync period, errors or not;
+    // issue 13: its own hpad.io/sync-period when it has a valid one.
+    if (!r.deleted) queue_->AddAfter(*key, SyncPeriodOf(*key));
     queue_->Done(*key);
   }
 }

@@ -70,6 +70,13 @@ struct ControllerOptions {
   // driver that calls ReconcileKey itself (the simulator): then nothing is
   // queued. Not a ParseControllerOptions flag.
   bool work_queue = true;
+  // Issue 13: persist the behaviour history in ConfigMaps of
+  // `history_namespace` (controller/history_store.h). The daemon's
+  // --persist-history (default true; the Lease's namespace); off by default
+  // here and in `hpad-sim run` (docs/divergences.md 20). Not a
+  // ParseControllerOptions flag.
+  bool persist_history = false;
+  std::string history_namespace = "kube-system";
 
   // The gate's value: as set by --feature-gates, else its default (feature_gates.h).
   bool GateEnabled(Gate gate) const;
@@ -119,6 +126,11 @@ class HorizontalController {
   bool HasSynced() const;
   // 15.6: HPAs currently registered (selector slots).
   size_t NumHpas() const;
+  // Issue 13 (--persist-history): the reconciler's histories.
+  HpaReconciler& reconciler() { return reconciler_; }
+  // The period after which `key` is reconciled again (Q2): its valid
+  // hpad.io/sync-period annotation (issue 13), else the controller's.
+  Duration SyncPeriodOf(const std::string& key) const;
 
  private:
   void Worker();

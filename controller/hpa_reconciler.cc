@@ -3,6 +3,7 @@
 #include "controller/hpa_reconciler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "controller/core/hpa_status.h"
 #include "k8sclient/base/klog.h"
@@ -72,7 +73,22 @@ HpaHistory HpaReconciler::HistoryFor(const std::string& key) const {
 
 void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
-  history_.erase(key);
+  if (history_.erase(key) > 0) changed_histories_.insert(key);
+}
+
+void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  for (auto& [key, h] : histories) history_[key] = std::move(h);
+}
+
+std::set<std::string> HpaReconciler::TakeChangedHistories() {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return std::exchange(changed_histories_, {});
+}
+
+std::map<std::string, HpaHistory> HpaReconciler::AllHistories() const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return history_;
 }
 
 std::optional<int64_t> HpaReconciler::ObservedGeneration(const k8s::Hpa& hpa) const {
@@ -480,6 +496,12 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   const k8s::Hpa& hpa = *w.hpa;
   const auto& ref = hpa.spec.scale_target_ref;
   w.reference = ref.kind + "/" + hpa.metadata.ns + "/" + ref.name;
+  // Issue 13: a bad hpad.io/* value never stops the HPA; it is reported and
+  // its default applies.
+  w.annotations = ParseHpadAnnotations(hpa.metadata.annotations);
+  for (const auto& problem : w.annotations.problems) {
+    events_.Event(EventRefFor(hpa), "Warning", "InvalidAnnotation", problem.message);
+  }
 
   // A write of a scale read from the watch cache that gets 409 means the
   // cache was behind: decide again from a fresh GET rather than act on stale
@@ -540,7 +562,12 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   }
 
   // ---- decide (R4-R12, X2-X4).
-  HpaHistory& history = History(key);
+  // Issue 13: a paused HPA decides on a copy of its history (the decision
+  // only provides the metric statuses), so the pause leaves no trace in it.
+  const bool paused = w.annotations.Paused();
+  HpaHistory paused_history;
+  if (paused) paused_history = HistoryFor(key);
+  HpaHistory& history = paused ? paused_history : History(key);
   // A cached read may have to be decided again (issue 11 item 9): the
   // history goes back to what it was before this decision.
   std::optional<HpaHistory> history_before;
@@ -552,6 +579,12 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                               .metrics = fetched ? &*fetched : nullptr},
                   history, decide_options, now);
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
+  const PauseDecision pause = DecidePause(PauseInput{.paused = w.annotations.paused,
+                                                     .paused_replicas = w.annotations.paused_replicas,
+                                                     .conditions = &status.conditions,
+                                                     .current_replicas = current});
+  if (pause.paused) return FinishPaused(w, scale, current, decision, pause, history, fresh_read, rerun);
+  Emit(w, pause.events);  // ScalingResumed
   ApplyConditionChanges(status.conditions, decision.conditions, now);
 
   // ---- write.
@@ -593,6 +626,10 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
       return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
     }
     w.report.action = ActionFor(current, desired);
+    if (hpa.spec.behavior) {
+      std::lock_guard<std::mutex> l(history_mu_);
+      changed_histories_.insert(key);  // issue 13: a new scale event to persist
+    }
   } else {
     Emit(w, decision.events);
   }
@@ -608,6 +645,61 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     // X3 second case: the scale went ahead, but the reconcile reports the error (R14).
     return Finish(w, Status(StatusCode::kUnavailable, decision.metrics_error), decision.metrics_error_spec);
   }
+  return Finish(w, Status::Ok(), false);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 13: pause (beyond upstream, docs/divergences.md)
+
+ReconcileResult HpaReconciler::FinishPaused(Working& w, const ScaleReadResult& scale, int32_t current,
+                                            const ScaleDecision& decision, const PauseDecision& pause,
+                                            HpaHistory& scratch, bool fresh_read, bool* rerun) {
+  const k8s::Hpa& hpa = *w.hpa;
+  k8s::HpaStatus& status = w.status;
+  const Time now = w.now;
+  // The metric warnings are recorded as usual; the metric conditions are
+  // not, ScalingActive says why nothing scales.
+  Emit(w, decision.events);
+  int32_t desired = current;
+  bool rescaled = false;
+  if (pause.rescale) {
+    // hpad.io/paused-replicas: one write to exactly N, not clamped to
+    // min/max (the operator said so).
+    Status up = scales_.UpdateScale(hpa.metadata.ns, scale, pause.desired_replicas);
+    if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+      *rerun = true;
+      return ReconcileResult{};
+    }
+    ScaleDecision applied;
+    applied.current_replicas = current;
+    applied.desired_replicas = pause.desired_replicas;
+    applied.reason = pause.reason;
+    applied.rescale = true;
+    RescaleOutcome outcome = AfterRescale(applied, hpa.spec, up, scratch, options_.Decide(), now);
+    ApplyConditionChanges(status.conditions, outcome.conditions, now);
+    Emit(w, outcome.events);
+    if (!up.ok()) {
+      // W2 as on the unpaused path; the pause condition is not written, so
+      // the next reconcile tries the scale to N again.
+      status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
+                               ObservedGeneration(hpa), now);
+      UpdateStatusOnFailurePath(w);
+      w.report.desired_replicas = status.desired_replicas;
+      return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
+    }
+    desired = pause.desired_replicas;
+    rescaled = true;
+    w.report.reason = pause.reason;
+    w.report.action = ActionFor(current, desired);
+  }
+  ApplyConditionChanges(status.conditions, pause.conditions, now);
+  Emit(w, pause.events);
+  status = BuildStatus(status, current, desired, decision.metric_statuses, rescaled, ObservedGeneration(hpa),
+                           now);
+  w.report.desired_replicas = desired;
+  w.report.reached_status = true;
+  Status st = UpdateStatusIfNeeded(w);
+  if (!st.ok()) return Finish(w, st, false);
   return Finish(w, Status::Ok(), false);
 }
 

@@ -30,7 +30,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/annotations.h"
 #include "controller/core/decide_scale.h"
+#include "controller/core/pause.h"
 #include "controller/feature_gates.h"
 #include "controller/metrics_client.h"
 #include "controller/monitor.h"
@@ -117,6 +119,13 @@ class HpaReconciler {
   bool HasHistory(const std::string& key) const;
   HpaHistory HistoryFor(const std::string& key) const;
   void DropHistory(const std::string& key);
+  // Issue 13 (--persist-history, controller/history_store.h): histories read
+  // back before the first reconcile; the keys whose history a rescale
+  // changed or whose HPA is gone since the last call (the scale events to
+  // write soon); every history (the windows, written at shutdown/hand-over).
+  void RestoreHistories(std::map<std::string, HpaHistory> histories);
+  std::set<std::string> TakeChangedHistories();
+  std::map<std::string, HpaHistory> AllHistories() const;
 
  private:
   // One reconcile's working state, in the order the stages fill it.
@@ -129,6 +138,7 @@ class HpaReconciler {
     std::shared_ptr<const k8s::Hpa> hpa;
     k8s::HpaStatus status;             // the working status (R1's deep copy is of this part only); written by W3
     std::string reference;             // "<kind>/<ns>/<name>" for error texts
+    HpadAnnotations annotations;       // hpad.io/* (issue 13), parsed once per reconcile
     ReconcileReport report;
   };
   // What the metrics need beyond the HPA (section 9).
@@ -147,6 +157,11 @@ class HpaReconciler {
   // meaningful) when a cached read's scale write got 409 (issue 11 item 9).
   ReconcileResult ReconcileTarget(Working& w, bool fresh_read, bool* rerun);
   ReconcileResult Finish(Working& w, Status error, bool spec_error);
+  // Issue 13: the write stage of a paused HPA (no rescale except the one to
+  // hpad.io/paused-replicas; status as usual). `scratch` is a copy of the
+  // history, so a paused period leaves the real one untouched.
+  ReconcileResult FinishPaused(Working& w, const ScaleReadResult& scale, int32_t current, const ScaleDecision& decision,
+                               const PauseDecision& pause, HpaHistory& scratch, bool fresh_read, bool* rerun);
   // Fetch.
   MetricsFetch FetchMetrics(Working& w, const k8s::Scale& scale, int32_t current, Tolerances tolerances);
   MetricResult ComputeReplicasForMetric(const MetricContext& ctx, const k8s::MetricSpec& spec);
@@ -177,6 +192,7 @@ class HpaReconciler {
 
   mutable std::mutex history_mu_;
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
+  std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
 };
 
 }  // namespace hpad::ctrl

@@ -1,6 +1,10 @@
 // Building the controller and what it borrows (see wiring.h).
 #include "controller/wiring.h"
 
+#include <set>
+
+#include "k8sclient/base/klog.h"
+
 namespace hpad::ctrl {
 
 ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
@@ -30,6 +34,7 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
     scale_reader = scale_cache_.get();
   }
   recorder_ = std::make_unique<k8s::ApiEventRecorder>(*client_, clock_);
+  if (options.persist_history) history_store_ = std::make_unique<HistoryStore>(*client_, options.history_namespace);
   controller_ = std::make_unique<HorizontalController>(std::move(options),
                                                        ControllerDeps{.hpas = *hpa_informer_,
                                                                       .pods = *pod_informer_,
@@ -73,5 +78,37 @@ Status ControllerWiring::Relist() {
 }
 
 void ControllerWiring::FlushEvents() { recorder_->Flush(); }
+
+Status ControllerWiring::LoadHistory() {
+  if (!history_store_) return Status::Ok();
+  std::set<std::string> live;
+  for (const auto& key : hpa_informer_->Store().Keys()) live.insert(key);
+  auto loaded = history_store_->Load(live);
+  if (!loaded.ok()) return loaded.status();
+  HPAD_VLOG(2) << "persisted history: read " << loaded->size() << " HPA histories";
+  controller_->reconciler().RestoreHistories(std::move(*loaded));
+  return Status::Ok();
+}
+
+Status ControllerWiring::SaveChangedHistories() {
+  if (!history_store_) return Status::Ok();
+  std::map<std::string, std::optional<HpaHistory>> changed;
+  for (const auto& key : controller_->reconciler().TakeChangedHistories()) {
+    if (controller_->reconciler().HasHistory(key)) changed[key] = controller_->reconciler().HistoryFor(key);
+    else changed[key] = std::nullopt;
+  }
+  if (changed.empty()) return Status::Ok();
+  return history_store_->Save(changed);
+}
+
+Status ControllerWiring::SaveAllHistories() {
+  if (!history_store_) return Status::Ok();
+  std::map<std::string, std::optional<HpaHistory>> all;
+  for (const auto& key : controller_->reconciler().TakeChangedHistories()) all[key] = std::nullopt;
+  for (auto& [key, h] : controller_->reconciler().AllHistories()) all[key] = std::move(h);
+  return history_store_->Save(all);
+}
+
+size_t ControllerWiring::HistoryWrites() const { return history_store_ ? history_store_->Writes() : 0; }
 
 }  // namespace hpad::ctrl

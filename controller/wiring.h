@@ -16,6 +16,7 @@
 
 #include <memory>
 
+#include "controller/history_store.h"
 #include "controller/horizontal_controller.h"
 #include "controller/metrics_cache.h"
 #include "controller/metrics_client.h"
@@ -58,6 +59,17 @@ class ControllerWiring {
   void FlushEvents();
   k8s::Informer<k8s::Hpa>& hpa_informer() { return *hpa_informer_; }
 
+  // Issue 13 (ControllerOptions::persist_history; no-ops when off): read the
+  // persisted histories of the HPAs in the cache (after it synced, before
+  // the first reconcile); write the histories a rescale changed (and drop
+  // deleted HPAs' entries); write every history (windows included: graceful
+  // shutdown and hand-over). Writes touch only the shards whose content
+  // changed, so a steady state writes nothing.
+  Status LoadHistory();
+  Status SaveChangedHistories();
+  Status SaveAllHistories();
+  size_t HistoryWrites() const;
+
  private:
   const Clock& clock_;
   std::shared_ptr<k8s::ApiClient> client_;
@@ -69,6 +81,7 @@ class ControllerWiring {
   std::unique_ptr<RestScaleClient> scales_;
   std::unique_ptr<ScaleCache> scale_cache_;      // scale_from_cache only
   std::unique_ptr<k8s::ApiEventRecorder> recorder_;
+  std::unique_ptr<HistoryStore> history_store_;  // persist_history only
   std::unique_ptr<HorizontalController> controller_;  // last: destroyed first
 };
 

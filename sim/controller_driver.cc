@@ -32,17 +32,29 @@ ControllerDriver::ControllerDriver(ctrl::ControllerOptions options, std::shared_
   wiring_.hpa_informer().AddEventHandler(std::move(h));
 }
 
-Status ControllerDriver::Start() { return wiring_.Relist(); }
+ControllerDriver::~ControllerDriver() {
+  // As on SIGTERM: the windows are written (issue 13, --persist-history).
+  Status s = wiring_.SaveAllHistories();
+  if (!s.ok()) HPAD_LOG(Error) << "persisting the history at shutdown: " << s.message();
+}
+
+Status ControllerDriver::Start() {
+  Status s = wiring_.Relist();
+  if (!s.ok()) return s;
+  return wiring_.LoadHistory();  // before the first reconcile
+}
 
 void ControllerDriver::SetObserver(ctrl::ReconcileObserver observer) {
   wiring_.controller().SetObserver(std::move(observer));
 }
 
-Status ControllerDriver::SyncAllNow() { return SyncNow(nullptr); }
+Status ControllerDriver::SyncAllNow() { return SyncNow(nullptr, true); }
 
-Status ControllerDriver::SyncKeysNow(const std::vector<std::string>& keys) { return SyncNow(&keys); }
+Status ControllerDriver::SyncKeysNow(const std::vector<std::string>& keys, bool with_deleted) {
+  return SyncNow(&keys, with_deleted);
+}
 
-Status ControllerDriver::SyncNow(const std::vector<std::string>* only) {
+Status ControllerDriver::SyncNow(const std::vector<std::string>* only, bool with_deleted) {
   // Caches (and metrics) exactly as the server has them at this instant.
   Status s = wiring_.Relist();
   if (!s.ok()) return s;
@@ -51,6 +63,8 @@ Status ControllerDriver::SyncNow(const std::vector<std::string>* only) {
     keys.insert(only->begin(), only->end());
   } else {
     for (const auto& key : wiring_.hpa_informer().Store().Keys()) keys.insert(key);
+  }
+  if (with_deleted) {
     std::lock_guard<std::mutex> l(deleted_mu_);
     keys.insert(deleted_keys_.begin(), deleted_keys_.end());
     deleted_keys_.clear();
@@ -61,7 +75,9 @@ Status ControllerDriver::SyncNow(const std::vector<std::string>* only) {
     if (!r.error.ok()) HPAD_VLOG(2) << "reconciling HPA " << key << ": " << r.error.message();
   }
   wiring_.FlushEvents();  // the runner checks events right after the tick
-  return Status::Ok();
+  // Issue 13: scale events soon after the rescale (here: after the pass,
+  // at most one write per shard per instant).
+  return wiring_.SaveChangedHistories();
 }
 
 }  // namespace hpad::sim

@@ -29,17 +29,20 @@ class ControllerDriver {
  public:
   ControllerDriver(ctrl::ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, ctrl::Monitor& monitor,
                    const Clock& clock);
+  ~ControllerDriver();
   ControllerDriver(const ControllerDriver&) = delete;
   ControllerDriver& operator=(const ControllerDriver&) = delete;
 
   // Lists HPAs and pods once.
   Status Start();
   Status SyncAllNow();
-  Status SyncKeysNow(const std::vector<std::string>& keys);
+  // `with_deleted`: also the HPAs deleted since the last pass (a periodic
+  // pass of HPAs with their own hpad.io/sync-period, issue 13).
+  Status SyncKeysNow(const std::vector<std::string>& keys, bool with_deleted = false);
   void SetObserver(ctrl::ReconcileObserver observer);
 
  private:
-  Status SyncNow(const std::vector<std::string>* only);
+  Status SyncNow(const std::vector<std::string>* only, bool with_deleted);
 
   const Clock& clock_;
   std::mutex deleted_mu_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/annotations.h"
 #include "controller/flag_table.h"
 #include "sim/controller_driver.h"
 #include "k8sclient/cpprest_transport.h"
@@ -148,7 +149,14 @@ class Execution {
   void CheckStep(const Step& step);
   void RecordTimeline(Time t);
   std::vector<Json> Events() const;
-  std::map<std::string, int64_t> HpaGenerations() const;
+  // What makes an HPA change reconciled at once (Q3/Q4, issue 13) and its
+  // own period (hpad.io/sync-period), per live HPA key.
+  struct HpaMark {
+    int64_t generation = 0;
+    std::map<std::string, std::string> annotations{};
+    nanoseconds period{};
+  };
+  std::map<std::string, HpaMark> HpaMarks(nanoseconds default_period) const;
   std::optional<Json> LiveObject(const Json& e) const;
 
   const Scenario& sc_;
@@ -224,12 +232,22 @@ void Execution::ApplyStep(const Step& step, Time t) {
   }
 }
 
-std::map<std::string, int64_t> Execution::HpaGenerations() const {
-  std::map<std::string, int64_t> out;
+std::map<std::string, Execution::HpaMark> Execution::HpaMarks(nanoseconds default_period) const {
+  std::map<std::string, HpaMark> out;
   auto list = state_.List(k8s::resources::kHpaV2, "", ListQuery{});
   if (!list.ok()) return out;
-  for (const auto& h : list->items)
-    out[ObjectKeyText(h)] = h.value("metadata", Json::object()).value("generation", int64_t{0});
+  for (const auto& h : list->items) {
+    const Json md = h.value("metadata", Json::object());
+    HpaMark mark;
+    mark.generation = md.value("generation", int64_t{0});
+    const Json annotations = md.value("annotations", Json::object());
+    if (annotations.is_object()) {
+      for (const auto& [name, value] : annotations.items())
+        if (value.is_string()) mark.annotations[name] = value.get<std::string>();
+    }
+    mark.period = ctrl::SyncPeriodFor(mark.annotations, default_period);
+    out[ObjectKeyText(h)] = std::move(mark);
+  }
   return out;
 }
 
@@ -411,6 +429,21 @@ void Execution::Execute() {
     return;
   }
   ctrl_options_ = *opts;
+  // Issue 13: history persistence only when the scenario asks for it with
+  // `controller: {persist-history: "true"}` (the daemon's default is true):
+  // scenarios written before it keep upstream's forgetful restart
+  // (docs/divergences.md 20). The ConfigMaps go to the default Lease
+  // namespace unless the scenario names another.
+  {
+    const auto& flags = sc_.controller_flags;
+    auto persist = flags.find("persist-history");
+    if (persist != flags.end()) {
+      auto d = ctrl::ParseDaemonOptions({{"persist-history", persist->second}});
+      ctrl_options_.persist_history = d.ok() && d->controller.persist_history;
+    }
+    auto ns = flags.find("leader-elect-resource-namespace");
+    ctrl_options_.history_namespace = ns != flags.end() ? ns->second : "kube-system";
+  }
   const nanoseconds period = ctrl_options_.sync_period.count() > 0 ? ctrl_options_.sync_period : sc_.SyncPeriod();
   if (Status s = StartController(); !s.ok()) {
     result_.error = s.message();
@@ -429,18 +462,28 @@ void Execution::Execute() {
     // changed (Q4, generation bump with HPAGeneration) is queued at once by
     // the controller's informer, so it is reconciled at this instant even
     // between ticks.
-    const auto generations_before = HpaGenerations();
+    const auto marks_before = HpaMarks(period);
     for (const Step* s : due) ApplyStep(*s, t);
     // Only the created/changed HPAs are reconciled between ticks; every
-    // other HPA keeps its periodic schedule (Q2).
+    // other HPA keeps its periodic schedule (Q2). A change of an hpad.io/*
+    // annotation counts as a spec change (issue 13).
+    const auto marks = due.empty() ? marks_before : HpaMarks(period);
     std::vector<std::string> prompt_keys;
     if (!due.empty()) {
-      for (const auto& [key, gen] : HpaGenerations()) {
-        auto old = generations_before.find(key);
-        if (old == generations_before.end()) prompt_keys.push_back(key);
-        else if (old->second != gen && ctrl_options_.GateEnabled("HPAGeneration")) prompt_keys.push_back(key);
+      for (const auto& [key, mark] : marks) {
+        auto old = marks_before.find(key);
+        if (old == marks_before.end()) prompt_keys.push_back(key);
+        else if (old->second.generation != mark.generation && ctrl_options_.GateEnabled("HPAGeneration"))
+          prompt_keys.push_back(key);
+        else if (ctrl::HpadAnnotationsChanged(old->second.annotations, mark.annotations))
+          prompt_keys.push_back(key);
       }
     }
+    // Issue 13: HPAs with their own hpad.io/sync-period are reconciled on
+    // their own ticks; with none, every HPA is on the controller's.
+    std::set<nanoseconds> own_periods;
+    for (const auto& [key, mark] : marks)
+      if (mark.period != period) own_periods.insert(mark.period);
     const bool prompt = !prompt_keys.empty();
     for (const Step* s : due) {
       if (!s->restart_controller) continue;
@@ -457,10 +500,24 @@ void Execution::Execute() {
     if (ws.ok()) ws = workloads.SampleIfDue(t);
     if (!ws.ok()) Note(t, "workload error: " + ws.message());
     // (c) the controller's sync on ticks; its replica change takes effect now.
-    const bool tick = Offset(t).count() % period.count() == 0;
+    const bool default_tick = Offset(t).count() % period.count() == 0;
+    std::vector<std::string> tick_keys;  // only with own periods: the HPAs whose tick this is
+    if (!own_periods.empty()) {
+      for (const auto& [key, mark] : marks)
+        if (Offset(t).count() % mark.period.count() == 0) tick_keys.push_back(key);
+    }
+    const bool tick = own_periods.empty() ? default_tick : !tick_keys.empty() || default_tick;
     if (tick || prompt) {
       if (!tick) Note(t, "HPA spec changed: reconciled at once (Q3/Q4)");
-      Status s = tick ? controller_->SyncAllNow() : controller_->SyncKeysNow(prompt_keys);
+      Status s;
+      if (own_periods.empty()) {
+        s = tick ? controller_->SyncAllNow() : controller_->SyncKeysNow(prompt_keys);
+      } else {
+        std::vector<std::string> keys = tick_keys;
+        keys.insert(keys.end(), prompt_keys.begin(), prompt_keys.end());
+        // Deleted HPAs (R1) go on the controller's own ticks.
+        s = controller_->SyncKeysNow(keys, /*with_deleted=*/default_tick);
+      }
       if (!s.ok()) Note(t, "controller sync: " + s.message());
       if (Status r = workloads.Reconcile(t); !r.ok()) Note(t, "workload error: " + r.message());
       RecordTimeline(t);
@@ -476,6 +533,8 @@ void Execution::Execute() {
     };
     if (next_step < sc_.steps.size()) consider(At(sc_.steps[next_step].at));
     consider(sc_.start + ToTimeDuration(nanoseconds((Offset(t).count() / period.count() + 1) * period.count())));
+    for (nanoseconds own : own_periods)
+      consider(sc_.start + ToTimeDuration(nanoseconds((Offset(t).count() / own.count() + 1) * own.count())));
     if (auto w = workloads.NextEventAfter(t)) consider(*w);
     if (!next || *next > end) break;
     t = *next;

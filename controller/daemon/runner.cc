@@ -110,9 +110,31 @@ void DaemonRunner::ControllerLoop() {
   if (shutdown_ || lease_lost_) return;
   HPAD_LOG(Info) << "starting " << std::max(1, options_.controller.concurrent_syncs)
                  << " HPA workers (sync period " << k8s::FormatGoDuration(options_.controller.sync_period) << ")";
+  // Issue 13 (--persist-history): the histories before the first reconcile,
+  // scale events written about once a second (at most one write per shard
+  // per flush), everything (windows) at a graceful stop while still leader.
+  if (Status h = wiring_->LoadHistory(); !h.ok()) {
+    HPAD_LOG(Error) << "reading the persisted history: " << h.message() << " (starting without it)";
+  }
   workers_running_ = true;
+  std::thread history_flusher;
+  if (options_.controller.persist_history) {
+    history_flusher = std::thread([this] {
+      auto stopping = [this] { return shutdown_.load() || lease_lost_.load() || !workers_running_.load(); };
+      while (!stopping()) {
+        clock_.WaitUntil(clock_.Now() + Duration(std::chrono::seconds(1)), stopping);
+        if (lease_lost_) break;  // another leader may be writing: no more writes from here
+        if (Status f = wiring_->SaveChangedHistories(); !f.ok()) HPAD_LOG(Error) << "persisting history: " << f.message();
+      }
+    });
+  }
   wiring_->controller().Run();  // until Stop()
   workers_running_ = false;
+  clock_.Notify();
+  if (history_flusher.joinable()) history_flusher.join();
+  if (!lease_lost_) {
+    if (Status f = wiring_->SaveAllHistories(); !f.ok()) HPAD_LOG(Error) << "persisting history at shutdown: " << f.message();
+  }
   HPAD_LOG(Info) << "HPA workers stopped";
 }
 

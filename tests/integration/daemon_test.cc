@@ -27,6 +27,7 @@
 #include "k8sclient/kubeconfig.h"
 #include "k8sclient/rest_api_client.h"
 #include "tests/integration/process_harness.h"
+#include "tests/sim/prerequisite.h"
 
 namespace hpad {
 namespace {
@@ -312,6 +313,128 @@ TEST_CASE("daemon: SIGTERM before the API server ever answered still exits 0 pro
   h.proc->Signal(SIGTERM);
   CHECK(h.proc->WaitExit(10s) == 0);
   CHECK(SteadyClock::now() - t0 < 4s);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hpad
+
+// Issue 13: pause seen by kubectl, and the policy budget kept across a
+// kill -9 of the leader (--persist-history).
+namespace hpad {
+namespace {
+
+const std::string kPauseScenario = std::string(HPAD_SOURCE_DIR) + "/tests/scenarios/72-pause-and-resume.yaml";
+const std::string kBudgetScenario =
+    std::string(HPAD_SOURCE_DIR) + "/tests/scenarios/75-persisted-history-keeps-policy-budget.yaml";
+
+int64_t WebReplicas(k8s::ApiClient& api) {
+  auto d = api.Get({k8s::resources::kDeployments, "default", "web", ""});
+  return d.ok() ? d->value("/spec/replicas"_json_pointer, int64_t{-1}) : -1;
+}
+
+// stdout+stderr of a command (no shell metacharacters in the arguments).
+std::string Run(const std::string& command) {
+  std::string out;
+  FILE* f = popen((command + " 2>&1").c_str(), "r");
+  if (f == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+TEST_CASE("daemon: pause and resume seen by kubectl describe hpa", "[daemon][process][pause]") {
+  REQUIRE(BinariesBuilt());
+  hpad::sim::testing::SkipUnless(fs::exists("/usr/bin/kubectl"), "kubectl (/usr/bin/kubectl)");
+  auto dir = TempDir("pause");
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", kPauseScenario, "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  auto api = ClientFor(kc.string());
+  Hpad hpad("hpad", dir, {"--kubeconfig=" + kc.string(), "--leader-elect=false"});
+  INFO(hpad.proc->Log());
+  const std::string kubectl = "/usr/bin/kubectl --kubeconfig=" + kc.string() + " -n default ";
+
+  std::string describe;
+  CHECK(Eventually(
+      [&] {
+        describe = Run(kubectl + "describe hpa web");
+        return describe.find("ScalingPaused") != std::string::npos;
+      },
+      15s));
+  INFO(describe);
+  CHECK(describe.find("autoscaling is paused by the hpad.io/paused annotation") != std::string::npos);
+  // Paused: reconciles go on, nothing scales (the metric asks for 6).
+  double r0 = hpad.Reconciles();
+  CHECK(Eventually([&] { return hpad.Reconciles() >= r0 + 3; }, 10s));
+  CHECK(WebReplicas(*api) == 2);
+
+  // Resume: removing the annotation reconciles at once and scales.
+  std::string annotate = Run(kubectl + "annotate hpa web hpad.io/paused-");
+  INFO(annotate);
+  CHECK(Eventually([&] { return WebReplicas(*api) == 4; }, 10s));
+  CHECK(Eventually(
+      [&] {
+        describe = Run(kubectl + "describe hpa web");
+        return describe.find("ScalingResumed") != std::string::npos &&
+               describe.find("ValidMetricFound") != std::string::npos;
+      },
+      10s));
+  hpad.proc->Signal(SIGTERM);
+  CHECK(hpad.proc->WaitExit(10s) == 0);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: a leader kill -9 mid rate-limited scale-up keeps the policy budget", "[daemon][process][leader]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("budget");
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", kBudgetScenario, "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  auto api = ClientFor(kc.string());
+  std::vector<std::string> le = {"--kubeconfig=" + kc.string(),      "--leader-elect=true",
+                                 "--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s",
+                                 "--leader-elect-retry-period=500ms", "--leader-elect-resource-namespace=default"};
+  // Policy Pods 2 per 60s; the metric asks for 10: a scales 2 -> 4, then the
+  // budget of the minute is spent.
+  auto a = std::make_unique<Hpad>("a", dir, le);
+  REQUIRE(Eventually([&] { return a->Leader(); }, 10s));
+  auto b = std::make_unique<Hpad>("b", dir, le);
+  INFO("a: " << a->proc->Log() << "\nb: " << b->proc->Log());
+  CHECK(Eventually([&] { return WebReplicas(*api) == 4; }, 15s));
+  // The scale event reaches its shard (FNV-1a("default/web") mod 64 = 37) about a second later.
+  CHECK(Eventually(
+      [&] {
+        auto cm = api->Get({{"", "v1", "configmaps"}, "default", "hpad-history-37", ""});
+        return cm.ok() && cm->value("/data/default_web"_json_pointer, std::string()).find("\"u\":[[") !=
+                              std::string::npos;
+      },
+      5s));
+  a->proc->Signal(SIGKILL);
+  CHECK(a->proc->WaitExit(5s) == 128 + SIGKILL);
+  CHECK(Eventually([&] { return b->Leader() && b->Reconciles() >= 3; }, 15s));
+  // b read the history before its first reconcile: still 4, well within the minute.
+  CHECK(WebReplicas(*api) == 4);
+  CHECK(b->Metric("horizontal_pod_autoscaler_controller_desired_replicas") == 4);
+
+  // Control: a leader without persistence (KCM's behaviour) spends the budget again at once.
+  b->proc->Signal(SIGKILL);
+  CHECK(b->proc->WaitExit(5s) == 128 + SIGKILL);
+  std::vector<std::string> forgetful = le;
+  forgetful.push_back("--persist-history=false");
+  auto c = std::make_unique<Hpad>("c", dir, forgetful);
+  INFO("c: " << c->proc->Log());
+  CHECK(Eventually([&] { return WebReplicas(*api) == 6; }, 20s));
+  c->proc->Signal(SIGTERM);
+  CHECK(c->proc->WaitExit(10s) == 0);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
   fs::remove_all(dir);
 }
 

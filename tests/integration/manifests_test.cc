@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "controller/daemon/flags.h"
+#include "controller/history_store.h"
 
 namespace hpad::ctrl {
 namespace {
@@ -101,8 +102,10 @@ void CheckLeastPrivilege(const YAML::Node& rules, const std::string& what) {
     for (const auto& v : verbs) {
       if (v == "get" || v == "list" || v == "watch") continue;
       for (const auto& r : resources) {
+        // Issue 13: the history ConfigMaps, only in the namespaced Role.
+        const bool namespaced_role = what.find("ClusterRole") == std::string::npos;
         bool ok = r == "horizontalpodautoscalers/status" || (r.size() > 6 && r.substr(r.size() - 6) == "/scale") ||
-                  r == "events" || r == "leases";
+                  r == "events" || r == "leases" || (namespaced_role && r == "configmaps");
         INFO("write verb " << v << " on " << r);
         CHECK(ok);
       }
@@ -325,12 +328,24 @@ TEST_CASE("manifests: RBAC grants what the controller needs and nothing more", "
   CHECK(Triples(role[0]["rules"]) == std::set<std::tuple<std::string, std::string, std::string>>{
                                          {"coordination.k8s.io", "leases", "create"},
                                          {"coordination.k8s.io", "leases", "get"},
-                                         {"coordination.k8s.io", "leases", "update"}});
-  // get/update only on hpad's own Lease (create cannot be limited by name).
+                                         {"coordination.k8s.io", "leases", "update"},
+                                         // --persist-history (issue 13, controller/history_store.cc)
+                                         {"", "configmaps", "create"},
+                                         {"", "configmaps", "get"},
+                                         {"", "configmaps", "update"}});
+  // get/update only on hpad's own Lease and its 64 history shards (create
+  // cannot be limited by name).
+  std::vector<std::string> shards;
+  for (int i = 0; i < 64; i++) shards.push_back(HistoryShardName(i));
   for (const auto& rule : role[0]["rules"]) {
     if (Contains(Strings(rule["verbs"]), "create")) continue;
-    CHECK(Strings(rule["resourceNames"]) == std::vector<std::string>{"hpad"});
+    if (Contains(Strings(rule["resources"]), "configmaps")) {
+      CHECK(Strings(rule["resourceNames"]) == shards);
+    } else {
+      CHECK(Strings(rule["resourceNames"]) == std::vector<std::string>{"hpad"});
+    }
   }
+  CHECK_FALSE(Grants(rules, "", "configmaps", "get"));  // never cluster-wide
 
   // Bindings point at those roles and at hpad's ServiceAccount.
   for (const char* kind : {"ClusterRoleBinding", "RoleBinding"}) {

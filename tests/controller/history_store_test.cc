@@ -1,0 +1,128 @@
+// HistoryStore (issue 13, --persist-history): format, shards, version
+// mismatch, deleted HPAs, steady state without writes.
+#include <catch2/catch.hpp>
+
+#include "controller/history_store.h"
+#include "tests/fakes/fake_api_client.h"
+
+using namespace hpad::ctrl;
+namespace k8s = hpad::k8s;
+using Json = nlohmann::json;
+using hpad::Time;
+
+namespace {
+
+const k8s::GroupVersionResource kCm{"", "v1", "configmaps"};
+
+Time At(int64_t s) { return Time(std::chrono::seconds(1767225600 + s)); }
+
+HpaHistory Sample() {
+  HpaHistory h;
+  h.recommendations = {{4, At(0)}, {6, At(15)}};
+  h.scale_up_events = {{2, At(0), false}};
+  h.scale_down_events = {{1, At(-100), true}};
+  return h;
+}
+
+bool Same(const HpaHistory& a, const HpaHistory& b) {
+  if (a.recommendations.size() != b.recommendations.size() || a.scale_up_events.size() != b.scale_up_events.size() ||
+      a.scale_down_events.size() != b.scale_down_events.size())
+    return false;
+  for (size_t i = 0; i < a.recommendations.size(); i++)
+    if (a.recommendations[i].recommendation != b.recommendations[i].recommendation ||
+        a.recommendations[i].timestamp != b.recommendations[i].timestamp)
+      return false;
+  auto same_events = [](const auto& x, const auto& y) {
+    for (size_t i = 0; i < x.size(); i++)
+      if (x[i].replica_change != y[i].replica_change || x[i].timestamp != y[i].timestamp ||
+          x[i].outdated != y[i].outdated)
+        return false;
+    return true;
+  };
+  return same_events(a.scale_up_events, b.scale_up_events) && same_events(a.scale_down_events, b.scale_down_events);
+}
+
+}  // namespace
+
+TEST_CASE("history store: encode/decode round trip and hostile entries", "[history_store]") {
+  auto back = DecodeHistory(EncodeHistory(Sample()));
+  REQUIRE(back.ok());
+  CHECK(Same(*back, Sample()));
+  CHECK_FALSE(DecodeHistory("[]").ok());
+  CHECK_FALSE(DecodeHistory("{\"r\": 3}").ok());
+  CHECK_FALSE(DecodeHistory("{\"r\": [[1, -1]]}").ok());
+  CHECK_FALSE(DecodeHistory("{\"u\": [[1, 1, 7]]}").ok());
+  CHECK_FALSE(DecodeHistory("{\"r\": [[1, 99999999999]]}").ok());
+  CHECK_FALSE(DecodeHistory(std::string(300 * 1024, ' ')).ok());
+  CHECK(HistoryShardName(7) == "hpad-history-07");
+  CHECK(HistoryShardOf("default/web") == 37);  // FNV-1a mod 64: part of the documented format
+  CHECK(HistoryDataKey("default/web") == "default_web");
+  CHECK(*HpaKeyOfDataKey("default_web") == "default/web");
+  CHECK_FALSE(HpaKeyOfDataKey("format"));
+  CHECK_FALSE(HpaKeyOfDataKey("a_b_c"));
+}
+
+TEST_CASE("history store: save, load in a new store, steady state writes nothing", "[history_store]") {
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.Save({{"default/web", Sample()}, {"prod/api", Sample()}}).ok());
+  const size_t writes = store.Writes();
+  CHECK(writes == (HistoryShardOf("default/web") == HistoryShardOf("prod/api") ? 1u : 2u));
+  auto cm = api.Object(kCm, "hpad-system", HistoryShardName(HistoryShardOf("default/web")));
+  REQUIRE(cm);
+  CHECK((*cm)["data"]["format"] == "hpad.io/history/v1");
+  CHECK((*cm)["data"].contains("default_web"));
+  // Unchanged content: no write.
+  REQUIRE(store.Save({{"default/web", Sample()}}).ok());
+  CHECK(store.Writes() == writes);
+
+  HistoryStore fresh(api, "hpad-system");
+  auto loaded = fresh.Load({"default/web"});  // prod/api was deleted meanwhile
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->size() == 1);
+  CHECK(Same(loaded->at("default/web"), Sample()));
+  // The deleted HPA's entry goes at the next save of its shard.
+  REQUIRE(fresh.Save({}).ok());
+  auto api_cm = api.Object(kCm, "hpad-system", HistoryShardName(HistoryShardOf("prod/api")));
+  REQUIRE(api_cm);
+  CHECK_FALSE((*api_cm)["data"].contains("prod_api"));
+  // A removed key (deleted HPA seen by the reconciler) is dropped too.
+  REQUIRE(fresh.Save({{"default/web", std::nullopt}}).ok());
+  CHECK_FALSE((*api.Object(kCm, "hpad-system", HistoryShardName(37)))["data"].contains("default_web"));
+}
+
+TEST_CASE("history store: another format version is ignored, never a crash", "[history_store]") {
+  k8s::testing::FakeApiClient api;
+  api.Put(kCm, Json{{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
+                    {"metadata", {{"name", HistoryShardName(37)}, {"namespace", "hpad-system"}}},
+                    {"data", {{"format", "hpad.io/history/v2"}, {"default_web", "whatever"}}}});
+  api.Put(kCm, Json{{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
+                    {"metadata", {{"name", HistoryShardName(3)}, {"namespace", "hpad-system"}}},
+                    {"data", {{"format", "hpad.io/history/v1"}, {"x_y", "{not json"}}}});
+  HistoryStore store(api, "hpad-system");
+  auto loaded = store.Load({"default/web", "x/y"});
+  REQUIRE(loaded.ok());
+  CHECK(loaded->empty());
+  // Rewritten in this version at the next save (the foreign shard was marked).
+  REQUIRE(store.Save({{"default/web", Sample()}}).ok());
+  CHECK((*api.Object(kCm, "hpad-system", HistoryShardName(37)))["data"]["format"] == "hpad.io/history/v1");
+}
+
+TEST_CASE("history store: a write conflict takes the current version and writes again", "[history_store]") {
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.Save({{"default/web", Sample()}}).ok());
+  // Another (former) leader wrote the shard meanwhile.
+  auto cm = *api.Object(kCm, "hpad-system", HistoryShardName(37));
+  cm["data"]["other_one"] = "{}";
+  cm["metadata"].erase("resourceVersion");
+  api.Put(kCm, cm);
+  HpaHistory changed = Sample();
+  changed.recommendations.push_back({9, At(30)});
+  REQUIRE(store.Save({{"default/web", changed}}).ok());
+  auto back = DecodeHistory((*api.Object(kCm, "hpad-system", HistoryShardName(37)))["data"]["default_web"].get<std::string>());
+  REQUIRE(back.ok());
+  CHECK(back->recommendations.size() == 3);
+}
