@@ -232,7 +232,9 @@ bool LeaderElector::GuardedTryAcquireOrRenew() {
   // Last resort (issue 10): an exception (a bad response the client did not
   // turn into a Status, a callback) is a failed attempt, not a dead thread.
   try {
-    return TryAcquireOrRenew();
+    bool held = TryAcquireOrRenew();
+    if (config_.on_attempt) config_.on_attempt();
+    return held;
   } catch (const std::exception& e) {
     RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(" loop: unexpected exception: ") + e.what() + " (counted as a failed attempt)");
   } catch (...) {

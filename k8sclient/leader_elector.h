@@ -80,6 +80,9 @@ struct LeaderElectionConfig {
   std::function<void()> on_started_leading;
   std::function<void()> on_stopped_leading;
   std::function<void(const std::string& identity)> on_new_leader;
+  // Called on the elector's thread after every acquire/renew attempt (a
+  // heartbeat for liveness checks); must be cheap and thread-safe.
+  std::function<void()> on_attempt;
 };
 
 // hostname + "_" + a random UUID (v4), as kube-controller-manager names itself.

@@ -82,6 +82,13 @@ int main(int argc, char** argv) {
   hpad::ctrl::DaemonClients clients;
   clients.identity = hpad::k8s::DefaultLeaderIdentity();
   config->transport.user_agent = std::string("hpad/") + hpad::Version() + " (" + clients.identity + ")";
+  // A token source that hangs (exec plugin) fails /livez (liveness.h).
+  clients.liveness =
+      std::make_shared<hpad::ctrl::LivenessTracker>(clock, hpad::ctrl::MakeLivenessOptions(opts));
+  if (config->transport.token_source) {
+    config->transport.token_source =
+        std::make_shared<hpad::ctrl::TrackedTokenSource>(config->transport.token_source, clients.liveness);
+  }
   auto transport = hpad::k8s::NewCpprestTransport(config->transport);
   if (!transport.ok()) {
     HPAD_LOG(Error) << "client configuration from " << config->source << ": " << transport.status().message();

@@ -28,6 +28,20 @@ DaemonRunner::DaemonRunner(DaemonOptions options, DaemonClients clients, const C
   HPAD_CHECK(clients_.client != nullptr);
   if (!clients_.lease_client) clients_.lease_client = clients_.client;
   if (clients_.identity.empty()) clients_.identity = k8s::DefaultLeaderIdentity();
+  if (!clients_.liveness) clients_.liveness = std::make_shared<LivenessTracker>(clock_, MakeLivenessOptions(options_));
+}
+
+LivenessOptions MakeLivenessOptions(const DaemonOptions& o) {
+  LivenessOptions lo;
+  lo.sync_period = o.controller.sync_period;
+  lo.leader_elect = o.leader_elect;
+  lo.lease_duration = o.lease_duration;
+  return lo;
+}
+
+std::string DaemonRunner::NotLiveReason() const {
+  if (!wiring_) return "";
+  return clients_.liveness->Check(workers_running_.load(), wiring_->hpa_informer().Store().Size());
 }
 
 DaemonRunner::~DaemonRunner() {
@@ -41,7 +55,8 @@ DaemonRunner::~DaemonRunner() {
 
 Status DaemonRunner::Start() {
   http_ = std::make_unique<DaemonHttpServer>(
-      metrics_.registry(), std::vector<HealthCheck>{{"ping", [] { return std::string(); }}},
+      metrics_.registry(),
+      std::vector<HealthCheck>{{"ping", [] { return std::string(); }}, {"progress", [this] { return NotLiveReason(); }}},
       std::vector<HealthCheck>{{"hpad", [this] { return NotReadyReason(); }}});
   Status s = http_->Start(options_.bind_address, options_.port);
   if (!s.ok()) return s.WithContext("--bind-address/--port");
@@ -59,6 +74,7 @@ Status DaemonRunner::Start() {
     lc.lease_name = options_.lease_name;
     lc.identity = clients_.identity;
     lc.fence = clients_.fence;
+    lc.on_attempt = [liveness = clients_.liveness] { liveness->ElectorLoopRan(); };
     lc.lease_duration = options_.lease_duration;
     lc.renew_deadline = options_.renew_deadline;
     lc.retry_period = options_.retry_period;
@@ -120,6 +136,7 @@ void DaemonRunner::ControllerLoop() {
   if (shutdown_ || lease_lost_) return;
   HPAD_LOG(Info) << "starting " << std::max(1, options_.controller.concurrent_syncs)
                  << " HPA workers (sync period " << k8s::FormatGoDuration(options_.controller.sync_period) << ")";
+  clients_.liveness->WorkersStarted();
   workers_running_ = true;
   wiring_->controller().Run();  // until Stop()
   workers_running_ = false;
@@ -188,6 +205,7 @@ std::string DaemonRunner::NotReadyReason() const {
 }
 
 void DaemonRunner::OnReconcile(const ReconcileReport& r) {
+  clients_.liveness->ReconcileFinished();
   // The Prometheus series are fed by the controller through the Monitor
   // (metrics_); this observer only logs.
   if (r.action != ActionLabel::kNone) {

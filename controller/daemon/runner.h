@@ -37,6 +37,7 @@
 
 #include "controller/daemon/flags.h"
 #include "controller/daemon/http_server.h"
+#include "controller/daemon/liveness.h"
 #include "controller/daemon/prometheus_metrics.h"
 #include "controller/wiring.h"
 #include "k8sclient/api_client.h"
@@ -54,7 +55,11 @@ struct DaemonClients {
   std::shared_ptr<k8s::CancelScope> cancel;      // cancels `client`'s requests at shutdown; may be null
   std::shared_ptr<k8s::WriteFence> fence;        // the fence `client` checks; null = none
   std::string identity;                          // leader-election identity (also in the User-Agent)
+  std::shared_ptr<LivenessTracker> liveness;     // what /livez checks; null = made by the runner
 };
+
+// The liveness thresholds that follow from the daemon's flags.
+LivenessOptions MakeLivenessOptions(const DaemonOptions& options);
 
 class DaemonRunner {
  public:
@@ -75,6 +80,8 @@ class DaemonRunner {
   bool abandoned() const { return abandoned_; }
   // "" when ready, else why not (what /readyz reports).
   std::string NotReadyReason() const;
+  // "" when live, else why not (what /livez and /healthz report; liveness.h).
+  std::string NotLiveReason() const;
 
  private:
   void ControllerLoop();
