@@ -57,14 +57,15 @@ ControllerWiring::~ControllerWiring() {
   controller_.reset();
 }
 
-Status ControllerWiring::StartWatching() {
+Status ControllerWiring::StartWatching(const std::function<bool()>& stop) {
   if (scale_cache_) scale_cache_->Start();
   pod_informer_->Start();
   hpa_informer_->Start();
-  const Time deadline = clock_.Now() + std::chrono::minutes(2);
-  if (!pod_informer_->WaitForSync(deadline) || !hpa_informer_->WaitForSync(deadline)) {
-    return Status(StatusCode::kTimeout, "timed out waiting for the HPA and pod caches to sync");
-  }
+  const bool synced = clock_.WaitFor(std::chrono::minutes(2), [&] {
+    return (stop && stop()) || (pod_informer_->HasSynced() && hpa_informer_->HasSynced());
+  });
+  if (stop && stop()) return Status(StatusCode::kCancelled, "stopped while waiting for the HPA and pod caches to sync");
+  if (!synced) return Status(StatusCode::kTimeout, "timed out waiting for the HPA and pod caches to sync");
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 // controller's own rules otherwise.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "controller/history_store.h"
@@ -49,8 +50,9 @@ class ControllerWiring {
 
   // Daemon: starts the scale cache's informers (not waited for: until they
   // have synced, scales are read with GET), then the pod and HPA informers,
-  // and waits for those two (at most 2 minutes on the clock).
-  Status StartWatching();
+  // and waits for those two (at most 2 minutes on the clock, or until
+  // `stop` returns true - checked whenever the clock is notified).
+  Status StartWatching(const std::function<bool()>& stop = nullptr);
   // Simulator: lists HPAs and pods again (no watch), so the caches are
   // exactly what the server has now, and empties the metrics cache (one
   // fetch per namespace per virtual instant).

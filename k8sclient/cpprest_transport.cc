@@ -23,13 +23,24 @@
 // failed connection was a reused one; a write failure on a fresh
 // connection is just as unprocessed, so it is handled the same way. A
 // write that timed out is not retried.
+//
+// Hard deadlines and cancellation (issue 14 item 5, issue 15 item 1): the
+// cpprest timeout only limits inactivity, so a server trickling bytes could
+// hold a request forever. Each Send exchange gets its own cancellation token;
+// a DeadlineTimer (one thread per transport, sleeping until the earliest
+// deadline) cancels it when HttpRequest::hard_timeout passes, and the
+// request's CancelScope cancels it on shutdown. A cancelled or expired
+// exchange is never retried.
 #include "k8sclient/cpprest_transport.h"
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <system_error>
+#include <thread>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
@@ -132,6 +143,76 @@ HttpHeaders CopyHeaders(const http::http_headers& h) {
   for (const auto& [k, v] : h) out.emplace_back(k, v);
   return out;
 }
+
+// Runs callbacks at steady-clock deadlines on one lazily started thread
+// (hard request deadlines: physical time, this is the I/O adapter). mu_
+// guards everything; callbacks run without it and must not block.
+class DeadlineTimer {
+ public:
+  ~DeadlineTimer() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t Add(std::chrono::steady_clock::time_point at, std::function<void()> fn) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    uint64_t id = next_++;
+    timers_.emplace(std::make_pair(at, id), std::move(fn));
+    cv_.notify_all();
+    return id;
+  }
+  // After Remove returns, the callback is not running and will not run.
+  void Remove(uint64_t id) {
+    std::unique_lock<std::mutex> l(mu_);
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+      if (it->first.second == id) {
+        timers_.erase(it);
+        return;
+      }
+    }
+    cv_.wait(l, [&] { return running_ != id; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stop_) {
+      if (timers_.empty()) {
+        cv_.wait(l);
+        continue;
+      }
+      auto first = timers_.begin();
+      if (std::chrono::steady_clock::now() < first->first.first) {
+        cv_.wait_until(l, first->first.first);
+        continue;
+      }
+      std::function<void()> fn = std::move(first->second);
+      running_ = first->first.second;
+      timers_.erase(first);
+      l.unlock();
+      try {
+        fn();
+      } catch (...) {
+        // cancelling a token does not throw; nothing may end this thread
+      }
+      l.lock();
+      running_ = 0;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  uint64_t next_ = 1;
+  uint64_t running_ = 0;
+  std::map<std::pair<std::chrono::steady_clock::time_point, uint64_t>, std::function<void()>> timers_;
+  std::thread thread_;
+};
 
 class CpprestStream final : public HttpStream {
  public:
@@ -340,8 +421,13 @@ class CpprestTransport final : public HttpTransport {
     } catch (...) {
       return ErrorFromException(config_.server, std::current_exception());
     }
+    if (r.cancel && r.cancel->cancelled())
+      return Status(StatusCode::kCancelled, config_.server + ": request cancelled before it was sent", "Cancelled");
+    const auto hard_deadline = r.hard_timeout.count() > 0
+                                   ? std::optional(std::chrono::steady_clock::now() + r.hard_timeout)
+                                   : std::nullopt;
     bool unsent = false;
-    Result<HttpResponse> out = Exchange(*c, r, &unsent);
+    Result<HttpResponse> out = Exchange(*c, r, hard_deadline, &unsent);
     if (!unsent) return out;
     HPAD_VLOG(2) << r.method << " " << r.path_and_query << ": " << out.status().message()
                  << "; retrying once on a new connection";
@@ -350,11 +436,12 @@ class CpprestTransport final : public HttpTransport {
     } catch (...) {
       return ErrorFromException(config_.server, std::current_exception());
     }
-    return Exchange(*c, r, nullptr);
+    return Exchange(*c, r, hard_deadline, nullptr);
   }
 
   // `unsent`: set when the request failed while being written.
-  Result<HttpResponse> Exchange(client::http_client& c, const HttpRequest& r, bool* unsent) {
+  Result<HttpResponse> Exchange(client::http_client& c, const HttpRequest& r,
+                                std::optional<std::chrono::steady_clock::time_point> hard_deadline, bool* unsent) {
     Result<http::http_request> req = InternalError("unset");
     try {
       req = BuildRequest(r);  // a fresh body stream each time
@@ -362,20 +449,68 @@ class CpprestTransport final : public HttpTransport {
       return InvalidError("bad request path \"" + r.path_and_query + "\"");
     }
     if (!req.ok()) return req.status();
+    // Why the token was cancelled: 1 = the request's CancelScope, 2 = the hard deadline.
+    auto aborted = std::make_shared<std::atomic<int>>(0);
+    pplx::cancellation_token_source cts;
+    uint64_t scope_handle = 0;
+    uint64_t timer_handle = 0;
+    if (hard_deadline) {
+      if (std::chrono::steady_clock::now() >= *hard_deadline) return DeadlineError(r);
+      timer_handle = timer_.Add(*hard_deadline, [cts, aborted] {
+        int none = 0;
+        aborted->compare_exchange_strong(none, 2);
+        cts.cancel();
+      });
+    }
+    if (r.cancel) {
+      scope_handle = r.cancel->OnCancel([cts, aborted] {
+        int none = 0;
+        aborted->compare_exchange_strong(none, 1);
+        cts.cancel();
+      });
+    }
+    struct Unregister {
+      DeadlineTimer& timer;
+      const std::shared_ptr<CancelScope>& scope;
+      uint64_t timer_handle, scope_handle;
+      ~Unregister() {
+        if (timer_handle != 0) timer.Remove(timer_handle);
+        if (scope && scope_handle != 0) scope->Remove(scope_handle);
+      }
+    } unregister{timer_, r.cancel, timer_handle, scope_handle};
+    auto aborted_status = [&]() -> std::optional<Status> {
+      switch (aborted->load()) {
+        case 1:
+          return Status(StatusCode::kCancelled, config_.server + ": " + r.method + " request cancelled", "Cancelled");
+        case 2:
+          return DeadlineError(r);
+        default:
+          return std::nullopt;
+      }
+    };
     try {
-      http::http_response resp = c.request(*req).get();
+      http::http_response resp = c.request(*req, cts.get_token()).get();
       HttpResponse out;
       out.status = resp.status_code();
       out.headers = CopyHeaders(resp.headers());
       auto body = ReadBodyCapped(resp, max_body_bytes_, config_.server);
+      if (auto a = aborted_status()) return *a;
       if (!body.ok()) return body.status();
       out.body = std::move(*body);
       return out;
     } catch (...) {
       std::exception_ptr ep = std::current_exception();
+      if (auto a = aborted_status()) return *a;  // never retried
       if (unsent != nullptr) *unsent = FailedWhileWriting(ep);
       return ErrorFromException(config_.server, ep);
     }
+  }
+
+  Status DeadlineError(const HttpRequest& r) const {
+    return Status(StatusCode::kTimeout,
+                  config_.server + ": " + r.method + " request aborted: no complete reply within " +
+                      std::to_string(r.hard_timeout.count()) + "ms",
+                  "Timeout");
   }
 
   Result<std::unique_ptr<HttpStream>> OpenOnce(const HttpRequest& r) {
@@ -410,6 +545,7 @@ class CpprestTransport final : public HttpTransport {
   const size_t max_body_bytes_;
   std::mutex mu_;
   std::map<int64_t, std::shared_ptr<client::http_client>> clients_;
+  DeadlineTimer timer_;  // last: destroyed (joined) first
 };
 
 }  // namespace

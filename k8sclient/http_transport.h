@@ -7,7 +7,8 @@
 //
 // Errors: a request that got any HTTP response returns it (status codes are
 // the caller's business); connection refused, DNS and TLS failures are
-// kUnavailable, deadlines kTimeout, Cancel() kCancelled.
+// kUnavailable, deadlines (HttpRequest::timeout, hard_timeout) kTimeout,
+// HttpStream::Cancel() and HttpRequest::cancel kCancelled.
 //
 // Thread-safety: HttpTransport::Send/OpenStream may be called concurrently.
 // An HttpStream is read by one thread; Cancel() may come from any thread.
@@ -25,6 +26,7 @@
 
 #include "k8sclient/base/status.h"
 #include "k8sclient/base/version.h"
+#include "k8sclient/cancel_scope.h"
 
 namespace hpad::k8s {
 
@@ -43,6 +45,13 @@ struct HttpRequest {
   // OpenStream it is an *inactivity* limit (no byte for this long fails the
   // stream), so watches pass timeoutSeconds plus a margin. 0 = config default.
   std::chrono::milliseconds timeout{0};
+  // Send only: a hard bound on the whole exchange (request, reply headers
+  // and body), however slowly bytes trickle in; when it passes the exchange
+  // is aborted and Send returns kTimeout. 0 = none (only `timeout`).
+  std::chrono::milliseconds hard_timeout{0};
+  // Send only: Cancel() on this scope aborts the exchange at once (kCancelled);
+  // a request whose scope is already cancelled is not sent. Null = none.
+  std::shared_ptr<CancelScope> cancel;
 };
 
 struct HttpResponse {

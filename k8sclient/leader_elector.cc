@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "k8sclient/base/klog.h"
+#include "k8sclient/cancel_scope.h"
 
 namespace hpad::k8s {
 
@@ -92,6 +93,7 @@ void LeaderElector::Observe(const LeaderElectionRecord& r, MonoTime now) {
 }
 
 void LeaderElector::SetLeading(bool leading) {
+  if (!leading && config_.fence) config_.fence->Revoke();
   {
     std::lock_guard<std::mutex> l(mu_);
     if (leading_ == leading) return;
@@ -155,6 +157,7 @@ bool LeaderElector::TryAcquireOrRenew() {
       return false;
     }
     Observe(desired, mono_now);
+    if (config_.fence) config_.fence->HoldUntil(AddSaturating(mono_now, config_.renew_deadline));
     return true;
   }
   Result<Lease> current = LeaseFromJson(*got);
@@ -187,6 +190,10 @@ bool LeaderElector::TryAcquireOrRenew() {
     return false;
   }
   Observe(desired, mono_now);
+  // mono_now is when this request began: the server stored the renewal
+  // after it, so others see the lease held until at least mono_now +
+  // lease_duration > the fence's mono_now + renew_deadline.
+  if (config_.fence) config_.fence->HoldUntil(AddSaturating(mono_now, config_.renew_deadline));
   return true;
 }
 
@@ -225,7 +232,9 @@ bool LeaderElector::GuardedTryAcquireOrRenew() {
   // Last resort (issue 10): an exception (a bad response the client did not
   // turn into a Status, a callback) is a failed attempt, not a dead thread.
   try {
-    return TryAcquireOrRenew();
+    bool held = TryAcquireOrRenew();
+    if (config_.on_attempt) config_.on_attempt();
+    return held;
   } catch (const std::exception& e) {
     RecordUnexpectedError("leader-elector", config_.lease_namespace + "/" + config_.lease_name + std::string(" loop: unexpected exception: ") + e.what() + " (counted as a failed attempt)");
   } catch (...) {
@@ -238,7 +247,12 @@ bool LeaderElector::Acquire() {
   HPAD_LOG(Info) << "leader election: " << config_.identity << " attempting to acquire lease "
                  << config_.lease_namespace << "/" << config_.lease_name;
   while (!stopping_) {
-    if (GuardedTryAcquireOrRenew()) return true;
+    bool acquired = false;
+    {
+      RequestDeadlineScope bound(AddSaturating(clock_.MonoNow(), config_.renew_deadline));
+      acquired = GuardedTryAcquireOrRenew();
+    }
+    if (acquired) return true;
     double f = std::uniform_real_distribution<double>(0.0, kJitterFactor)(rng_);
     Duration wait = config_.retry_period +
                     Duration(static_cast<Duration::rep>(static_cast<double>(config_.retry_period.count()) * f));
@@ -252,6 +266,9 @@ void LeaderElector::RenewLoop() {
     // One renewal round: retry every retry period until the renew deadline
     // (client-go's PollImmediateUntil under a renewDeadline timeout).
     const MonoTime round_start = clock_.MonoNow();
+    // Every lease request of the round ends by the renew deadline, however
+    // the server stalls (issue 15 item 1).
+    RequestDeadlineScope bound(AddSaturating(round_start, config_.renew_deadline));
     bool renewed = false;
     while (!stopping_) {
       if (GuardedTryAcquireOrRenew()) {
@@ -279,6 +296,8 @@ void LeaderElector::Run() {
   if (!Acquire()) return;
   SetLeading(true);
   RenewLoop();
+  // No write of this replica may go out from here on, before the release.
+  if (config_.fence) config_.fence->Revoke();
   if (stopping_ && config_.release_on_cancel) {
     try {
       Release();

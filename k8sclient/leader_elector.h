@@ -22,6 +22,13 @@
 //     client-go's typed client), so a malformed lock is never taken over.
 //   * Expiry and the renew deadline are measured on the clock's monotonic
 //     time; only the timestamps written into the Lease are wall-clock.
+//   * Fencing (issue 15 item 1): every lease request runs under a
+//     RequestDeadlineScope ending at the renew deadline of the current
+//     round (an acquisition attempt: renew_deadline from its start), so a
+//     stalled request cannot outlive the deadline; the client used here
+//     should make one attempt per request (DaemonRunner passes a separate
+//     lease client). Each success moves config.fence to its start +
+//     renew_deadline.
 //   * No exception ends the elector's thread: one escaping an attempt or a
 //     callback is logged (an E line naming the elector) and counts as a
 //     failed attempt.
@@ -41,6 +48,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -51,6 +59,7 @@
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
+#include "k8sclient/write_fence.h"
 
 namespace hpad::k8s {
 
@@ -63,10 +72,17 @@ struct LeaderElectionConfig {
   Duration retry_period = std::chrono::seconds(2);
   bool release_on_cancel = true;
   uint64_t seed = 0;  // retry jitter; 0 = random
+  // Held open until (start of the last successful lease request) +
+  // renew_deadline, revoked when leadership ends (write_fence.h has the
+  // timing argument). Null = none.
+  std::shared_ptr<WriteFence> fence;
 
   std::function<void()> on_started_leading;
   std::function<void()> on_stopped_leading;
   std::function<void(const std::string& identity)> on_new_leader;
+  // Called on the elector's thread after every acquire/renew attempt (a
+  // heartbeat for liveness checks); must be cheap and thread-safe.
+  std::function<void()> on_attempt;
 };
 
 // hostname + "_" + a random UUID (v4), as kube-controller-manager names itself.

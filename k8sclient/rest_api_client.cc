@@ -83,14 +83,53 @@ RestApiClient::RestApiClient(std::unique_ptr<HttpTransport> transport, const Clo
   HPAD_CHECK(transport_ != nullptr);
 }
 
-void RestApiClient::WaitForToken() {
+bool RestApiClient::WaitForToken() {
   Duration wait;
   Time now = clock_.Now();
   {
     std::lock_guard<std::mutex> l(mu_);
     wait = bucket_.Reserve(now);
   }
-  if (wait > Duration::zero()) clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(wait), nullptr);
+  if (wait > Duration::zero()) {
+    if (options_.cancel_scope) {
+      clock_.WaitFor(wait, [this] { return Cancelled(); });
+    } else {
+      clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(wait), nullptr);
+    }
+  }
+  return !Cancelled();
+}
+
+namespace {
+bool IsWrite(const std::string& verb) {
+  return verb == "POST" || verb == "PUT" || verb == "PATCH" || verb == "DELETE";
+}
+std::chrono::milliseconds CeilMs(Duration d) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(d);
+  return ms.count() < 1 ? std::chrono::milliseconds(1) : ms;
+}
+}  // namespace
+
+Status RestApiClient::PrepareAttempt(const Call& call, HttpRequest& request) {
+  const std::string what = call.verb + " " + SafeText(request.path_and_query, 256);
+  if (Cancelled()) return Status(StatusCode::kCancelled, what + ": cancelled (shutting down)", "Cancelled");
+  request.cancel = options_.cancel_scope;
+  const MonoTime now = clock_.MonoNow();
+  std::optional<Duration> left;
+  if (auto deadline = CurrentRequestDeadline()) {
+    left = *deadline - now;
+    if (*left <= Duration::zero())
+      return Status(StatusCode::kTimeout, what + ": not sent: the caller's deadline has passed", "Timeout");
+  }
+  if (options_.write_fence && IsWrite(call.verb)) {
+    // Just before sending (after any rate-limit wait): a replica resumed
+    // after a freeze must find out here, not after the server applied it.
+    if (Status s = options_.write_fence->Check(now, what); !s.ok()) return s;
+    Duration fence_left = options_.write_fence->Remaining(now);
+    if (!left || fence_left < *left) left = fence_left;
+  }
+  if (left) request.hard_timeout = CeilMs(*left);
+  return Status::Ok();
 }
 
 void RestApiClient::Observe(const Call& call, int http_code, StatusCode code, Time start) {
@@ -109,6 +148,7 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
   Status last;
   for (int attempt = 1;; ++attempt) {
     WaitForToken();
+    if (Status s = PrepareAttempt(call, request); !s.ok()) return s;
     Time start = clock_.Now();
     auto resp = transport_->Send(request);
     std::optional<std::string> retry_after;
@@ -129,14 +169,20 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
       Observe(call, 0, resp.status().code(), start);
       last = resp.status();
     }
-    if (attempt >= attempts || !Retryable(last, call.idempotent)) return last;
+    if (attempt >= attempts || !Retryable(last, call.idempotent) || Cancelled()) return last;
     double u;
     {
       std::lock_guard<std::mutex> l(mu_);
       u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
     }
     // The back-off is an interval: measured on monotonic time.
-    clock_.WaitFor(RetryDelay(attempt, retry_after, u, options_), nullptr);
+    Duration delay = RetryDelay(attempt, retry_after, u, options_);
+    if (auto deadline = CurrentRequestDeadline(); deadline && clock_.MonoNow() + delay >= *deadline) return last;
+    if (options_.cancel_scope) {
+      clock_.WaitFor(delay, [this] { return Cancelled(); });
+    } else {
+      clock_.WaitFor(delay, nullptr);
+    }
   }
 }
 
@@ -167,7 +213,7 @@ Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionReso
     r.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(*opts.timeout_seconds) +
                                                                       options_.watch_timeout_margin);
   }
-  WaitForToken();
+  if (!WaitForToken()) return Status(StatusCode::kCancelled, "WATCH " + gvr.resource + ": cancelled", "Cancelled");
   Time start = clock_.Now();
   auto stream = transport_->OpenStream(r);
   Call call{"WATCH", gvr.resource, true};

@@ -13,6 +13,10 @@
 // - watches over HttpTransport::OpenStream decoded by WatchEventDecoder
 //   (ERROR events are passed through as kError events; see
 //   StatusFromWatchError);
+// - cancellation and deadlines (cancel_scope.h): the options' CancelScope
+//   and the calling thread's RequestDeadlineScope bound every attempt and
+//   every back-off wait; a request is never sent after either has passed;
+// - leader fencing of writes (write_fence.h);
 // - a per-attempt observer (verb, resource, HTTP code, latency) so the
 //   daemon can export API request metrics.
 // Errors come from StatusFromHttp (api_client.h).
@@ -30,8 +34,10 @@
 
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
+#include "k8sclient/cancel_scope.h"
 #include "k8sclient/http_transport.h"
 #include "k8sclient/token_bucket.h"
+#include "k8sclient/write_fence.h"
 
 namespace hpad::k8s {
 
@@ -56,6 +62,13 @@ struct RestApiClientOptions {
   Duration watch_timeout_margin = std::chrono::seconds(30);
   uint64_t jitter_seed = 0;  // 0 = random
   std::function<void(const RequestObservation&)> observer;
+  // Shutdown: once cancelled, every request fails with kCancelled - pending
+  // ones are aborted on the wire, back-off waits end, nothing new is sent.
+  std::shared_ptr<CancelScope> cancel_scope;
+  // Leader fencing (write_fence.h): when set, every POST/PUT/PATCH/DELETE is
+  // checked against it just before it is sent (reason LeaseNotHeld once it
+  // has closed) and aborted on the wire when it closes. Null = no fencing.
+  std::shared_ptr<WriteFence> write_fence;
 };
 
 // Delay before retry number `retry` (1-based): Retry-After when the server
@@ -90,7 +103,13 @@ class RestApiClient final : public ApiClient {
   // Sends with rate limiting, retries and observation; returns the parsed
   // JSON body of a 2xx answer or the mapped error.
   Result<Json> Do(const Call& call, HttpRequest request);
-  void WaitForToken();
+  // False when the wait was ended by cancellation.
+  bool WaitForToken();
+  // Ok, or why an attempt must not be sent now (cancelled, the thread's
+  // request deadline passed, the write fence closed); sets the attempt's
+  // hard timeout from the earliest deadline.
+  Status PrepareAttempt(const Call& call, HttpRequest& request);
+  bool Cancelled() const { return options_.cancel_scope && options_.cancel_scope->cancelled(); }
   void Observe(const Call& call, int http_code, StatusCode code, Time start);
 
   std::unique_ptr<HttpTransport> transport_;

@@ -88,8 +88,11 @@ Status DaemonHttpServer::Start(const std::string& host, int port) {
   Impl* im = impl_.get();
   if (im->started) return InternalError("health server already started");
   auto& srv = im->server;
-  // Probes and scrapes are few; a small pool keeps the thread count honest.
-  srv.new_task_queue = [] { return new httplib::ThreadPool(3); };
+  // Probes must not be starved by slow clients on the same port (issue 15
+  // item 2): each connection holds a pool thread while it is read, so the
+  // pool has room for a dozen slow or idle clients besides the probes, and
+  // the read/write timeouts below drop a client that stalls.
+  srv.new_task_queue = [] { return new httplib::ThreadPool(16); };
   // Short keep-alive so Stop() is not held up by an idle scraper connection.
   srv.set_keep_alive_timeout(1);
   // httplib's default adds SO_REUSEPORT, which would let a second hpad on
@@ -98,11 +101,10 @@ Status DaemonHttpServer::Start(const std::string& host, int port) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
   });
-  srv.set_read_timeout(5, 0);
-  srv.set_write_timeout(5, 0);
-  srv.Get("/healthz", [im](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok", "text/plain; charset=utf-8");
-  });
+  srv.set_read_timeout(2, 0);
+  srv.set_write_timeout(2, 0);
+  // /healthz is the older name of /livez (same checks).
+  srv.Get("/healthz", [im](const httplib::Request& req, httplib::Response& res) { im->Health(im->liveness, req, res); });
   srv.Get("/livez", [im](const httplib::Request& req, httplib::Response& res) { im->Health(im->liveness, req, res); });
   srv.Get("/readyz", [im](const httplib::Request& req, httplib::Response& res) { im->Health(im->readiness, req, res); });
   srv.Get("/metrics", [im](const httplib::Request&, httplib::Response& res) {

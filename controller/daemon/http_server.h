@@ -1,5 +1,5 @@
 // DaemonHttpServer: the one plain-HTTP port of `hpad` serving
-//   /healthz  200 while the process serves (kept for tools that only know it)
+//   /healthz  the same as /livez (kept for tools that only know it)
 //   /livez    200 unless the liveness check fails (a wedged daemon gets restarted)
 //   /readyz   200 when the readiness check passes, else 503 with the reason
 //   /metrics  the Prometheus text format of the given registry

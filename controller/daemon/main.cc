@@ -1,7 +1,8 @@
 // hpad: the daemon's composition root. Parses flags, sets up logging on the
 // real clock, resolves the client configuration, builds the REST client and
 // hands everything to DaemonRunner; SIGTERM/SIGINT request a clean shutdown
-// (a second signal exits at once).
+// that ends by joining threads (a second signal only logs; see runner.h for
+// the bounded last resort).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <atomic>
+#include <ctime>
 #include <optional>
 #include <thread>
 
@@ -21,6 +24,8 @@
 #include "k8sclient/base/klog.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
+#include "k8sclient/write_fence.h"
+#include "k8sclient/leader_elector.h"
 
 namespace {
 
@@ -72,6 +77,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   HPAD_LOG(Info) << "API server: " << hpad::ctrl::DescribeClientConfig(*config);
+  // The identity names this replica in the lease and, through the
+  // User-Agent, in the API server's request log (who wrote what).
+  hpad::ctrl::DaemonClients clients;
+  clients.identity = hpad::k8s::DefaultLeaderIdentity();
+  config->transport.user_agent = std::string("hpad/") + hpad::Version() + " (" + clients.identity + ")";
+  // A token source that hangs (exec plugin) fails /livez (liveness.h).
+  clients.liveness =
+      std::make_shared<hpad::ctrl::LivenessTracker>(clock, hpad::ctrl::MakeLivenessOptions(opts));
+  if (config->transport.token_source) {
+    config->transport.token_source =
+        std::make_shared<hpad::ctrl::TrackedTokenSource>(config->transport.token_source, clients.liveness);
+  }
   auto transport = hpad::k8s::NewCpprestTransport(config->transport);
   if (!transport.ok()) {
     HPAD_LOG(Error) << "client configuration from " << config->source << ": " << transport.status().message();
@@ -88,38 +105,64 @@ int main(int argc, char** argv) {
     HPAD_VLOG(4) << o.verb << " " << o.resource << " -> " << (o.http_code ? std::to_string(o.http_code) : "no response")
                  << " in " << std::chrono::duration_cast<std::chrono::milliseconds>(o.latency).count() << "ms";
   };
-  auto client =
+  clients.cancel = std::make_shared<hpad::k8s::CancelScope>();
+  client_opts.cancel_scope = clients.cancel;
+  hpad::k8s::RestApiClientOptions lease_opts = client_opts;
+  if (opts.leader_elect) {
+    clients.fence = std::make_shared<hpad::k8s::WriteFence>();
+    client_opts.write_fence = clients.fence;
+    // Lease requests: their own connections (never queued behind the
+    // controller's), one attempt each (the elector retries within its renew
+    // deadline), not cancelled by shutdown (the release comes after it),
+    // not rate-limited behind the controller's writes.
+    auto lease_transport = hpad::k8s::NewCpprestTransport(config->transport);
+    if (!lease_transport.ok()) {
+      HPAD_LOG(Error) << "client configuration from " << config->source << ": "
+                      << lease_transport.status().message();
+      return 1;
+    }
+    lease_opts.max_attempts = 1;
+    lease_opts.cancel_scope = nullptr;
+    lease_opts.qps = 0;
+    clients.lease_client = std::make_shared<hpad::k8s::RestApiClient>(std::move(lease_transport).value(), clock,
+                                                                      std::move(lease_opts));
+  }
+  clients.client =
       std::make_shared<hpad::k8s::RestApiClient>(std::move(transport).value(), clock, std::move(client_opts));
 
-  hpad::ctrl::DaemonRunner runner(opts, client, clock, metrics);
+  hpad::ctrl::DaemonRunner runner(opts, clients, clock, metrics);
   hpad::Status started = runner.Start();
   if (!started.ok()) {
     HPAD_LOG(Error) << started.message();
     return 1;
   }
 
-  // Signal thread: the first SIGTERM/SIGINT starts a clean shutdown; another
-  // one at least a second later gives up on it (a repeat within the second
-  // is the same request delivered twice, e.g. to the process and its group).
-  // Detached: it blocks in sigwait until the process exits.
-  std::thread([&runner, &clock, signals] {
-    std::optional<hpad::Time> first;
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      if (!first) {
-        first = clock.Now();
-        HPAD_LOG(Info) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ", shutting down";
+  // Signal thread: the first SIGTERM/SIGINT starts a clean shutdown; later
+  // ones only log (the shutdown is bounded by the runner). It polls a flag
+  // between waits so main can join it once the runner is done.
+  std::atomic<bool> signals_done{false};
+  std::thread signal_thread([&runner, &signals_done, signals] {
+    bool first = true;
+    while (!signals_done.load()) {
+      timespec poll{0, 200 * 1000 * 1000};
+      int sig = sigtimedwait(&signals, nullptr, &poll);
+      if (sig < 0) continue;  // timeout or EINTR
+      const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (first) {
+        first = false;
+        HPAD_LOG(Info) << "received " << name << ", shutting down";
         runner.RequestShutdown();
-      } else if (clock.Now() - *first >= std::chrono::seconds(1)) {
-        HPAD_LOG(Warning) << "second signal: exiting now";
-        std::_Exit(1);
+      } else {
+        HPAD_LOG(Info) << "received " << name << " again: shutdown already in progress";
       }
     }
-  }).detach();
+  });
 
   int code = runner.Wait();
+  signals_done = true;
+  signal_thread.join();
   if (runner.abandoned()) {
+    // The last resort (runner.h): a thread still uses the runner.
     std::fflush(stderr);
     std::_Exit(code);
   }

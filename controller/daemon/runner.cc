@@ -15,14 +15,34 @@ void WaitFor(const Clock& clock, const std::function<bool()>& done) {
   }
 }
 
-// How long SIGTERM waits for in-flight reconciles before giving up on them.
-constexpr auto kShutdownGrace = std::chrono::seconds(10);
+// How long SIGTERM lets in-flight reconciles finish before cancelling their
+// requests; and how long the controller thread then gets to end before the
+// process gives up on it (a bug: every request is aborted by then).
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+constexpr auto kCancelledJoinBound = std::chrono::seconds(60);
 
 }  // namespace
 
-DaemonRunner::DaemonRunner(DaemonOptions options, std::shared_ptr<k8s::ApiClient> client, const Clock& clock,
-                           DaemonMetrics& metrics)
-    : options_(std::move(options)), client_(std::move(client)), clock_(clock), metrics_(metrics) {}
+DaemonRunner::DaemonRunner(DaemonOptions options, DaemonClients clients, const Clock& clock, DaemonMetrics& metrics)
+    : options_(std::move(options)), clients_(std::move(clients)), clock_(clock), metrics_(metrics) {
+  HPAD_CHECK(clients_.client != nullptr);
+  if (!clients_.lease_client) clients_.lease_client = clients_.client;
+  if (clients_.identity.empty()) clients_.identity = k8s::DefaultLeaderIdentity();
+  if (!clients_.liveness) clients_.liveness = std::make_shared<LivenessTracker>(clock_, MakeLivenessOptions(options_));
+}
+
+LivenessOptions MakeLivenessOptions(const DaemonOptions& o) {
+  LivenessOptions lo;
+  lo.sync_period = o.controller.sync_period;
+  lo.leader_elect = o.leader_elect;
+  lo.lease_duration = o.lease_duration;
+  return lo;
+}
+
+std::string DaemonRunner::NotLiveReason() const {
+  if (!wiring_) return "";
+  return clients_.liveness->Check(workers_running_.load(), wiring_->hpa_informer().Store().Size());
+}
 
 DaemonRunner::~DaemonRunner() {
   if (abandoned_) return;  // see abandoned(): the process is ending
@@ -35,7 +55,8 @@ DaemonRunner::~DaemonRunner() {
 
 Status DaemonRunner::Start() {
   http_ = std::make_unique<DaemonHttpServer>(
-      metrics_.registry(), std::vector<HealthCheck>{{"ping", [] { return std::string(); }}},
+      metrics_.registry(),
+      std::vector<HealthCheck>{{"ping", [] { return std::string(); }}, {"progress", [this] { return NotLiveReason(); }}},
       std::vector<HealthCheck>{{"hpad", [this] { return NotReadyReason(); }}});
   Status s = http_->Start(options_.bind_address, options_.port);
   if (!s.ok()) return s.WithContext("--bind-address/--port");
@@ -43,14 +64,17 @@ Status DaemonRunner::Start() {
                  << http_->port();
 
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
-  wiring_ = std::make_unique<ControllerWiring>(options_.controller, client_, metrics_, clock_, queue_observer_.get());
+  wiring_ = std::make_unique<ControllerWiring>(options_.controller, clients_.client, metrics_, clock_,
+                                               queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
 
   if (options_.leader_elect) {
     k8s::LeaderElectionConfig lc;
     lc.lease_namespace = options_.lease_namespace;
     lc.lease_name = options_.lease_name;
-    lc.identity = k8s::DefaultLeaderIdentity();
+    lc.identity = clients_.identity;
+    lc.fence = clients_.fence;
+    lc.on_attempt = [liveness = clients_.liveness] { liveness->ElectorLoopRan(); };
     lc.lease_duration = options_.lease_duration;
     lc.renew_deadline = options_.renew_deadline;
     lc.retry_period = options_.retry_period;
@@ -82,13 +106,15 @@ Status DaemonRunner::Start() {
       HPAD_LOG(Info) << "lease " << options_.lease_namespace << "/" << options_.lease_name << " held by "
                      << (id.empty() ? "nobody" : id);
     };
-    elector_ = std::make_unique<k8s::LeaderElector>(*client_, clock_, lc);
+    elector_ = std::make_unique<k8s::LeaderElector>(*clients_.lease_client, clock_, lc);
     metrics_.SetLeader(options_.lease_name, false);
     HPAD_LOG(Info) << "leader election on lease " << options_.lease_namespace << "/" << options_.lease_name
                    << " as " << elector_->identity();
   } else {
     HPAD_LOG(Warning) << "leader election disabled (--leader-elect=false): run only one hpad against this cluster";
     leading_ = true;
+    // No election: this replica is the only writer by configuration.
+    if (clients_.fence) clients_.fence->HoldUntil(MonoTime::max());
   }
 
   controller_thread_ = std::thread([this] { ControllerLoop(); });
@@ -98,8 +124,8 @@ Status DaemonRunner::Start() {
 
 void DaemonRunner::ControllerLoop() {
   // Every replica fills its caches, so a standby takes over with them warm.
-  Status s = wiring_->StartWatching();
-  if (!s.ok()) HPAD_LOG(Warning) << "controller caches: " << s.message() << " (still trying)";
+  Status s = wiring_->StartWatching([this] { return shutdown_ || lease_lost_; });
+  if (!s.ok() && !shutdown_ && !lease_lost_) HPAD_LOG(Warning) << "controller caches: " << s.message() << " (still trying)";
   WaitFor(clock_, [this] { return shutdown_ || lease_lost_ || wiring_->controller().HasSynced(); });
   if (shutdown_ || lease_lost_) return;
   synced_ = true;
@@ -116,6 +142,7 @@ void DaemonRunner::ControllerLoop() {
   if (Status h = wiring_->LoadHistory(); !h.ok()) {
     HPAD_LOG(Error) << "reading the persisted history: " << h.message() << " (starting without it)";
   }
+  clients_.liveness->WorkersStarted();
   workers_running_ = true;
   std::thread history_flusher;
   if (options_.controller.persist_history) {
@@ -156,17 +183,25 @@ int DaemonRunner::Wait() {
     *joined = true;
     clock.Notify();
   });
-  // Only running workers can have writes in flight; before that the thread
-  // may sit in the initial cache sync, which nothing is waiting for.
-  const Duration grace = workers_running_ ? Duration(kShutdownGrace) : Duration(std::chrono::seconds(1));
-  bool finished = clock_.WaitUntil(clock_.Now() + grace, [&] { return joined->load(); });
+  // In-flight reconciles get a short grace to finish their writes; then
+  // their requests are cancelled on the wire and the thread is joined.
+  int code = lost ? 1 : 0;
+  bool finished = clock_.WaitFor(kShutdownGrace, [&] { return joined->load(); });
   if (!finished) {
-    // A reconcile (or the initial sync) is stuck on the API server: do not
-    // hold the lease hostage for it; the process exits below regardless.
-    HPAD_LOG(Warning) << "in-flight work did not finish within " << k8s::FormatGoDuration(grace)
-                      << "; exiting anyway";
+    HPAD_LOG(Warning) << "in-flight work did not finish within " << k8s::FormatGoDuration(kShutdownGrace)
+                      << "; cancelling its API requests";
+    if (clients_.cancel) clients_.cancel->Cancel();
+    clock_.Notify();
+    finished = clock_.WaitFor(kCancelledJoinBound, [&] { return joined->load(); });
+  }
+  if (!finished) {
+    // Last resort: a thread ignores cancellation (a bug). Do not hold the
+    // lease hostage for it; the caller ends the process with _Exit.
+    HPAD_LOG(Error) << "controller thread did not end within " << k8s::FormatGoDuration(kCancelledJoinBound)
+                    << " after cancelling its requests; giving up on it (exit code 2)";
     joiner.detach();
     abandoned_ = true;
+    code = 2;
   } else {
     joiner.join();
   }
@@ -174,7 +209,7 @@ int DaemonRunner::Wait() {
   if (elector_) elector_->Stop();
   http_->Stop();
   HPAD_LOG(Info) << "shutdown complete";
-  return lost ? 1 : 0;
+  return code;
 }
 
 void DaemonRunner::RequestShutdown() {
@@ -192,6 +227,7 @@ std::string DaemonRunner::NotReadyReason() const {
 }
 
 void DaemonRunner::OnReconcile(const ReconcileReport& r) {
+  clients_.liveness->ReconcileFinished();
   // The Prometheus series are fed by the controller through the Monitor
   // (metrics_); this observer only logs.
   if (r.action != ActionLabel::kNone) {

@@ -13,11 +13,20 @@
 // exits non-zero so the kubelet restarts the process with fresh state - as
 // kube-controller-manager does ("leaderelection lost").
 // RequestShutdown (SIGTERM/SIGINT): readiness fails, the queue stops handing
-// out keys, in-flight reconciles finish, the lease is released so a standby
+// out keys, in-flight reconciles get kShutdownGrace (2 s) to finish; then the
+// clients' CancelScope is cancelled, which aborts requests still on the wire
+// (issue 14 item 5), and the controller thread is joined. Only if it has not
+// ended kCancelledJoinBound (60 s) after that does Wait() give up on it
+// (abandoned(), exit code 2, logged). The lease is released so a standby
 // takes over at once, and Wait() returns 0.
 //
-// Ownership: borrows the ApiClient, Clock and DaemonMetrics (must outlive
-// the runner). Thread-safety: RequestShutdown/Ready/port may be called from
+// With leader election the elector holds the clients' WriteFence open
+// (write_fence.h), so the controller's writes stop at the renew deadline
+// even before OnStoppedLeading runs; lease requests go through a separate
+// client (one attempt, each bounded by the time left to the renew deadline).
+//
+// Ownership: borrows the Clock and DaemonMetrics (must outlive the runner),
+// shares the clients. Thread-safety: RequestShutdown/Ready/port may be called from
 // any thread; Start and Wait from one thread.
 #pragma once
 
@@ -28,18 +37,33 @@
 
 #include "controller/daemon/flags.h"
 #include "controller/daemon/http_server.h"
+#include "controller/daemon/liveness.h"
 #include "controller/daemon/prometheus_metrics.h"
 #include "controller/wiring.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
+#include "k8sclient/cancel_scope.h"
 #include "k8sclient/leader_elector.h"
+#include "k8sclient/write_fence.h"
 
 namespace hpad::ctrl {
 
+// What main builds for the runner: the clients and their shared controls.
+struct DaemonClients {
+  std::shared_ptr<k8s::ApiClient> client;        // controller, informers, events (fenced when leader-elected)
+  std::shared_ptr<k8s::ApiClient> lease_client;  // leader election only (no fence, no retries); null = client
+  std::shared_ptr<k8s::CancelScope> cancel;      // cancels `client`'s requests at shutdown; may be null
+  std::shared_ptr<k8s::WriteFence> fence;        // the fence `client` checks; null = none
+  std::string identity;                          // leader-election identity (also in the User-Agent)
+  std::shared_ptr<LivenessTracker> liveness;     // what /livez checks; null = made by the runner
+};
+
+// The liveness thresholds that follow from the daemon's flags.
+LivenessOptions MakeLivenessOptions(const DaemonOptions& options);
+
 class DaemonRunner {
  public:
-  DaemonRunner(DaemonOptions options, std::shared_ptr<k8s::ApiClient> client, const Clock& clock,
-               DaemonMetrics& metrics);
+  DaemonRunner(DaemonOptions options, DaemonClients clients, const Clock& clock, DaemonMetrics& metrics);
   ~DaemonRunner();
   DaemonRunner(const DaemonRunner&) = delete;
   DaemonRunner& operator=(const DaemonRunner&) = delete;
@@ -50,19 +74,21 @@ class DaemonRunner {
   void RequestShutdown();
 
   int port() const;  // the bound health/metrics port (after Start)
-  // True when Wait() gave up on stuck in-flight work: a thread may still use
-  // the runner, so the caller must end the process (std::_Exit) without
-  // destroying it.
+  // True when Wait() gave up on stuck work even after cancelling it (the
+  // last resort): a thread may still use the runner, so the caller must end
+  // the process (std::_Exit) without destroying it.
   bool abandoned() const { return abandoned_; }
   // "" when ready, else why not (what /readyz reports).
   std::string NotReadyReason() const;
+  // "" when live, else why not (what /livez and /healthz report; liveness.h).
+  std::string NotLiveReason() const;
 
  private:
   void ControllerLoop();
   void OnReconcile(const ReconcileReport& report);
 
   DaemonOptions options_;
-  std::shared_ptr<k8s::ApiClient> client_;
+  DaemonClients clients_;
   const Clock& clock_;
   DaemonMetrics& metrics_;
   std::unique_ptr<k8s::WorkQueueObserver> queue_observer_;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -52,7 +53,11 @@ struct Hpad {
 
   Hpad(const std::string& name, const fs::path& dir, std::vector<std::string> extra) {
     std::vector<std::string> argv = {kHpad, "--bind-address=127.0.0.1", "--port=0",
-                                     "--horizontal-pod-autoscaler-sync-period=1s", "-v", "2"};
+                                     "--horizontal-pod-autoscaler-sync-period=1s"};
+    if (std::find(extra.begin(), extra.end(), "-v") == extra.end()) {
+      argv.push_back("-v");
+      argv.push_back("2");
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc = std::make_unique<Process>(name, argv, dir);
     std::string p = proc->WaitForLog(R"(/metrics on http://127\.0\.0\.1:(\d+))");
@@ -433,6 +438,111 @@ TEST_CASE("daemon: a leader kill -9 mid rate-limited scale-up keeps the policy b
   CHECK(Eventually([&] { return WebReplicas(*api) == 6; }, 20s));
   c->proc->Signal(SIGTERM);
   CHECK(c->proc->WaitExit(10s) == 0);
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hpad
+
+namespace hpad {
+namespace {
+
+// The cluster of contract-23 (two pods at target, one HPA): at 3 s every
+// API request starts to stall for a minute.
+const char* kStallScenario = R"(kind: Scenario
+name: stall-after-3s
+objects:
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {namespace: default, name: web}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec: {containers: [{name: app, image: 'registry.example/app:1', resources: {requests: {cpu: 100m}}}]}
+    status: {replicas: 2}
+  - {apiVersion: v1, kind: Pod, metadata: {namespace: default, name: web-0, labels: {app: web}},
+     spec: {containers: [{name: app, image: 'registry.example/app:1', resources: {requests: {cpu: 100m}}}]},
+     status: {phase: Running, startTime: '2025-12-31T23:00:00Z',
+              conditions: [{type: Ready, status: 'True', lastTransitionTime: '2025-12-31T23:00:20Z'}]}}
+  - {apiVersion: metrics.k8s.io/v1beta1, kind: PodMetrics, metadata: {namespace: default, name: web-0},
+     timestamp: '2026-01-01T00:00:00Z', window: 30s, containers: [{name: app, usage: {cpu: 300m}}]}
+  - apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    metadata: {namespace: default, name: web}
+    spec:
+      scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+      maxReplicas: 10
+      metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 100}}}]
+steps:
+  - at: 3s
+    faults: {apiserver: 'slow:60s', resourceMetrics: 'slow:60s'}
+)";
+
+TEST_CASE("daemon: SIGTERM while requests are stalled on the server cancels them and exits 0 promptly",
+          "[daemon][process][cancel]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("stall");
+  const auto scenario = dir / "stall.yaml";
+  std::ofstream(scenario) << kStallScenario;
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", scenario.string(), "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  const auto sim_started = SteadyClock::now();
+  Hpad h("hpad", dir, {"--kubeconfig=" + kc.string(), "--leader-elect=false"});
+  INFO(h.proc->Log());
+  REQUIRE(!h.proc->WaitForLog("(reconciled HPA default/web)").empty());
+  // Past the fault's start plus a sync period: a reconcile is waiting on
+  // the stalled server (setup only; what is timed below is the exit).
+  std::this_thread::sleep_until(sim_started + 5s);
+  auto t0 = SteadyClock::now();
+  h.proc->Signal(SIGTERM);
+  CHECK(h.proc->WaitExit(15s) == 0);
+  CHECK(SteadyClock::now() - t0 < 8s);  // grace 2 s, then cancelled (the stall lasts 60 s)
+  const std::string log = h.proc->Log();
+  CHECK_THAT(log, Catch::Contains("cancelling its API requests") && Catch::Contains("shutdown complete"));
+  sim.Signal(SIGTERM);
+  sim.WaitExit(10s);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("daemon: a leader frozen past its lease sends no write after its renew deadline", "[daemon][process][leader][fence]") {
+  REQUIRE(BinariesBuilt());
+  auto dir = TempDir("fence");
+  const auto kc = dir / "sim.kubeconfig";
+  Process sim("sim", {kSim, "serve", kScenario, "--port", "0", "--kubeconfig-out", kc.string()}, dir);
+  REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
+  const std::vector<std::string> le = {"--kubeconfig=" + kc.string(),      "--leader-elect=true",
+                                       "--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline=2s",
+                                       "--leader-elect-retry-period=500ms", "--leader-elect-resource-namespace=default",
+                                       "-v",                                 "4"};
+  Hpad a("a", dir, le);
+  REQUIRE(Eventually([&] { return a.Leader(); }, 10s));
+  Hpad b("b", dir, le);
+  INFO("a: " << a.proc->Log() << "\nb: " << b.proc->Log());
+  // The User-Agent names the writer: hpad/<version> (<identity>).
+  CHECK(!a.proc->WaitForLog(R"(leader election on lease default/hpad as (\S+))").empty());
+
+  a.proc->Signal(SIGSTOP);
+  // While a is stopped it writes nothing to its log: everything after this
+  // offset happened after SIGCONT.
+  CHECK(Eventually([&] { return b.Leader(); }, 10s));
+  const size_t frozen_at = a.proc->Log().size();
+  a.proc->Signal(SIGCONT);
+  CHECK(a.proc->WaitExit(10s) == 1);
+  const std::string after = a.proc->Log().substr(frozen_at);
+  // No write other than to the lease got an answer after the resume (an
+  // attempt, if any, was refused by the fence before it was sent).
+  std::regex write_done(R"((POST|PUT|PATCH|DELETE) (?!leases)\S+ -> [0-9]{3})");
+  CHECK_FALSE(std::regex_search(after, write_done));
+  CHECK(b.Leader());
+  b.proc->Signal(SIGTERM);
+  CHECK(b.proc->WaitExit(10s) == 0);
   sim.Signal(SIGTERM);
   sim.WaitExit(10s);
   fs::remove_all(dir);
