@@ -70,6 +70,11 @@ struct ControllerOptions {
   // driver that calls ReconcileKey itself (the simulator): then nothing is
   // queued. Not a ParseControllerOptions flag.
   bool work_queue = true;
+  // Issue 12: keep the last decision trace per HPA (/debug/hpas, explain)
+  // and decide without writing anything (--dry-run/--shadow, explain). Not
+  // ParseControllerOptions flags.
+  bool keep_traces = false;
+  bool dry_run = false;
 
   // The gate's value: as set by --feature-gates, else its default (feature_gates.h).
   bool GateEnabled(Gate gate) const;
@@ -119,6 +124,8 @@ class HorizontalController {
   bool HasSynced() const;
   // 15.6: HPAs currently registered (selector slots).
   size_t NumHpas() const;
+  // Issue 12: the last decision traces (ControllerOptions::keep_traces).
+  const HpaReconciler& reconciler() const { return reconciler_; }
 
  private:
   void Worker();

@@ -61,6 +61,12 @@ struct ReconcilerOptions {
   bool generation = GateDefault(Gate::kHPAGeneration);
   bool optimized_selector_store = GateDefault(Gate::kHPAOptimizedSelectorStore);
   bool pod_level_resources = GateDefault(Gate::kPodLevelResources);
+  // Issue 12: keep the last DecisionTrace of every HPA (TraceFor/Traces).
+  bool keep_traces = false;
+  // Issue 12 shadow mode / `hpad explain`: decide as usual but write
+  // nothing - no scale, no status, no events. A rescale counts as done (the
+  // history records it, B10) so the decisions follow the controller in charge.
+  bool dry_run = false;
 
   DecideOptions Decide() const { return DecideOptions{scale_to_zero, downscale_stabilization}; }
 };
@@ -117,6 +123,10 @@ class HpaReconciler {
   bool HasHistory(const std::string& key) const;
   HpaHistory HistoryFor(const std::string& key) const;
   void DropHistory(const std::string& key);
+  // Issue 12 (keep_traces): the last trace of `key`, null when none.
+  std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
+  // Every kept trace, in key order.
+  std::vector<std::shared_ptr<const DecisionTrace>> Traces() const;
 
  private:
   // One reconcile's working state, in the order the stages fill it.
@@ -128,6 +138,7 @@ class HpaReconciler {
     k8s::HpaStatus original_status;    // W4
     std::string reference;             // "<kind>/<ns>/<name>" for error texts
     ReconcileReport report;
+    std::shared_ptr<DecisionTrace> trace;  // keep_traces only
   };
   // What the metrics need beyond the HPA (section 9).
   struct MetricContext {
@@ -138,6 +149,7 @@ class HpaReconciler {
     const k8s::Selector& selector;
     const PodList& pods;
     Time now{};
+    std::vector<PodTraceRow>* pod_table = nullptr;  // set per metric when tracing
   };
 
   HpaHistory& History(const std::string& key);
@@ -175,6 +187,7 @@ class HpaReconciler {
 
   mutable std::mutex history_mu_;
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
+  std::map<std::string, std::shared_ptr<const DecisionTrace>> traces_;  // guarded by history_mu_
 };
 
 }  // namespace hpad::ctrl
