@@ -115,6 +115,17 @@ const std::vector<FlagInfo>& DaemonFlagTable() {
                  "instead of one GET of the scale subresource per HPA per sync period (needs list/watch on them; "
                  "other targets are read with GET). --scale-from-cache=false reads every scale with GET.",
          .is_bool = true},
+        {.name = "dry-run", .default_text = "false", .group = controller_group,
+         .help = "Shadow mode (issue 12): run the whole controller but write nothing - no scale, no status, no "
+                 "events, and no Lease unless --leader-elect is given explicitly; compare each decision with the "
+                 "status the controller in charge wrote (hpad_shadow_* metrics, one log line per disagreement).",
+         .is_bool = true},
+        {.name = "shadow", .default_text = "false", .group = controller_group, .help = "Same as --dry-run.",
+         .is_bool = true},
+        {.name = "debug-endpoints", .default_text = "true", .group = controller_group,
+         .help = "Serve /debug/hpas and /debug/hpas/<namespace>/<name> (the last decision trace of every HPA) on "
+                 "the health/metrics port. --debug-endpoints=false turns them off and keeps no traces.",
+         .is_bool = true},
         {.name = "leader-elect", .default_text = "true", .group = le,
          .help = "Start a leader election client and gain leadership before running the controller (use "
                  "--leader-elect=false to disable).",
@@ -227,6 +238,17 @@ Result<DaemonOptions> ParseDaemonOptions(const std::map<std::string, std::string
   if (!ctrl.ok()) return ctrl.status();
   o.controller = *ctrl;
   if (auto e = flag_bool("scale-from-cache", &o.controller.scale_from_cache)) return fail(*e);
+  // Issue 12: shadow mode and the debug endpoints.
+  bool dry_run = false, shadow = false;
+  if (auto e = flag_bool("dry-run", &dry_run)) return fail(*e);
+  if (auto e = flag_bool("shadow", &shadow)) return fail(*e);
+  if (auto e = flag_bool("debug-endpoints", &o.debug_endpoints)) return fail(*e);
+  o.dry_run = dry_run || shadow;
+  o.controller.dry_run = o.dry_run;
+  o.controller.keep_traces = o.debug_endpoints || o.dry_run;
+  // A shadow takes no Lease unless asked to: it must not contend with the
+  // controller in charge (another hpad) for its lease.
+  if (o.dry_run && given.count("leader-elect") == 0) o.leader_elect = false;
   const auto& known = KnownFeatureGates();
   for (const auto& [gate, on] : o.controller.feature_gates)
     if (std::find(known.begin(), known.end(), gate) == known.end()) o.unknown_feature_gates.push_back(gate);

@@ -96,7 +96,8 @@ int RunScenarios(const std::vector<std::string>& files, const std::string& outpu
 }
 
 // serve: the scenario's cluster in real time until SIGINT/SIGTERM.
-int Serve(const std::string& file, int port, const std::string& kubeconfig_out, bool no_tls) {
+int Serve(const std::string& file, int port, const std::string& kubeconfig_out, bool no_tls,
+          const std::string& request_log) {
   auto scenarios = LoadAll({file});
   if (scenarios.empty()) return 2;
   const Scenario& sc = scenarios[0];
@@ -200,6 +201,16 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
     clock.WaitUntil(deadline, [&] { return stop.load(); });
   }
   std::cout << "stopping" << std::endl;
+  if (!request_log.empty()) {
+    // One line per write request answered: "<verb> <resource>[/<sub>] <code> <User-Agent>"
+    // (e.g. to prove `hpad explain` and `hpad --dry-run` never write).
+    std::ofstream out(request_log);
+    for (const auto& r : state.requests().Writes()) {
+      out << r.verb << " " << r.resource << (r.subresource.empty() ? "" : "/" + r.subresource) << " " << r.code
+          << " " << r.user_agent << "\n";
+    }
+    std::cout << "request log: " << request_log << std::endl;
+  }
   // Stop() ends watch streams at once but then waits for connection threads
   // that are mid-read on idle keep-alive connections of still-running
   // clients (an hpad pointed at us). Nothing is left to save - the cluster
@@ -244,11 +255,13 @@ int main(int argc, char** argv) {
   int port = 0;
   std::string kubeconfig_out;
   bool no_tls = false;
+  std::string request_log;
   CLI::App* serve = app.add_subcommand("serve", "serve a scenario's cluster in real time until SIGINT/SIGTERM");
   serve->add_option("file", serve_file, "scenario file")->required();
   serve->add_option("--port", port, "port on 127.0.0.1 (0: pick a free one)");
   serve->add_option("--kubeconfig-out", kubeconfig_out, "write a kubeconfig for the server here");
   serve->add_flag("--no-tls", no_tls, "plain HTTP instead of HTTPS");
+  serve->add_option("--request-log", request_log, "on exit, write every write request (verb, resource, code, User-Agent) here");
 
   try {
     app.parse(argc, argv);
@@ -257,6 +270,6 @@ int main(int argc, char** argv) {
   }
   if (*run) return RunScenarios(run_files, output, plot, verbose);
   if (*validate) return Validate(validate_files);
-  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls);
+  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls, request_log);
   return 2;
 }

@@ -8,6 +8,7 @@
 
 #include "controller/core/decide_scale.h"
 #include "controller/core/replica_calculator.h"
+#include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 
 namespace hpad::ctrl {
@@ -19,6 +20,16 @@ std::string Policy(const PolicyTrace& p) {
 }
 
 std::string WithUnit(double v, const std::string& unit) { return FormatTraceNumber(v) + unit; }
+
+// A metric value for a person: percent as is, memory in binary SI
+// ("300Mi"), other quantities in decimal SI ("250m", "150").
+std::string ValueText(const MetricTrace& m, double v) {
+  if (m.unit == "%" || std::isnan(v) || std::fabs(v) > 9e15) return WithUnit(v, m.unit);
+  const auto milli = static_cast<int64_t>(std::llround(v * 1000.0));
+  return k8s::Quantity::FromMilli(milli, m.name == "memory" ? k8s::Quantity::Format::kBinarySI
+                                                            : k8s::Quantity::Format::kDecimalSI)
+      .ToString();
+}
 
 // The clause after the numbers: what held or limited the count.
 std::string LimitClause(const DecisionTrace& t) {
@@ -178,9 +189,11 @@ std::string TraceSummary(const DecisionTrace& t) {
   } else {
     if (t.winning_metric >= 0 && static_cast<size_t>(t.winning_metric) < t.metrics.size()) {
       const MetricTrace& m = t.metrics[static_cast<size_t>(t.winning_metric)];
-      std::string p = MetricLabel(m) + " " + WithUnit(m.current, m.unit) + " of " + WithUnit(m.target, m.unit) +
-                      " target";
-      if (m.proposal == t.current_replicas && t.desired_replicas == t.current_replicas) p += ", within tolerance";
+      std::string p = MetricLabel(m) + " " + ValueText(m, m.current) + " of " + ValueText(m, m.target) + " target";
+      if (m.proposal == t.current_replicas && t.desired_replicas == t.current_replicas) {
+        const bool within = m.scale_down_below <= m.current && m.current <= m.scale_up_above;
+        p += within ? ", within tolerance" : ", rounds to the current count";
+      }
       parts.push_back(p);
     }
     std::string limit = LimitClause(t);
@@ -210,18 +223,18 @@ std::string RenderTraceText(const DecisionTrace& t) {
   for (size_t i = 0; i < t.metrics.size(); i++) {
     const MetricTrace& m = t.metrics[i];
     std::string head = "  [" + std::to_string(i) + "] " + m.type + " " + MetricLabel(m) + " target " + m.target_type +
-                       " " + WithUnit(m.target, m.unit);
+                       " " + ValueText(m, m.target);
     if (static_cast<int>(i) == t.winning_metric) head += "  <- wins (X2: highest proposal)";
     Line(o, head);
     if (!m.ok) {
       Line(o, "      invalid: " + m.error);
       continue;
     }
-    Line(o, "      current " + WithUnit(m.current, m.unit) + ", ratio " + FormatTraceNumber(m.ratio) +
+    Line(o, "      current " + ValueText(m, m.current) + ", ratio " + FormatTraceNumber(m.ratio) +
                 ", proposal " + std::to_string(m.proposal) + " replicas" +
                 (m.recomputed ? " (C5/C10: recomputed with unready/missing pods filled in)" : ""));
-    Line(o, "      tolerance band (C1): scales up above " + WithUnit(m.scale_up_above, m.unit) + " " + m.name +
-                ", down below " + WithUnit(m.scale_down_below, m.unit));
+    Line(o, "      tolerance band (C1): scales up above " + ValueText(m, m.scale_up_above) + " " + m.name +
+                ", down below " + ValueText(m, m.scale_down_below));
     if (!m.pods.empty()) {
       Line(o, "      pods:");
       for (const auto& p : m.pods) {

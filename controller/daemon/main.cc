@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "controller/daemon/config.h"
+#include "controller/daemon/explain_main.h"
 #include "controller/daemon/flags.h"
 #include "controller/daemon/prometheus_metrics.h"
 #include "controller/daemon/runner.h"
@@ -46,6 +47,11 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a scraper hanging up must not kill the daemon
 
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `hpad explain ...` (issue 12): read-only, see explain_main.h.
+  if (!args.empty() && args[0] == "explain") {
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+    return hpad::ctrl::RunExplain(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
+  }
   DaemonFlags flags = hpad::ctrl::ParseDaemonFlags(args);
   if (flags.action == DaemonFlags::Action::kExit) {
     std::cout << flags.output;
@@ -72,6 +78,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   HPAD_LOG(Info) << "API server: " << hpad::ctrl::DescribeClientConfig(*config);
+  // Issue 12: a shadow's requests are told apart by their User-Agent.
+  if (opts.dry_run) config->transport.user_agent = std::string("hpad-shadow/") + hpad::Version();
   auto transport = hpad::k8s::NewCpprestTransport(config->transport);
   if (!transport.ok()) {
     HPAD_LOG(Error) << "client configuration from " << config->source << ": " << transport.status().message();

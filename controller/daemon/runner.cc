@@ -1,6 +1,7 @@
 // One lifetime of the hpad daemon (see daemon_runner.h).
 #include "controller/daemon/runner.h"
 
+#include "controller/daemon/debug_endpoints.h"
 #include "k8sclient/base/klog.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/work_queue.h"
@@ -37,6 +38,13 @@ Status DaemonRunner::Start() {
   http_ = std::make_unique<DaemonHttpServer>(
       metrics_.registry(), std::vector<HealthCheck>{{"ping", [] { return std::string(); }}},
       std::vector<HealthCheck>{{"hpad", [this] { return NotReadyReason(); }}});
+  if (options_.debug_endpoints) {
+    http_->AddGetPrefix(kDebugHpasPath, [this](const std::string& path) {
+      const HorizontalController* c = debug_controller_.load();
+      if (c == nullptr) return HttpReply{503, "{\"error\": \"controller not started\"}\n"};
+      return ServeDebugHpas(c->reconciler(), path);
+    });
+  }
   Status s = http_->Start(options_.bind_address, options_.port);
   if (!s.ok()) return s.WithContext("--bind-address/--port");
   HPAD_LOG(Info) << "serving /healthz /livez /readyz /metrics on http://" << options_.bind_address << ":"
@@ -45,6 +53,12 @@ Status DaemonRunner::Start() {
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
   wiring_ = std::make_unique<ControllerWiring>(options_.controller, client_, metrics_, clock_, queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
+  debug_controller_ = &wiring_->controller();
+  if (options_.dry_run) {
+    shadow_ = std::make_unique<ShadowReporter>(*metrics_.registry());
+    HPAD_LOG(Warning) << "shadow mode (--dry-run): deciding without writing anything; comparing with the status the "
+                         "controller in charge writes";
+  }
 
   if (options_.leader_elect) {
     k8s::LeaderElectionConfig lc;
@@ -172,7 +186,15 @@ std::string DaemonRunner::NotReadyReason() const {
 void DaemonRunner::OnReconcile(const ReconcileReport& r) {
   // The Prometheus series are fed by the controller through the Monitor
   // (metrics_); this observer only logs.
-  if (r.action != ActionLabel::kNone) {
+  if (shadow_ && !r.deleted) {
+    auto trace = wiring_->controller().reconciler().TraceFor(r.key);
+    auto hpa = wiring_->hpa_informer().Store().Get(r.key);
+    if (trace && hpa) shadow_->Observe(*trace, hpa->status);
+  }
+  if (r.action != ActionLabel::kNone && options_.dry_run) {
+    HPAD_LOG(Info) << "(dry run) would rescale HPA " << r.key << ": " << r.current_replicas << " -> "
+                   << r.desired_replicas << " replicas, reason: " << r.reason;
+  } else if (r.action != ActionLabel::kNone) {
     HPAD_LOG(Info) << "Successful rescale of HPA " << r.key << ": " << r.current_replicas << " -> "
                    << r.desired_replicas << " replicas, reason: " << r.reason;
   }
