@@ -10,6 +10,10 @@ bool StatusWasWritten(const k8s::HpaStatus& status) { return !status.conditions.
 std::vector<Disagreement> CompareWithWritten(const DecisionTrace& trace, const k8s::HpaStatus& written) {
   std::vector<Disagreement> out;
   if (!StatusWasWritten(written)) return out;
+  // The controller in charge decided on another current count (it has
+  // rescaled since, or the shadow read a newer scale): not the same input,
+  // so nothing to compare until one of them reconciles again.
+  if (written.current_replicas != trace.current_replicas) return out;
   if (written.desired_replicas != trace.desired_replicas) {
     out.push_back({"desiredReplicas", std::to_string(written.desired_replicas),
                    std::to_string(trace.desired_replicas)});

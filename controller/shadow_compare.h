@@ -6,8 +6,9 @@
 //
 // AbleToScale is not compared: its reason records the controller's own last
 // write (SucceededRescale vs ReadyForNewScale), which a writer-less shadow
-// never has. A status no controller has written yet (no conditions) is not
-// compared at all.
+// never has. A status no controller has written yet (no conditions), or one
+// written for another current count than the shadow saw (the controller in
+// charge has rescaled since), is not compared.
 //
 // Pure functions over values; thread-safe.
 #pragma once

@@ -192,7 +192,9 @@ std::string TraceSummary(const DecisionTrace& t) {
       std::string p = MetricLabel(m) + " " + ValueText(m, m.current) + " of " + ValueText(m, m.target) + " target";
       if (m.proposal == t.current_replicas && t.desired_replicas == t.current_replicas) {
         const bool within = m.scale_down_below <= m.current && m.current <= m.scale_up_above;
-        p += within ? ", within tolerance" : ", rounds to the current count";
+        p += within        ? ", within tolerance"
+             : m.recomputed ? ", unready/missing pods keep the count (C5)"
+                            : ", rounds to the current count";
       }
       parts.push_back(p);
     }

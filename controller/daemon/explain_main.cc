@@ -162,6 +162,11 @@ void PrintCompareTable(const std::vector<ExplainedHpa>& hpas, std::ostream& out)
     std::vector<std::string> row{t.ns, t.name, std::to_string(t.current_replicas)};
     if (!StatusWasWritten(h.written_status)) {
       row.insert(row.end(), {"-", std::to_string(t.desired_replicas), "n/a", "status never written"});
+    } else if (h.written_status.current_replicas != t.current_replicas) {
+      row.insert(row.end(), {std::to_string(h.written_status.desired_replicas), std::to_string(t.desired_replicas),
+                             "n/a",
+                             "decided on " + std::to_string(h.written_status.current_replicas) +
+                                 " replicas, now " + std::to_string(t.current_replicas) + ": compare after its next sync"});
     } else {
       compared++;
       auto diffs = CompareWithWritten(t, h.written_status);
@@ -183,7 +188,7 @@ void PrintCompareTable(const std::vector<ExplainedHpa>& hpas, std::ostream& out)
     out << line << "\n";
   }
   out << agree << "/" << compared << " HPAs agree with the controller in charge";
-  if (compared < hpas.size()) out << " (" << hpas.size() - compared << " not yet reconciled by it)";
+  if (compared < hpas.size()) out << " (" << hpas.size() - compared << " not comparable yet)";
   out << "\n";
 }
 
