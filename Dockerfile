@@ -23,8 +23,8 @@ COPY . .
 # scripts/test.sh's configure line; only the daemon is built (tests run in CI).
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_WERROR=ON \
       -DHPAD_BUILD_TESTS=OFF -DHPAD_BUILD_BENCH=OFF \
- && cmake --build build -j2 --target hpad \
- && strip --strip-debug build/controller/hpad \
+ && cmake --build build -j2 --target hpad kubectl-hpad \
+ && strip --strip-debug build/controller/hpad build/controller/kubectl-hpad \
  && build/controller/hpad --version
 
 # ---- rootfs: hpad, exactly its ldd closure, the loader, CA certificates ----
@@ -36,6 +36,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_WERROR
 # built hpad and checks the closure is complete.
 FROM build AS rootfs
 RUN scripts/runtime-closure.sh build/controller/hpad /rootfs \
+ && install -m 0755 build/controller/kubectl-hpad /rootfs/usr/local/bin/kubectl-hpad \
  && chroot --userspec=65532:65532 /rootfs /usr/local/bin/hpad --version
 
 # ---- runtime: nothing but /rootfs ------------------------------------------

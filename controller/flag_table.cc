@@ -120,6 +120,17 @@ const std::vector<FlagInfo>& DaemonFlagTable() {
                  "restart or a leader change (hpad only; --persist-history=false forgets them as "
                  "kube-controller-manager does).",
          .is_bool = true},
+        {.name = "dry-run", .default_text = "false", .group = controller_group,
+         .help = "Shadow mode (issue 12): run the whole controller but write nothing - no scale, no status, no "
+                 "events, and no Lease unless --leader-elect is given explicitly; compare each decision with the "
+                 "status the controller in charge wrote (hpad_shadow_* metrics, one log line per disagreement).",
+         .is_bool = true},
+        {.name = "shadow", .default_text = "false", .group = controller_group, .help = "Same as --dry-run.",
+         .is_bool = true},
+        {.name = "debug-endpoints", .default_text = "true", .group = controller_group,
+         .help = "Serve /debug/hpas and /debug/hpas/<namespace>/<name> (the last decision trace of every HPA) on "
+                 "the health/metrics port. --debug-endpoints=false turns them off and keeps no traces.",
+         .is_bool = true},
         {.name = "leader-elect", .default_text = "true", .group = le,
          .help = "Start a leader election client and gain leadership before running the controller (use "
                  "--leader-elect=false to disable).",
@@ -234,6 +245,19 @@ Result<DaemonOptions> ParseDaemonOptions(const std::map<std::string, std::string
   if (auto e = flag_bool("scale-from-cache", &o.controller.scale_from_cache)) return fail(*e);
   if (auto e = flag_bool("persist-history", &o.controller.persist_history)) return fail(*e);
   o.controller.history_namespace = o.lease_namespace;  // issue 13: next to the Lease
+  // Issue 12: shadow mode and the debug endpoints.
+  bool dry_run = false, shadow = false;
+  if (auto e = flag_bool("dry-run", &dry_run)) return fail(*e);
+  if (auto e = flag_bool("shadow", &shadow)) return fail(*e);
+  if (auto e = flag_bool("debug-endpoints", &o.debug_endpoints)) return fail(*e);
+  o.dry_run = dry_run || shadow;
+  o.controller.dry_run = o.dry_run;
+  o.controller.keep_traces = o.debug_endpoints || o.dry_run;
+  // A shadow writes nothing, the persisted history (issue 13) included.
+  if (o.dry_run) o.controller.persist_history = false;
+  // A shadow takes no Lease unless asked to: it must not contend with the
+  // controller in charge (another hpad) for its lease.
+  if (o.dry_run && given.count("leader-elect") == 0) o.leader_elect = false;
   const auto& known = KnownFeatureGates();
   for (const auto& [gate, on] : o.controller.feature_gates)
     if (std::find(known.begin(), known.end(), gate) == known.end()) o.unknown_feature_gates.push_back(gate);

@@ -60,6 +60,11 @@ struct DaemonOptions {
 
   int verbosity = 0;
 
+  // Issue 12: --dry-run/--shadow (also sets controller.dry_run) and
+  // --debug-endpoints (controller.keep_traces follows either).
+  bool dry_run = false;
+  bool debug_endpoints = true;
+
   // The controller's own flags after ParseControllerOptions.
   ControllerOptions controller;
   // The controller flags exactly as given (long name without dashes -> text), for the startup log.

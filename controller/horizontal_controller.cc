@@ -139,6 +139,8 @@ ReconcilerOptions ReconcilerOptionsFor(const ControllerOptions& options) {
   r.generation = options.GateEnabled(Gate::kHPAGeneration);
   r.optimized_selector_store = options.GateEnabled(Gate::kHPAOptimizedSelectorStore);
   r.pod_level_resources = options.GateEnabled(Gate::kPodLevelResources);
+  r.keep_traces = options.keep_traces;
+  r.dry_run = options.dry_run;
   return r;
 }
 

@@ -77,6 +77,11 @@ struct ControllerOptions {
   // ParseControllerOptions flag.
   bool persist_history = false;
   std::string history_namespace = "kube-system";
+  // Issue 12: keep the last decision trace per HPA (/debug/hpas, explain)
+  // and decide without writing anything (--dry-run/--shadow, explain). Not
+  // ParseControllerOptions flags.
+  bool keep_traces = false;
+  bool dry_run = false;
 
   // The gate's value: as set by --feature-gates, else its default (feature_gates.h).
   bool GateEnabled(Gate gate) const;
@@ -131,6 +136,8 @@ class HorizontalController {
   // The period after which `key` is reconciled again (Q2): its valid
   // hpad.io/sync-period annotation (issue 13), else the controller's.
   Duration SyncPeriodOf(const std::string& key) const;
+  // Issue 12: the last decision traces (ControllerOptions::keep_traces).
+  const HpaReconciler& reconciler() const { return reconciler_; }
 
  private:
   void Worker();

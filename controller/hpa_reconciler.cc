@@ -74,6 +74,7 @@ HpaHistory HpaReconciler::HistoryFor(const std::string& key) const {
 void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
   if (history_.erase(key) > 0) changed_histories_.insert(key);
+  traces_.erase(key);
 }
 
 void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
@@ -89,6 +90,20 @@ std::set<std::string> HpaReconciler::TakeChangedHistories() {
 std::map<std::string, HpaHistory> HpaReconciler::AllHistories() const {
   std::lock_guard<std::mutex> l(history_mu_);
   return history_;
+}
+
+std::shared_ptr<const DecisionTrace> HpaReconciler::TraceFor(const std::string& key) const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  auto it = traces_.find(key);
+  return it == traces_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const DecisionTrace>> HpaReconciler::Traces() const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  std::vector<std::shared_ptr<const DecisionTrace>> out;
+  out.reserve(traces_.size());
+  for (const auto& [key, trace] : traces_) out.push_back(trace);
+  return out;
 }
 
 std::optional<int64_t> HpaReconciler::ObservedGeneration(const k8s::Hpa& hpa) const {
@@ -131,10 +146,12 @@ const std::vector<k8s::MetricSpec>& DefaultMetricSpecs() {
 // Write helpers
 
 void HpaReconciler::Emit(const Working& w, const std::vector<ControllerEvent>& events) {
+  if (options_.dry_run) return;  // issue 12: shadow/explain write nothing
   for (const auto& e : events) events_.Event(EventRefFor(*w.hpa), e.type, e.reason, e.message);
 }
 
 Status HpaReconciler::UpdateStatusIfNeeded(Working& w) {
+  if (options_.dry_run) return Status::Ok();  // issue 12: shadow/explain write nothing
   const k8s::Hpa& hpa = *w.hpa;
   if (!StatusChanged(hpa.status, w.status)) return Status::Ok();  // W4: against the status as read
   nlohmann::json body = k8s::HpaToJson(hpa, w.status);
@@ -169,6 +186,11 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   for (const auto& m : w.report.metrics) monitor_.ObserveMetricComputationResult(m.action, m.error, m.duration, m.metric_type);
   if (w.report.reached_status) monitor_.SetDesiredReplicas(w.hpa->metadata.ns, w.hpa->metadata.name, w.report.desired_replicas);
   monitor_.SetNumHpas(selectors_.Size());
+  if (w.trace) {
+    if (!error.ok() && !w.trace->metrics_failed && w.trace->error.empty()) w.trace->error = error.message();
+    std::lock_guard<std::mutex> l(history_mu_);
+    traces_[w.key] = std::move(w.trace);
+  }
   if (observer_) observer_(w.report);
   return ReconcileResult{false, std::move(error)};
 }
@@ -195,6 +217,10 @@ MetricResult HpaReconciler::ComputeResource(const MetricContext& ctx, const std:
     } else {
       p = CalcPlainMetricReplicas(ctx.current_replicas, target.average_value->MilliValue(), resource,
                                   ctx.tolerances, fetched->metrics, ctx.pods, options_.readiness, ctx.now);
+      if (ctx.pod_table) {
+        *ctx.pod_table = TracePodTable(ctx.pods, fetched->metrics, resource, container, false, options_.readiness,
+                                       ctx.now);
+      }
     }
     if (!p.ok()) {
       std::string cond_err = "failed to get " + resource + " usage: " + p.status().message();
@@ -213,6 +239,10 @@ MetricResult HpaReconciler::ComputeResource(const MetricContext& ctx, const std:
       p = CalcResourceUtilizationReplicas(ctx.current_replicas, *target.average_utilization, resource, container,
                                           ctx.tolerances, fetched->metrics, ctx.pods, options_.readiness, ctx.now,
                                           options_.pod_level_resources);
+      if (ctx.pod_table) {
+        *ctx.pod_table = TracePodTable(ctx.pods, fetched->metrics, resource, container, true, options_.readiness,
+                                       ctx.now, options_.pod_level_resources);
+      }
     }
     if (!p.ok()) {
       std::string cond_err = "failed to get " + resource + " utilization: " + p.status().message();
@@ -258,6 +288,9 @@ MetricResult HpaReconciler::ComputePods(const MetricContext& ctx, const k8s::Pod
   } else {
     p = CalcPlainMetricReplicas(ctx.current_replicas, src.target.average_value->MilliValue(), "", ctx.tolerances,
                                 fetched->metrics, ctx.pods, options_.readiness, ctx.now);
+    if (ctx.pod_table) {
+      *ctx.pod_table = TracePodTable(ctx.pods, fetched->metrics, "", "", false, options_.readiness, ctx.now);
+    }
   }
   if (!p.ok()) {
     return Unable(reason, p.status().message(), "failed to get pods metric value: " + p.status().message());
@@ -445,11 +478,14 @@ MetricsFetch HpaReconciler::FetchMetrics(Working& w, const k8s::Scale& scale, in
 
   const std::vector<k8s::MetricSpec>& specs = hpa.spec.metrics.empty() ? DefaultMetricSpecs() : hpa.spec.metrics;
   w.report.metric_specs = specs;
-  const MetricContext ctx{ns, current, scale.status_replicas, tolerances, selector, pods, w.now};
+  MetricContext ctx{ns, current, scale.status_replicas, tolerances, selector, pods, w.now};
   fetch.results.reserve(specs.size());
   for (const auto& spec : specs) {
     Time start = clock_.Now();
+    std::vector<PodTraceRow> pod_table;
+    ctx.pod_table = w.trace ? &pod_table : nullptr;
     MetricResult r = ComputeReplicasForMetric(ctx, spec);
+    if (w.trace) w.trace->metrics.push_back(DescribeMetric(spec, r, tolerances, std::move(pod_table)));
     MetricObservation obs;
     obs.metric_type = spec.type;
     obs.duration = Since(clock_, start);
@@ -474,6 +510,13 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   w.started = clock_.Now();
   w.report.key = key;
   w.report.time = now;
+  if (options_.keep_traces) {
+    w.trace = std::make_shared<DecisionTrace>();
+    auto slash = key.find('/');
+    w.trace->ns = slash == std::string::npos ? "" : key.substr(0, slash);
+    w.trace->name = slash == std::string::npos ? key : key.substr(slash + 1);
+    w.trace->time = now;
+  }
 
   // ---- read: the HPA (R1).
   auto shared = hpas_.Get(key);
@@ -500,7 +543,7 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   // its default applies.
   w.annotations = ParseHpadAnnotations(hpa.metadata.annotations);
   for (const auto& problem : w.annotations.problems) {
-    events_.Event(EventRefFor(hpa), "Warning", "InvalidAnnotation", problem.message);
+    if (!options_.dry_run) events_.Event(EventRefFor(hpa), "Warning", "InvalidAnnotation", problem.message);
   }
 
   // A write of a scale read from the watch cache that gets 409 means the
@@ -512,6 +555,13 @@ ReconcileResult HpaReconciler::Reconcile(const std::string& key, Time now) {
   HPAD_VLOG(2) << "HPA " << key << ": the cached scale of " << w.reference
                << " was stale (409 on update); reconciling again from a fresh read";
   w.status = hpa.status;  // from the status as read again
+  if (w.trace) {
+    DecisionTrace fresh;
+    fresh.ns = w.trace->ns;
+    fresh.name = w.trace->name;
+    fresh.time = w.trace->time;
+    *w.trace = std::move(fresh);
+  }
   w.report.metric_specs.clear();
   w.report.metric_statuses.clear();
   w.report.metrics.clear();
@@ -528,7 +578,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
 
   // ---- read: the scale (R2 / T1-T5).
   auto failed_get_scale = [&](const Status& err) {
-    events_.Event(EventRefFor(hpa), "Warning", "FailedGetScale", err.message());
+    if (!options_.dry_run) events_.Event(EventRefFor(hpa), "Warning", "FailedGetScale", err.message());
     SetCondition(status.conditions, kAbleToScale, "False", "FailedGetScale",
                  "the HPA controller was unable to get the target's current scale: " + err.message(), now);
     UpdateStatusOnFailurePath(w);
@@ -576,7 +626,8 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
       DecideScale(DecideInput{.spec = &hpa.spec,
                               .conditions = &status.conditions,
                               .current_replicas = current,
-                              .metrics = fetched ? &*fetched : nullptr},
+                              .metrics = fetched ? &*fetched : nullptr,
+                              .trace = w.trace.get()},
                   history, decide_options, now);
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
   const PauseDecision pause = DecidePause(PauseInput{.paused = w.annotations.paused,
@@ -607,7 +658,8 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   w.report.reason = decision.reason;
   if (decision.rescale) {
     // R11 / W1-W2.
-    Status up = scales_.UpdateScale(hpa.metadata.ns, scale, desired);
+    // Issue 12: a dry run counts the rescale as done without writing it.
+    Status up = options_.dry_run ? Status::Ok() : scales_.UpdateScale(hpa.metadata.ns, scale, desired);
     if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
       history = std::move(*history_before);
       *rerun = true;
@@ -665,7 +717,7 @@ ReconcileResult HpaReconciler::FinishPaused(Working& w, const ScaleReadResult& s
   if (pause.rescale) {
     // hpad.io/paused-replicas: one write to exactly N, not clamped to
     // min/max (the operator said so).
-    Status up = scales_.UpdateScale(hpa.metadata.ns, scale, pause.desired_replicas);
+    Status up = options_.dry_run ? Status::Ok() : scales_.UpdateScale(hpa.metadata.ns, scale, pause.desired_replicas);
     if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
       *rerun = true;
       return ReconcileResult{};

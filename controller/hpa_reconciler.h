@@ -63,6 +63,12 @@ struct ReconcilerOptions {
   bool generation = GateDefault(Gate::kHPAGeneration);
   bool optimized_selector_store = GateDefault(Gate::kHPAOptimizedSelectorStore);
   bool pod_level_resources = GateDefault(Gate::kPodLevelResources);
+  // Issue 12: keep the last DecisionTrace of every HPA (TraceFor/Traces).
+  bool keep_traces = false;
+  // Issue 12 shadow mode / `hpad explain`: decide as usual but write
+  // nothing - no scale, no status, no events. A rescale counts as done (the
+  // history records it, B10) so the decisions follow the controller in charge.
+  bool dry_run = false;
 
   DecideOptions Decide() const { return DecideOptions{scale_to_zero, downscale_stabilization}; }
 };
@@ -126,6 +132,10 @@ class HpaReconciler {
   void RestoreHistories(std::map<std::string, HpaHistory> histories);
   std::set<std::string> TakeChangedHistories();
   std::map<std::string, HpaHistory> AllHistories() const;
+  // Issue 12 (keep_traces): the last trace of `key`, null when none.
+  std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
+  // Every kept trace, in key order.
+  std::vector<std::shared_ptr<const DecisionTrace>> Traces() const;
 
  private:
   // One reconcile's working state, in the order the stages fill it.
@@ -140,6 +150,7 @@ class HpaReconciler {
     std::string reference;             // "<kind>/<ns>/<name>" for error texts
     HpadAnnotations annotations;       // hpad.io/* (issue 13), parsed once per reconcile
     ReconcileReport report;
+    std::shared_ptr<DecisionTrace> trace;  // keep_traces only
   };
   // What the metrics need beyond the HPA (section 9).
   struct MetricContext {
@@ -150,6 +161,7 @@ class HpaReconciler {
     const k8s::Selector& selector;
     const PodList& pods;
     Time now{};
+    std::vector<PodTraceRow>* pod_table = nullptr;  // set per metric when tracing
   };
 
   HpaHistory& History(const std::string& key);
@@ -193,6 +205,7 @@ class HpaReconciler {
   mutable std::mutex history_mu_;
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
   std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
+  std::map<std::string, std::shared_ptr<const DecisionTrace>> traces_;  // guarded by history_mu_
 };
 
 }  // namespace hpad::ctrl

@@ -97,7 +97,7 @@ int RunScenarios(const std::vector<std::string>& files, const std::string& outpu
 
 // serve: the scenario's cluster in real time until SIGINT/SIGTERM.
 int Serve(const std::string& file, int port, const std::string& kubeconfig_out, bool no_tls,
-          const std::vector<std::string>& misbehave) {
+          const std::vector<std::string>& misbehave, const std::string& request_log) {
   auto scenarios = LoadAll({file});
   if (scenarios.empty()) return 2;
   const Scenario& sc = scenarios[0];
@@ -210,6 +210,16 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
     clock.WaitUntil(deadline, [&] { return stop.load(); });
   }
   std::cout << "stopping" << std::endl;
+  if (!request_log.empty()) {
+    // One line per write request answered: "<verb> <resource>[/<sub>] <code> <User-Agent>"
+    // (e.g. to prove `hpad explain` and `hpad --dry-run` never write).
+    std::ofstream out(request_log);
+    for (const auto& r : state.requests().Writes()) {
+      out << r.verb << " " << r.resource << (r.subresource.empty() ? "" : "/" + r.subresource) << " " << r.code
+          << " " << r.user_agent << "\n";
+    }
+    std::cout << "request log: " << request_log << std::endl;
+  }
   // Stop() ends watch streams at once but then waits for connection threads
   // that are mid-read on idle keep-alive connections of still-running
   // clients (an hpad pointed at us). Nothing is left to save - the cluster
@@ -255,6 +265,7 @@ int main(int argc, char** argv) {
   std::string kubeconfig_out;
   bool no_tls = false;
   std::vector<std::string> misbehave;
+  std::string request_log;
   CLI::App* serve = app.add_subcommand("serve", "serve a scenario's cluster in real time until SIGINT/SIGTERM");
   serve->add_option("file", serve_file, "scenario file")->required();
   serve->add_option("--port", port, "port on 127.0.0.1 (0: pick a free one)");
@@ -270,6 +281,7 @@ int main(int argc, char** argv) {
                     "(closed after the headers); watcherror[:CODE] (watch: one ERROR event, default 999); gone "
                     "(watch: 410, a 410 storm). See docs/hostile-api-server.md")
       ->allow_extra_args(false);
+  serve->add_option("--request-log", request_log, "on exit, write every write request (verb, resource, code, User-Agent) here");
 
   try {
     app.parse(argc, argv);
@@ -278,6 +290,6 @@ int main(int argc, char** argv) {
   }
   if (*run) return RunScenarios(run_files, output, plot, verbose);
   if (*validate) return Validate(validate_files);
-  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls, misbehave);
+  if (*serve) return Serve(serve_file, port, kubeconfig_out, no_tls, misbehave, request_log);
   return 2;
 }

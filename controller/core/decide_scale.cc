@@ -29,6 +29,7 @@ ConditionChange Remove(std::string type) { return ConditionChange{ConditionUpdat
 // computeReplicasForMetrics after its loop).
 struct Combined {
   bool failed = true;
+  int winner = -1;  // index of the metric that won X2
   int32_t replicas = 0;
   std::string description;  // <M> of the metric that won X2
 };
@@ -49,7 +50,8 @@ Combined CombineMetrics(const MetricsFetch& fetch, int32_t current_replicas, Sca
   size_t invalid = 0;
   const MetricResult* first_invalid = nullptr;
   d.metric_statuses.reserve(total);
-  for (const MetricResult& r : fetch.results) {
+  for (size_t i = 0; i < fetch.results.size(); i++) {
+    const MetricResult& r = fetch.results[i];
     d.metric_statuses.push_back(r.status);  // X5: a failed slot stays empty
     if (!r.ok) {
       // X1: each failed metric has its own Warning event, even when the
@@ -62,6 +64,7 @@ Combined CombineMetrics(const MetricsFetch& fetch, int32_t current_replicas, Sca
     if (out.replicas == 0 || r.replicas > out.replicas) {  // X2: the highest proposal wins
       out.replicas = r.replicas;
       out.description = r.description;
+      out.winner = static_cast<int>(i);
     }
   }
   if (first_invalid != nullptr) {  // X4
@@ -96,8 +99,34 @@ bool NeedsMetrics(const k8s::HpaSpec& spec, const std::vector<k8s::HpaCondition>
   return current_replicas <= spec.max_replicas && current_replicas >= min_replicas;  // R6 b/c otherwise
 }
 
+namespace {
+
+// Copies the outcome into the trace (issue 12); the steps were filled on the way.
+void FinishTrace(DecisionTrace* trace, const ScaleDecision& d) {
+  if (trace == nullptr) return;
+  trace->current_replicas = d.current_replicas;
+  trace->desired_replicas = d.desired_replicas;
+  trace->rescale = d.rescale;
+  trace->reason = d.reason;
+  trace->metrics_failed = d.metrics_failed;
+  trace->metrics_error = d.metrics_error;
+  trace->conditions.clear();
+  for (const ConditionChange& c : d.conditions)
+    if (!c.remove) trace->conditions.push_back(c.condition);
+}
+
+}  // namespace
+
 ScaleDecision DecideScale(const DecideInput& input, HpaHistory& history, const DecideOptions& options, Time now) {
+  ScaleDecision d = DecideScaleSteps(input, history, options, now);
+  FinishTrace(input.trace, d);
+  return d;
+}
+
+ScaleDecision DecideScaleSteps(const DecideInput& input, HpaHistory& history, const DecideOptions& options,
+                               Time now) {
   const k8s::HpaSpec& spec = *input.spec;
+  DecisionTrace* const trace = input.trace;
   const int32_t current = input.current_replicas;
   ScaleDecision d;
   d.current_replicas = current;
@@ -126,12 +155,17 @@ ScaleDecision DecideScale(const DecideInput& input, HpaHistory& history, const D
       d.reason = "Current number of replicas below Spec.MinReplicas";
       desired = min_replicas;
     }
+    if (trace != nullptr) {
+      trace->skipped = current == 0 ? "R6a: the target is at zero replicas, scaling is disabled"
+                                    : "R6: the current count is outside [minReplicas, maxReplicas]; " + d.reason;
+    }
   } else {
     // R7: combine the per-metric results.
     static const MetricsFetch kNothingFetched{
         SelectorFailure{"", "", "", "", "internal error: metrics were not fetched"}, {}};
     const MetricsFetch& fetch = input.metrics != nullptr ? *input.metrics : kNothingFetched;
     Combined combined = CombineMetrics(fetch, current, d);
+    if (trace != nullptr) trace->winning_metric = combined.winner;
     if (combined.failed) {
       d.metrics_failed = true;
       d.failure_event = ControllerEvent{"Warning", "FailedComputeMetricsReplicas", d.metrics_error};
@@ -148,12 +182,15 @@ ScaleDecision DecideScale(const DecideInput& input, HpaHistory& history, const D
     if (desired < current) d.reason = "All metrics below target";
     // R9: legacy (L1-L4) or behaviour (B1-B8) normalisation.
     NormalizationResult norm;
+    NormalizationTrace* norm_trace = trace != nullptr ? &trace->normalization : nullptr;
+    if (trace != nullptr) trace->normalized = true;
     if (!spec.behavior) {
       norm = NormalizeLegacy(history, current, desired, min_replicas, spec.max_replicas,
-                             options.downscale_stabilization, now);
+                             options.downscale_stabilization, now, norm_trace);
     } else {
       k8s::HpaBehavior behavior = DefaultBehavior(*spec.behavior, options.downscale_stabilization);
-      norm = NormalizeWithBehaviors(history, current, desired, min_replicas, spec.max_replicas, behavior, now);
+      norm = NormalizeWithBehaviors(history, current, desired, min_replicas, spec.max_replicas, behavior, now,
+                                    norm_trace);
     }
     d.conditions.push_back(ConditionChange{norm.able_to_scale, false});
     d.conditions.push_back(ConditionChange{norm.scaling_limited, false});

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/decision_trace.h"
 #include "controller/core/normalization.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/base/clock.h"
@@ -92,6 +93,10 @@ struct DecideInput {
   const std::vector<k8s::HpaCondition>* conditions = nullptr; // the HPA's conditions as read (Z1: ScaledToZero); required
   int32_t current_replicas = 0;                               // scale.spec.replicas (R4)
   const MetricsFetch* metrics = nullptr;                      // set iff NeedsMetrics() held
+  // Optional (issue 12): receives the winning metric, the normalisation
+  // steps and the outcome. Null costs nothing; metrics[] rows are the
+  // caller's (it knows the fetched values) and are only annotated here.
+  DecisionTrace* trace = nullptr;
 };
 
 struct ScaleDecision {
@@ -119,6 +124,9 @@ bool NeedsMetrics(const k8s::HpaSpec& spec, const std::vector<k8s::HpaCondition>
 // recommendations) as upstream does; a scale event is stored only by
 // AfterRescale, once the write succeeded (B10).
 ScaleDecision DecideScale(const DecideInput& input, HpaHistory& history, const DecideOptions& options, Time now);
+// DecideScale without copying the outcome into input.trace (internal step).
+ScaleDecision DecideScaleSteps(const DecideInput& input, HpaHistory& history, const DecideOptions& options,
+                               Time now);
 
 // What follows the scale write (W1/W2, B10, Z5).
 struct RescaleOutcome {

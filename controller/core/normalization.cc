@@ -1,6 +1,8 @@
 // Legacy and behaviour normalisation; rule numbers refer to hpa-semantics.md 11 and 16.
 #include "controller/core/normalization.h"
 
+#include "controller/core/decision_trace.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -138,8 +140,27 @@ LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, in
 }
 
 NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_t prenormalized, int32_t min_replicas,
-                                    int32_t max_replicas, Duration downscale_window, Time now) {
+                                    int32_t max_replicas, Duration downscale_window, Time now,
+                                    NormalizationTrace* trace) {
   NormalizationResult out;
+  if (trace != nullptr) {
+    // L1 as StabilizeRecommendationLegacy sees it: entries at the cutoff count (16.1).
+    const Duration window = downscale_window;
+    const Time cutoff = now - std::chrono::duration_cast<Time::duration>(window);
+    trace->behavior = false;
+    trace->prenormalized = prenormalized;
+    trace->window_seconds = static_cast<int32_t>(std::chrono::duration_cast<std::chrono::seconds>(window).count());
+    trace->cutoff = cutoff;
+    trace->entries.clear();
+    for (const auto& rec : history.recommendations) {
+      const bool in = !(rec.timestamp < cutoff);
+      trace->entries.push_back({rec.timestamp, rec.recommendation, in});
+      if (in && rec.recommendation > prenormalized) {
+        const Time frees = rec.timestamp + std::chrono::duration_cast<Time::duration>(window);
+        if (!trace->window_frees_at || frees > *trace->window_frees_at) trace->window_frees_at = frees;
+      }
+    }
+  }
   out.stabilized = StabilizeRecommendationLegacy(history, prenormalized, downscale_window, now);
   if (out.stabilized != prenormalized) {
     out.able_to_scale = {"AbleToScale", "True", "ScaleDownStabilized", kScaleDownStabilizedMsg};  // L2
@@ -149,6 +170,17 @@ NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_
   Limit lim = RulesLimit(current, out.stabilized, min_replicas, max_replicas);
   out.desired = lim.desired;
   out.scaling_limited = LimitedCondition(lim, out.stabilized);
+  if (trace != nullptr) {
+    trace->stabilized = out.stabilized;
+    trace->window_direction = out.stabilized != prenormalized ? "scaleDown" : "";
+    if (out.stabilized == prenormalized) trace->window_frees_at.reset();
+    trace->policy_direction = out.stabilized > current ? "scaleUp" : out.stabilized < current ? "scaleDown" : "";
+    trace->rate_limit = static_cast<int32_t>(std::max(2.0 * static_cast<double>(current), 4.0));  // L3
+    trace->min_replicas = min_replicas;
+    trace->max_replicas = max_replicas;
+    trace->desired = out.desired;
+    trace->limit_reason = lim.reason;
+  }
   return out;
 }
 
@@ -168,7 +200,7 @@ struct Stabilized {
 };
 
 Stabilized Stabilize(HpaHistory& history, int32_t current, int32_t prenormalized, const k8s::HpaBehavior& behavior,
-                     Time now) {
+                     Time now, NormalizationTrace* trace = nullptr) {
   int32_t up_rec = prenormalized;
   int32_t down_rec = prenormalized;
   const Time up_cutoff = now - Seconds(behavior.scale_up->stabilization_window_seconds.value_or(0));
@@ -183,6 +215,28 @@ Stabilized Stabilize(HpaHistory& history, int32_t current, int32_t prenormalized
     if (rec.timestamp < up_cutoff && rec.timestamp < down_cutoff) {  // B3
       found_old = true;
       old_index = i;
+    }
+  }
+  if (trace != nullptr) {
+    // B2 as the loop above saw it (before this reconcile's entry is stored).
+    const int64_t up_window = behavior.scale_up->stabilization_window_seconds.value_or(0);
+    const int64_t down_window = behavior.scale_down->stabilization_window_seconds.value_or(0);
+    trace->behavior = true;
+    trace->prenormalized = prenormalized;
+    trace->window_seconds = static_cast<int32_t>(down_window);
+    trace->up_window_seconds = static_cast<int32_t>(up_window);
+    const bool down = prenormalized < current;
+    trace->cutoff = down ? down_cutoff : up_cutoff;
+    trace->entries.clear();
+    for (const auto& r : history.recommendations) {
+      const bool in = r.timestamp > trace->cutoff;
+      trace->entries.push_back({r.timestamp, r.recommendation, in});
+      // The entries that keep the count away from the proposal, and when they leave.
+      const bool holds = down ? r.recommendation > prenormalized : r.recommendation < prenormalized;
+      if (in && holds) {
+        const Time frees = r.timestamp + Seconds(down ? down_window : up_window);
+        if (!trace->window_frees_at || frees > *trace->window_frees_at) trace->window_frees_at = frees;
+      }
     }
   }
   // B2: clamp S into [upRec, downRec].
@@ -220,9 +274,45 @@ int32_t GetReplicasChangePerPeriod(int32_t period_seconds, const std::vector<Tim
   return replicas;
 }
 
+namespace {
+
+// B9 for a trace row: when the oldest event still inside the period leaves it.
+std::optional<Time> OldestExpiry(int32_t period_seconds, const std::vector<TimestampedScaleEvent>& events, Time now) {
+  const Time cutoff = now - Seconds(period_seconds);
+  std::optional<Time> out;
+  for (const auto& e : events) {
+    if (e.timestamp > cutoff) {
+      const Time t = e.timestamp + Seconds(period_seconds);
+      if (!out || t < *out) out = t;
+    }
+  }
+  return out;
+}
+
+void TracePolicy(std::vector<PolicyTrace>* rows, const k8s::HpaScalingPolicy& p, int32_t start, int32_t added,
+                 int32_t removed, int32_t limit, const std::vector<TimestampedScaleEvent>& own_events, Time now) {
+  if (rows == nullptr) return;
+  rows->push_back(PolicyTrace{.type = p.type,
+                              .value = p.value,
+                              .period_seconds = p.period_seconds,
+                              .period_start = start,
+                              .added = added,
+                              .removed = removed,
+                              .limit = limit,
+                              .frees_at = OldestExpiry(p.period_seconds, own_events, now)});
+}
+
+}  // namespace
+
 int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector<TimestampedScaleEvent>& up,
                                               const std::vector<TimestampedScaleEvent>& down,
                                               const k8s::HpaScalingRules& rules, Time now) {
+  return CalculateScaleUpLimitTraced(current, up, down, rules, now, nullptr);
+}
+
+int32_t CalculateScaleUpLimitTraced(int32_t current, const std::vector<TimestampedScaleEvent>& up,
+                                    const std::vector<TimestampedScaleEvent>& down, const k8s::HpaScalingRules& rules,
+                                    Time now, std::vector<PolicyTrace>* rows) {
   const std::string_view select = rules.select_policy ? std::string_view(*rules.select_policy) : "Max";
   if (select == "Disabled") return current;  // B11
   const bool min_change = select == "Min";
@@ -239,6 +329,7 @@ int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector
       proposed = static_cast<int32_t>(
           std::ceil(static_cast<double>(start) * (1.0 + static_cast<double>(p.value) / 100.0)));
     }
+    TracePolicy(rows, p, start, added, removed, proposed, up, now);
     result = min_change ? std::min(result, proposed) : std::max(result, proposed);
   }
   return result;
@@ -247,6 +338,12 @@ int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector
 int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<TimestampedScaleEvent>& up,
                                              const std::vector<TimestampedScaleEvent>& down,
                                              const k8s::HpaScalingRules& rules, Time now) {
+  return CalculateScaleDownLimitTraced(current, up, down, rules, now, nullptr);
+}
+
+int32_t CalculateScaleDownLimitTraced(int32_t current, const std::vector<TimestampedScaleEvent>& up,
+                                      const std::vector<TimestampedScaleEvent>& down,
+                                      const k8s::HpaScalingRules& rules, Time now, std::vector<PolicyTrace>* rows) {
   const std::string_view select = rules.select_policy ? std::string_view(*rules.select_policy) : "Max";
   if (select == "Disabled") return current;
   const bool min_change = select == "Min";
@@ -262,6 +359,7 @@ int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<
       // 16.3: float64 truncation; int32(20 * (1 - 0.9)) is 1.
       proposed = static_cast<int32_t>(static_cast<double>(start) * (1.0 - static_cast<double>(p.value) / 100.0));
     }
+    TracePolicy(rows, p, start, added, removed, proposed, down, now);
     result = min_change ? std::max(result, proposed) : std::min(result, proposed);
   }
   return result;
@@ -270,11 +368,21 @@ int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<
 namespace {
 
 Limit BehaviorRateLimit(const HpaHistory& history, int32_t current, int32_t stabilized, int32_t min_replicas,
-                        int32_t max_replicas, const k8s::HpaBehavior& behavior, Time now) {
+                        int32_t max_replicas, const k8s::HpaBehavior& behavior, Time now,
+                        NormalizationTrace* trace = nullptr) {
   Limit r;
+  std::vector<PolicyTrace>* rows = trace != nullptr ? &trace->policies : nullptr;
+  if (trace != nullptr) {
+    trace->policies.clear();
+    trace->policy_direction = stabilized > current ? "scaleUp" : stabilized < current ? "scaleDown" : "";
+    const auto& rules = stabilized < current ? behavior.scale_down : behavior.scale_up;
+    trace->select_policy = rules && rules->select_policy ? *rules->select_policy : "Max";
+    trace->rate_limit = current;
+  }
   if (stabilized > current) {  // B5
-    int32_t limit = CalculateScaleUpLimitWithScalingRules(current, history.scale_up_events,
-                                                          history.scale_down_events, *behavior.scale_up, now);
+    int32_t limit = CalculateScaleUpLimitTraced(current, history.scale_up_events, history.scale_down_events,
+                                                *behavior.scale_up, now, rows);
+    if (trace != nullptr) trace->rate_limit = limit;
     if (limit < current) limit = current;
     int32_t max_allowed = max_replicas;
     if (max_allowed > limit) {
@@ -290,8 +398,9 @@ Limit BehaviorRateLimit(const HpaHistory& history, int32_t current, int32_t stab
       return r;
     }
   } else if (stabilized < current) {  // B6
-    int32_t limit = CalculateScaleDownLimitWithBehaviors(current, history.scale_up_events,
-                                                         history.scale_down_events, *behavior.scale_down, now);
+    int32_t limit = CalculateScaleDownLimitTraced(current, history.scale_up_events, history.scale_down_events,
+                                                  *behavior.scale_down, now, rows);
+    if (trace != nullptr) trace->rate_limit = limit;
     if (limit > current) limit = current;
     int32_t min_allowed = min_replicas;
     if (min_allowed < limit) {
@@ -321,18 +430,28 @@ LimitResult ConvertDesiredReplicasWithBehaviorRate(const HpaHistory& history, in
 
 NormalizationResult NormalizeWithBehaviors(HpaHistory& history, int32_t current, int32_t prenormalized,
                                            int32_t min_replicas, int32_t max_replicas,
-                                           const k8s::HpaBehavior& behavior, Time now) {
+                                           const k8s::HpaBehavior& behavior, Time now, NormalizationTrace* trace) {
   NormalizationResult out;
-  Stabilized st = Stabilize(history, current, prenormalized, behavior, now);
+  Stabilized st = Stabilize(history, current, prenormalized, behavior, now, trace);
   out.stabilized = st.recommendation;
   if (st.recommendation != prenormalized) {
     out.able_to_scale = {"AbleToScale", "True", st.reason, st.message};
   } else {
     out.able_to_scale = {"AbleToScale", "True", "ReadyForNewScale", kReadyForNewScaleMsg};
   }
-  Limit lim = BehaviorRateLimit(history, current, out.stabilized, min_replicas, max_replicas, behavior, now);
+  Limit lim = BehaviorRateLimit(history, current, out.stabilized, min_replicas, max_replicas, behavior, now, trace);
   out.desired = lim.desired;
   out.scaling_limited = LimitedCondition(lim, out.stabilized);
+  if (trace != nullptr) {
+    trace->stabilized = out.stabilized;
+    trace->window_direction =
+        out.stabilized == prenormalized ? "" : (prenormalized < current ? "scaleDown" : "scaleUp");
+    if (out.stabilized == prenormalized) trace->window_frees_at.reset();
+    trace->min_replicas = min_replicas;
+    trace->max_replicas = max_replicas;
+    trace->desired = out.desired;
+    trace->limit_reason = lim.reason;
+  }
   return out;
 }
 

@@ -45,6 +45,8 @@ struct ConditionUpdate {
   std::string message;
 };
 
+struct NormalizationTrace;  // decision_trace.h
+
 struct NormalizationResult {
   int32_t desired = 0;
   int32_t stabilized = 0;
@@ -69,8 +71,10 @@ struct LimitResult {
 LimitResult ConvertDesiredReplicasWithRules(int32_t current, int32_t desired, int32_t min_replicas, int32_t max_replicas);
 
 // L1-L4.
+// `trace` (may be null) receives the window, its entries and the limit.
 NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_t prenormalized, int32_t min_replicas,
-                                    int32_t max_replicas, Duration downscale_window, Time now);
+                                    int32_t max_replicas, Duration downscale_window, Time now,
+                                    NormalizationTrace* trace = nullptr);
 
 // B1 + D3: fills the API defaults into a behaviour (idempotent; the API
 // server has normally done it) and the scaleDown window from the flag.
@@ -93,15 +97,25 @@ int32_t CalculateScaleUpLimitWithScalingRules(int32_t current, const std::vector
 int32_t CalculateScaleDownLimitWithBehaviors(int32_t current, const std::vector<TimestampedScaleEvent>& up,
                                              const std::vector<TimestampedScaleEvent>& down,
                                              const k8s::HpaScalingRules& rules, Time now);
+// The same, recording each policy evaluated into `rows` (may be null; decision_trace.h).
+struct PolicyTrace;
+int32_t CalculateScaleUpLimitTraced(int32_t current, const std::vector<TimestampedScaleEvent>& up,
+                                    const std::vector<TimestampedScaleEvent>& down, const k8s::HpaScalingRules& rules,
+                                    Time now, std::vector<PolicyTrace>* rows);
+int32_t CalculateScaleDownLimitTraced(int32_t current, const std::vector<TimestampedScaleEvent>& up,
+                                      const std::vector<TimestampedScaleEvent>& down,
+                                      const k8s::HpaScalingRules& rules, Time now, std::vector<PolicyTrace>* rows);
 // B5-B7 on the stabilised value.
 LimitResult ConvertDesiredReplicasWithBehaviorRate(const HpaHistory& history, int32_t current, int32_t stabilized,
                                                    int32_t min_replicas, int32_t max_replicas,
                                                    const k8s::HpaBehavior& behavior, Time now);
 
 // B1-B8. `behavior` must already be defaulted (DefaultBehavior).
+// `trace` (may be null) receives the windows, entries and every policy evaluated.
 NormalizationResult NormalizeWithBehaviors(HpaHistory& history, int32_t current, int32_t prenormalized,
                                            int32_t min_replicas, int32_t max_replicas,
-                                           const k8s::HpaBehavior& behavior, Time now);
+                                           const k8s::HpaBehavior& behavior, Time now,
+                                           NormalizationTrace* trace = nullptr);
 
 // B10: after a successful rescale with a behaviour (defaulted).
 void StoreScaleEvent(HpaHistory& history, const k8s::HpaBehavior& behavior, int32_t prev_replicas,

@@ -16,6 +16,8 @@
 // tests/controller/replica_calculator_test.cc compares them on random inputs.
 #include "controller/core/replica_calculator.h"
 
+#include "controller/core/decision_trace.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -41,31 +43,49 @@ enum class PodClass { kReady, kUnready, kMissing, kIgnored };
 inline bool Is(const std::string& s, std::string_view literal) { return std::string_view(s) == literal; }
 
 // P1-P5 for one pod; `metric` is its sample or nullptr.
-PodClass ClassifyPod(const k8s::Pod& pod, const PodMetric* metric, bool cpu, const ReadinessTuning& tuning, Time now) {
+// `rule` (may be null) receives the id of the rule that decided (issue 12's
+// pod table); the calculator passes null.
+PodClass ClassifyPod(const k8s::Pod& pod, const PodMetric* metric, bool cpu, const ReadinessTuning& tuning, Time now,
+                     const char** rule = nullptr) {
+  const char* unused = nullptr;
+  const char*& why = rule != nullptr ? *rule : unused;
   // P1: deleted, failed and succeeded pods are dropped with their values.
-  if (pod.deletion_timestamp || Is(pod.phase, "Failed") || Is(pod.phase, "Succeeded")) return PodClass::kIgnored;
+  if (pod.deletion_timestamp || Is(pod.phase, "Failed") || Is(pod.phase, "Succeeded")) {
+    why = "P1";
+    return PodClass::kIgnored;
+  }
   // P2: pending pods never count.
-  if (Is(pod.phase, "Pending")) return PodClass::kUnready;
+  if (Is(pod.phase, "Pending")) {
+    why = "P2";
+    return PodClass::kUnready;
+  }
   // P3.
-  if (!metric) return PodClass::kMissing;
+  if (!metric) {
+    why = "P3";
+    return PodClass::kMissing;
+  }
   // P4: cpu only - a fresh pod's cpu is dominated by startup work.
   if (cpu) {
     bool unready;
     if (!pod.ready_status || !pod.start_time) {
       unready = true;  // P4a
+      why = "P4a";
     } else {
       Time ready_ltt = pod.ready_last_transition.value_or(Time{});
       bool ready_false = Is(*pod.ready_status, "False");
       if (*pod.start_time + tuning.cpu_initialization_period > now) {
         // P4b: still initialising; the sample must cover a full window after the last readiness change.
         unready = ready_false || metric->timestamp < ready_ltt + metric->window;
+        why = "P4b";
       } else {
         // P4c: only pods that never became ready are unready.
         unready = ready_false && *pod.start_time + tuning.initial_readiness_delay > ready_ltt;
+        why = "P4c";
       }
     }
     if (unready) return PodClass::kUnready;
   }
+  why = "P5";
   return PodClass::kReady;  // P5
 }
 
@@ -555,6 +575,44 @@ Result<PodMetricProposal> CalcPlainMetricReplicas(int32_t current_replicas, int6
     return PlainMetricScan(current_replicas, target_usage, resource, tolerances, metrics, pods, tuning, now);
   }
   return PlainMetricGeneral(current_replicas, target_usage, resource, tolerances, metrics, pods, tuning, now);
+}
+
+std::vector<PodTraceRow> TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
+                                       const std::string& container, bool with_requests, const ReadinessTuning& tuning,
+                                       Time now, bool pod_level_resources) {
+  std::vector<PodTraceRow> rows;
+  rows.reserve(pods.size());
+  const bool cpu = resource == "cpu";
+  for (const auto& pod : pods) {
+    auto it = metrics.find(pod->name);
+    const PodMetric* metric = it == metrics.end() ? nullptr : &it->second;
+    const char* rule = "";
+    const PodClass cls = ClassifyPod(*pod, metric, cpu, tuning, now, &rule);  // the calculator's own classifier
+    PodTraceRow row;
+    row.pod = pod->name;
+    row.phase = pod->phase;
+    row.ready = pod->ready_status.value_or("");
+    row.start_time = pod->start_time;
+    if (metric != nullptr) row.usage_milli = metric->value;
+    if (with_requests) {
+      int64_t request = 0;
+      if (PodRequest(*pod, container, resource, pod_level_resources, &request).ok()) row.request_milli = request;
+    }
+    row.pod_class = PodClassName(static_cast<int>(cls));
+    row.rule = rule;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+const char* PodClassName(int pod_class) {
+  switch (static_cast<PodClass>(pod_class)) {
+    case PodClass::kReady: return "ready";
+    case PodClass::kUnready: return "unready";
+    case PodClass::kMissing: return "missing";
+    case PodClass::kIgnored: return "ignored";
+  }
+  return "unknown";
 }
 
 Result<int64_t> ReadyPodsCount(const PodList& pods) {

@@ -65,6 +65,7 @@ struct DaemonHttpServer::Impl {
   int port = 0;
   bool started = false;
   std::atomic<bool> listen_returned{false};
+  std::vector<std::pair<std::string, GetHandler>> extra_gets;  // set before Start
 
   void Health(const std::vector<HealthCheck>& checks, const httplib::Request& req, httplib::Response& res) {
     std::string body;
@@ -83,6 +84,10 @@ DaemonHttpServer::DaemonHttpServer(std::shared_ptr<prometheus::Registry> registr
 }
 
 DaemonHttpServer::~DaemonHttpServer() { Stop(); }
+
+void DaemonHttpServer::AddGetPrefix(const std::string& prefix, GetHandler handler) {
+  impl_->extra_gets.emplace_back(prefix, std::move(handler));
+}
 
 Status DaemonHttpServer::Start(const std::string& host, int port) {
   Impl* im = impl_.get();
@@ -113,6 +118,16 @@ Status DaemonHttpServer::Start(const std::string& host, int port) {
     text += UnexpectedErrorsText();
     res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
+  for (const auto& [prefix, handler] : im->extra_gets) {
+    GetHandler h = handler;
+    auto serve = [h](const httplib::Request& req, httplib::Response& res) {
+      HttpReply reply = h(req.path);
+      res.status = reply.status;
+      res.set_content(reply.body, reply.content_type);
+    };
+    srv.Get(prefix, serve);
+    srv.Get(prefix + "/.*", serve);
+  }
   // Last resort (issue 10): a handler that throws answers 500 and is counted.
   srv.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "non-standard exception";

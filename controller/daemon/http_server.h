@@ -32,6 +32,15 @@ struct HealthCheck {
   std::function<std::string()> check;  // "" = passing
 };
 
+// An extra GET route (issue 12's /debug/hpas): the handler gets the path
+// and returns the status code, body and content type. Thread-safe.
+struct HttpReply {
+  int status = 200;
+  std::string body{};
+  std::string content_type = "application/json";
+};
+using GetHandler = std::function<HttpReply(const std::string& path)>;
+
 class DaemonHttpServer {
  public:
   DaemonHttpServer(std::shared_ptr<prometheus::Registry> registry, std::vector<HealthCheck> liveness,
@@ -40,6 +49,8 @@ class DaemonHttpServer {
   DaemonHttpServer(const DaemonHttpServer&) = delete;
   DaemonHttpServer& operator=(const DaemonHttpServer&) = delete;
 
+  // Serves GET `prefix` and every path under `prefix/`; call before Start.
+  void AddGetPrefix(const std::string& prefix, GetHandler handler);
   // Binds host:port and starts serving on a background thread.
   Status Start(const std::string& host, int port);
   int port() const;

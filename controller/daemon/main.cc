@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "controller/daemon/config.h"
+#include "controller/daemon/explain_main.h"
 #include "controller/daemon/flags.h"
 #include "controller/daemon/prometheus_metrics.h"
 #include "controller/daemon/runner.h"
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a scraper hanging up must not kill the daemon
 
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `hpad explain ...` (issue 12): read-only, see explain_main.h.
+  if (!args.empty() && args[0] == "explain") {
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+    return hpad::ctrl::RunExplain(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
+  }
   DaemonFlags flags = hpad::ctrl::ParseDaemonFlags(args);
   if (flags.action == DaemonFlags::Action::kExit) {
     std::cout << flags.output;
@@ -88,6 +94,10 @@ int main(int argc, char** argv) {
   if (config->transport.token_source) {
     config->transport.token_source =
         std::make_shared<hpad::ctrl::TrackedTokenSource>(config->transport.token_source, clients.liveness);
+  }
+  // Issue 12: a shadow's requests are told apart by their User-Agent.
+  if (opts.dry_run) {
+    config->transport.user_agent = std::string("hpad-shadow/") + hpad::Version() + " (" + clients.identity + ")";
   }
   auto transport = hpad::k8s::NewCpprestTransport(config->transport);
   if (!transport.ok()) {

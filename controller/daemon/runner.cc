@@ -1,6 +1,7 @@
 // One lifetime of the hpad daemon (see daemon_runner.h).
 #include "controller/daemon/runner.h"
 
+#include "controller/daemon/debug_endpoints.h"
 #include "k8sclient/base/klog.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/work_queue.h"
@@ -58,6 +59,13 @@ Status DaemonRunner::Start() {
       metrics_.registry(),
       std::vector<HealthCheck>{{"ping", [] { return std::string(); }}, {"progress", [this] { return NotLiveReason(); }}},
       std::vector<HealthCheck>{{"hpad", [this] { return NotReadyReason(); }}});
+  if (options_.debug_endpoints) {
+    http_->AddGetPrefix(kDebugHpasPath, [this](const std::string& path) {
+      const HorizontalController* c = debug_controller_.load();
+      if (c == nullptr) return HttpReply{503, "{\"error\": \"controller not started\"}\n"};
+      return ServeDebugHpas(c->reconciler(), path);
+    });
+  }
   Status s = http_->Start(options_.bind_address, options_.port);
   if (!s.ok()) return s.WithContext("--bind-address/--port");
   HPAD_LOG(Info) << "serving /healthz /livez /readyz /metrics on http://" << options_.bind_address << ":"
@@ -67,6 +75,12 @@ Status DaemonRunner::Start() {
   wiring_ = std::make_unique<ControllerWiring>(options_.controller, clients_.client, metrics_, clock_,
                                                queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
+  debug_controller_ = &wiring_->controller();
+  if (options_.dry_run) {
+    shadow_ = std::make_unique<ShadowReporter>(*metrics_.registry());
+    HPAD_LOG(Warning) << "shadow mode (--dry-run): deciding without writing anything; comparing with the status the "
+                         "controller in charge writes";
+  }
 
   if (options_.leader_elect) {
     k8s::LeaderElectionConfig lc;
@@ -230,7 +244,15 @@ void DaemonRunner::OnReconcile(const ReconcileReport& r) {
   clients_.liveness->ReconcileFinished();
   // The Prometheus series are fed by the controller through the Monitor
   // (metrics_); this observer only logs.
-  if (r.action != ActionLabel::kNone) {
+  if (shadow_ && !r.deleted) {
+    auto trace = wiring_->controller().reconciler().TraceFor(r.key);
+    auto hpa = wiring_->hpa_informer().Store().Get(r.key);
+    if (trace && hpa) shadow_->Observe(*trace, hpa->status);
+  }
+  if (r.action != ActionLabel::kNone && options_.dry_run) {
+    HPAD_LOG(Info) << "(dry run) would rescale HPA " << r.key << ": " << r.current_replicas << " -> "
+                   << r.desired_replicas << " replicas, reason: " << r.reason;
+  } else if (r.action != ActionLabel::kNone) {
     HPAD_LOG(Info) << "Successful rescale of HPA " << r.key << ": " << r.current_replicas << " -> "
                    << r.desired_replicas << " replicas, reason: " << r.reason;
   }

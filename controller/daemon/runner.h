@@ -39,6 +39,7 @@
 #include "controller/daemon/http_server.h"
 #include "controller/daemon/liveness.h"
 #include "controller/daemon/prometheus_metrics.h"
+#include "controller/daemon/shadow.h"
 #include "controller/wiring.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
@@ -95,6 +96,10 @@ class DaemonRunner {
   std::unique_ptr<ControllerWiring> wiring_;  // the controller and what it borrows
   std::unique_ptr<k8s::LeaderElector> elector_;
   std::unique_ptr<DaemonHttpServer> http_;
+  std::unique_ptr<ShadowReporter> shadow_;  // --dry-run only
+  // Issue 12: what /debug/hpas reads; set once the wiring exists (the HTTP
+  // server starts before it).
+  std::atomic<const HorizontalController*> debug_controller_{nullptr};
   std::thread controller_thread_;
 
   std::atomic<bool> shutdown_{false};
