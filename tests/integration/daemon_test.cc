@@ -171,7 +171,8 @@ TEST_CASE("daemon: rescales, writes status, readiness follows sync, metrics coun
   auto api = ClientFor(kc.string());
   CHECK(Eventually([&] { return DeploymentReplicas(*api) == 3; }, 15s));
   CHECK(Eventually([&] { return HpaStatusDesired(*api) == 3; }, 15s));
-  CHECK(hpad.proc->Log().find("Successful rescale of HPA default/frontend: 2 -> 3 replicas") != std::string::npos);
+  // Logged by the reconcile's observer after its writes: poll for it.
+  CHECK(!hpad.proc->WaitForLog("(Successful rescale of HPA default/frontend: 2 -> 3 replicas)", 5s).empty());
 
   // The reconciliation counter keeps rising with the 1 s sync period.
   double first = 0;
