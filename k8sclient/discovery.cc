@@ -4,6 +4,8 @@
 #include <iterator>
 #include <optional>
 
+#include "k8sclient/base/text.h"
+
 namespace hpad::k8s {
 namespace {
 
@@ -55,7 +57,10 @@ Result<std::pair<std::string, std::string>> ParseGroupVersion(const std::string&
   auto first = api_version.find('/');
   if (first == std::string::npos) return std::pair<std::string, std::string>{"", api_version};
   if (api_version.find('/', first + 1) != std::string::npos) {
-    return Status(StatusCode::kInvalid, "unexpected GroupVersion string: " + api_version);
+    // The string is foreign (an HPA's scaleTargetRef.apiVersion, a discovery
+    // document): quoted through SafeText so the message is bounded, valid
+    // UTF-8 (found by tests/fuzz/discovery_fuzz).
+    return Status(StatusCode::kInvalid, "unexpected GroupVersion string: " + SafeText(api_version));
   }
   return std::pair<std::string, std::string>{api_version.substr(0, first), api_version.substr(first + 1)};
 }

@@ -214,7 +214,7 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
     // One line per write request answered: "<verb> <resource>[/<sub>] <code> <User-Agent>"
     // (e.g. to prove `hpad explain` and `hpad --dry-run` never write).
     std::ofstream out(request_log);
-    for (const auto& r : state.requests().Writes()) {
+    for (const auto& r : server.requests().Writes()) {
       out << r.verb << " " << r.resource << (r.subresource.empty() ? "" : "/" + r.subresource) << " " << r.code
           << " " << r.user_agent << "\n";
     }

@@ -13,6 +13,7 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/yaml_json.h"
+#include "k8sclient/base/text.h"
 
 namespace hpad::sim {
 namespace {
@@ -1002,7 +1003,10 @@ std::string ScenarioError::ToString() const {
   if (line > 0) out += ":" + std::to_string(line);
   out += ": ";
   if (!path.empty()) out += path + ": ";
-  return out + problem;
+  // path and problem quote the author's keys and values, which may be any
+  // bytes: the rendered error is kept valid, bounded UTF-8 (found by
+  // tests/fuzz/scenario_fuzz).
+  return k8s::SafeText(out + problem, 4096);
 }
 
 Time DefaultScenarioStart() {

@@ -1,6 +1,8 @@
 // yaml-cpp adapter: YAML text -> nlohmann::json (see yaml_json.h).
 #include "k8sclient/api/yaml_json.h"
 
+#include "k8sclient/base/text.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -278,7 +280,10 @@ Status LocatedError(const std::string& source, int line, int column, const std::
     where += ":" + std::to_string(line);
     if (column > 0) where += ":" + std::to_string(column);
   }
-  return InvalidError(where + ": " + message);
+  // yaml-cpp's messages quote the offending input byte ("unknown escape
+  // character: \xff"): SafeText keeps the error valid, bounded UTF-8 (found
+  // by tests/fuzz/scenario_fuzz).
+  return InvalidError(SafeText(where + ": " + message));
 }
 
 Result<std::vector<YamlDoc>> Load(const std::string& text, const std::string& source, bool want_lines) {

@@ -29,11 +29,6 @@ int64_t RequestLog::NextSeq() const {
   return next_seq_;
 }
 
-std::vector<RequestRecord> RequestLog::Writes() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return writes_;
-}
-
 int64_t RequestLog::CountWrites(const std::string& verb, const std::string& resource, const std::string& subresource,
                                 const std::string& user_agent_prefix, int64_t since_seq) const {
   std::lock_guard<std::mutex> l(mu_);

@@ -37,11 +37,10 @@ class RequestLog {
   // recorded with seq >= since_seq.
   int64_t CountWrites(const std::string& verb, const std::string& resource, const std::string& subresource,
                       const std::string& user_agent_prefix, int64_t since_seq) const;
-  // Every write recorded so far, in order (hpad-sim serve --request-log).
-  std::vector<RequestRecord> Writes() const;
   // Totals by "verb resource[/subresource]" since start.
   std::map<std::string, int64_t> Counts() const;
-  // Every recorded write, oldest first (GET /hpad-sim/requests).
+  // Every recorded write, oldest first (GET /hpad-sim/requests, and
+  // hpad-sim serve --request-log).
   std::vector<RequestRecord> Writes() const;
 
  private:

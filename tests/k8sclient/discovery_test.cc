@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/discovery.h"
+#include "k8sclient/base/text.h"
 
 namespace hpad::k8s {
 namespace {
@@ -180,6 +181,15 @@ TEST_CASE("ParseGroupVersion (T1)", "[discovery]") {
   auto bad = ParseGroupVersion("a/b/c");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message() == "unexpected GroupVersion string: a/b/c");
+}
+
+TEST_CASE("ParseGroupVersion quotes a hostile string as bounded valid UTF-8 (tests/fuzz/discovery_fuzz)", "[discovery]") {
+  std::string hostile = "a/b/\xff\xfe" + std::string(100000, 'x');
+  auto bad = ParseGroupVersion(hostile);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(IsValidUtf8(bad.status().message()));
+  CHECK(bad.status().message().size() < 2048);
+  CHECK(bad.status().message().rfind("unexpected GroupVersion string: a/b/", 0) == 0);
 }
 
 }  // namespace hpad::k8s
