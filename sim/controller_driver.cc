@@ -33,15 +33,26 @@ ControllerDriver::ControllerDriver(ctrl::ControllerOptions options, std::shared_
 }
 
 ControllerDriver::~ControllerDriver() {
-  // As on SIGTERM: the windows are written (issue 13, --persist-history).
-  Status s = wiring_.SaveAllHistories();
+  Status s = Shutdown();
   if (!s.ok()) HPAD_LOG(Error) << "persisting the history at shutdown: " << s.message();
+}
+
+Status ControllerDriver::Shutdown() {
+  if (shut_down_) return Status::Ok();
+  shut_down_ = true;
+  // As on SIGTERM (controller/daemon/runner.cc): every history, the
+  // recommendation windows included (issue 13, --persist-history).
+  return wiring_.SaveAllHistories();
 }
 
 Status ControllerDriver::Start() {
   Status s = wiring_.Relist();
   if (!s.ok()) return s;
-  return wiring_.LoadHistory();  // before the first reconcile
+  // Before the first reconcile. As in the daemon, a history that cannot be
+  // read is logged and the controller starts without it (upstream's start).
+  s = wiring_.LoadHistory();
+  if (!s.ok()) HPAD_LOG(Error) << "reading the persisted history: " << s.message() << " (starting without it)";
+  return Status::Ok();
 }
 
 void ControllerDriver::SetObserver(ctrl::ReconcileObserver observer) {

@@ -8,7 +8,14 @@
 //                  determinism, then flush the events;
 //   SyncKeysNow(): the same for `keys` only (HPAs just created or whose spec
 //                  changed, Q3/Q4), so every other HPA keeps its periodic
-//                  schedule.
+//                  schedule;
+//   Shutdown():    as on SIGTERM: writes every history, windows included
+//                  (issue 13, --persist-history), once; the destructor does
+//                  it if Shutdown() was not called.
+// Start() reads the persisted histories after the first list, before the
+// first reconcile, as the daemon does; so a restart (scenario
+// `restartController: true`: Shutdown(), destroy, new driver, Start())
+// keeps what the old controller stored in the cluster.
 //
 // Ownership: owns the wiring; borrows the Monitor and Clock (must outlive
 // it) and shares the ApiClient. Not thread-safe: one thread drives it;
@@ -40,11 +47,15 @@ class ControllerDriver {
   // pass of HPAs with their own hpad.io/sync-period, issue 13).
   Status SyncKeysNow(const std::vector<std::string>& keys, bool with_deleted = false);
   void SetObserver(ctrl::ReconcileObserver observer);
+  // The graceful stop's writes (no-op when persistence is off or already
+  // shut down). The driver must not be synced afterwards.
+  Status Shutdown();
 
  private:
   Status SyncNow(const std::vector<std::string>* only, bool with_deleted);
 
   const Clock& clock_;
+  bool shut_down_ = false;
   std::mutex deleted_mu_;
   std::set<std::string> deleted_keys_;  // guarded by deleted_mu_
   ctrl::ControllerWiring wiring_;       // last: its informer handlers use deleted_keys_

@@ -175,7 +175,16 @@ class Execution {
 };
 
 Status Execution::StartController() {
-  controller_.reset();  // a new process: no history, fresh caches
+  if (controller_) {
+    // A graceful restart (scenario-format.md "restartController"): the old
+    // controller writes its histories to the cluster as at SIGTERM, then
+    // goes; the new one reads them in Start(), before its first reconcile.
+    // A failed write is logged and the restart goes on, as in the daemon.
+    if (Status s = controller_->Shutdown(); !s.ok()) {
+      Note(clock_.Now(), "persisting the history at shutdown failed: " + s.message());
+    }
+  }
+  controller_.reset();  // a new process: fresh caches and memory
   controller_ = std::make_unique<ControllerDriver>(ctrl_options_, client_, monitor_, clock_);
   Status s = controller_->Start();
   if (!s.ok()) return s.WithContext("starting the controller");
@@ -422,27 +431,30 @@ void Execution::Execute() {
   co.max_attempts = 1;
   client_ = std::make_shared<k8s::RestApiClient>(std::move(*transport), clock_, co);
   // Daemon-process flags (connection, leader election, health port,
-  // verbosity) were validated by the loader and mean nothing in-process.
-  auto opts = ctrl::ParseControllerOptions(SplitControllerFlags(sc_).controller);
+  // verbosity) were validated by the loader and mostly mean nothing
+  // in-process.
+  const ControllerFlagSplit flags = SplitControllerFlags(sc_);
+  auto opts = ctrl::ParseControllerOptions(flags.controller);
   if (!opts.ok()) {
     result_.error = "controller flags: " + opts.status().message();
     return;
   }
   ctrl_options_ = *opts;
-  // Issue 13: history persistence only when the scenario asks for it with
-  // `controller: {persist-history: "true"}` (the daemon's default is true):
-  // scenarios written before it keep upstream's forgetful restart
-  // (docs/divergences.md 20). The ConfigMaps go to the default Lease
-  // namespace unless the scenario names another.
+  // Issue 13: history persistence exactly as the daemon would have it, from
+  // the daemon's flag table: --persist-history defaults to true
+  // (scenario-format.md: "hpad keeps persisted history in ConfigMaps", and a
+  // restart keeps "what it stored there"), in the Lease's namespace
+  // (--leader-elect-resource-namespace, default kube-system). A scenario with
+  // `controller: {persist-history: "false"}` gets upstream's forgetful
+  // restart (docs/divergences.md 20).
   {
-    const auto& flags = sc_.controller_flags;
-    auto persist = flags.find("persist-history");
-    if (persist != flags.end()) {
-      auto d = ctrl::ParseDaemonOptions({{"persist-history", persist->second}});
-      ctrl_options_.persist_history = d.ok() && d->controller.persist_history;
+    auto daemon = ctrl::ParseDaemonOptions(flags.daemon);
+    if (!daemon.ok()) {
+      result_.error = "controller flags: " + daemon.status().message();
+      return;
     }
-    auto ns = flags.find("leader-elect-resource-namespace");
-    ctrl_options_.history_namespace = ns != flags.end() ? ns->second : "kube-system";
+    ctrl_options_.persist_history = daemon->controller.persist_history;
+    ctrl_options_.history_namespace = daemon->controller.history_namespace;
   }
   const nanoseconds period = ctrl_options_.sync_period.count() > 0 ? ctrl_options_.sync_period : sc_.SyncPeriod();
   if (Status s = StartController(); !s.ok()) {

@@ -78,6 +78,18 @@ struct Harness {
     selectors.Register("default", name);  // Q3
     Refresh(name);
   }
+  // Sets (or with an empty value removes) one annotation of the HPA, as
+  // `kubectl annotate` would, and refreshes the informer's copy.
+  void Annotate(const std::string& annotation, const std::string& value, const std::string& name = "web") {
+    Json obj = *api.Object(k8s::resources::kHpaV2, "default", name);
+    if (value.empty()) {
+      if (obj["metadata"].contains("annotations")) obj["metadata"]["annotations"].erase(annotation);
+    } else {
+      obj["metadata"]["annotations"][annotation] = value;
+    }
+    api.Put(k8s::resources::kHpaV2, obj);
+    Refresh(name);
+  }
   // What the informer would do after a write.
   void Refresh(const std::string& name = "web") {
     auto obj = api.Object(k8s::resources::kHpaV2, "default", name);
@@ -778,4 +790,263 @@ TEST_CASE("issue 11 item 9: a 409 on a cached scale re-runs the reconcile from a
   CHECK(hpa.status.desired_replicas == 10);
   // The decision made from the stale read left nothing in the history.
   for (const auto& rec_entry : rec.HistoryFor("default/web").recommendations) CHECK(rec_entry.recommendation != 3);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 13: pause (hpad.io/paused, hpad.io/paused-replicas) and annotation
+// validation through the reconciler (beyond upstream, docs/divergences.md 18).
+
+namespace {
+
+size_t ScaleWrites(const Harness& h) {
+  size_t n = 0;
+  for (const auto& a : h.api.ActionsFor("update", "deployments")) n += a.subresource == "scale" ? 1 : 0;
+  return n;
+}
+
+size_t CountEvents(const Harness& h, const std::string& text) {
+  size_t n = 0;
+  for (const auto& e : h.Events()) n += e == text ? 1 : 0;
+  return n;
+}
+
+std::string RecommendationsText(const HpaHistory& history) {
+  std::string out;
+  for (const auto& r : history.recommendations)
+    out += std::to_string(r.recommendation) + "@" + k8s::FormatRfc3339(r.timestamp) + " ";
+  return out;
+}
+
+const char* const kPausedEvent = "Normal ScalingPaused autoscaling is paused by the hpad.io/paused annotation";
+const char* const kResumedEvent =
+    "Normal ScalingResumed autoscaling resumed: the hpad.io/paused and hpad.io/paused-replicas annotations no "
+    "longer pause it";
+
+}  // namespace
+
+TEST_CASE("issue 13 pause: a paused HPA writes status with desired = current and no scale", "[reconciler][pause]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");  // 90% vs 60%: unpaused it would scale 2 -> 3
+  h.PutHpa(CpuSpec(60));
+  h.Annotate("hpad.io/paused", "true");
+  auto r = h.Run(At(0));
+  CHECK(r.error.ok());
+  CHECK(ScaleWrites(h) == 0);
+  CHECK(h.DeploymentReplicas("web") == 2);
+  CHECK(h.StatusWrites() == 1);  // status as usual
+  k8s::Hpa hpa = h.Read();
+  CHECK(hpa.status.current_replicas == 2);
+  CHECK(hpa.status.desired_replicas == 2);  // = current, not the 3 the metric asks for
+  CHECK_FALSE(hpa.status.last_scale_time);
+  REQUIRE(hpa.status.current_metrics.size() == 1);  // the metrics are still read and reported
+  CHECK(*hpa.status.current_metrics[0].resource->second.average_utilization == 90);
+  CHECK(Cond(hpa, "ScalingActive") == "False/ScalingPaused");
+  CHECK(FindCondition(hpa.status.conditions, "ScalingActive")->message ==
+        "autoscaling is paused by the hpad.io/paused annotation");
+  CHECK(h.Events() == std::vector<std::string>{kPausedEvent});
+}
+
+TEST_CASE("issue 13 pause: ScalingPaused once when the pause begins, ScalingResumed when it ends",
+          "[reconciler][pause]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(CpuSpec(60));
+  h.Annotate("hpad.io/paused", "true");
+  h.Run(At(0));
+  h.Run(At(15));
+  h.Run(At(30));
+  CHECK(h.Events() == std::vector<std::string>{kPausedEvent});  // once, not per reconcile
+  CHECK(ScaleWrites(h) == 0);
+  CHECK(h.StatusWrites() == 1);  // unchanged status: no further write (W4)
+
+  // "false" resumes (and is not an InvalidAnnotation); the held scale-up happens at once.
+  h.Annotate("hpad.io/paused", "false");
+  h.Run(At(45));
+  CHECK(h.Events() == std::vector<std::string>{
+                          kPausedEvent, kResumedEvent,
+                          "Normal SuccessfulRescale New size: 3; reason: cpu resource utilization (percentage of "
+                          "request) above target"});
+  CHECK(ScaleWrites(h) == 1);
+  CHECK(h.DeploymentReplicas("web") == 3);
+  k8s::Hpa hpa = h.Read();
+  CHECK(Cond(hpa, "ScalingActive") == "True/ValidMetricFound");
+  CHECK(hpa.status.desired_replicas == 3);
+  h.Run(At(60));
+  CHECK(CountEvents(h, kResumedEvent) == 1);  // once, not per reconcile
+
+  // A new pause begins: one more ScalingPaused; removing the annotation resumes.
+  h.Annotate("hpad.io/paused", "true");
+  h.Run(At(75));
+  h.Run(At(90));
+  CHECK(CountEvents(h, kPausedEvent) == 2);
+  h.Annotate("hpad.io/paused", "");
+  h.Run(At(105));
+  CHECK(CountEvents(h, kResumedEvent) == 2);
+  CHECK(Cond(h.Read(), "ScalingActive") == "True/ValidMetricFound");
+}
+
+TEST_CASE("issue 13 pause: paused-replicas scales once to N unclamped and not again", "[reconciler][pause]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "120m");  // 60% vs 60%: unpaused, no change
+  h.PutHpa(CpuSpec(60, /*min=*/1, /*max=*/10));
+  h.Annotate("hpad.io/paused-replicas", "15");  // above maxReplicas: not clamped (the operator said so)
+  const std::string message = "autoscaling is paused by the hpad.io/paused-replicas annotation at 15 replicas";
+  auto r = h.Run(At(0));
+  CHECK(r.error.ok());
+  CHECK(ScaleWrites(h) == 1);
+  CHECK(h.DeploymentReplicas("web") == 15);
+  k8s::Hpa hpa = h.Read();
+  CHECK(hpa.status.current_replicas == 2);  // 16.5: the scale as read at the start
+  CHECK(hpa.status.desired_replicas == 15);
+  REQUIRE(hpa.status.last_scale_time);
+  CHECK(*hpa.status.last_scale_time == At(0));
+  CHECK(Cond(hpa, "ScalingActive") == "False/ScalingPaused");
+  CHECK(FindCondition(hpa.status.conditions, "ScalingActive")->message == message);
+  CHECK(Cond(hpa, "ScalingLimited") != "True/TooManyReplicas");  // no min/max clamp on this path
+  CHECK(CountEvents(h, "Normal ScalingPaused " + message) == 1);
+
+  // Held at 15: no further scale write, desired = current.
+  h.Run(At(15));
+  h.Run(At(30));
+  CHECK(ScaleWrites(h) == 1);
+  CHECK(h.DeploymentReplicas("web") == 15);
+  hpa = h.Read();
+  CHECK(hpa.status.current_replicas == 15);
+  CHECK(hpa.status.desired_replicas == 15);
+  CHECK(CountEvents(h, "Normal ScalingPaused " + message) == 1);
+
+  // The scale to N happened once: if the operator moves the scale by hand,
+  // hpad does not fight it (controller/core/pause.h) while paused at N.
+  h.PutDeployment("web", 4);
+  h.Run(At(45));
+  CHECK(ScaleWrites(h) == 1);
+  CHECK(h.DeploymentReplicas("web") == 4);
+  CHECK(h.Read().status.desired_replicas == 4);
+
+  // A new N is a new pause: one scale write to it (below minReplicas here: not clamped either).
+  h.PutHpa(CpuSpec(60, /*min=*/3, /*max=*/10));
+  h.Annotate("hpad.io/paused-replicas", "1");
+  h.Run(At(60));
+  CHECK(ScaleWrites(h) == 2);
+  CHECK(h.DeploymentReplicas("web") == 1);
+  CHECK(FindCondition(h.Read().status.conditions, "ScalingActive")->message ==
+        "autoscaling is paused by the hpad.io/paused-replicas annotation at 1 replicas");
+  h.Run(At(75));
+  CHECK(ScaleWrites(h) == 2);
+}
+
+TEST_CASE("issue 13 annotations: InvalidAnnotation Warning for a bad value, the default applies",
+          "[reconciler][pause]") {
+  SECTION("hpad.io/paused other than true/false: not paused") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60));
+    h.Annotate("hpad.io/paused", "yes");
+    h.Run(At(0));
+    CHECK(h.Events() == std::vector<std::string>{
+                            "Warning InvalidAnnotation invalid value \"yes\" of annotation hpad.io/paused: must be "
+                            "\"true\" or \"false\"; not paused",
+                            "Normal SuccessfulRescale New size: 3; reason: cpu resource utilization (percentage of "
+                            "request) above target"});
+    CHECK(h.DeploymentReplicas("web") == 3);  // default: not paused, scales as usual
+    CHECK(Cond(h.Read(), "ScalingActive") == "True/ValidMetricFound");
+  }
+  SECTION("hpad.io/paused-replicas negative or not a number: ignored") {
+    for (const std::string bad : {"-1", "three", "2147483648"}) {
+      Harness h;
+      h.PutDeployment("web", 2);
+      h.AddPods(2);
+      h.SetCpuUsage(2, "180m");
+      h.PutHpa(CpuSpec(60));
+      h.Annotate("hpad.io/paused-replicas", bad);
+      h.Run(At(0));
+      INFO("value " << bad);
+      REQUIRE_FALSE(h.Events().empty());
+      CHECK(h.Events()[0] == "Warning InvalidAnnotation invalid value \"" + bad +
+                                 "\" of annotation hpad.io/paused-replicas: must be a non-negative integer; ignored");
+      CHECK(h.DeploymentReplicas("web") == 3);
+      CHECK(Cond(h.Read(), "ScalingActive") == "True/ValidMetricFound");
+    }
+  }
+  SECTION("hpad.io/sync-period out of range: the controller's period, the HPA reconciles as usual") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60));
+    h.Annotate("hpad.io/sync-period", "2h");
+    h.Run(At(0));
+    REQUIRE_FALSE(h.Events().empty());
+    CHECK(h.Events()[0] ==
+          "Warning InvalidAnnotation invalid value \"2h\" of annotation hpad.io/sync-period: must be between 1s and "
+          "1h; the controller's sync period applies");
+    CHECK(h.DeploymentReplicas("web") == 3);
+  }
+  SECTION("a valid paused with a bad paused-replicas: paused by hpad.io/paused, the bad value reported") {
+    Harness h;
+    h.PutDeployment("web", 2);
+    h.AddPods(2);
+    h.SetCpuUsage(2, "180m");
+    h.PutHpa(CpuSpec(60));
+    h.Annotate("hpad.io/paused", "true");
+    h.Annotate("hpad.io/paused-replicas", "-5");
+    h.Run(At(0));
+    CHECK(h.Events() == std::vector<std::string>{
+                            "Warning InvalidAnnotation invalid value \"-5\" of annotation hpad.io/paused-replicas: "
+                            "must be a non-negative integer; ignored",
+                            kPausedEvent});
+    CHECK(ScaleWrites(h) == 0);
+    CHECK(FindCondition(h.Read().status.conditions, "ScalingActive")->message ==
+          "autoscaling is paused by the hpad.io/paused annotation");
+  }
+}
+
+TEST_CASE("issue 13 pause: a paused HPA's history is not advanced", "[reconciler][pause]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  Json spec = CpuSpec(60);
+  // Pods 1 per 60s: the t=0 scale-up spends the period's budget (B5-B7).
+  spec["behavior"] = {{"scaleUp", {{"stabilizationWindowSeconds", 0},
+                                   {"policies", {{{"type", "Pods"}, {"value", 1}, {"periodSeconds", 60}}}}}}};
+  h.PutHpa(spec);
+  h.Run(At(0));
+  CHECK(h.DeploymentReplicas("web") == 3);
+  (void)h.rec.TakeChangedHistories();
+  const HpaHistory before = h.rec.HistoryFor("default/web");
+  REQUIRE(before.recommendations.size() == 1);
+  REQUIRE(before.scale_up_events.size() == 1);
+
+  // Paused for a while, with the metric asking for more: nothing is recorded.
+  h.AddPods(3);
+  h.SetCpuUsage(3, "180m");
+  h.Annotate("hpad.io/paused", "true");
+  for (int t : {15, 30, 45}) h.Run(At(t));
+  CHECK(ScaleWrites(h) == 1);
+  const HpaHistory during = h.rec.HistoryFor("default/web");
+  CHECK(RecommendationsText(during) == RecommendationsText(before));
+  CHECK(during.scale_up_events.size() == 1);
+  CHECK(during.scale_up_events[0].timestamp == At(0));
+  CHECK(during.scale_down_events.empty());
+  CHECK(h.rec.TakeChangedHistories().empty());  // nothing to persist (--persist-history)
+
+  // paused-replicas scales, but as the operator's act, not the HPA's: the
+  // policy budget is not spent by it.
+  h.Annotate("hpad.io/paused", "");
+  h.Annotate("hpad.io/paused-replicas", "5");
+  h.Run(At(50));
+  CHECK(h.DeploymentReplicas("web") == 5);
+  const HpaHistory after_replicas = h.rec.HistoryFor("default/web");
+  CHECK(RecommendationsText(after_replicas) == RecommendationsText(before));
+  CHECK(after_replicas.scale_up_events.size() == 1);
+  CHECK(h.rec.TakeChangedHistories().empty());
 }
