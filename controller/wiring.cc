@@ -33,7 +33,10 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
     scale_cache_ = std::make_unique<ScaleCache>(*scales_, *client_, clock_);
     scale_reader = scale_cache_.get();
   }
-  recorder_ = std::make_unique<k8s::ApiEventRecorder>(*client_, clock_);
+  // Events go at background priority (divergence 24): a backlog of event
+  // writes (1,000 failing HPAs) must not delay scale and status writes,
+  // which keep half the client's burst to themselves.
+  recorder_ = std::make_unique<k8s::ApiEventRecorder>(client_->Background(), clock_);
   if (options.persist_history) history_store_ = std::make_unique<HistoryStore>(*client_, options.history_namespace);
   controller_ = std::make_unique<HorizontalController>(std::move(options),
                                                        ControllerDeps{.hpas = *hpa_informer_,

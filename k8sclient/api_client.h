@@ -111,6 +111,12 @@ class ApiClient {
   // GET of an arbitrary path with query (aggregated APIs: custom/external metrics).
   // `path_and_query` starts with '/'.
   virtual Result<Json> GetPath(const std::string& path_and_query) = 0;
+
+  // The same API at background priority, for writes that may wait so that
+  // foreground ones (scale, status) never do: the event recorder's
+  // (divergence 24). A client without priorities returns itself. The view
+  // lives as long as this client and is thread-safe like it.
+  virtual ApiClient& Background() { return *this; }
 };
 
 // Maps an HTTP status code and optional metav1.Status body to a Status

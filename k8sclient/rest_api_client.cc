@@ -74,30 +74,95 @@ Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_hea
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
 }
 
+// The background view: every verb of the owning client at background
+// priority. Stateless; the owner's mutex guards the shared bucket.
+class RestApiClient::BackgroundView final : public ApiClient {
+ public:
+  explicit BackgroundView(RestApiClient& owner) : owner_(owner) {}
+  Result<Json> Get(const ObjectKey& key) override { return owner_.GetAt(kBg, key); }
+  Result<Json> List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override {
+    return owner_.ListAt(kBg, gvr, ns, opts);
+  }
+  Result<std::unique_ptr<WatchStream>> Watch(const GroupVersionResource& gvr, const std::string& ns,
+                                             const ListOptions& opts) override {
+    return owner_.WatchAt(kBg, gvr, ns, opts);
+  }
+  Result<Json> Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) override {
+    return owner_.CreateAt(kBg, gvr, ns, object);
+  }
+  Result<Json> Update(const ObjectKey& key, const Json& object) override { return owner_.UpdateAt(kBg, key, object); }
+  Result<Json> Patch(const ObjectKey& key, PatchType type, const std::string& body) override {
+    return owner_.PatchAt(kBg, key, type, body);
+  }
+  Status Delete(const ObjectKey& key) override { return owner_.DeleteAt(kBg, key); }
+  Result<Json> GetPath(const std::string& path_and_query) override { return owner_.GetPathAt(kBg, path_and_query); }
+  ApiClient& Background() override { return *this; }
+
+ private:
+  static constexpr Priority kBg = Priority::kBackground;
+  RestApiClient& owner_;
+};
+
 RestApiClient::RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options)
     : transport_(std::move(transport)),
       clock_(clock),
       options_(std::move(options)),
-      bucket_(options_.qps, options_.burst, clock.Now()),
-      rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
+      bucket_(options_.qps, options_.burst, clock.MonoNow()),
+      rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()),
+      background_(std::make_unique<BackgroundView>(*this)) {
   HPAD_CHECK(transport_ != nullptr);
 }
 
-bool RestApiClient::WaitForToken() {
+RestApiClient::~RestApiClient() = default;
+
+ApiClient& RestApiClient::Background() { return *background_; }
+
+bool RestApiClient::WaitForToken(Priority priority) {
+  if (priority == Priority::kBackground) return WaitForBackgroundToken();
   Duration wait;
-  Time now = clock_.Now();
   {
     std::lock_guard<std::mutex> l(mu_);
-    wait = bucket_.Reserve(now);
+    wait = bucket_.Reserve(clock_.MonoNow());
   }
   if (wait > Duration::zero()) {
     if (options_.cancel_scope) {
       clock_.WaitFor(wait, [this] { return Cancelled(); });
     } else {
-      clock_.WaitUntil(now + std::chrono::duration_cast<Time::duration>(wait), nullptr);
+      clock_.WaitFor(wait, nullptr);
     }
   }
   return !Cancelled();
+}
+
+bool RestApiClient::WaitForBackgroundToken() {
+  // Divergence 24: half the burst is kept for foreground callers. A
+  // background caller takes a token only while that half stays; otherwise
+  // it sleeps until the bucket could hold reserve + 1 tokens and looks
+  // again (foreground callers may have taken them meanwhile: they go first,
+  // and since they go into debt rather than wait for us, never behind us).
+  const double reserve = static_cast<double>(bucket_.burst() / 2);
+  for (;;) {
+    if (Cancelled()) return false;
+    const MonoTime now = clock_.MonoNow();
+    Duration wait;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (bucket_.TakeKeeping(now, reserve)) return true;
+      wait = bucket_.TimeUntil(now, reserve + 1.0);
+    }
+    // Never past the caller's deadline: a background write that cannot get
+    // a token in time is not sent (PrepareAttempt reports the deadline).
+    MonoTime until = AddSaturating(now, std::max(wait, Duration(1)));
+    if (auto deadline = CurrentRequestDeadline()) {
+      if (*deadline <= now) return false;
+      until = std::min(until, *deadline);
+    }
+    if (options_.cancel_scope) {
+      clock_.WaitUntil(until, [this] { return Cancelled(); });
+    } else {
+      clock_.WaitUntil(until, nullptr);
+    }
+  }
 }
 
 namespace {
@@ -147,7 +212,7 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
   int attempts = std::max(1, options_.max_attempts);
   Status last;
   for (int attempt = 1;; ++attempt) {
-    WaitForToken();
+    WaitForToken(call.priority);
     if (Status s = PrepareAttempt(call, request); !s.ok()) return s;
     Time start = clock_.Now();
     auto resp = transport_->Send(request);
@@ -186,24 +251,47 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
   }
 }
 
-Result<Json> RestApiClient::Get(const ObjectKey& key) {
+Result<Json> RestApiClient::Get(const ObjectKey& key) { return GetAt(Priority::kForeground, key); }
+Result<Json> RestApiClient::List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) {
+  return ListAt(Priority::kForeground, gvr, ns, opts);
+}
+Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionResource& gvr, const std::string& ns,
+                                                          const ListOptions& opts) {
+  return WatchAt(Priority::kForeground, gvr, ns, opts);
+}
+Result<Json> RestApiClient::Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) {
+  return CreateAt(Priority::kForeground, gvr, ns, object);
+}
+Result<Json> RestApiClient::Update(const ObjectKey& key, const Json& object) {
+  return UpdateAt(Priority::kForeground, key, object);
+}
+Result<Json> RestApiClient::Patch(const ObjectKey& key, PatchType type, const std::string& body) {
+  return PatchAt(Priority::kForeground, key, type, body);
+}
+Status RestApiClient::Delete(const ObjectKey& key) { return DeleteAt(Priority::kForeground, key); }
+Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
+  return GetPathAt(Priority::kForeground, path_and_query);
+}
+
+Result<Json> RestApiClient::GetAt(Priority p, const ObjectKey& key) {
   HttpRequest r;
   r.method = "GET";
   r.path_and_query = key.Path();
-  return Do({"GET", ResourceName(key), true}, std::move(r));
+  return Do({"GET", ResourceName(key), true, p}, std::move(r));
 }
 
-Result<Json> RestApiClient::List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) {
+Result<Json> RestApiClient::ListAt(Priority p, const GroupVersionResource& gvr, const std::string& ns,
+                                   const ListOptions& opts) {
   HttpRequest r;
   r.method = "GET";
   r.path_and_query = CollectionPath(gvr, ns);
   std::string q = opts.ToQuery(false);
   if (!q.empty()) r.path_and_query += "?" + q;
-  return Do({"LIST", gvr.resource, true}, std::move(r));
+  return Do({"LIST", gvr.resource, true, p}, std::move(r));
 }
 
-Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionResource& gvr, const std::string& ns,
-                                                          const ListOptions& opts) {
+Result<std::unique_ptr<WatchStream>> RestApiClient::WatchAt(Priority p, const GroupVersionResource& gvr,
+                                                            const std::string& ns, const ListOptions& opts) {
   HttpRequest r;
   r.method = "GET";
   r.path_and_query = CollectionPath(gvr, ns) + "?" + opts.ToQuery(true);
@@ -213,7 +301,7 @@ Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionReso
     r.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::seconds(*opts.timeout_seconds) +
                                                                       options_.watch_timeout_margin);
   }
-  if (!WaitForToken()) return Status(StatusCode::kCancelled, "WATCH " + gvr.resource + ": cancelled", "Cancelled");
+  if (!WaitForToken(p)) return Status(StatusCode::kCancelled, "WATCH " + gvr.resource + ": cancelled", "Cancelled");
   Time start = clock_.Now();
   auto stream = transport_->OpenStream(r);
   Call call{"WATCH", gvr.resource, true};
@@ -225,48 +313,49 @@ Result<std::unique_ptr<WatchStream>> RestApiClient::Watch(const GroupVersionReso
   return std::unique_ptr<WatchStream>(std::make_unique<RestWatchStream>(std::move(*stream)));
 }
 
-Result<Json> RestApiClient::Create(const GroupVersionResource& gvr, const std::string& ns, const Json& object) {
+Result<Json> RestApiClient::CreateAt(Priority p, const GroupVersionResource& gvr, const std::string& ns,
+                                     const Json& object) {
   HttpRequest r;
   r.method = "POST";
   r.path_and_query = CollectionPath(gvr, ns);
   r.body = DumpForeign(object);  // may hold foreign strings: never throws
   r.content_type = "application/json";
-  return Do({"POST", gvr.resource, false}, std::move(r));
+  return Do({"POST", gvr.resource, false, p}, std::move(r));
 }
 
-Result<Json> RestApiClient::Update(const ObjectKey& key, const Json& object) {
+Result<Json> RestApiClient::UpdateAt(Priority p, const ObjectKey& key, const Json& object) {
   HttpRequest r;
   r.method = "PUT";
   r.path_and_query = key.Path();
   r.body = DumpForeign(object);
   r.content_type = "application/json";
-  return Do({"PUT", ResourceName(key), false}, std::move(r));
+  return Do({"PUT", ResourceName(key), false, p}, std::move(r));
 }
 
-Result<Json> RestApiClient::Patch(const ObjectKey& key, PatchType type, const std::string& body) {
+Result<Json> RestApiClient::PatchAt(Priority p, const ObjectKey& key, PatchType type, const std::string& body) {
   HttpRequest r;
   r.method = "PATCH";
   r.path_and_query = key.Path();
   r.body = body;
   r.content_type = PatchContentType(type);
-  return Do({"PATCH", ResourceName(key), false}, std::move(r));
+  return Do({"PATCH", ResourceName(key), false, p}, std::move(r));
 }
 
-Status RestApiClient::Delete(const ObjectKey& key) {
+Status RestApiClient::DeleteAt(Priority p, const ObjectKey& key) {
   HttpRequest r;
   r.method = "DELETE";
   r.path_and_query = key.Path();
-  auto res = Do({"DELETE", ResourceName(key), true}, std::move(r));
+  auto res = Do({"DELETE", ResourceName(key), true, p}, std::move(r));
   return res.ok() ? Status::Ok() : res.status();
 }
 
-Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
+Result<Json> RestApiClient::GetPathAt(Priority p, const std::string& path_and_query) {
   if (path_and_query.empty() || path_and_query[0] != '/')
     return InvalidError("GetPath: path must start with '/': \"" + SafeText(path_and_query, 256) + "\"");
   HttpRequest r;
   r.method = "GET";
   r.path_and_query = path_and_query;
-  return Do({"GET", "raw", true}, std::move(r));
+  return Do({"GET", "raw", true, p}, std::move(r));
 }
 
 }  // namespace hpad::k8s

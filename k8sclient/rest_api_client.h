@@ -17,6 +17,11 @@
 //   and the calling thread's RequestDeadlineScope bound every attempt and
 //   every back-off wait; a request is never sent after either has passed;
 // - leader fencing of writes (write_fence.h);
+// - a background view (Background()) whose requests take a token only
+//   while half the burst stays in the bucket, so a backlog of event writes
+//   never delays a scale or status write (divergence 24); they wait on the
+//   clock, ending the wait on cancellation, at the thread's request
+//   deadline, and are fenced like any other request;
 // - a per-attempt observer (verb, resource, HTTP code, latency) so the
 //   daemon can export API request metrics.
 // Errors come from StatusFromHttp (api_client.h).
@@ -81,6 +86,7 @@ Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_hea
 class RestApiClient final : public ApiClient {
  public:
   RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options = {});
+  ~RestApiClient() override;
 
   Result<Json> Get(const ObjectKey& key) override;
   Result<Json> List(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override;
@@ -92,19 +98,39 @@ class RestApiClient final : public ApiClient {
   Status Delete(const ObjectKey& key) override;
   Result<Json> GetPath(const std::string& path_and_query) override;
 
+  // A view whose requests wait while fewer than burst/2 tokens remain
+  // (TokenBucket::TakeKeeping); lives as long as this client.
+  ApiClient& Background() override;
+
   HttpTransport& transport() { return *transport_; }
 
  private:
+  class BackgroundView;
+  enum class Priority { kForeground, kBackground };
   struct Call {
     std::string verb;
     std::string resource;
     bool idempotent = false;
+    Priority priority = Priority::kForeground;
   };
+  // The verbs, at either priority (the public ones are foreground).
+  Result<Json> GetAt(Priority p, const ObjectKey& key);
+  Result<Json> ListAt(Priority p, const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts);
+  Result<std::unique_ptr<WatchStream>> WatchAt(Priority p, const GroupVersionResource& gvr, const std::string& ns,
+                                               const ListOptions& opts);
+  Result<Json> CreateAt(Priority p, const GroupVersionResource& gvr, const std::string& ns, const Json& object);
+  Result<Json> UpdateAt(Priority p, const ObjectKey& key, const Json& object);
+  Result<Json> PatchAt(Priority p, const ObjectKey& key, PatchType type, const std::string& body);
+  Status DeleteAt(Priority p, const ObjectKey& key);
+  Result<Json> GetPathAt(Priority p, const std::string& path_and_query);
+
   // Sends with rate limiting, retries and observation; returns the parsed
   // JSON body of a 2xx answer or the mapped error.
   Result<Json> Do(const Call& call, HttpRequest request);
-  // False when the wait was ended by cancellation.
-  bool WaitForToken();
+  // False when the wait was ended by cancellation or (background only) by
+  // the thread's request deadline; PrepareAttempt then says which.
+  bool WaitForToken(Priority priority);
+  bool WaitForBackgroundToken();
   // Ok, or why an attempt must not be sent now (cancelled, the thread's
   // request deadline passed, the write fence closed); sets the attempt's
   // hard timeout from the earliest deadline.
@@ -118,6 +144,7 @@ class RestApiClient final : public ApiClient {
   std::mutex mu_;  // guards bucket_ and rng_
   TokenBucket bucket_;
   std::mt19937_64 rng_;
+  std::unique_ptr<BackgroundView> background_;
 };
 
 }  // namespace hpad::k8s

@@ -5,6 +5,10 @@
 
 namespace hpad::k8s {
 
+namespace {
+constexpr double kSlack = 1e-9;  // tokens
+}  // namespace
+
 TokenBucket::TokenBucket(double qps, int burst, MonoTime now)
     : qps_(qps), burst_(std::max(burst, 1)), tokens_(static_cast<double>(std::max(burst, 1))), last_(now) {}
 
@@ -34,6 +38,26 @@ bool TokenBucket::TryTake(MonoTime now) {
   if (tokens_ < 1.0) return false;
   tokens_ -= 1.0;
   return true;
+}
+
+bool TokenBucket::TakeKeeping(MonoTime now, double reserve) {
+  if (qps_ <= 0) return true;
+  Refill(now);
+  // kSlack absorbs the rounding of the refill arithmetic: a caller woken at
+  // the instant TimeUntil named must find its tokens there.
+  if (tokens_ - 1.0 + kSlack < std::max(reserve, 0.0)) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+Duration TokenBucket::TimeUntil(MonoTime now, double tokens) {
+  Refill(now);
+  if (tokens_ + kSlack >= tokens) return Duration::zero();
+  if (qps_ <= 0 || tokens > static_cast<double>(burst_)) return Duration::max();
+  const double seconds = (tokens - tokens_) / qps_;
+  // Saturate: a huge debt at a tiny qps must not overflow the nanoseconds.
+  if (seconds >= 9e9) return Duration::max();
+  return Duration(static_cast<Duration::rep>(std::ceil(seconds * 1e9)));
 }
 
 double TokenBucket::Available(MonoTime now) {

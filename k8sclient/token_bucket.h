@@ -7,6 +7,11 @@
 // served in arrival order and the long-run rate never exceeds qps (this is
 // golang.org/x/time/rate's Reserve, which client-go's limiter uses).
 //
+// TakeKeeping() is the background callers' way in (divergence 24): it takes a
+// token only while `reserve` more stay in the bucket, so low-priority writes
+// (events) never spend the share that foreground writes (scale, status) can
+// take at once; TimeUntil() says how long such a caller must wait.
+//
 // Time is monotonic (MonoTime: the bucket measures intervals only). Also the
 // event recorder's per-object spam filter (client-go: burst 25, 1 per 300 s).
 //
@@ -29,6 +34,14 @@ class TokenBucket {
   Duration Reserve(MonoTime now);
   // Takes a token only if one is available at `now`.
   bool TryTake(MonoTime now);
+  // Takes a token only if, after taking it, at least `reserve` tokens remain
+  // at `now` (reserve < 0 is treated as 0, so TakeKeeping(now, 0) == TryTake).
+  // Never goes into debt and never makes a Reserve() caller wait longer.
+  bool TakeKeeping(MonoTime now, double reserve);
+  // How long from `now` until `tokens` are available (zero if they are;
+  // Duration::max() if they never will be: tokens > burst, or qps <= 0 with
+  // too few). Does not take anything.
+  Duration TimeUntil(MonoTime now, double tokens);
   // Tokens available at `now` (negative while callers are queued).
   double Available(MonoTime now);
 
