@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/core/decision_trace.h"
 #include "controller/core/normalization.h"
 #include "controller/core/replica_calculator.h"
 #include "k8sclient/api/types/hpa.h"
@@ -91,6 +92,39 @@ Fixture MakeFixture() {
     f.metric_sets.push_back(std::move(m));
   }
   return f;
+}
+
+// Issue 12: what the daemon keeps per HPA for /debug/hpas - the last
+// DecisionTrace shaped like these HPAs (one cpu Utilization metric, the
+// 10-pod table, 3 stabilization window entries, 3 conditions), after the
+// reconciler's ShrinkTrace. Pod names "web-N" fit std::string's inline
+// buffer; a Deployment pod's name (~25 bytes) adds its length per pod to the
+// shared name buffer.
+void PrintTraceCost(const Fixture& f) {
+  auto trace = std::make_shared<hpad::ctrl::DecisionTrace>();
+  trace->ns = "bench";
+  trace->name = "web";
+  hpad::ctrl::MetricTrace m;
+  m.type = "Resource";
+  m.name = "cpu";
+  m.target_type = "Utilization";
+  m.unit = "%";
+  m.pods = hpad::ctrl::TracePodTable(f.pods, f.metric_sets[0], "cpu", "", true, f.tuning, f.start);
+  trace->metrics.push_back(std::move(m));
+  trace->normalized = true;
+  for (int i = 0; i < 3; i++) trace->normalization.entries.push_back({f.start, kPodsPerHpa, true});
+  trace->conditions = {
+      {"AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"},
+      {"ScalingActive", "True", "ValidMetricFound",
+       "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of "
+       "request)"},
+      {"ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range"}};
+  hpad::ctrl::ShrinkTrace(*trace);
+  const size_t heap = hpad::ctrl::TraceHeapBytes(*trace);
+  std::printf("kept trace per HPA (issue 12): sizeof(DecisionTrace) %zu B + %zu B heap (pod row %zu B); "
+              "%.1f MiB at 10,000 HPAs before allocator/map overhead\n",
+              sizeof(hpad::ctrl::DecisionTrace), heap, sizeof(hpad::ctrl::PodTraceRow),
+              static_cast<double>(sizeof(hpad::ctrl::DecisionTrace) + heap) * 10000.0 / (1024.0 * 1024.0));
 }
 
 struct HpaSlot {
@@ -198,6 +232,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Fixture f = MakeFixture();
+  PrintTraceCost(f);
   // Warm the allocator and caches once, untimed.
   Run(f, Variant::kFull, hpas, seconds / 10);
 

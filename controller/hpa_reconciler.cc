@@ -188,6 +188,7 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   monitor_.SetNumHpas(selectors_.Size());
   if (w.trace) {
     if (!error.ok() && !w.trace->metrics_failed && w.trace->error.empty()) w.trace->error = error.message();
+    ShrinkTrace(*w.trace);  // kept until the next reconcile: no spare capacity
     std::lock_guard<std::mutex> l(history_mu_);
     traces_[w.key] = std::move(w.trace);
   }
@@ -480,9 +481,10 @@ MetricsFetch HpaReconciler::FetchMetrics(Working& w, const k8s::Scale& scale, in
   w.report.metric_specs = specs;
   MetricContext ctx{ns, current, scale.status_replicas, tolerances, selector, pods, w.now};
   fetch.results.reserve(specs.size());
+  if (w.trace) w.trace->metrics.reserve(specs.size());  // exact: the trace is kept per HPA
   for (const auto& spec : specs) {
     Time start = clock_.Now();
-    std::vector<PodTraceRow> pod_table;
+    PodTable pod_table;
     ctx.pod_table = w.trace ? &pod_table : nullptr;
     MetricResult r = ComputeReplicasForMetric(ctx, spec);
     if (w.trace) w.trace->metrics.push_back(DescribeMetric(spec, r, tolerances, std::move(pod_table)));

@@ -161,7 +161,7 @@ class HpaReconciler {
     const k8s::Selector& selector;
     const PodList& pods;
     Time now{};
-    std::vector<PodTraceRow>* pod_table = nullptr;  // set per metric when tracing
+    PodTable* pod_table = nullptr;  // set per metric when tracing
   };
 
   HpaHistory& History(const std::string& key);

@@ -2,7 +2,10 @@
 // hpa-semantics.md (indexed in docs/hpa-rules.md).
 #include "controller/core/decision_trace.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <cstdio>
 #include <sstream>
 
@@ -10,6 +13,8 @@
 #include "controller/core/replica_calculator.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/api/types/json_fields.h"
+#include "k8sclient/base/text.h"
 
 namespace hpad::ctrl {
 namespace {
@@ -79,7 +84,60 @@ nlohmann::json OptTime(const std::optional<Time>& t) {
   return t ? nlohmann::json(k8s::FormatRfc3339(*t)) : nlohmann::json(nullptr);
 }
 
+template <typename E, size_t N>
+E ParseName(std::string_view s, const std::string_view (&names)[N], E fallback) {
+  for (size_t i = 0; i < N; i++) {
+    if (names[i] == s) return static_cast<E>(i);
+  }
+  return fallback;
+}
+
+constexpr std::string_view kPhaseNames[] = {"", "Pending", "Running", "Succeeded", "Failed", "Unknown", "Other"};
+constexpr std::string_view kReadyNames[] = {"", "True", "False", "Unknown", "Other"};
+constexpr std::string_view kClassNames[] = {"ready", "unready", "missing", "ignored"};
+constexpr std::string_view kRuleNames[] = {"", "P1", "P2", "P3", "P4a", "P4b", "P4c", "P5"};
+
+template <size_t N>
+std::string_view NameAt(const std::string_view (&names)[N], uint8_t i) {
+  return i < N ? names[i] : std::string_view("?");
+}
+
 }  // namespace
+
+std::string_view TraceName(TracePodPhase v) { return NameAt(kPhaseNames, static_cast<uint8_t>(v)); }
+std::string_view TraceName(TraceReady v) { return NameAt(kReadyNames, static_cast<uint8_t>(v)); }
+std::string_view TraceName(TracePodClass v) { return NameAt(kClassNames, static_cast<uint8_t>(v)); }
+std::string_view TraceName(TracePodRule v) { return NameAt(kRuleNames, static_cast<uint8_t>(v)); }
+TracePodPhase ParseTracePodPhase(std::string_view s) {
+  return ParseName(s, kPhaseNames, TracePodPhase::kOther);
+}
+TraceReady ParseTraceReady(std::string_view s) { return ParseName(s, kReadyNames, TraceReady::kOther); }
+std::optional<TracePodClass> ParseTracePodClass(std::string_view s) {
+  for (size_t i = 0; i < std::size(kClassNames); i++) {
+    if (kClassNames[i] == s) return static_cast<TracePodClass>(i);
+  }
+  return std::nullopt;
+}
+TracePodRule ParseTracePodRule(std::string_view s) { return ParseName(s, kRuleNames, TracePodRule::kNone); }
+
+void PodTable::Add(std::string_view name, PodTraceRow row) {
+  name = name.substr(0, std::min<size_t>(name.size(), UINT16_MAX));
+  row.name_offset = static_cast<uint32_t>(std::min<size_t>(names.size(), UINT32_MAX));
+  row.name_size = static_cast<uint16_t>(name.size());
+  if (names.size() + name.size() > UINT32_MAX) row.name_size = 0;  // cannot address it: keep the row, drop the name
+  else names.append(name);
+  rows.push_back(row);
+}
+
+std::string_view PodTable::Name(const PodTraceRow& row) const {
+  if (row.name_offset > names.size()) return {};
+  return std::string_view(names).substr(row.name_offset, row.name_size);
+}
+
+void PodTable::ShrinkToFit() {
+  rows.shrink_to_fit();
+  names.shrink_to_fit();
+}
 
 std::string FormatTraceNumber(double v) {
   if (std::isnan(v)) return "NaN";
@@ -94,7 +152,7 @@ std::string FormatTraceNumber(double v) {
 }
 
 MetricTrace DescribeMetric(const k8s::MetricSpec& spec, const MetricResult& result, const Tolerances& tolerances,
-                           std::vector<PodTraceRow> pods) {
+                           PodTable pods) {
   MetricTrace m;
   m.type = spec.type;
   const k8s::MetricTarget* target = nullptr;
@@ -167,13 +225,14 @@ MetricTrace DescribeMetric(const k8s::MetricSpec& spec, const MetricResult& resu
   m.scale_up_above = m.target * (1.0 + tolerances.scale_up);
   m.scale_down_below = m.target * (1.0 - tolerances.scale_down);
   bool unready = false, missing = false;
-  for (const auto& p : pods) {
-    if (p.pod_class == "ready") m.ready_pods++;
-    if (p.pod_class == "unready") unready = true;
-    if (p.pod_class == "missing") missing = true;
+  for (const auto& p : pods.rows) {
+    if (p.pod_class == TracePodClass::kReady) m.ready_pods++;
+    if (p.pod_class == TracePodClass::kUnready) unready = true;
+    if (p.pod_class == TracePodClass::kMissing) missing = true;
   }
   m.recomputed = result.ok && (missing || (unready && m.ratio > 1.0));  // C4's condition for C5/C10
   m.pods = std::move(pods);
+  m.pods.ShrinkToFit();
   return m;
 }
 
@@ -239,11 +298,12 @@ std::string RenderTraceText(const DecisionTrace& t) {
                 ", down below " + ValueText(m, m.scale_down_below));
     if (!m.pods.empty()) {
       Line(o, "      pods:");
-      for (const auto& p : m.pods) {
-        std::string row = "        " + p.pod + "  " + p.phase + " ready=" + (p.ready.empty() ? "?" : p.ready) +
-                          "  " + p.pod_class + " (" + p.rule + ")";
-        if (p.usage_milli) row += "  usage " + std::to_string(*p.usage_milli) + "m";
-        if (p.request_milli) row += "  request " + std::to_string(*p.request_milli) + "m";
+      for (const auto& p : m.pods.rows) {
+        std::string row = "        " + std::string(m.pods.Name(p)) + "  " + std::string(TraceName(p.phase)) +
+                          " ready=" + (p.ready == TraceReady::kAbsent ? "?" : std::string(TraceName(p.ready))) +
+                          "  " + std::string(TraceName(p.pod_class)) + " (" + std::string(TraceName(p.rule)) + ")";
+        if (p.has_usage) row += "  usage " + std::to_string(p.usage_milli) + "m";
+        if (p.has_request) row += "  request " + std::to_string(p.request_milli) + "m";
         Line(o, row);
       }
     }
@@ -322,16 +382,16 @@ nlohmann::json TraceToJson(const DecisionTrace& t) {
       mj["scalesDownBelow"] = m.scale_down_below;
     }
     nlohmann::json pods = nlohmann::json::array();
-    for (const auto& p : m.pods) {
+    for (const auto& p : m.pods.rows) {
       nlohmann::json pj;
-      pj["pod"] = p.pod;
-      pj["phase"] = p.phase;
-      pj["ready"] = p.ready;
-      pj["startTime"] = OptTime(p.start_time);
-      pj["requestMilli"] = p.request_milli ? nlohmann::json(*p.request_milli) : nlohmann::json(nullptr);
-      pj["usageMilli"] = p.usage_milli ? nlohmann::json(*p.usage_milli) : nlohmann::json(nullptr);
-      pj["class"] = p.pod_class;
-      pj["rule"] = p.rule;
+      pj["pod"] = std::string(m.pods.Name(p));
+      pj["phase"] = std::string(TraceName(p.phase));
+      pj["ready"] = std::string(TraceName(p.ready));
+      pj["startTime"] = p.has_start_time ? OptTime(p.start_time) : nlohmann::json(nullptr);
+      pj["requestMilli"] = p.has_request ? nlohmann::json(p.request_milli) : nlohmann::json(nullptr);
+      pj["usageMilli"] = p.has_usage ? nlohmann::json(p.usage_milli) : nlohmann::json(nullptr);
+      pj["class"] = std::string(TraceName(p.pod_class));
+      pj["rule"] = std::string(TraceName(p.rule));
       pods.push_back(std::move(pj));
     }
     if (!pods.empty()) mj["pods"] = std::move(pods);
@@ -374,6 +434,14 @@ nlohmann::json TraceToJson(const DecisionTrace& t) {
   return j;
 }
 
+void ShrinkTrace(DecisionTrace& t) {
+  t.metrics.shrink_to_fit();
+  for (auto& m : t.metrics) m.pods.ShrinkToFit();
+  t.normalization.entries.shrink_to_fit();
+  t.normalization.policies.shrink_to_fit();
+  t.conditions.shrink_to_fit();
+}
+
 size_t TraceHeapBytes(const DecisionTrace& t) {
   auto str = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
   size_t n = str(t.ns) + str(t.name) + str(t.reason) + str(t.skipped) + str(t.metrics_error) + str(t.history_note) +
@@ -381,8 +449,7 @@ size_t TraceHeapBytes(const DecisionTrace& t) {
   n += t.metrics.capacity() * sizeof(MetricTrace);
   for (const auto& m : t.metrics) {
     n += str(m.type) + str(m.name) + str(m.container) + str(m.target_type) + str(m.unit) + str(m.error);
-    n += m.pods.capacity() * sizeof(PodTraceRow);
-    for (const auto& p : m.pods) n += str(p.pod) + str(p.phase) + str(p.ready) + str(p.pod_class) + str(p.rule);
+    n += m.pods.rows.capacity() * sizeof(PodTraceRow) + str(m.pods.names);
   }
   const NormalizationTrace& nt = t.normalization;
   n += nt.entries.capacity() * sizeof(StabilizationEntry) + nt.policies.capacity() * sizeof(PolicyTrace);
@@ -391,6 +458,237 @@ size_t TraceHeapBytes(const DecisionTrace& t) {
   n += t.conditions.capacity() * sizeof(ConditionUpdate);
   for (const auto& c : t.conditions) n += str(c.type) + str(c.status) + str(c.reason) + str(c.message);
   return n;
+}
+
+namespace {
+
+namespace fields = k8s::fields;
+using fields::FieldError;
+using fields::Join;
+
+// Bounds on a foreign trace: far above what a real HPA produces (spec.metrics
+// is small, a scale target has at most a few thousand pods).
+constexpr size_t kMaxTraceMetrics = 64;
+constexpr size_t kMaxTracePods = 100000;
+constexpr size_t kMaxTraceEntries = 100000;
+constexpr size_t kMaxTracePolicies = 64;
+constexpr size_t kMaxTraceConditions = 16;
+
+Status Text(const nlohmann::json& obj, const char* key, const std::string& path, std::string* out) {
+  std::string raw;
+  HPAD_RETURN_IF_ERROR(fields::GetString(obj, key, path, &raw));
+  *out = k8s::SafeText(raw);
+  return Status::Ok();
+}
+
+Status Bool(const nlohmann::json& obj, const char* key, const std::string& path, bool* out) {
+  const nlohmann::json* c = fields::Child(obj, key);
+  if (!c) return Status::Ok();
+  if (!c->is_boolean()) return FieldError(Join(path, key), "expected a boolean, got " + k8s::DescribeJson(*c));
+  *out = c->get<bool>();
+  return Status::Ok();
+}
+
+Status Number(const nlohmann::json& obj, const char* key, const std::string& path, double* out) {
+  const nlohmann::json* c = fields::Child(obj, key);
+  if (!c) return Status::Ok();
+  if (!c->is_number()) return FieldError(Join(path, key), "expected a number, got " + k8s::DescribeJson(*c));
+  *out = c->get<double>();
+  return Status::Ok();
+}
+
+Status Int(const nlohmann::json& obj, const char* key, const std::string& path, int32_t* out) {
+  return fields::GetInt32(obj, key, path, out);
+}
+
+Status TimeField(const nlohmann::json& obj, const char* key, const std::string& path, std::optional<Time>* out) {
+  return fields::GetOptTime(obj, key, path, out);
+}
+
+Status RequiredTime(const nlohmann::json& obj, const char* key, const std::string& path, Time* out) {
+  std::optional<Time> t;
+  HPAD_RETURN_IF_ERROR(TimeField(obj, key, path, &t));
+  if (t) *out = *t;
+  return Status::Ok();
+}
+
+// The array at key (empty when absent), bounded.
+Result<const nlohmann::json*> Array(const nlohmann::json& obj, const char* key, const std::string& path,
+                                    size_t max_items) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  const nlohmann::json* c = fields::Child(obj, key);
+  if (!c) return &kEmpty;
+  if (!c->is_array()) return FieldError(Join(path, key), "expected an array, got " + k8s::DescribeJson(*c));
+  if (c->size() > max_items) {
+    return FieldError(Join(path, key), std::to_string(c->size()) + " items, at most " + std::to_string(max_items));
+  }
+  return c;
+}
+
+Status ParsePod(const nlohmann::json& pj, const std::string& path, PodTable* table) {
+  HPAD_RETURN_IF_ERROR(fields::ExpectObject(pj, path));
+  std::string name, phase, ready, cls, rule;
+  HPAD_RETURN_IF_ERROR(Text(pj, "pod", path, &name));
+  HPAD_RETURN_IF_ERROR(Text(pj, "phase", path, &phase));
+  HPAD_RETURN_IF_ERROR(Text(pj, "ready", path, &ready));
+  HPAD_RETURN_IF_ERROR(Text(pj, "class", path, &cls));
+  HPAD_RETURN_IF_ERROR(Text(pj, "rule", path, &rule));
+  PodTraceRow row;
+  row.phase = ParseTracePodPhase(phase);
+  row.ready = ParseTraceReady(ready);
+  auto pod_class = ParseTracePodClass(cls);
+  if (!pod_class) return FieldError(Join(path, "class"), "unknown pod class \"" + k8s::SafeText(cls, 64) + "\"");
+  row.pod_class = *pod_class;
+  row.rule = ParseTracePodRule(rule);
+  std::optional<Time> start;
+  HPAD_RETURN_IF_ERROR(TimeField(pj, "startTime", path, &start));
+  if (start) {
+    row.start_time = *start;
+    row.has_start_time = true;
+  }
+  std::optional<int64_t> request, usage;
+  HPAD_RETURN_IF_ERROR(fields::GetOptInt64(pj, "requestMilli", path, &request));
+  HPAD_RETURN_IF_ERROR(fields::GetOptInt64(pj, "usageMilli", path, &usage));
+  row.has_request = request.has_value();
+  row.request_milli = request.value_or(0);
+  row.has_usage = usage.has_value();
+  row.usage_milli = usage.value_or(0);
+  table->Add(name, row);
+  return Status::Ok();
+}
+
+Status ParseMetric(const nlohmann::json& mj, const std::string& path, MetricTrace* m) {
+  HPAD_RETURN_IF_ERROR(fields::ExpectObject(mj, path));
+  HPAD_RETURN_IF_ERROR(Text(mj, "type", path, &m->type));
+  HPAD_RETURN_IF_ERROR(Text(mj, "name", path, &m->name));
+  HPAD_RETURN_IF_ERROR(Text(mj, "container", path, &m->container));
+  HPAD_RETURN_IF_ERROR(Text(mj, "targetType", path, &m->target_type));
+  HPAD_RETURN_IF_ERROR(Number(mj, "target", path, &m->target));
+  HPAD_RETURN_IF_ERROR(Text(mj, "unit", path, &m->unit));
+  HPAD_RETURN_IF_ERROR(Bool(mj, "ok", path, &m->ok));
+  HPAD_RETURN_IF_ERROR(Text(mj, "error", path, &m->error));
+  HPAD_RETURN_IF_ERROR(Number(mj, "current", path, &m->current));
+  HPAD_RETURN_IF_ERROR(Number(mj, "ratio", path, &m->ratio));
+  HPAD_RETURN_IF_ERROR(Int(mj, "proposal", path, &m->proposal));
+  HPAD_RETURN_IF_ERROR(Bool(mj, "recomputed", path, &m->recomputed));
+  if (const nlohmann::json* tol = fields::Child(mj, "tolerance")) {
+    const std::string tpath = Join(path, "tolerance");
+    HPAD_RETURN_IF_ERROR(fields::ExpectObject(*tol, tpath));
+    HPAD_RETURN_IF_ERROR(Number(*tol, "down", tpath, &m->tolerance_down));
+    HPAD_RETURN_IF_ERROR(Number(*tol, "up", tpath, &m->tolerance_up));
+  }
+  HPAD_RETURN_IF_ERROR(Number(mj, "scalesUpAbove", path, &m->scale_up_above));
+  HPAD_RETURN_IF_ERROR(Number(mj, "scalesDownBelow", path, &m->scale_down_below));
+  auto pods = Array(mj, "pods", path, kMaxTracePods);
+  if (!pods.ok()) return pods.status();
+  m->pods.rows.reserve((*pods)->size());
+  for (size_t i = 0; i < (*pods)->size(); i++) {
+    HPAD_RETURN_IF_ERROR(ParsePod((**pods)[i], fields::Index(Join(path, "pods"), i), &m->pods));
+    if (m->pods.rows.back().pod_class == TracePodClass::kReady) m->ready_pods++;
+  }
+  m->pods.ShrinkToFit();
+  return Status::Ok();
+}
+
+Status ParseNormalization(const nlohmann::json& nj, const std::string& path, NormalizationTrace* n) {
+  HPAD_RETURN_IF_ERROR(fields::ExpectObject(nj, path));
+  HPAD_RETURN_IF_ERROR(Bool(nj, "behavior", path, &n->behavior));
+  HPAD_RETURN_IF_ERROR(Int(nj, "prenormalized", path, &n->prenormalized));
+  HPAD_RETURN_IF_ERROR(Int(nj, "stabilized", path, &n->stabilized));
+  HPAD_RETURN_IF_ERROR(Int(nj, "desired", path, &n->desired));
+  if (const nlohmann::json* w = fields::Child(nj, "window")) {
+    const std::string wpath = Join(path, "window");
+    HPAD_RETURN_IF_ERROR(fields::ExpectObject(*w, wpath));
+    HPAD_RETURN_IF_ERROR(Int(*w, "scaleDownSeconds", wpath, &n->window_seconds));
+    HPAD_RETURN_IF_ERROR(Int(*w, "scaleUpSeconds", wpath, &n->up_window_seconds));
+    HPAD_RETURN_IF_ERROR(RequiredTime(*w, "cutoff", wpath, &n->cutoff));
+    HPAD_RETURN_IF_ERROR(Text(*w, "held", wpath, &n->window_direction));
+    HPAD_RETURN_IF_ERROR(TimeField(*w, "freesAt", wpath, &n->window_frees_at));
+    auto entries = Array(*w, "entries", wpath, kMaxTraceEntries);
+    if (!entries.ok()) return entries.status();
+    n->entries.reserve((*entries)->size());
+    for (size_t i = 0; i < (*entries)->size(); i++) {
+      const nlohmann::json& ej = (**entries)[i];
+      const std::string epath = fields::Index(Join(wpath, "entries"), i);
+      HPAD_RETURN_IF_ERROR(fields::ExpectObject(ej, epath));
+      StabilizationEntry e;
+      HPAD_RETURN_IF_ERROR(RequiredTime(ej, "time", epath, &e.time));
+      HPAD_RETURN_IF_ERROR(Int(ej, "replicas", epath, &e.replicas));
+      HPAD_RETURN_IF_ERROR(Bool(ej, "inWindow", epath, &e.in_window));
+      n->entries.push_back(e);
+    }
+  }
+  HPAD_RETURN_IF_ERROR(Text(nj, "policyDirection", path, &n->policy_direction));
+  HPAD_RETURN_IF_ERROR(Text(nj, "selectPolicy", path, &n->select_policy));
+  auto policies = Array(nj, "policies", path, kMaxTracePolicies);
+  if (!policies.ok()) return policies.status();
+  for (size_t i = 0; i < (*policies)->size(); i++) {
+    const nlohmann::json& pj = (**policies)[i];
+    const std::string ppath = fields::Index(Join(path, "policies"), i);
+    HPAD_RETURN_IF_ERROR(fields::ExpectObject(pj, ppath));
+    PolicyTrace p;
+    HPAD_RETURN_IF_ERROR(Text(pj, "type", ppath, &p.type));
+    HPAD_RETURN_IF_ERROR(Int(pj, "value", ppath, &p.value));
+    HPAD_RETURN_IF_ERROR(Int(pj, "periodSeconds", ppath, &p.period_seconds));
+    HPAD_RETURN_IF_ERROR(Int(pj, "periodStart", ppath, &p.period_start));
+    HPAD_RETURN_IF_ERROR(Int(pj, "added", ppath, &p.added));
+    HPAD_RETURN_IF_ERROR(Int(pj, "removed", ppath, &p.removed));
+    HPAD_RETURN_IF_ERROR(Int(pj, "limit", ppath, &p.limit));
+    HPAD_RETURN_IF_ERROR(TimeField(pj, "freesAt", ppath, &p.frees_at));
+    n->policies.push_back(std::move(p));
+  }
+  HPAD_RETURN_IF_ERROR(Int(nj, "rateLimit", path, &n->rate_limit));
+  HPAD_RETURN_IF_ERROR(Int(nj, "minReplicas", path, &n->min_replicas));
+  HPAD_RETURN_IF_ERROR(Int(nj, "maxReplicas", path, &n->max_replicas));
+  HPAD_RETURN_IF_ERROR(Text(nj, "limitReason", path, &n->limit_reason));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DecisionTrace> TraceFromJson(const nlohmann::json& j) {
+  const std::string root;
+  HPAD_RETURN_IF_ERROR(fields::ExpectObject(j, root));
+  DecisionTrace t;
+  HPAD_RETURN_IF_ERROR(Text(j, "namespace", root, &t.ns));
+  HPAD_RETURN_IF_ERROR(Text(j, "name", root, &t.name));
+  HPAD_RETURN_IF_ERROR(RequiredTime(j, "time", root, &t.time));
+  HPAD_RETURN_IF_ERROR(Int(j, "currentReplicas", root, &t.current_replicas));
+  HPAD_RETURN_IF_ERROR(Int(j, "desiredReplicas", root, &t.desired_replicas));
+  HPAD_RETURN_IF_ERROR(Bool(j, "rescale", root, &t.rescale));
+  HPAD_RETURN_IF_ERROR(Text(j, "reason", root, &t.reason));
+  HPAD_RETURN_IF_ERROR(Text(j, "skipped", root, &t.skipped));
+  HPAD_RETURN_IF_ERROR(Text(j, "error", root, &t.error));
+  HPAD_RETURN_IF_ERROR(Text(j, "history", root, &t.history_note));
+  HPAD_RETURN_IF_ERROR(Int(j, "winningMetric", root, &t.winning_metric));
+  HPAD_RETURN_IF_ERROR(Bool(j, "metricsFailed", root, &t.metrics_failed));
+  HPAD_RETURN_IF_ERROR(Text(j, "metricsError", root, &t.metrics_error));
+  auto metrics = Array(j, "metrics", root, kMaxTraceMetrics);
+  if (!metrics.ok()) return metrics.status();
+  t.metrics.resize((*metrics)->size());
+  for (size_t i = 0; i < t.metrics.size(); i++) {
+    HPAD_RETURN_IF_ERROR(ParseMetric((**metrics)[i], fields::Index("metrics", i), &t.metrics[i]));
+  }
+  // winningMetric indexes metrics (X2); -1 or out of range means none.
+  if (t.winning_metric < -1 || t.winning_metric >= static_cast<int>(t.metrics.size())) t.winning_metric = -1;
+  if (const nlohmann::json* n = fields::Child(j, "normalization")) {
+    t.normalized = true;
+    HPAD_RETURN_IF_ERROR(ParseNormalization(*n, "normalization", &t.normalization));
+  }
+  auto conds = Array(j, "conditions", root, kMaxTraceConditions);
+  if (!conds.ok()) return conds.status();
+  for (size_t i = 0; i < (*conds)->size(); i++) {
+    const nlohmann::json& cj = (**conds)[i];
+    const std::string cpath = fields::Index("conditions", i);
+    HPAD_RETURN_IF_ERROR(fields::ExpectObject(cj, cpath));
+    ConditionUpdate c;
+    HPAD_RETURN_IF_ERROR(Text(cj, "type", cpath, &c.type));
+    HPAD_RETURN_IF_ERROR(Text(cj, "status", cpath, &c.status));
+    HPAD_RETURN_IF_ERROR(Text(cj, "reason", cpath, &c.reason));
+    HPAD_RETURN_IF_ERROR(Text(cj, "message", cpath, &c.message));
+    t.conditions.push_back(std::move(c));
+  }
+  return t;
 }
 
 }  // namespace hpad::ctrl

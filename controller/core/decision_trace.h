@@ -17,12 +17,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "controller/core/normalization.h"
 #include "k8sclient/base/clock.h"
+#include "k8sclient/base/status.h"
 
 namespace hpad::k8s {
 struct MetricSpec;
@@ -33,16 +35,56 @@ namespace hpad::ctrl {
 struct MetricResult;  // decide_scale.h
 struct Tolerances;    // replica_calculator.h
 
-// One pod of a Resource/ContainerResource/Pods metric (section 6).
+// The pod table's closed vocabularies, one byte each: a kept trace holds a
+// row per pod for every HPA (10,000 HPAs x their pods), so the rows carry no
+// strings of their own (issue 12's memory budget, bench/README.md).
+enum class TracePodPhase : uint8_t { kNone, kPending, kRunning, kSucceeded, kFailed, kUnknown, kOther };
+enum class TraceReady : uint8_t { kAbsent, kTrue, kFalse, kUnknown, kOther };  // the Ready condition's status
+enum class TracePodClass : uint8_t { kReady, kUnready, kMissing, kIgnored };     // same order as the calculator's
+enum class TracePodRule : uint8_t { kNone, kP1, kP2, kP3, kP4a, kP4b, kP4c, kP5 };
+
+// Names as the API / spec spell them ("" for kNone/kAbsent, "Other" for a
+// value outside the vocabulary), and back; unknown text maps to kOther/kNone.
+std::string_view TraceName(TracePodPhase v);
+std::string_view TraceName(TraceReady v);
+std::string_view TraceName(TracePodClass v);
+std::string_view TraceName(TracePodRule v);
+TracePodPhase ParseTracePodPhase(std::string_view s);
+TraceReady ParseTraceReady(std::string_view s);
+std::optional<TracePodClass> ParseTracePodClass(std::string_view s);
+TracePodRule ParseTracePodRule(std::string_view s);
+
+// One pod of a Resource/ContainerResource/Pods metric (section 6), 40 bytes.
+// Its name lives in the owning PodTable's `names`.
 struct PodTraceRow {
-  std::string pod{};
-  std::string phase{};
-  std::string ready{};                    // Ready condition status, "" when absent
-  std::optional<Time> start_time{};
-  std::optional<int64_t> request_milli{};  // utilization targets only (RQ1-RQ4)
-  std::optional<int64_t> usage_milli{};    // the sample, when the metrics API had one
-  std::string pod_class{};                // ready | unready | missing | ignored
-  std::string rule{};                     // P1, P2, P3, P4a, P4b, P4c, P5
+  Time start_time{};          // valid when has_start_time
+  int64_t request_milli = 0;  // utilization targets only (RQ1-RQ4), valid when has_request
+  int64_t usage_milli = 0;    // the sample, valid when has_usage (the metrics API had one)
+  uint32_t name_offset = 0;   // into PodTable::names
+  uint16_t name_size = 0;
+  TracePodPhase phase = TracePodPhase::kNone;
+  TraceReady ready = TraceReady::kAbsent;
+  TracePodClass pod_class = TracePodClass::kReady;
+  TracePodRule rule = TracePodRule::kNone;  // P1, P2, P3, P4a, P4b, P4c, P5
+  bool has_start_time = false;
+  bool has_request = false;
+  bool has_usage = false;
+};
+
+// The pod table of one metric: compact rows plus every pod name back to back
+// in one string (one allocation instead of one per pod). A value; not
+// synchronised.
+struct PodTable {
+  std::vector<PodTraceRow> rows{};
+  std::string names{};
+
+  // Appends `row` named `name` (cut at 65535 bytes; API names are at most 253).
+  void Add(std::string_view name, PodTraceRow row);
+  std::string_view Name(const PodTraceRow& row) const;
+  // Drops spare capacity once the table is complete (it is kept per HPA).
+  void ShrinkToFit();
+  bool empty() const { return rows.empty(); }
+  size_t size() const { return rows.size(); }
 };
 
 // One spec.metrics[i] (sections 9 and 10).
@@ -66,7 +108,7 @@ struct MetricTrace {
   int32_t proposal = 0;       // replicas proposed (when ok)
   int32_t ready_pods = 0;     // pods counted at the first pass (P5)
   bool recomputed = false;    // C5/C10: unready or missing pods were filled in
-  std::vector<PodTraceRow> pods{};
+  PodTable pods{};
 };
 
 struct StabilizationEntry {
@@ -132,7 +174,7 @@ struct DecisionTrace {
 // tolerance band (C1) in the target's units. `pods` is the pod table
 // (TracePodTable), possibly empty.
 MetricTrace DescribeMetric(const k8s::MetricSpec& spec, const MetricResult& result, const Tolerances& tolerances,
-                           std::vector<PodTraceRow> pods);
+                           PodTable pods);
 
 // P1-P5 classes and rule ids. Pure.
 const char* PodClassName(int pod_class);
@@ -142,6 +184,13 @@ std::string TraceSummary(const DecisionTrace& trace);
 // The trace for a person: the summary, then sections.
 std::string RenderTraceText(const DecisionTrace& trace);
 nlohmann::json TraceToJson(const DecisionTrace& trace);
+// The inverse of TraceToJson for a trace fetched from another hpad's
+// /debug/hpas/<ns>/<name> (`hpad explain --from`): foreign input, so every
+// field is type-checked, arrays are bounded, text passes SafeText, and an
+// error names the field ("metrics[0].pods[3].usageMilli: ...").
+Result<DecisionTrace> TraceFromJson(const nlohmann::json& j);
+// Drops spare vector/string capacity of a trace about to be kept.
+void ShrinkTrace(DecisionTrace& trace);
 // Approximate heap bytes held by a trace (bench/README.md's per-HPA cost).
 size_t TraceHeapBytes(const DecisionTrace& trace);
 

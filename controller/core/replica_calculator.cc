@@ -37,6 +37,10 @@ constexpr const char* kNoMatchMsg = "no metrics returned matched known pods";   
 Status Err(std::string msg) { return Status(StatusCode::kInvalid, std::move(msg)); }
 
 enum class PodClass { kReady, kUnready, kMissing, kIgnored };
+// The trace's one-byte copy of the class (decision_trace.h) shares the order.
+static_assert(static_cast<int>(PodClass::kIgnored) == static_cast<int>(TracePodClass::kIgnored) &&
+              static_cast<int>(PodClass::kMissing) == static_cast<int>(TracePodClass::kMissing) &&
+              static_cast<int>(PodClass::kUnready) == static_cast<int>(TracePodClass::kUnready));
 
 // `s == "literal"` without strlen + memcmp calls (the length decides most
 // comparisons; equal lengths compare a constant number of bytes inline).
@@ -577,11 +581,14 @@ Result<PodMetricProposal> CalcPlainMetricReplicas(int32_t current_replicas, int6
   return PlainMetricGeneral(current_replicas, target_usage, resource, tolerances, metrics, pods, tuning, now);
 }
 
-std::vector<PodTraceRow> TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
-                                       const std::string& container, bool with_requests, const ReadinessTuning& tuning,
-                                       Time now, bool pod_level_resources) {
-  std::vector<PodTraceRow> rows;
-  rows.reserve(pods.size());
+PodTable TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
+                       const std::string& container, bool with_requests, const ReadinessTuning& tuning, Time now,
+                       bool pod_level_resources) {
+  PodTable table;
+  table.rows.reserve(pods.size());  // exact sizes: the table is kept per HPA
+  size_t name_bytes = 0;
+  for (const auto& pod : pods) name_bytes += pod->name.size();
+  table.names.reserve(name_bytes);
   const bool cpu = resource == "cpu";
   for (const auto& pod : pods) {
     auto it = metrics.find(pod->name);
@@ -589,20 +596,28 @@ std::vector<PodTraceRow> TracePodTable(const PodList& pods, const PodMetricsInfo
     const char* rule = "";
     const PodClass cls = ClassifyPod(*pod, metric, cpu, tuning, now, &rule);  // the calculator's own classifier
     PodTraceRow row;
-    row.pod = pod->name;
-    row.phase = pod->phase;
-    row.ready = pod->ready_status.value_or("");
-    row.start_time = pod->start_time;
-    if (metric != nullptr) row.usage_milli = metric->value;
+    row.phase = ParseTracePodPhase(pod->phase);
+    row.ready = pod->ready_status ? ParseTraceReady(*pod->ready_status) : TraceReady::kAbsent;
+    if (pod->start_time) {
+      row.start_time = *pod->start_time;
+      row.has_start_time = true;
+    }
+    if (metric != nullptr) {
+      row.usage_milli = metric->value;
+      row.has_usage = true;
+    }
     if (with_requests) {
       int64_t request = 0;
-      if (PodRequest(*pod, container, resource, pod_level_resources, &request).ok()) row.request_milli = request;
+      if (PodRequest(*pod, container, resource, pod_level_resources, &request).ok()) {
+        row.request_milli = request;
+        row.has_request = true;
+      }
     }
-    row.pod_class = PodClassName(static_cast<int>(cls));
-    row.rule = rule;
-    rows.push_back(std::move(row));
+    row.pod_class = static_cast<TracePodClass>(cls);  // same order (static_asserts in decision_trace.cc's users)
+    row.rule = ParseTracePodRule(rule);
+    table.Add(pod->name, row);
   }
-  return rows;
+  return table;
 }
 
 const char* PodClassName(int pod_class) {

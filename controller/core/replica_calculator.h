@@ -115,10 +115,10 @@ Result<PodMetricProposal> CalcPlainMetricReplicas(int32_t current_replicas, int6
 // Issue 12: one row per pod with the class P1-P5 put it in and the rule id,
 // from the classifier the calculations use (no second implementation).
 // `with_requests` adds RQ1-RQ4 requests (utilization targets).
-struct PodTraceRow;
-std::vector<PodTraceRow> TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
-                                       const std::string& container, bool with_requests, const ReadinessTuning& tuning,
-                                       Time now, bool pod_level_resources = false);
+struct PodTable;
+PodTable TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
+                       const std::string& container, bool with_requests, const ReadinessTuning& tuning, Time now,
+                       bool pod_level_resources = false);
 
 // C11: pods matching the selector that are Running with Ready=True
 // (deletionTimestamp deliberately not checked).

@@ -10,6 +10,7 @@
 #include "controller/explain.h"
 #include "controller/shadow_compare.h"
 #include "k8sclient/base/klog.h"
+#include "k8sclient/base/text.h"
 #include "k8sclient/base/version.h"
 #include "k8sclient/cpprest_transport.h"
 #include "k8sclient/rest_api_client.h"
@@ -222,10 +223,17 @@ int ExplainFrom(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
     auto list = get("/debug/hpas");
     if (!list.ok()) return Fail(err, list.status().message(), 1);
     if (!list->contains("items") || !(*list)["items"].is_array()) return Fail(err, a.from + "/debug/hpas has no items", 1);
-    for (const auto& item : (*list)["items"]) {
-      const std::string ns = item.value("namespace", "");
+    const nlohmann::json& items = (*list)["items"];
+    for (size_t i = 0; i < items.size(); i++) {
+      const nlohmann::json& item = items[i];
+      auto text = [&](const char* key) -> std::string {
+        const auto it = item.is_object() ? item.find(key) : item.end();
+        return it != item.end() && it->is_string() ? it->get<std::string>() : "";
+      };
+      const std::string ns = text("namespace"), name = text("name");
+      if (name.empty()) return Fail(err, a.from + "/debug/hpas: items[" + std::to_string(i) + "].name missing", 1);
       if (!a.all_namespaces && ns != a.ns) continue;
-      auto j = get("/debug/hpas/" + ns + "/" + item.value("name", ""));
+      auto j = get("/debug/hpas/" + k8s::PercentEncodePathSegment(ns) + "/" + k8s::PercentEncodePathSegment(name));
       if (j.ok()) traces.push_back(*j);
     }
   }
@@ -235,8 +243,15 @@ int ExplainFrom(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
   } else if (a.output == "yaml") {
     out << JsonToYamlText(data);
   } else {
-    for (const auto& t : traces) {
-      out << t.value("summary", "") << "\n(live trace from " << a.from << ")" << JsonToYamlText(t) << "\n";
+    // The same sections as a local explain, from the trace parsed back with
+    // checked access (the endpoint's answer is foreign input).
+    for (size_t i = 0; i < traces.size(); i++) {
+      auto trace = TraceFromJson(traces[i]);
+      if (!trace.ok()) {
+        return Fail(err, "trace from " + a.from + " is malformed: " + trace.status().message(), 1);
+      }
+      if (i > 0) out << "\n";
+      out << RenderTraceText(*trace) << "(live trace from " << k8s::SafeText(a.from, 256) << ")\n";
     }
   }
   return 0;

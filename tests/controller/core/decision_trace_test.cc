@@ -77,27 +77,77 @@ TEST_CASE("trace pod table: each pod's class with the P-rule that put it there",
   PodList pods{Pod("a"), Pod("b", "Pending"), Pod("c"), MakePod({.name = "d", .deleting = true}),
                MakePod(fresh_unknown)};
   PodMetricsInfo metrics = Metrics({{"a", 500}, {"b", 100}, {"d", 900}, {"e", 300}});
-  std::vector<PodTraceRow> rows = TracePodTable(pods, metrics, "cpu", "", true, kTuning, T0());
+  PodTable table = TracePodTable(pods, metrics, "cpu", "", true, kTuning, T0());
+  const std::vector<PodTraceRow>& rows = table.rows;
   REQUIRE(rows.size() == 5);
-  CHECK(rows[0].pod == "a");
-  CHECK(rows[0].pod_class == "ready");
-  CHECK(rows[0].rule == "P5");
+  CHECK(table.Name(rows[0]) == "a");
+  CHECK(table.Name(rows[4]) == "e");
+  CHECK(TraceName(rows[0].pod_class) == "ready");
+  CHECK(TraceName(rows[0].rule) == "P5");
+  CHECK(TraceName(rows[0].phase) == "Running");
+  CHECK(TraceName(rows[0].ready) == "True");
+  CHECK(rows[0].has_usage);
   CHECK(rows[0].usage_milli == 500);
+  CHECK(rows[0].has_request);
   CHECK(rows[0].request_milli == 1000);
-  CHECK(rows[1].pod_class == "unready");
-  CHECK(rows[1].rule == "P2");
-  CHECK(rows[2].pod_class == "missing");
-  CHECK(rows[2].rule == "P3");
-  CHECK_FALSE(rows[2].usage_milli.has_value());
-  CHECK(rows[3].pod_class == "ignored");
-  CHECK(rows[3].rule == "P1");
-  CHECK(rows[4].pod_class == "unready");
-  CHECK(rows[4].rule == "P4a");
+  CHECK(TraceName(rows[1].pod_class) == "unready");
+  CHECK(TraceName(rows[1].rule) == "P2");
+  CHECK(TraceName(rows[1].phase) == "Pending");
+  CHECK(TraceName(rows[2].pod_class) == "missing");
+  CHECK(TraceName(rows[2].rule) == "P3");
+  CHECK_FALSE(rows[2].has_usage);
+  CHECK(TraceName(rows[3].pod_class) == "ignored");
+  CHECK(TraceName(rows[3].rule) == "P1");
+  CHECK(TraceName(rows[4].pod_class) == "unready");
+  CHECK(TraceName(rows[4].rule) == "P4a");
+  CHECK(rows[4].ready == TraceReady::kAbsent);
   // P4 only for cpu: the same pod is ready for a Pods metric.
-  std::vector<PodTraceRow> plain = TracePodTable(pods, metrics, "", "", false, kTuning, T0());
-  CHECK(plain[4].pod_class == "ready");
-  CHECK(plain[4].rule == "P5");
-  CHECK_FALSE(plain[0].request_milli.has_value());
+  PodTable plain = TracePodTable(pods, metrics, "", "", false, kTuning, T0());
+  CHECK(TraceName(plain.rows[4].pod_class) == "ready");
+  CHECK(TraceName(plain.rows[4].rule) == "P5");
+  CHECK_FALSE(plain.rows[0].has_request);
+}
+
+TEST_CASE("trace pod table vocabularies round-trip and unknown text maps to Other", "[trace]") {
+  for (auto v : {TracePodPhase::kNone, TracePodPhase::kPending, TracePodPhase::kRunning, TracePodPhase::kSucceeded,
+                 TracePodPhase::kFailed, TracePodPhase::kUnknown, TracePodPhase::kOther}) {
+    CHECK(ParseTracePodPhase(TraceName(v)) == v);
+  }
+  CHECK(ParseTracePodPhase("Evicted-ish") == TracePodPhase::kOther);
+  CHECK(ParseTraceReady("maybe") == TraceReady::kOther);
+  CHECK(ParseTraceReady("") == TraceReady::kAbsent);
+  CHECK(ParseTracePodRule("P4c") == TracePodRule::kP4c);
+  CHECK(ParseTracePodRule("nonsense") == TracePodRule::kNone);
+  CHECK(ParseTracePodClass("missing") == TracePodClass::kMissing);
+  CHECK_FALSE(ParseTracePodClass("sideways").has_value());
+}
+
+// Issue 12's memory budget: a kept trace costs bytes per HPA at 10,000 HPAs
+// (bench/README.md). The row is fixed-size and the names share one buffer,
+// so a pod costs sizeof(PodTraceRow) plus its name, no allocation of its own.
+TEST_CASE("trace memory: a pod row is compact and the names share one buffer", "[trace]") {
+  STATIC_REQUIRE(sizeof(PodTraceRow) <= 40);
+  PodList pods;
+  PodMetricsInfo metrics;
+  size_t name_bytes = 0;
+  for (int i = 0; i < 10; i++) {
+    const std::string name = "php-apache-7d8f9c6b5-" + std::to_string(10000 + i);  // a Deployment pod's name length
+    name_bytes += name.size();
+    pods.push_back(Pod(name));
+    metrics.emplace(name, PodMetric{.value = 500});
+  }
+  PodTable table = TracePodTable(pods, metrics, "cpu", "", true, kTuning, T0());
+  MetricTrace m = DescribeMetric(CpuUtilization(60), CpuResult(6, 93), Tolerances{0.1, 0.1}, std::move(table));
+  DecisionTrace t;
+  t.metrics.push_back(std::move(m));
+  t.metrics.shrink_to_fit();
+  const size_t bytes = TraceHeapBytes(t);
+  const size_t pod_bytes = 10 * sizeof(PodTraceRow) + name_bytes + 1;
+  CHECK(t.metrics[0].pods.rows.capacity() == 10);
+  CHECK(t.metrics[0].pods.names.size() == name_bytes);
+  CHECK(bytes == sizeof(MetricTrace) + pod_bytes);
+  INFO("trace with one cpu metric and 10 pods: " << bytes << " heap bytes");
+  CHECK(bytes < 1024);
 }
 
 TEST_CASE("trace tolerance band in the target's units (C1)", "[trace]") {
@@ -263,4 +313,76 @@ TEST_CASE("trace JSON carries the sections", "[trace]") {
   CHECK(j["summary"] == "web: 4 -> 8 (cpu 93% of 60% target, limited by the scale-up rate max(2x current, 4) = 8)");
   CHECK(RenderTraceText(d.trace).rfind(TraceSummary(d.trace) + "\n", 0) == 0);
   CHECK(TraceHeapBytes(d.trace) > 0);
+}
+
+// `hpad explain --from`: the JSON of another hpad's /debug/hpas parsed back
+// into the trace renders the same text as the original.
+TEST_CASE("trace JSON parses back into the same trace", "[trace]") {
+  k8s::HpaSpec spec = Spec(1, 20);
+  HpaHistory history;
+  Decided d = Decide(spec, 4, CpuResult(10, 93), history, T0());
+  PodSpec unready{.name = "web-1"};
+  unready.ready = "False";
+  PodList pods{Pod("web-0"), MakePod(unready), Pod("web-2", "Pending")};
+  d.trace.metrics[0].pods = TracePodTable(pods, Metrics({{"web-0", 500}, {"web-1", 100}}), "cpu", "", true, kTuning,
+                                          T0());
+  d.trace.history_note = "live: this controller's in-memory history";
+  const nlohmann::json j = TraceToJson(d.trace);
+  auto parsed = TraceFromJson(nlohmann::json::parse(j.dump()));
+  REQUIRE(parsed.ok());
+  CHECK(TraceToJson(*parsed) == j);
+  CHECK(RenderTraceText(*parsed) == RenderTraceText(d.trace));
+  CHECK(parsed->metrics[0].pods.Name(parsed->metrics[0].pods.rows[1]) == "web-1");
+}
+
+TEST_CASE("trace JSON from elsewhere: errors name the field", "[trace]") {
+  HpaHistory history;
+  Decided d = Decide(Spec(1, 20), 4, CpuResult(10, 93), history, T0());
+  PodList pods{Pod("web-0")};
+  d.trace.metrics[0].pods = TracePodTable(pods, Metrics({{"web-0", 500}}), "cpu", "", true, kTuning, T0());
+  const nlohmann::json good = TraceToJson(d.trace);
+  struct Case {
+    std::string what;
+    nlohmann::json::json_pointer at;
+    nlohmann::json value;
+    std::string error;
+  };
+  const std::vector<Case> cases{
+      {"desired not a number", nlohmann::json::json_pointer("/desiredReplicas"), "six", "desiredReplicas: "},
+      {"metrics not an array", nlohmann::json::json_pointer("/metrics"), 7, "metrics: expected an array"},
+      {"usage a string", nlohmann::json::json_pointer("/metrics/0/pods/0/usageMilli"), "500m",
+       "metrics[0].pods[0].usageMilli: "},
+      {"unknown pod class", nlohmann::json::json_pointer("/metrics/0/pods/0/class"), "sideways",
+       "metrics[0].pods[0].class: unknown pod class \"sideways\""},
+      {"bad time", nlohmann::json::json_pointer("/normalization/window/cutoff"), "yesterday",
+       "normalization.window.cutoff: "},
+      {"ok not a bool", nlohmann::json::json_pointer("/metrics/0/ok"), "yes", "metrics[0].ok: expected a boolean"},
+      {"condition not an object", nlohmann::json::json_pointer("/conditions/0"), 1,
+       "conditions[0]: expected an object"},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.what) {
+      nlohmann::json bad = good;
+      bad[c.at] = c.value;
+      auto parsed = TraceFromJson(bad);
+      REQUIRE_FALSE(parsed.ok());
+      CHECK(parsed.status().message().rfind(c.error, 0) == 0);
+    }
+  }
+  SECTION("not an object") { CHECK_FALSE(TraceFromJson(nlohmann::json::array()).ok()); }
+  SECTION("too many pods") {
+    nlohmann::json bad = good;
+    bad["metrics"][0]["pods"] = nlohmann::json::array();
+    for (int i = 0; i <= 100000; i++) bad["metrics"][0]["pods"].push_back(nullptr);
+    auto parsed = TraceFromJson(bad);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().message().rfind("metrics[0].pods: 100001 items, at most 100000", 0) == 0);
+  }
+  SECTION("control characters in text are made safe") {
+    nlohmann::json odd = good;
+    odd["metrics"][0]["pods"][0]["pod"] = "web\x1b[2J-0";
+    auto parsed = TraceFromJson(odd);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->metrics[0].pods.Name(parsed->metrics[0].pods.rows[0]).find('\x1b') == std::string_view::npos);
+  }
 }
