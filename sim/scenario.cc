@@ -4,8 +4,8 @@
 #include "sim/scenario.h"
 #include "k8sclient/base/strings.h"
 
+#include <algorithm>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -935,8 +935,12 @@ std::optional<Scenario> Validator::Document(const Json& doc) {
   if (!doc.contains("name")) {
     Error("name", "missing");
   } else if (auto n = String(doc["name"], "name")) {
-    static const std::regex re("[a-z0-9-]+");
-    if (!std::regex_match(*n, re)) Error("name", "must match [a-z0-9-]+, got \"" + *n + "\"");
+    // A plain character loop, not std::regex: libstdc++'s regex_match
+    // recurses once per character and overflows the stack on a long name.
+    bool valid = !n->empty() && std::all_of(n->begin(), n->end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!valid) Error("name", "must match [a-z0-9-]+, got \"" + *n + "\"");
     sc.name = *n;
   }
   if (doc.contains("description") && !doc["description"].is_null()) {

@@ -3,6 +3,7 @@
 
 #include "k8sclient/base/text.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <limits>
 #include <set>
+#include <sstream>
 
 namespace hpad::k8s {
 namespace {
@@ -286,9 +288,60 @@ Status LocatedError(const std::string& source, int line, int column, const std::
   return InvalidError(SafeText(where + ": " + message));
 }
 
+// Records where each document starts; builds nothing.
+class DocumentStartRecorder : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark start = YAML::Mark::null_mark();
+};
+
+// yaml-cpp 0.7's LoadAll never returns (and allocates a null node per turn
+// until memory runs out) when a stream holds a token no node can start with
+// outside a flow collection, e.g. a stray `,` at the start of a line (`}` and
+// `]` are rejected by the scanner): SingleDocParser::HandleNode reports a null
+// node without consuming the token, so every following "document" starts at
+// the same place (found by tests/fuzz/scenario_fuzz, regression input
+// tests/fuzz/corpus/scenario_fuzz/hang-stray-flow-entry.yaml).
+// This pass walks the documents with an event handler that builds nothing and
+// fails at the first document that starts where the previous one started, so
+// LoadAll only runs on streams where every document makes progress. go-yaml
+// rejects such input too ("did not find expected node content").
+// Throws what yaml-cpp throws; returns OK or the located error.
+Status CheckDocumentsProgress(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStartRecorder recorder;
+  bool have_previous = false;
+  YAML::Mark previous = YAML::Mark::null_mark();
+  while (parser.HandleNextDocument(recorder)) {
+    if (have_previous && recorder.start.pos == previous.pos) {
+      std::string what = "unexpected content";
+      if (recorder.start.pos >= 0 && static_cast<size_t>(recorder.start.pos) < text.size()) {
+        what += " '" + SafeText(text.substr(static_cast<size_t>(recorder.start.pos), 1)) + "'";
+      }
+      return LocatedError(source, recorder.start.line + 1, recorder.start.column + 1,
+                          what + ": no YAML node can start here (a stray flow indicator outside [] or {}?)");
+    }
+    previous = recorder.start;
+    have_previous = true;
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<YamlDoc>> Load(const std::string& text, const std::string& source, bool want_lines) {
   std::vector<YAML::Node> nodes;
   try {
+    Status progress = CheckDocumentsProgress(text, source);
+    if (!progress.ok()) return progress;
     nodes = YAML::LoadAll(text);
   } catch (const YAML::ParserException& e) {
     return LocatedError(source, e.mark.line + 1, e.mark.column + 1, e.msg);

@@ -247,3 +247,29 @@ TEST_CASE("scenario: error text has file, line and path", "[scenario]") {
   REQUIRE(l.errors.size() == 1);
   CHECK(l.errors[0].ToString().rfind("f.yaml:4: steps[1].at: malformed duration", 0) == 0);
 }
+
+TEST_CASE("scenario: fuzz regression inputs load with an error instead of hanging", "[scenario][fuzz]") {
+  // tests/fuzz/scenario_fuzz found this mutated php-apache example: a line
+  // starting with `,` made yaml-cpp 0.7's LoadAll loop forever, allocating a
+  // null document per turn (k8sclient/api/yaml_json.cc CheckDocumentsProgress).
+  std::filesystem::path input =
+      std::filesystem::path(HPAD_SOURCE_DIR) / "tests/fuzz/corpus/scenario_fuzz/hang-stray-flow-entry.yaml";
+  REQUIRE(std::filesystem::exists(input));
+  auto l = LoadScenarioFile(input.string());
+  REQUIRE(l.errors.size() == 1);
+  CHECK_FALSE(l.scenario.has_value());
+  CHECK(l.errors[0].problem.rfind("malformed YAML: line 11:1: unexpected content ','", 0) == 0);
+}
+
+TEST_CASE("scenario: a very long name is checked without recursion", "[scenario]") {
+  // The name check was a std::regex, whose libstdc++ matcher recurses once per
+  // character: a 200,000-character name would overflow the stack.
+  std::string body = std::string(kHeader).substr(std::string("kind: Scenario\nname: t\n").size()) + "steps: []\n";
+  auto good = ParseScenarioYaml("f.yaml", "kind: Scenario\nname: " + std::string(200000, 'a') + "\n" + body);
+  INFO(Joined(good));
+  CHECK(good.ok());
+  auto bad = ParseScenarioYaml("f.yaml", "kind: Scenario\nname: " + std::string(200000, 'a') + "_\n" + body);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.errors[0].path == "name");
+  CHECK(bad.errors[0].problem.rfind("must match [a-z0-9-]+", 0) == 0);
+}

@@ -111,6 +111,24 @@ TEST_CASE("yaml errors name the source and the 1-based line", "[yaml]") {
   CHECK(bad_tag.status().message() == "tag.yaml:1:4: cannot decode \"abc\" as !!int");
 }
 
+TEST_CASE("yaml a stray flow entry is an error, not an endless stream of documents", "[yaml]") {
+  // yaml-cpp 0.7's LoadAll never returns on these (tests/fuzz scenario_fuzz
+  // hang): the parser makes no progress on a `,` that starts a node.
+  auto alone = YamlToJsonDocuments(",\n", "comma.yaml");
+  REQUIRE_FALSE(alone.ok());
+  CHECK(alone.status().message() ==
+        "comma.yaml:1:1: unexpected content ',': no YAML node can start here (a stray flow indicator outside [] or {}?)");
+
+  auto later = YamlToJsonDocumentsWithLines("a: 1\n---\n, b\n", "later.yaml");
+  REQUIRE_FALSE(later.ok());
+  CHECK(later.status().message().rfind("later.yaml:3:1: unexpected content ','", 0) == 0);
+
+  // Empty documents still make progress and stay accepted.
+  auto empties = YamlToJsonDocuments("---\n---\n---\na: 1\n...\n", "empties.yaml");
+  REQUIRE(empties.ok());
+  CHECK(empties->size() == 1);
+}
+
 TEST_CASE("yaml line numbers per path", "[yaml]") {
   auto r = YamlToJsonWithLines(R"(name: demo
 steps:
