@@ -1023,7 +1023,7 @@ TEST_CASE("issue 13 pause: a paused HPA's history is not advanced", "[reconciler
   CHECK(h.DeploymentReplicas("web") == 3);
   (void)h.rec.TakeChangedHistories();
   const HpaHistory before = h.rec.HistoryFor("default/web");
-  REQUIRE(before.recommendations.size() == 1);
+  REQUIRE_FALSE(before.recommendations.empty());
   REQUIRE(before.scale_up_events.size() == 1);
 
   // Paused for a while, with the metric asking for more: nothing is recorded.
