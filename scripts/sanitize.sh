@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sanitizer passes of the suite (CI runs both after scripts/test.sh).
+# Sanitizer passes of the suite (run by hand for now; CI does not run them yet:
+# issue 10 keeps wiring them into .ci/run within its 45-minute budget open).
 #   scripts/sanitize.sh asan   ASan + UBSan build (build-asan/): the unit
 #                              suites and the process (integration) tests.
 #   scripts/sanitize.sh tsan   TSan build (build-tsan/): the concurrency
