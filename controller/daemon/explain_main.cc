@@ -9,6 +9,7 @@
 #include "controller/daemon/config.h"
 #include "controller/explain.h"
 #include "controller/shadow_compare.h"
+#include "k8sclient/api/json_parse.h"
 #include "k8sclient/base/klog.h"
 #include "k8sclient/base/text.h"
 #include "k8sclient/base/version.h"
@@ -203,16 +204,31 @@ int ExplainFrom(const ExplainArgs& a, std::ostream& out, std::ostream& err) {
   httplib::Client client(a.from);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(30, 0);
+  // The debug endpoint's reply is foreign input like any other: its size and
+  // nesting are bounded (json_parse.h limits) and quoted text is made safe.
   auto get = [&](const std::string& path) -> Result<nlohmann::json> {
-    auto r = client.Get(path.c_str());
+    std::string body;
+    bool too_big = false;
+    auto r = client.Get(path.c_str(), [&](const char* data, size_t length) {
+      if (length > k8s::kMaxJsonBytes - body.size()) {
+        too_big = true;
+        return false;
+      }
+      body.append(data, length);
+      return true;
+    });
+    if (too_big) {
+      return Status(StatusCode::kInvalid, a.from + path + ": reply larger than the limit of " +
+                                              std::to_string(k8s::kMaxJsonBytes) + " bytes");
+    }
     if (!r) return Status(StatusCode::kUnavailable, "cannot reach " + a.from + path + ": " + httplib::to_string(r.error()));
-    if (r->status == 404) return Status(StatusCode::kNotFound, a.from + path + ": " + r->body);
+    if (r->status == 404) return Status(StatusCode::kNotFound, a.from + path + ": " + k8s::SafeText(body, 512));
     if (r->status != 200) {
       return Status(StatusCode::kUnavailable, a.from + path + " answered " + std::to_string(r->status));
     }
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
-    if (j.is_discarded()) return Status(StatusCode::kInvalid, a.from + path + " is not JSON");
-    return j;
+    auto j = k8s::ParseForeignJson(body, a.from + path);
+    if (!j.ok()) return j.status();
+    return std::move(*j);
   };
   std::vector<nlohmann::json> traces;
   if (!a.name.empty()) {
