@@ -21,6 +21,10 @@ Time FromNanos(int64_t n) {
 
 Result<int64_t> IntAt(const nlohmann::json& row, size_t i, int64_t lo, int64_t hi) {
   if (!row.is_array() || row.size() <= i || !row[i].is_number_integer()) return InvalidError("not an integer");
+  // An unsigned value above int64 range would wrap in get<int64_t>().
+  if (row[i].is_number_unsigned() && row[i].get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return InvalidError("out of range");
+  }
   int64_t v = row[i].get<int64_t>();
   if (v < lo || v > hi) return InvalidError("out of range");
   return v;

@@ -671,14 +671,8 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
     ApplyConditionChanges(status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
-    if (!up.ok()) {
-      // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
-      status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
-                               ObservedGeneration(hpa), now);
-      UpdateStatusOnFailurePath(w);
-      w.report.desired_replicas = status.desired_replicas;
-      return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
-    }
+    // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
+    if (!up.ok()) return FinishFailedRescale(w, current, decision, up);
     w.report.action = ActionFor(current, desired);
     if (hpa.spec.behavior) {
       std::lock_guard<std::mutex> l(history_mu_);
@@ -700,6 +694,18 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     return Finish(w, Status(StatusCode::kUnavailable, decision.metrics_error), decision.metrics_error_spec);
   }
   return Finish(w, Status::Ok(), false);
+}
+
+// W2: a failed scale write rebuilds the status as on R7's path (W3
+// observedGeneration included), writes it and fails the reconcile.
+ReconcileResult HpaReconciler::FinishFailedRescale(Working& w, int32_t current, const ScaleDecision& decision,
+                                                   const Status& up) {
+  k8s::HpaStatus& status = w.status;
+  status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
+                       ObservedGeneration(*w.hpa), w.now);
+  UpdateStatusOnFailurePath(w);
+  w.report.desired_replicas = status.desired_replicas;
+  return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
 }
 
 // ---------------------------------------------------------------------------
@@ -732,15 +738,9 @@ ReconcileResult HpaReconciler::FinishPaused(Working& w, const ScaleReadResult& s
     RescaleOutcome outcome = AfterRescale(applied, hpa.spec, up, scratch, options_.Decide(), now);
     ApplyConditionChanges(status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
-    if (!up.ok()) {
-      // W2 as on the unpaused path; the pause condition is not written, so
-      // the next reconcile tries the scale to N again.
-      status = BuildStatus(status, current, status.desired_replicas, decision.metric_statuses, false,
-                               ObservedGeneration(hpa), now);
-      UpdateStatusOnFailurePath(w);
-      w.report.desired_replicas = status.desired_replicas;
-      return Finish(w, Status(up.code(), "failed to rescale " + w.reference + ": " + up.message()), false);
-    }
+    // W2 as on the unpaused path; the pause condition is not written, so
+    // the next reconcile tries the scale to N again.
+    if (!up.ok()) return FinishFailedRescale(w, current, decision, up);
     desired = pause.desired_replicas;
     rescaled = true;
     w.report.reason = pause.reason;

@@ -172,6 +172,7 @@ class HpaReconciler {
   // Issue 13: the write stage of a paused HPA (no rescale except the one to
   // hpad.io/paused-replicas; status as usual). `scratch` is a copy of the
   // history, so a paused period leaves the real one untouched.
+  ReconcileResult FinishFailedRescale(Working& w, int32_t current, const ScaleDecision& decision, const Status& up);
   ReconcileResult FinishPaused(Working& w, const ScaleReadResult& scale, int32_t current, const ScaleDecision& decision,
                                const PauseDecision& pause, HpaHistory& scratch, bool fresh_read, bool* rerun);
   // Fetch.

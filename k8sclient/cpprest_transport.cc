@@ -33,6 +33,8 @@
 // exchange is never retried.
 #include "k8sclient/cpprest_transport.h"
 
+#include "k8sclient/base/clock.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -186,7 +188,7 @@ class DeadlineTimer {
         continue;
       }
       auto first = timers_.begin();
-      if (std::chrono::steady_clock::now() < first->first.first) {
+      if (RealClock::Instance().MonoNow() < first->first.first) {
         cv_.wait_until(l, first->first.first);
         continue;
       }
@@ -424,7 +426,7 @@ class CpprestTransport final : public HttpTransport {
     if (r.cancel && r.cancel->cancelled())
       return Status(StatusCode::kCancelled, config_.server + ": request cancelled before it was sent", "Cancelled");
     const auto hard_deadline = r.hard_timeout.count() > 0
-                                   ? std::optional(std::chrono::steady_clock::now() + r.hard_timeout)
+                                   ? std::optional(RealClock::Instance().MonoNow() + r.hard_timeout)
                                    : std::nullopt;
     bool unsent = false;
     Result<HttpResponse> out = Exchange(*c, r, hard_deadline, &unsent);
@@ -455,7 +457,7 @@ class CpprestTransport final : public HttpTransport {
     uint64_t scope_handle = 0;
     uint64_t timer_handle = 0;
     if (hard_deadline) {
-      if (std::chrono::steady_clock::now() >= *hard_deadline) return DeadlineError(r);
+      if (RealClock::Instance().MonoNow() >= *hard_deadline) return DeadlineError(r);
       timer_handle = timer_.Add(*hard_deadline, [cts, aborted] {
         int none = 0;
         aborted->compare_exchange_strong(none, 2);
