@@ -167,7 +167,7 @@ Result<DaemonOptions> ParseDaemonOptions(const std::map<std::string, std::string
   for (const auto& f : DaemonFlagTable()) text[f.name] = f.default_text;
   for (const auto& [name, value] : given) {
     auto it = std::find_if(DaemonFlagTable().begin(), DaemonFlagTable().end(),
-                           [&](const FlagInfo& f) { return f.name == name; });
+                           [&given_name = name](const FlagInfo& f) { return f.name == given_name; });
     if (it == DaemonFlagTable().end()) return InvalidError("unknown flag --" + name);
     text[name] = value;
     if (it->controller) controller[name] = value;

@@ -188,8 +188,12 @@ class DeadlineTimer {
         continue;
       }
       auto first = timers_.begin();
-      if (RealClock::Instance().MonoNow() < first->first.first) {
-        cv_.wait_until(l, first->first.first);
+      // A copy, not a reference into the node: wait_until releases mu_, a
+      // Remove may erase that node meanwhile, and wait_until reads its
+      // argument again on waking (a heap-use-after-free ASan found).
+      const std::chrono::steady_clock::time_point due = first->first.first;
+      if (RealClock::Instance().MonoNow() < due) {
+        cv_.wait_until(l, due);
         continue;
       }
       std::function<void()> fn = std::move(first->second);

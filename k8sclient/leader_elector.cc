@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <exception>
@@ -279,7 +280,11 @@ void LeaderElector::RenewLoop() {
       // writing at once rather than waiting out the deadline.
       std::string holder = GetLeader();
       if (!holder.empty() && holder != config_.identity) break;
-      if (!Sleep(config_.retry_period)) break;
+      // Never sleep past the round's deadline: leadership is judged lost
+      // at the deadline, not up to a retry period later.
+      const Duration left = config_.renew_deadline - (clock_.MonoNow() - round_start);
+      if (left <= Duration::zero()) break;
+      if (!Sleep(std::min(config_.retry_period, left))) break;
       if (clock_.MonoNow() - round_start >= config_.renew_deadline) break;
     }
     if (stopping_) return;

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Sanitizer passes of the suite (run by hand for now; CI does not run them yet:
-# issue 10 keeps wiring them into .ci/run within its 45-minute budget open).
-#   scripts/sanitize.sh asan   ASan + UBSan build (build-asan/): the unit
-#                              suites and the process (integration) tests.
+# Sanitizer and fuzz passes of the suite (issue 10); .ci/run runs all three.
+#   scripts/sanitize.sh asan   clang ASan + UBSan build (build-san/): the unit
+#                              suites and the process (integration) tests,
+#                              whose hpad / hpad-sim children are instrumented
+#                              too.
+#   scripts/sanitize.sh fuzz   the libFuzzer harnesses of the same build
+#                              (HPAD_FUZZ=ON rides along: one clang build
+#                              serves both passes), each for HPAD_FUZZ_SECONDS
+#                              (default 10) on its committed corpus.
 #   scripts/sanitize.sh tsan   TSan build (build-tsan/): the concurrency
 #                              tests - work queue, informer, leader election,
 #                              event recorder, object store, the controller's
 #                              worker pool and the daemon's HTTP server.
-# Extra arguments go to ctest. A sanitizer report fails the test that caused it.
-#   --build-only   configure and build, run no test (e.g. under a build lock:
-#                  flock /tmp/hpad-build.lock scripts/sanitize.sh tsan --build-only)
+# Extra arguments go to ctest. Any sanitizer report fails the pass: reports
+# of every process (test binaries and the children they spawn) are written
+# to <build>/sanitizer-reports/, and a non-empty directory fails the pass
+# even when the process that wrote it exited 0.
+#   --build-only   configure and build, run no test
 #   --test-only    run the tests of an existing build, build nothing
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kind=${1:?usage: scripts/sanitize.sh asan|tsan [--build-only|--test-only] [ctest args]}
+kind=${1:?usage: scripts/sanitize.sh asan|fuzz|tsan [--build-only|--test-only] [ctest args]}
 shift
 step=all
 case "${1:-}" in
@@ -21,35 +28,56 @@ case "${1:-}" in
   --test-only) step=test; shift ;;
 esac
 [ "$step" = test ] || "$top/scripts/install-deps.sh"
+# -O1: sanitizer builds compile and run fast enough for CI at that level;
+# no benchmarks (they measure the plain build).
+common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPAD_OPT_FLAGS=-O1 -DHPAD_WERROR=ON
+        -DHPAD_BUILD_BENCH=OFF)
 case "$kind" in
-  asan)
-    build=${HPAD_ASAN_BUILD_DIR:-$top/build-asan}
-    flags=(-DHPAD_SANITIZE=ON)
-    targets=(k8sclient_tests controller_core_tests controller_tests daemon_tests sim_apiserver_tests sim_tests integration_tests hpad hpad-sim)
-    # Benchmarks and the fuzz label are not sanitizer work; the bench smoke runs in test.sh.
-    select=(-LE "bench|fuzz")
-    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
-    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  asan|fuzz)
+    build=${HPAD_SAN_BUILD_DIR:-$top/build-san}
+    export CC=clang CXX=clang++
+    flags=(-DHPAD_SANITIZE=ON -DHPAD_FUZZ=ON -DHPAD_FUZZ_SECONDS="${HPAD_FUZZ_SECONDS:-10}")
+    if [ "$kind" = asan ]; then
+      targets=(k8sclient_tests controller_core_tests controller_tests daemon_tests sim_apiserver_tests sim_tests
+               integration_tests hpad hpad-sim)
+      # The bench smoke measures the plain build (test.sh runs it).
+      select=(-LE "bench|fuzz")
+    else
+      targets=(fuzz_harnesses)
+      select=(-L fuzz)
+    fi
+    reports=$build/sanitizer-reports
+    # halt_on_error: the first report ends the process; log_path: children's
+    # reports are kept even when their parent ignores how they ended.
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:log_path=$reports/asan
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
     ;;
   tsan)
     build=${HPAD_TSAN_BUILD_DIR:-$top/build-tsan}
-    flags=(-DHPAD_TSAN=ON -DHPAD_BUILD_BENCH=OFF)
+    flags=(-DHPAD_TSAN=ON)
     targets=(k8sclient_tests controller_tests)
     # Concurrency tests only: the transport tests run cpprestsdk (Boost.Asio,
     # not instrumented), which TSan cannot judge. CancelScope,
     # RequestDeadlineScope and WriteFence have transport-free tests of their own.
     select=(-R "^k8sclient: ?.*(work queue|informer|leader election|event recorder|recording event|object store|token bucket|fake api)|^k8sclient: ?(CancelScope|RequestDeadlineScope|WriteFence) |^controller: ?")
-    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    reports=$build/sanitizer-reports
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan
     ;;
   *) echo "unknown sanitizer pass: $kind" >&2; exit 2 ;;
 esac
-# -O1: sanitizer builds compile and run fast enough for CI at that level.
 if [ "$step" != test ]; then
-  cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-    -DHPAD_WERROR=ON "${flags[@]}" >/dev/null
+  cmake -S "$top" -B "$build" -G Ninja "${common[@]}" "${flags[@]}" >/dev/null
   cmake --build "$build" -j2 --target "${targets[@]}"
 fi
 [ "$step" != build ] || exit 0
+rm -rf "$reports" && mkdir -p "$reports"
 cd "$build"
+status=0
 # --no-tests=error: a selection that matches nothing is a failure, not a pass.
-ctest --output-on-failure --no-tests=error -j2 "${select[@]}" "$@"
+ctest --output-on-failure --no-tests=error -j2 "${select[@]}" "$@" || status=$?
+if [ -n "$(ls -A "$reports")" ]; then
+  echo "sanitize.sh $kind: sanitizer reports in $reports:" >&2
+  for f in "$reports"/*; do echo "== $f" >&2; head -c 20000 "$f" >&2; done
+  status=1
+fi
+exit $status

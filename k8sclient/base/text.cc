@@ -75,6 +75,60 @@ std::string PercentEncode(std::string_view in) {
   return out;
 }
 
+// Terminal escape sequences are dropped whole, not just their ESC / C1
+// introducer: "\x1b[2J" would otherwise leave "[2J" behind, and an OSC
+// "\x1b]8;;http://evil\x07" its payload (a hyperlink) in a log line.
+// Returns how many bytes from `pos` (where ESC, or the UTF-8 form of C1 CSI
+// U+009B / a C1 string introducer, starts) belong to the sequence (ECMA-48:
+// CSI parameters 0x30-0x3F, intermediates 0x20-0x2F, final 0x40-0x7E;
+// OSC/DCS/SOS/PM/APC strings end at BEL or ST, or run to the end of the
+// text when unterminated, as a terminal would swallow them).
+size_t EscapeSequenceLength(std::string_view text, size_t pos, size_t introducer_len, uint32_t introducer) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  size_t i = pos + introducer_len;
+  enum class Kind { kCsi, kString, kEscape } kind = Kind::kEscape;
+  if (introducer == 0x9B) {
+    kind = Kind::kCsi;
+  } else if (introducer == 0x90 || introducer == 0x98 || introducer == 0x9D || introducer == 0x9E ||
+             introducer == 0x9F) {
+    kind = Kind::kString;
+  } else if (i < text.size()) {  // ESC: the next byte says which kind
+    unsigned char c = byte(i);
+    if (c == '[') {
+      kind = Kind::kCsi;
+      ++i;
+    } else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
+      kind = Kind::kString;
+      ++i;
+    }
+  }
+  switch (kind) {
+    case Kind::kCsi:
+      while (i < text.size() && byte(i) >= 0x30 && byte(i) <= 0x3F) ++i;
+      while (i < text.size() && byte(i) >= 0x20 && byte(i) <= 0x2F) ++i;
+      if (i < text.size() && byte(i) >= 0x40 && byte(i) <= 0x7E) ++i;
+      return i - pos;
+    case Kind::kString:
+      while (i < text.size()) {
+        unsigned char c = byte(i);
+        if (c == 0x07) return i + 1 - pos;                                         // BEL
+        if (c == 0x1B && i + 1 < text.size() && byte(i + 1) == '\\') return i + 2 - pos;  // ESC '\'
+        if (c == 0xC2 && i + 1 < text.size() && byte(i + 1) == 0x9C) return i + 2 - pos;  // C1 ST
+        ++i;
+      }
+      return i - pos;
+    case Kind::kEscape:
+      while (i < text.size() && byte(i) >= 0x20 && byte(i) <= 0x2F) ++i;
+      if (i < text.size() && byte(i) >= 0x30 && byte(i) <= 0x7E) ++i;
+      return i - pos;
+  }
+  return introducer_len;
+}
+
+bool StartsEscapeSequence(uint32_t cp) {
+  return cp == 0x1B || cp == 0x9B || cp == 0x90 || cp == 0x98 || cp == 0x9D || cp == 0x9E || cp == 0x9F;
+}
+
 // Removes the last code point of a valid UTF-8 string.
 void PopCodePoint(std::string* s) {
   while (!s->empty() && (static_cast<unsigned char>(s->back()) & 0xC0) == 0x80) s->pop_back();
@@ -104,6 +158,9 @@ std::string SafeText(std::string_view text, size_t max_bytes) {
       len = 1;
     } else if (cp == '\t' || cp == '\n' || cp == '\r') {
       piece = " ";
+    } else if (StartsEscapeSequence(cp)) {
+      pos += EscapeSequenceLength(redacted, pos, len, cp);
+      continue;
     } else if (IsDroppedControl(cp)) {
       pos += len;
       continue;

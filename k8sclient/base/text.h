@@ -11,7 +11,9 @@
 //     sequence (stray continuation bytes, overlong forms, surrogates, code
 //     points above U+10FFFF, truncated sequences) becomes U+FFFD;
 //   - control characters (C0, DEL, C1) are dropped, except tab, CR and LF,
-//     which become one space each so a message stays on one line;
+//     which become one space each so a message stays on one line; terminal
+//     escape sequences (ESC or C1 CSI/OSC/DCS...) are dropped whole, with
+//     their parameters and string payloads;
 //   - the result is at most max_bytes bytes, cut at a code-point boundary;
 //     a cut text ends in "..." (counted in max_bytes).
 //

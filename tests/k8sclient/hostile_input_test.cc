@@ -49,7 +49,7 @@ TEST_CASE("hostile: a plain-text error body with non-UTF-8 bytes gives a safe me
   std::string body = "Service Unavailable: caf\xE9 adapter \x1b[31mdown\x1b[0m\r\n";
   Status s = StatusFromHttp(503, body);
   CHECK(s.code() == StatusCode::kUnavailable);
-  CHECK(s.message() == "HTTP 503 ServiceUnavailable: Service Unavailable: caf\xEF\xBF\xBD adapter [31mdown[0m");
+  CHECK(s.message() == "HTTP 503 ServiceUnavailable: Service Unavailable: caf\xEF\xBF\xBD adapter down");
   CheckUsableInCondition(s);
   // Long bodies are cut at a code point with a marker.
   std::string long_body;

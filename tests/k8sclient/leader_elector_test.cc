@@ -213,7 +213,7 @@ struct Election {
   std::atomic<int> max_leaders{0};
   Candidate cands[2];
 
-  explicit Election(bool release_on_cancel = true) {
+  explicit Election(bool release_on_cancel = true, hpad::Duration retry_period = 2s) {
     const char* ids[] = {"a", "b"};
     for (int i = 0; i < 2; ++i) {
       Candidate& c = cands[i];
@@ -221,6 +221,7 @@ struct Election {
       LeaderElectionConfig cfg = Config(ids[i]);
       cfg.seed = 10 + i;
       cfg.release_on_cancel = release_on_cancel;
+      cfg.retry_period = retry_period;
       cfg.on_started_leading = [this, &c] {
         c.leading = true;
         ++c.started;
@@ -311,6 +312,26 @@ TEST_CASE("two candidates: exactly one leads, the other takes over when renewals
   Json lease = Lease(e.api);
   CHECK(lease["spec"]["holderIdentity"] == (second == 0 ? "a" : "b"));
   CHECK(lease["spec"]["leaseTransitions"] == 1);
+}
+
+TEST_CASE("a renewal round ends at its renew deadline, never a retry period later", "[leader]") {
+  // Retry 3 s does not divide the 10 s renew deadline: attempts at +0, +3,
+  // +6, +9 of the round; the round must end at +10, not sleep on to +12.
+  Election e(true, 3s);
+  e.MarkStopped(1);  // one candidate only: the other never starts
+  e.cands[0].elector->Start();
+  REQUIRE(e.StepUntil([&] { return e.Leader() == 0; }, 10s));
+  REQUIRE_FALSE(e.StepUntil([&] { return e.Leader() != 0; }, 7s));
+  e.cands[0].api->partitioned = true;
+  auto record = LeaderElectionRecordFromLease(Lease(e.api));
+  REQUIRE(record.ok());
+  REQUIRE(record->renew_time.has_value());
+  const Time last_renewal = *record->renew_time;
+  REQUIRE(e.StepUntil([&] { return !e.cands[0].leading; }, 30s));
+  // The round after the last renewal starts one retry period later and
+  // lasts exactly the renew deadline (100 ms: the test's time step).
+  CHECK(e.clock.Now() - last_renewal <= 3s + 10s + 100ms);
+  CHECK(e.clock.Now() - last_renewal >= 3s + 10s);
 }
 
 TEST_CASE("two candidates: release on shutdown hands over without waiting for expiry", "[leader]") {

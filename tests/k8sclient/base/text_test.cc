@@ -27,9 +27,24 @@ TEST_CASE("text: SafeText replaces each invalid byte with U+FFFD", "[text]") {
 
 TEST_CASE("text: SafeText drops control characters and flattens line breaks", "[text]") {
   CHECK(SafeText(std::string("a\0b", 3)) == "ab");
-  CHECK(SafeText("a\x1b[31mred\x7f") == "a[31mred");
+  CHECK(SafeText("a\x1b[31mred\x7f") == "ared");
   CHECK(SafeText("line1\nline2\r\tx") == "line1 line2  x");
   CHECK(SafeText("c1:\xC2\x85.") == "c1:.");  // U+0085 NEL
+}
+
+TEST_CASE("text: SafeText drops terminal escape sequences whole", "[text]") {
+  CHECK(SafeText("\x1b[2J\x1b[1;31mred\x1b[0m.") == "red.");                     // CSI with parameters
+  CHECK(SafeText("x\x1b]8;;http://evil.example\x07link\x1b]8;;\x07y") == "xlinky");  // OSC to BEL
+  CHECK(SafeText("x\x1b]0;title\x1b\\y") == "xy");                               // OSC to ST
+  CHECK(SafeText("x\x1bPpayload\x1b\\y") == "xy");                               // DCS
+  CHECK(SafeText("x\x1b(By") == "xy");                                            // ESC intermediate final
+  CHECK(SafeText("x\x1b" "7y") == "xy");                                             // 2-byte ESC
+  CHECK(SafeText("x\xC2\x9B" "31my") == "xy");                                       // C1 CSI (U+009B)
+  CHECK(SafeText("x\xC2\x9D" "0;t\xC2\x9C" "y") == "xy");                              // C1 OSC to C1 ST
+  CHECK(SafeText("x\x1b]unterminated") == "x");                                   // swallowed to the end
+  CHECK(SafeText("x\x1b") == "x");                                                // lone ESC at the end
+  CHECK(SafeText("x\x1b[12") == "x");                                             // cut CSI
+  CHECK(SafeText("x\x1b[\xC3\xA9") == "x\xC3\xA9");  // a non-CSI byte ends the sequence, text stays
 }
 
 TEST_CASE("text: SafeText cuts at a code-point boundary with a marker", "[text]") {
