@@ -55,8 +55,11 @@ bool ControllerOptions::GateEnabled(const std::string& gate) const {
 Result<ControllerOptions> ParseControllerOptions(const std::map<std::string, std::string>& flags,
                                                  ControllerOptions base) {
   ControllerOptions o = std::move(base);
-  for (const auto& [raw_name, value] : flags) {
-    std::string name = raw_name;
+  for (const auto& flag : flags) {
+    // Named copies, not structured bindings: clang 14 (the sanitizer and
+    // fuzz builds) cannot capture a structured binding in a lambda.
+    std::string name = flag.first;
+    const std::string& value = flag.second;
     while (!name.empty() && name[0] == '-') name.erase(0, 1);
     auto bad = [&](const std::string& why) { return InvalidError("flag --" + name + ": " + why); };
     auto duration = [&](std::chrono::nanoseconds& out) -> Status {

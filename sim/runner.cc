@@ -131,8 +131,8 @@ int64_t EventCount(const Json& ev) {
 
 class Execution {
  public:
-  Execution(const Scenario& sc, const RunOptions& opts, RunResult& result)
-      : sc_(sc), opts_(opts), result_(result), clock_(sc.start), state_(clock_) {}
+  Execution(const Scenario& sc, RunResult& result)
+      : sc_(sc), result_(result), clock_(sc.start), state_(clock_) {}
 
   void Execute();
 
@@ -160,7 +160,6 @@ class Execution {
   std::optional<Json> LiveObject(const Json& e) const;
 
   const Scenario& sc_;
-  const RunOptions& opts_;
   RunResult& result_;
   SimulatedClock clock_;
   ClusterState state_;
@@ -616,7 +615,7 @@ RunResult ScenarioRunner::Run() {
   result.name = scenario_.name;
   const Time wall_start = RealClock::Instance().Now();
   {
-    Execution run(scenario_, options_, result);
+    Execution run(scenario_, result);
     run.Execute();
   }
   result.wall_seconds = std::chrono::duration<double>(RealClock::Instance().Now() - wall_start).count();

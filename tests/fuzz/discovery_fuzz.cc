@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "k8sclient/api/json_parse.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/discovery.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -90,7 +91,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!gv.ok()) fuzz::CheckErrorText(gv.status());
   }
 
-  k8s::DiscoveryRestMapper mapper(std::make_shared<ScriptedDiscovery>(replies));
+  // The mapping cache's TTL reads this clock; time never moves in one input.
+  static const SimulatedClock clock{Time(std::chrono::seconds(1767225600))};
+  k8s::DiscoveryRestMapper mapper(std::make_shared<ScriptedDiscovery>(replies), clock);
   auto mappings = mapper.RestMappings(lookup.group, lookup.kind);
   if (!mappings.ok()) {
     fuzz::CheckErrorText(mappings.status());
