@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -539,5 +540,134 @@ TEST_CASE("ControllerWiring: events are written at background priority, scale an
     CAPTURE(w);
     const bool event = w.find(" events") != std::string::npos;
     CHECK(event == (w.rfind("bg ", 0) == 0));  // events and only events in the background
+  }
+}
+
+namespace {
+
+constexpr const char* kMetricsPath = "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods";
+
+// App `name`: a Deployment with `replicas` ready pods (200m cpu requested
+// each) and an HPA on 60% cpu utilization, minReplicas 1.
+void SeedApp(k8s::testing::FakeApiClient& api, const std::string& name, int replicas) {
+  api.Put(k8s::resources::kDeployments,
+          Json{{"apiVersion", "apps/v1"},
+               {"kind", "Deployment"},
+               {"metadata", {{"name", name}, {"namespace", "default"}}},
+               {"spec", {{"replicas", replicas}, {"selector", {{"matchLabels", {{"app", name}}}}}}},
+               {"status", {{"replicas", replicas}}}});
+  for (int i = 0; i < replicas; i++) {
+    api.Put(k8s::resources::kPods,
+            Json{{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", name + "-" + std::to_string(i)}, {"namespace", "default"}, {"labels", {{"app", name}}}}},
+                 {"spec", {{"containers", {{{"name", "app"}, {"resources", {{"requests", {{"cpu", "200m"}}}}}}}}}},
+                 {"status",
+                  {{"phase", "Running"},
+                   {"startTime", "2025-12-31T23:00:00Z"},
+                   {"conditions", {{{"type", "Ready"}, {"status", "True"},
+                                    {"lastTransitionTime", "2025-12-31T23:00:20Z"}}}}}}});
+  }
+  Json hpa = HpaObject(name, name);
+  api.Put(k8s::resources::kHpaV2, hpa);
+}
+
+// The namespace's PodMetrics: every pod of apps app-0..app-{n-1} (4 pods each) at `usage`.
+Json PodMetricsList(int apps, const std::string& usage, Time now) {
+  Json items = Json::array();
+  for (int a = 0; a < apps; a++) {
+    for (int i = 0; i < 4; i++) {
+      const std::string app = "app-" + std::to_string(a);
+      items.push_back({{"metadata", {{"name", app + "-" + std::to_string(i)}, {"namespace", "default"}, {"labels", {{"app", app}}}}},
+                       {"timestamp", k8s::FormatRfc3339(now)},
+                       {"window", "60s"},
+                       {"containers", {{{"name", "app"}, {"usage", {{"cpu", usage}}}}}}});
+    }
+  }
+  return Json{{"items", items}};
+}
+
+int Replicas(k8s::testing::FakeApiClient& api, const std::string& name) {
+  return (*api.Object(k8s::resources::kDeployments, "default", name))["spec"]["replicas"].get<int>();
+}
+
+std::string ScalingActive(k8s::testing::FakeApiClient& api, const std::string& name) {
+  auto hpa = api.Object(k8s::resources::kHpaV2, "default", name);
+  if (!hpa) return "missing";
+  for (const auto& c : (*hpa)["status"].value("conditions", Json::array()))
+    if (c.value("type", "") == "ScalingActive") return c.value("status", "") + " " + c.value("reason", "");
+  return "none";
+}
+
+}  // namespace
+
+TEST_CASE("a 6-minute metrics outage over 10 HPAs: no scale-down, the reason in status and events, "
+          "each acts on the first good pass (issue 15 item 3, X1, X3, X4, E1)",
+          "[controller][outage]") {
+  constexpr int kApps = 10;
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  for (int a = 0; a < kApps; a++) SeedApp(*api, "app-" + std::to_string(a), 4);
+  api->SetPathResponse(kMetricsPath, PodMetricsList(kApps, "120m", clock.Now()));  // 60%: at target
+  NullMonitor monitor;
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
+  SyncAll(wiring, clock);
+  auto scale_writes = [&] { return api->ActionsFor("update", "deployments").size(); };
+  auto status_writes = [&] { return api->ActionsFor("update", "horizontalpodautoscalers").size(); };
+  REQUIRE(scale_writes() == 0);
+  for (int a = 0; a < kApps; a++) CHECK(ScalingActive(*api, "app-" + std::to_string(a)) == "True ValidMetricFound");
+
+  // The metrics API goes down while the load falls to 15% (would be 4 -> 1).
+  const size_t status_before = status_writes();
+  api->SetPathResponse(kMetricsPath, hpad::UnavailableError("the server is currently unable to handle the request"));
+  for (int pass = 1; pass <= 24; pass++) {  // every 15 s for 6 minutes
+    clock.Advance(std::chrono::seconds(15));
+    SyncAll(wiring, clock);
+  }
+  CHECK(scale_writes() == 0);  // X3: no scale-down without metrics
+  // W5: each HPA's status is written once, when ScalingActive flips; the
+  // repeats change nothing.
+  CHECK(status_writes() - status_before == static_cast<size_t>(kApps));
+  for (int a = 0; a < kApps; a++) {
+    const std::string name = "app-" + std::to_string(a);
+    CAPTURE(name);
+    CHECK(ScalingActive(*api, name) == "False FailedGetResourceMetric");  // X1
+    CHECK(Replicas(*api, name) == 4);
+  }
+  // E1: 24 failing passes x 2 warnings per HPA; the spam filter lets 25 per
+  // HPA through in the first minutes (then 1 per 5 min), every HPA alike.
+  // Each HPA has its two Events (created once, then patched); the metric
+  // one was written past the burst (the 25th token, then refills) and its
+  // count includes the repeats the filter held back (E1 b).
+  auto events = api->Objects(k8s::resources::kEvents, "default");
+  std::map<std::string, std::map<std::string, int>> count_by_hpa_reason;
+  for (const auto& ev : events) {
+    CHECK(ev["type"] == "Warning");
+    count_by_hpa_reason[ev["involvedObject"]["name"].get<std::string>()][ev["reason"].get<std::string>()] =
+        ev["count"].get<int>();
+  }
+  REQUIRE(count_by_hpa_reason.size() == static_cast<size_t>(kApps));
+  for (const auto& [name, counts] : count_by_hpa_reason) {
+    CAPTURE(name);
+    REQUIRE(counts.size() == 2);
+    CHECK(counts.at("FailedComputeMetricsReplicas") == 12);  // passes 1-12 (the 24 burst writes are 2 per pass)
+    CHECK(counts.at("FailedGetResourceMetric") >= 13);       // the 25th token at pass 13, more after refills
+  }
+  const size_t event_writes = api->ActionsFor("create", "events").size() + api->ActionsFor("patch", "events").size();
+  CHECK(event_writes >= static_cast<size_t>(kApps) * 25);
+  CHECK(event_writes <= static_cast<size_t>(kApps) * 27);  // of 48 each: 25 then 1 per 5 min per HPA
+
+  // Recovery: the first good pass acts for every HPA. The last
+  // recommendation before the outage (4) is 6 minutes old, outside the
+  // 5-minute downscale window, and failed passes record none.
+  clock.Advance(std::chrono::seconds(15));
+  api->SetPathResponse(kMetricsPath, PodMetricsList(kApps, "30m", clock.Now()));
+  SyncAll(wiring, clock);
+  CHECK(scale_writes() == static_cast<size_t>(kApps));
+  for (int a = 0; a < kApps; a++) {
+    const std::string name = "app-" + std::to_string(a);
+    CAPTURE(name);
+    CHECK(Replicas(*api, name) == 1);  // 15% of 60% on 4 pods: ceil(4 x 0.25) = 1
+    CHECK(ScalingActive(*api, name) == "True ValidMetricFound");
   }
 }
