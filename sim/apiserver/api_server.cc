@@ -179,8 +179,11 @@ struct ApiServer::Impl {
   std::string token;
   std::string ca_pem;
   std::atomic<bool> stopping{false};
-  // Requests inside Handle() right now (Stop's grace waits for them).
-  std::atomic<int> in_flight{0};
+  // Requests being answered: from Handle() until httplib has written the
+  // whole response (its logger runs then), so Stop's grace covers the
+  // write too. Keyed by the Request, which lives for the whole exchange.
+  std::mutex answering_mu;
+  std::set<const httplib::Request*> answering;
   // Set by the listen thread once httplib has joined its workers.
   std::atomic<bool> listen_returned{false};
   bool started = false;
@@ -212,11 +215,10 @@ struct ApiServer::Impl {
 
   // ---- entry point ----
   void Handle(const httplib::Request& req, httplib::Response& res) {
-    in_flight.fetch_add(1);
-    struct Done {
-      std::atomic<int>& n;
-      ~Done() { n.fetch_sub(1); }
-    } done{in_flight};
+    {
+      std::lock_guard<std::mutex> l(answering_mu);
+      answering.insert(&req);
+    }
     const MisbehaviorRule* rule = FindMisbehavior(req);
     if (rule != nullptr && !rule->RewritesAnswer()) {
       Misbehave(*rule, res);
@@ -854,6 +856,13 @@ struct ApiServer::Impl {
     srv->Put(".*", handler);
     srv->Patch(".*", handler);
     srv->Delete(".*", handler);
+    // Called once the response is written (or its body failed): the end of
+    // an answer for Stop's grace. A response whose headers could not be
+    // written is never logged; the grace's bound covers that one.
+    srv->set_logger([this](const httplib::Request& req, const httplib::Response&) {
+      std::lock_guard<std::mutex> l(answering_mu);
+      answering.erase(&req);
+    });
     srv->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "unknown";
       try {
@@ -902,13 +911,13 @@ struct ApiServer::Impl {
     // while the client keeps it open (keep-alive, 120 s idle).
     srv->stop();
     // A short grace for what is being answered: handlers finish (slow:
-    // faults wake on `stopping`) and closed watch streams write their final
-    // chunk, so a client gets whole answers...
+    // faults wake on `stopping`), their responses are written and closed
+    // watch streams write their final chunk, so a client gets whole answers...
     const RealClock& real = RealClock::Instance();
     const MonoTime grace_end = real.MonoNow() + kStopGrace;
     auto idle = [this] {
-      std::lock_guard<std::mutex> l(watchers_mu);
-      return in_flight.load() == 0 && watchers.empty();
+      std::scoped_lock l(watchers_mu, answering_mu);
+      return answering.empty() && watchers.empty();
     };
     while (!idle() && real.MonoNow() < grace_end) real.WaitUntil(real.MonoNow() + kStopPoll, [] { return false; });
     // ...then every accepted connection is shut down, idle keep-alive ones

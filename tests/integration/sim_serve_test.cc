@@ -9,6 +9,7 @@
 // Real processes in real time: the test polls with deadlines; the bounds
 // on the exit time are generous against the 1 s grace but far below the
 // 120 s keep-alive timeout that used to hold the server.
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -140,8 +141,14 @@ TEST_CASE("sim serve: clients holding connections open do not keep SIGTERM from 
 
   watcher.join();
   CHECK(watch_ended);
+  // Closed, with no answer to half a request: EOF, or a reset when the
+  // server's close found the unread half request still in its receive
+  // buffer (Linux then sends RST after the FIN; which one read() reports
+  // depends on timing).
   char buf[16];
-  CHECK(read(half, buf, sizeof buf) == 0);  // closed by the server (EOF), no answer to half a request
+  const ssize_t n = read(half, buf, sizeof buf);
+  const int err = errno;
+  CHECK((n == 0 || (n < 0 && err == ECONNRESET)));
   close(half);
 }
 
