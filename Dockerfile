@@ -9,9 +9,16 @@
 #
 #   docker build -t hpad:0.1.0 .
 #   docker run --rm hpad:0.1.0 --help
+#
+# The build stage's base image is an argument, so a reproducible build pins
+# it by digest without editing this file:
+#   docker build --build-arg BUILD_IMAGE=debian:12@sha256:<digest> -t hpad:0.1.0 .
+# (`docker buildx imagetools inspect debian:12` prints the digest. None is
+# recorded here: the development machines reach no container registry.)
+ARG BUILD_IMAGE=debian:12
 
 # ---- build: Debian 12 with CI's packages ----------------------------------
-FROM debian:12 AS build
+FROM ${BUILD_IMAGE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # The one package list (scripts/packages.txt), as CI installs it.
 COPY scripts/packages.txt /tmp/packages.txt
@@ -41,9 +48,7 @@ RUN scripts/runtime-closure.sh build/controller/hpad /rootfs \
 
 # ---- runtime: nothing but /rootfs ------------------------------------------
 # No shell, no package manager, no passwd file: only /rootfs above. `scratch`
-# is no image to pin; the build stage's debian:12 can be pinned for
-# reproducible builds as `debian:12@sha256:<digest>` (no digest is recorded
-# here: the development machines reach no container registry to look it up).
+# is no image to pin (the build stage's base is pinned by BUILD_IMAGE, top).
 FROM scratch
 COPY --from=rootfs /rootfs/ /
 # OpenSSL's default verify file, for API servers with publicly signed certificates.

@@ -8,8 +8,12 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -42,6 +46,52 @@ std::string RandomToken() {
     out += hex[c & 15];
   }
   return out;
+}
+
+// Shuts down (both directions, without closing: the worker that owns the
+// descriptor still closes it) every TCP connection of this process whose
+// local port is `port` and that has a peer: the connections a server on
+// that port accepted. Returns how many it shut down.
+//
+// Why by sweeping /proc/self/fd: httplib 0.11 hands no accepted socket to
+// the application, and its worker waits up to the keep-alive timeout
+// (120 s, set in Start) on an idle connection without looking at stop().
+// A shut-down socket turns readable (EOF) at once, so the worker's wait,
+// a request read in progress and a response write all end within one
+// poll tick.
+// Called only after the listener is closed, so no new connection can be
+// accepted meanwhile. The one socket that could match and is not ours: an
+// outgoing connection of this same process that the kernel gave our port,
+// freed a moment ago, as its ephemeral port - possible only when a client
+// in this process connects during the sweep (in-process tests; `hpad-sim
+// serve` has no clients inside). Accepted: it sees a reset and retries.
+size_t ShutdownAcceptedConnections(int port) {
+  std::vector<int> fds;
+  if (DIR* dir = opendir("/proc/self/fd"); dir != nullptr) {
+    const int own = dirfd(dir);
+    while (const dirent* e = readdir(dir)) {
+      char* end = nullptr;
+      long fd = std::strtol(e->d_name, &end, 10);
+      if (end == e->d_name || *end != '\0' || fd < 0 || fd > 1 << 24 || fd == own) continue;
+      fds.push_back(static_cast<int>(fd));
+    }
+    closedir(dir);
+  }
+  size_t n = 0;
+  for (int fd : fds) {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;  // not a socket
+    int local_port = -1;
+    if (local.ss_family == AF_INET) local_port = ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
+    if (local.ss_family == AF_INET6) local_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
+    if (local_port != port) continue;
+    sockaddr_storage peer{};
+    len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;  // a listener
+    if (::shutdown(fd, SHUT_RDWR) == 0) ++n;
+  }
+  return n;
 }
 
 const char* EventTypeName(EvType t) {
@@ -111,6 +161,11 @@ bool LoadPem(SSL_CTX& ctx, const std::string& cert_pem, const std::string& key_p
 
 }  // namespace
 
+// Stop(): how long answers in progress get before connections are shut
+// down, and how often the shutdown sweep repeats until the workers are gone.
+constexpr std::chrono::milliseconds kStopGrace{1000};
+constexpr std::chrono::milliseconds kStopPoll{20};
+
 struct ApiServer::Impl {
   ClusterState& state;
   ApiServerOptions opts;
@@ -124,6 +179,13 @@ struct ApiServer::Impl {
   std::string token;
   std::string ca_pem;
   std::atomic<bool> stopping{false};
+  // Requests being answered: from Handle() until httplib has written the
+  // whole response (its logger runs then), so Stop's grace covers the
+  // write too. Keyed by the Request, which lives for the whole exchange.
+  std::mutex answering_mu;
+  std::set<const httplib::Request*> answering;
+  // Set by the listen thread once httplib has joined its workers.
+  std::atomic<bool> listen_returned{false};
   bool started = false;
   std::mutex watchers_mu;
   std::set<std::shared_ptr<Watcher>> watchers;
@@ -153,6 +215,10 @@ struct ApiServer::Impl {
 
   // ---- entry point ----
   void Handle(const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> l(answering_mu);
+      answering.insert(&req);
+    }
     const MisbehaviorRule* rule = FindMisbehavior(req);
     if (rule != nullptr && !rule->RewritesAnswer()) {
       Misbehave(*rule, res);
@@ -790,6 +856,13 @@ struct ApiServer::Impl {
     srv->Put(".*", handler);
     srv->Patch(".*", handler);
     srv->Delete(".*", handler);
+    // Called once the response is written (or its body failed): the end of
+    // an answer for Stop's grace. A response whose headers could not be
+    // written is never logged; the grace's bound covers that one.
+    srv->set_logger([this](const httplib::Request& req, const httplib::Response&) {
+      std::lock_guard<std::mutex> l(answering_mu);
+      answering.erase(&req);
+    });
     srv->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "unknown";
       try {
@@ -808,7 +881,11 @@ struct ApiServer::Impl {
         return UnavailableError("cannot bind " + opts.bind_address + ":" + std::to_string(opts.port));
       port = opts.port;
     }
-    thread = std::thread([this] { srv->listen_after_bind(); });
+    listen_returned = false;
+    thread = std::thread([this] {
+      srv->listen_after_bind();
+      listen_returned = true;
+    });
     if (opts.bookmark_interval.count() > 0) {
       bookmarks = std::thread([this] {
         while (!stopping) {
@@ -829,7 +906,27 @@ struct ApiServer::Impl {
       for (auto& w : watchers) w->Close();
     }
     wall->Notify();
+    // Closes the listener: no new connection from here on. httplib's listen
+    // thread then joins its workers, and a worker keeps its connection
+    // while the client keeps it open (keep-alive, 120 s idle).
     srv->stop();
+    // A short grace for what is being answered: handlers finish (slow:
+    // faults wake on `stopping`), their responses are written and closed
+    // watch streams write their final chunk, so a client gets whole answers...
+    const RealClock& real = RealClock::Instance();
+    const MonoTime grace_end = real.MonoNow() + kStopGrace;
+    auto idle = [this] {
+      std::scoped_lock l(watchers_mu, answering_mu);
+      return answering.empty() && watchers.empty();
+    };
+    while (!idle() && real.MonoNow() < grace_end) real.WaitUntil(real.MonoNow() + kStopPoll, [] { return false; });
+    // ...then every accepted connection is shut down, idle keep-alive ones
+    // included, until the workers are gone: a client holding a connection
+    // open cannot hold the server (issue 15; `hpad-sim serve` on SIGTERM).
+    while (!listen_returned.load()) {
+      ShutdownAcceptedConnections(port);
+      real.WaitUntil(real.MonoNow() + kStopPoll, [this] { return listen_returned.load(); });
+    }
     if (thread.joinable()) thread.join();
     if (bookmarks.joinable()) bookmarks.join();
     started = false;

@@ -20,7 +20,10 @@
 // and after Stop).
 // Start/Stop/WriteKubeconfig from one thread; requests are served on the
 // server's own thread pool. Stop() ends every open watch stream cleanly
-// (final chunk), then joins. The destructor stops.
+// (final chunk), gives answers in progress a short grace (1 s), then shuts
+// down every connection still open - idle keep-alive ones included, so a
+// client that holds a connection cannot keep the server from stopping -
+// and joins. The destructor stops.
 //
 // Besides the Kubernetes API: GET /hpad-sim/requests answers the request
 // log as JSON ({"counts": {"verb resource[/sub]": n}, "writes": [...]}),
@@ -81,7 +84,8 @@ class ApiServer {
 
   // Generates the PKI (TLS), binds and starts serving. Returns the bound port.
   Result<int> Start();
-  // Ends watch streams, stops accepting, joins the server thread. Idempotent.
+  // Ends watch streams, stops accepting, closes open connections after a
+  // short grace, joins the server thread. Idempotent.
   void Stop();
 
   int port() const;

@@ -3,8 +3,13 @@
 // per-key ReconcileKey as the simulator's driver calls it, and Run (Q2-Q5, H1).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "controller/horizontal_controller.h"
 #include "controller/wiring.h"
@@ -416,4 +421,253 @@ TEST_CASE("issue 11 item 8: an HPA deleted and re-created before its key fires k
   clock.Advance(std::chrono::seconds(46));
   SyncAll(wiring, clock);
   CHECK(Replicas(*api) == 4);
+}
+
+namespace {
+
+// Forwards to a FakeApiClient and logs every write with the priority it
+// was made at: "<fg|bg> <verb> <resource>[/<subresource>]".
+class PriorityLoggingApi final : public k8s::ApiClient {
+ public:
+  explicit PriorityLoggingApi(std::shared_ptr<k8s::testing::FakeApiClient> inner)
+      : inner_(std::move(inner)), background_(*this) {}
+  hpad::Result<Json> Get(const k8s::ObjectKey& k) override { return inner_->Get(k); }
+  hpad::Result<Json> List(const k8s::GroupVersionResource& g, const std::string& ns,
+                          const k8s::ListOptions& o) override {
+    return inner_->List(g, ns, o);
+  }
+  hpad::Result<std::unique_ptr<k8s::WatchStream>> Watch(const k8s::GroupVersionResource& g, const std::string& ns,
+                                                        const k8s::ListOptions& o) override {
+    return inner_->Watch(g, ns, o);
+  }
+  hpad::Result<Json> Create(const k8s::GroupVersionResource& g, const std::string& ns, const Json& obj) override {
+    return Write("fg", "create", g.resource, [&] { return inner_->Create(g, ns, obj); });
+  }
+  hpad::Result<Json> Update(const k8s::ObjectKey& k, const Json& obj) override {
+    return Write("fg", "update", Resource(k), [&] { return inner_->Update(k, obj); });
+  }
+  hpad::Result<Json> Patch(const k8s::ObjectKey& k, k8s::PatchType t, const std::string& b) override {
+    return Write("fg", "patch", Resource(k), [&] { return inner_->Patch(k, t, b); });
+  }
+  hpad::Status Delete(const k8s::ObjectKey& k) override {
+    Log("fg delete " + Resource(k));
+    return inner_->Delete(k);
+  }
+  hpad::Result<Json> GetPath(const std::string& p) override { return inner_->GetPath(p); }
+  k8s::ApiClient& Background() override { return background_; }
+
+  std::vector<std::string> Writes() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return writes_;
+  }
+
+ private:
+  class BackgroundView final : public k8s::ApiClient {
+   public:
+    explicit BackgroundView(PriorityLoggingApi& owner) : o_(owner) {}
+    hpad::Result<Json> Get(const k8s::ObjectKey& k) override { return o_.inner_->Get(k); }
+    hpad::Result<Json> List(const k8s::GroupVersionResource& g, const std::string& ns,
+                            const k8s::ListOptions& opts) override {
+      return o_.inner_->List(g, ns, opts);
+    }
+    hpad::Result<std::unique_ptr<k8s::WatchStream>> Watch(const k8s::GroupVersionResource& g, const std::string& ns,
+                                                          const k8s::ListOptions& opts) override {
+      return o_.inner_->Watch(g, ns, opts);
+    }
+    hpad::Result<Json> Create(const k8s::GroupVersionResource& g, const std::string& ns, const Json& obj) override {
+      return o_.Write("bg", "create", g.resource, [&] { return o_.inner_->Create(g, ns, obj); });
+    }
+    hpad::Result<Json> Update(const k8s::ObjectKey& k, const Json& obj) override {
+      return o_.Write("bg", "update", Resource(k), [&] { return o_.inner_->Update(k, obj); });
+    }
+    hpad::Result<Json> Patch(const k8s::ObjectKey& k, k8s::PatchType t, const std::string& b) override {
+      return o_.Write("bg", "patch", Resource(k), [&] { return o_.inner_->Patch(k, t, b); });
+    }
+    hpad::Status Delete(const k8s::ObjectKey& k) override {
+      o_.Log("bg delete " + Resource(k));
+      return o_.inner_->Delete(k);
+    }
+    hpad::Result<Json> GetPath(const std::string& p) override { return o_.inner_->GetPath(p); }
+    k8s::ApiClient& Background() override { return *this; }
+
+   private:
+    PriorityLoggingApi& o_;
+  };
+
+  static std::string Resource(const k8s::ObjectKey& k) {
+    return k.gvr.resource + (k.subresource.empty() ? "" : "/" + k.subresource);
+  }
+  void Log(std::string line) {
+    std::lock_guard<std::mutex> l(mu_);
+    writes_.push_back(std::move(line));
+  }
+  template <typename Fn>
+  hpad::Result<Json> Write(const char* priority, const char* verb, const std::string& resource, Fn fn) {
+    Log(std::string(priority) + " " + verb + " " + resource);
+    return fn();
+  }
+
+  std::shared_ptr<k8s::testing::FakeApiClient> inner_;
+  BackgroundView background_;
+  mutable std::mutex mu_;
+  std::vector<std::string> writes_;
+};
+
+}  // namespace
+
+TEST_CASE("ControllerWiring: events are written at background priority, scale and status in the foreground "
+          "(issue 15 item 3, divergence 24)",
+          "[controller][priority]") {
+  // What makes the starvation test of tests/k8sclient/event_recorder_test.cc
+  // hold in the daemon: only the event recorder uses ApiClient::Background(),
+  // so on RestApiClient event writes keep half the burst free for the
+  // controller's scale and status writes, which never wait behind them.
+  hpad::SimulatedClock clock(T0());
+  auto fake = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  SeedCluster(*fake, 2, "180m");
+  auto api = std::make_shared<PriorityLoggingApi>(fake);
+  NullMonitor monitor;
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
+  SyncAll(wiring, clock);  // 2 -> 3: scale, status, SuccessfulRescale
+  REQUIRE(Replicas(*fake) == 3);
+  const auto writes = api->Writes();
+  CAPTURE(writes);
+  auto has = [&](const std::string& w) { return std::find(writes.begin(), writes.end(), w) != writes.end(); };
+  CHECK(has("fg update deployments/scale"));
+  CHECK(has("fg update horizontalpodautoscalers/status"));
+  CHECK(has("bg create events"));
+  for (const auto& w : writes) {
+    CAPTURE(w);
+    const bool event = w.find(" events") != std::string::npos;
+    CHECK(event == (w.rfind("bg ", 0) == 0));  // events and only events in the background
+  }
+}
+
+namespace {
+
+constexpr const char* kMetricsPath = "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods";
+
+// App `name`: a Deployment with `replicas` ready pods (200m cpu requested
+// each) and an HPA on 60% cpu utilization, minReplicas 1.
+void SeedApp(k8s::testing::FakeApiClient& api, const std::string& name, int replicas) {
+  api.Put(k8s::resources::kDeployments,
+          Json{{"apiVersion", "apps/v1"},
+               {"kind", "Deployment"},
+               {"metadata", {{"name", name}, {"namespace", "default"}}},
+               {"spec", {{"replicas", replicas}, {"selector", {{"matchLabels", {{"app", name}}}}}}},
+               {"status", {{"replicas", replicas}}}});
+  for (int i = 0; i < replicas; i++) {
+    api.Put(k8s::resources::kPods,
+            Json{{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", {{"name", name + "-" + std::to_string(i)}, {"namespace", "default"}, {"labels", {{"app", name}}}}},
+                 {"spec", {{"containers", {{{"name", "app"}, {"resources", {{"requests", {{"cpu", "200m"}}}}}}}}}},
+                 {"status",
+                  {{"phase", "Running"},
+                   {"startTime", "2025-12-31T23:00:00Z"},
+                   {"conditions", {{{"type", "Ready"}, {"status", "True"},
+                                    {"lastTransitionTime", "2025-12-31T23:00:20Z"}}}}}}});
+  }
+  Json hpa = HpaObject(name, name);
+  api.Put(k8s::resources::kHpaV2, hpa);
+}
+
+// The namespace's PodMetrics: every pod of apps app-0..app-{n-1} (4 pods each) at `usage`.
+Json PodMetricsList(int apps, const std::string& usage, Time now) {
+  Json items = Json::array();
+  for (int a = 0; a < apps; a++) {
+    for (int i = 0; i < 4; i++) {
+      const std::string app = "app-" + std::to_string(a);
+      items.push_back({{"metadata", {{"name", app + "-" + std::to_string(i)}, {"namespace", "default"}, {"labels", {{"app", app}}}}},
+                       {"timestamp", k8s::FormatRfc3339(now)},
+                       {"window", "60s"},
+                       {"containers", {{{"name", "app"}, {"usage", {{"cpu", usage}}}}}}});
+    }
+  }
+  return Json{{"items", items}};
+}
+
+int Replicas(k8s::testing::FakeApiClient& api, const std::string& name) {
+  return (*api.Object(k8s::resources::kDeployments, "default", name))["spec"]["replicas"].get<int>();
+}
+
+std::string ScalingActive(k8s::testing::FakeApiClient& api, const std::string& name) {
+  auto hpa = api.Object(k8s::resources::kHpaV2, "default", name);
+  if (!hpa) return "missing";
+  for (const auto& c : (*hpa)["status"].value("conditions", Json::array()))
+    if (c.value("type", "") == "ScalingActive") return c.value("status", "") + " " + c.value("reason", "");
+  return "none";
+}
+
+}  // namespace
+
+TEST_CASE("a 6-minute metrics outage over 10 HPAs: no scale-down, the reason in status and events, "
+          "each acts on the first good pass (issue 15 item 3, X1, X3, X4, E1)",
+          "[controller][outage]") {
+  constexpr int kApps = 10;
+  hpad::SimulatedClock clock(T0());
+  auto api = std::make_shared<k8s::testing::FakeApiClient>(&clock);
+  for (int a = 0; a < kApps; a++) SeedApp(*api, "app-" + std::to_string(a), 4);
+  api->SetPathResponse(kMetricsPath, PodMetricsList(kApps, "120m", clock.Now()));  // 60%: at target
+  NullMonitor monitor;
+  ControllerWiring wiring(DrivenOptions(), api, monitor, clock);
+  SyncAll(wiring, clock);
+  auto scale_writes = [&] { return api->ActionsFor("update", "deployments").size(); };
+  auto status_writes = [&] { return api->ActionsFor("update", "horizontalpodautoscalers").size(); };
+  REQUIRE(scale_writes() == 0);
+  for (int a = 0; a < kApps; a++) CHECK(ScalingActive(*api, "app-" + std::to_string(a)) == "True ValidMetricFound");
+
+  // The metrics API goes down while the load falls to 15% (would be 4 -> 1).
+  const size_t status_before = status_writes();
+  api->SetPathResponse(kMetricsPath, hpad::UnavailableError("the server is currently unable to handle the request"));
+  for (int pass = 1; pass <= 24; pass++) {  // every 15 s for 6 minutes
+    clock.Advance(std::chrono::seconds(15));
+    SyncAll(wiring, clock);
+  }
+  CHECK(scale_writes() == 0);  // X3: no scale-down without metrics
+  // W5: each HPA's status is written once, when ScalingActive flips; the
+  // repeats change nothing.
+  CHECK(status_writes() - status_before == static_cast<size_t>(kApps));
+  for (int a = 0; a < kApps; a++) {
+    const std::string name = "app-" + std::to_string(a);
+    CAPTURE(name);
+    CHECK(ScalingActive(*api, name) == "False FailedGetResourceMetric");  // X1
+    CHECK(Replicas(*api, name) == 4);
+  }
+  // E1: 24 failing passes x 2 warnings per HPA; the spam filter lets 25 per
+  // HPA through in the first minutes (then 1 per 5 min), every HPA alike.
+  // Each HPA has its two Events (created once, then patched); the metric
+  // one was written past the burst (the 25th token, then refills) and its
+  // count includes the repeats the filter held back (E1 b).
+  auto events = api->Objects(k8s::resources::kEvents, "default");
+  std::map<std::string, std::map<std::string, int>> count_by_hpa_reason;
+  for (const auto& ev : events) {
+    CHECK(ev["type"] == "Warning");
+    count_by_hpa_reason[ev["involvedObject"]["name"].get<std::string>()][ev["reason"].get<std::string>()] =
+        ev["count"].get<int>();
+  }
+  REQUIRE(count_by_hpa_reason.size() == static_cast<size_t>(kApps));
+  for (const auto& [name, counts] : count_by_hpa_reason) {
+    CAPTURE(name);
+    REQUIRE(counts.size() == 2);
+    CHECK(counts.at("FailedComputeMetricsReplicas") == 12);  // passes 1-12 (the 24 burst writes are 2 per pass)
+    CHECK(counts.at("FailedGetResourceMetric") >= 13);       // the 25th token at pass 13, more after refills
+  }
+  const size_t event_writes = api->ActionsFor("create", "events").size() + api->ActionsFor("patch", "events").size();
+  CHECK(event_writes >= static_cast<size_t>(kApps) * 25);
+  CHECK(event_writes <= static_cast<size_t>(kApps) * 27);  // of 48 each: 25 then 1 per 5 min per HPA
+
+  // Recovery: the first good pass acts for every HPA. The last
+  // recommendation before the outage (4) is 6 minutes old, outside the
+  // 5-minute downscale window, and failed passes record none.
+  clock.Advance(std::chrono::seconds(15));
+  api->SetPathResponse(kMetricsPath, PodMetricsList(kApps, "30m", clock.Now()));
+  SyncAll(wiring, clock);
+  CHECK(scale_writes() == static_cast<size_t>(kApps));
+  for (int a = 0; a < kApps; a++) {
+    const std::string name = "app-" + std::to_string(a);
+    CAPTURE(name);
+    CHECK(Replicas(*api, name) == 1);  // 15% of 60% on 4 pods: ceil(4 x 0.25) = 1
+    CHECK(ScalingActive(*api, name) == "True ValidMetricFound");
+  }
 }

@@ -560,7 +560,9 @@ TEST_CASE("Dockerfile: a scratch runtime with hpad's ldd closure only, as a nume
           "[manifests][docker]") {
   const std::string docker = ReadFile(fs::path(HPAD_SOURCE_DIR) / "Dockerfile");
   REQUIRE(!docker.empty());
-  CHECK(docker.find("FROM debian:12 AS build") != std::string::npos);
+  // The build stage's base: debian:12 by default, pinned by digest with --build-arg.
+  CHECK(docker.find("\nARG BUILD_IMAGE=debian:12\n") != std::string::npos);
+  CHECK(docker.find("\nFROM ${BUILD_IMAGE} AS build\n") != std::string::npos);
   // The rootfs stage lays out the closure with the script the test below runs.
   const std::string rootfs = Stage(docker, "FROM build AS rootfs");
   REQUIRE(!rootfs.empty());

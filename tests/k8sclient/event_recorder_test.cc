@@ -2,10 +2,17 @@
 // 12.3, source component horizontal-pod-autoscaler), aggregation of repeats
 // into count + lastTimestamp by merge patch (client-go's correlator), and
 // failures that are logged and dropped, never surfaced to the caller.
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "k8sclient/event_recorder.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/http_transport.h"
+#include "k8sclient/rest_api_client.h"
 #include "tests/fakes/fake_api_client.h"
 
 namespace {
@@ -382,4 +389,224 @@ TEST_CASE("event correlator: a filtered repeat still advances the count (E1 b, c
     auto again = c.Correlate(e, t + 902s);
     CHECK(again.event.count == 5);
   }
+}
+
+// ---- Issue 15 item 3: event writes never starve scale and status writes ----
+//
+// The mechanism (divergence 24): the daemon's event recorder writes through
+// RestApiClient::Background() (controller/wiring.cc), which shares the one
+// client-side token bucket (--kube-api-qps 20, --kube-api-burst 30) with
+// the controller's scale and status writes but takes a token only while
+// half the burst (15) stays in the bucket; a foreground request takes one
+// whenever it wants (going into debt and waiting at qps, never behind a
+// background waiter). So, however long the event backlog, a foreground
+// write waits only for other foreground writes: the i-th write of a burst
+// goes out after max(0, i - 14) / qps at the latest.
+// The backlog here is the largest one there can be: 1,000 failing HPAs'
+// Warnings every period fill the recorder's queue (max_queued 1000, the
+// excess dropped; the spam filter, 25 per HPA then 1 per 5 min, only limits
+// how fast a drained queue refills). Everything runs in virtual time, driven in 5 ms steps
+// once every thread is asleep on the clock, so each send instant is exact.
+namespace {
+
+using hpad::MonoTime;
+using hpad::k8s::ApiClient;
+using hpad::k8s::HttpRequest;
+using hpad::k8s::HttpResponse;
+using hpad::k8s::HttpStream;
+using hpad::k8s::HttpTransport;
+using hpad::k8s::ObjectKey;
+using hpad::k8s::RestApiClient;
+using hpad::k8s::RestApiClientOptions;
+
+struct Sent {
+  std::string method, path;
+  MonoTime at;
+};
+
+// Answers every request at once (201 for POST, 200 otherwise, the body
+// echoed) and records what was sent when, on the injected clock.
+class TimedTransport final : public HttpTransport {
+ public:
+  explicit TimedTransport(const hpad::Clock& clock) : clock_(clock) {}
+  hpad::Result<HttpResponse> Send(const HttpRequest& r) override {
+    std::lock_guard<std::mutex> l(mu_);
+    sent_.push_back({r.method, r.path_and_query, clock_.MonoNow()});
+    return HttpResponse{r.method == "POST" ? 201 : 200, {}, r.body.empty() ? "{}" : r.body};
+  }
+  hpad::Result<std::unique_ptr<HttpStream>> OpenStream(const HttpRequest&) override {
+    return hpad::Status(hpad::StatusCode::kUnavailable, "no streams here");
+  }
+  const std::string& server() const override { return server_; }
+  std::vector<Sent> Sends() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return sent_;
+  }
+
+ private:
+  const hpad::Clock& clock_;
+  mutable std::mutex mu_;
+  std::vector<Sent> sent_;
+  std::string server_ = "http://fake";
+};
+
+constexpr int kFailingHpas = 1000;
+constexpr int kHealthyHpas = 100;  // one status write each per period
+constexpr auto kPeriod = 15s;
+constexpr int kPeriods = 2;
+constexpr auto kStep = 5ms;
+
+bool IsEventWrite(const Sent& s) { return s.path.find("/events") != std::string::npos; }
+
+struct OutageRun {
+  std::vector<Sent> sends;  // every request, send instants relative to t0
+  uint64_t dropped = 0;     // events the recorder's full queue refused
+  uint64_t filtered = 0;    // events the spam filter held back
+  bool settled = true;      // every wait on the threads ended (false: a test failure)
+};
+
+// At the start of each of two 15 s sync periods, 1,000 failing HPAs each
+// record a Warning into an ApiEventRecorder that writes through
+// `events_in_background` ? api.Background() : api, and a controller thread
+// writes the status of 100 healthy HPAs. The recorder's queue (1,000)
+// refuses what does not fit, as client-go's broadcaster does. Returns every
+// request with its send instant, after the event backlog drained.
+OutageRun RunOutage(bool events_in_background) {
+  OutageRun run;
+  SimulatedClock clock(kStart);
+  auto owned = std::make_unique<TimedTransport>(clock);
+  TimedTransport& transport = *owned;
+  RestApiClientOptions opts;  // the daemon's defaults: qps 20, burst 30
+  RestApiClient api(std::move(owned), clock, opts);
+  ApiClient& events_api = events_in_background ? api.Background() : static_cast<ApiClient&>(api);
+  const MonoTime t0 = clock.MonoNow();
+  {
+    ApiEventRecorder recorder(events_api, clock);
+    auto record_failures = [&] {
+      for (int i = 0; i < kFailingHpas; ++i) {
+        EventObjectRef hpa = kHpa;
+        hpa.name = "failing-" + std::to_string(i);
+        hpa.uid = "uid-f" + std::to_string(i);
+        recorder.Event(hpa, "Warning", "FailedGetResourceMetric",
+                       "unable to get metrics for resource cpu: no metrics returned from resource metrics API");
+      }
+    };
+    record_failures();
+    // The recorder's worker has taken what the bucket lets it and waits.
+    run.settled = clock.AwaitSleepers(1);
+
+    std::atomic<bool> controller_done{false};
+    std::thread controller([&] {
+      for (int p = 0; p < kPeriods; ++p) {
+        clock.WaitUntil(t0 + p * kPeriod, nullptr);
+        for (int i = 0; i < kHealthyHpas; ++i) {
+          const ObjectKey status{hpad::k8s::resources::kHpaV2, "default", "healthy-" + std::to_string(i), "status"};
+          (void)api.Update(status, Json{{"kind", "HorizontalPodAutoscaler"}});
+        }
+      }
+      controller_done = true;
+    });
+    // Every thread asleep on the clock (the controller may have finished).
+    auto settle = [&] {
+      for (int tries = 0; tries < 10000; ++tries) {
+        if (controller_done) return clock.AwaitSleepers(1);
+        if (clock.AwaitSleepers(2, std::chrono::milliseconds(1))) return true;
+      }
+      return false;
+    };
+    int next_batch = 1;
+    while (run.settled && clock.MonoNow() < t0 + kPeriods * kPeriod) {
+      if (next_batch < kPeriods && clock.MonoNow() == t0 + next_batch * kPeriod) {
+        record_failures();  // the next period's failures, at its first instant
+        ++next_batch;
+      }
+      run.settled = settle();
+      clock.Advance(kStep);
+    }
+    controller.join();
+    // Drain the backlog (each 1 s step refills the bucket), so no event
+    // is left for the destructor and every accepted one is shown written.
+    const auto accepted = static_cast<std::ptrdiff_t>(kPeriods * kFailingHpas - recorder.dropped());
+    auto events_sent = [&] {
+      auto sent = transport.Sends();
+      return std::count_if(sent.begin(), sent.end(), IsEventWrite);
+    };
+    auto drained_or_asleep = [&] {
+      for (int tries = 0; tries < 10000; ++tries) {
+        if (events_sent() >= accepted || clock.AwaitSleepers(1, std::chrono::milliseconds(1))) return true;
+      }
+      return false;
+    };
+    for (int i = 0; run.settled && i < 1000; ++i) {
+      run.settled = drained_or_asleep();
+      if (events_sent() >= accepted) break;
+      clock.Advance(1s);
+    }
+    recorder.Flush();
+    run.dropped = recorder.dropped();
+    run.filtered = recorder.filtered();
+  }
+  run.sends = transport.Sends();
+  for (auto& sent : run.sends) sent.at = MonoTime{} + (sent.at - t0);
+  return run;
+}
+
+// Send instants of the status writes of period p, in order, from the period's start.
+std::vector<hpad::Duration> StatusWritesOfPeriod(const std::vector<Sent>& sends, int p) {
+  std::vector<hpad::Duration> out;
+  for (const auto& s : sends) {
+    if (s.path.find("/status") == std::string::npos) continue;
+    auto since = (s.at - MonoTime{}) - hpad::Duration(p * kPeriod);
+    if (since >= hpad::Duration::zero() && since < kPeriod) out.push_back(since);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("1,000 failing HPAs' event writes do not starve the status writes of healthy HPAs (issue 15 item 3)",
+          "[events][priority][E1]") {
+  const OutageRun run = RunOutage(/*events_in_background=*/true);
+  REQUIRE(run.settled);
+  const auto& sends = run.sends;
+  // Every event the queue took is written (a repeat as a PATCH of the
+  // count); the second period's batch found the queue partly full.
+  CHECK(run.filtered == 0);  // 2 per HPA: far inside the spam filter's 25
+  CHECK(run.dropped > 0);
+  CHECK(static_cast<uint64_t>(std::count_if(sends.begin(), sends.end(), IsEventWrite)) + run.dropped ==
+        static_cast<uint64_t>(kPeriods * kFailingHpas));
+  for (int p = 0; p < kPeriods; ++p) {
+    CAPTURE(p);
+    auto writes = StatusWritesOfPeriod(sends, p);
+    REQUIRE(writes.size() == static_cast<size_t>(kHealthyHpas));
+    for (size_t i = 0; i < writes.size(); ++i) {
+      CAPTURE(i);
+      // As if no event were queued: half the burst at once, then qps (20/s);
+      // one 5 ms step of slack for the clock's stepping.
+      const auto due = std::chrono::milliseconds(50) * std::max<int>(0, static_cast<int>(i) - 14);
+      CHECK(writes[i] <= due + kStep);
+    }
+    // All 100 within 4.3 s of the period's start, against up to 1,000
+    // events queued ahead of them (50 s of tokens at 20 qps).
+    CHECK(writes.back() <= 4300ms);
+  }
+  // Events still move: in the 30 s the bucket gave 630 tokens, 200 went
+  // to status writes and 15 stay in reserve; the events took the rest.
+  const auto events_by_end = std::count_if(sends.begin(), sends.end(), [](const Sent& s) {
+    return IsEventWrite(s) && s.at - MonoTime{} < kPeriods * kPeriod;
+  });
+  CHECK(events_by_end >= 400);
+}
+
+TEST_CASE("without the background priority the same event backlog delays status writes (control)",
+          "[events][priority][E1]") {
+  // The control for the test above: the recorder on the foreground client
+  // (first come, first served, as KCM's broadcaster) makes the healthy
+  // HPAs' writes share the tokens with the backlog, so the bound fails.
+  const OutageRun run = RunOutage(/*events_in_background=*/false);
+  REQUIRE(run.settled);
+  auto writes = StatusWritesOfPeriod(run.sends, 0);
+  REQUIRE(writes.size() == static_cast<size_t>(kHealthyHpas));
+  CHECK(writes[0] > kStep);           // even the first waits behind the events
+  CHECK(writes.back() > 8000ms);      // every other token goes to an event
 }

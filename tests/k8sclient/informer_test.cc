@@ -1,8 +1,8 @@
 // Reflector / Informer against FakeApiClient on a SimulatedClock: paged list,
 // watch from the list's resourceVersion, convergence across forced
 // disconnects, stream errors and 410 Gone, bookmarks moving the
-// resourceVersion, watch-timeout renewal, synchronous Relist(), and objects
-// that fail conversion being skipped.
+// resourceVersion, watch-timeout renewal, synchronous Relist(), objects
+// that fail conversion being skipped, and a 429 burst on the relist.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -240,6 +240,28 @@ TEST_CASE("informer converges across forced disconnects, stream errors and 410 G
     REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
     CHECK(inf.reflector().lists_done() >= 2);
     CHECK(api.CurrentResourceVersion() == inf.LastSyncResourceVersion());
+  }
+
+  SECTION("a 429 burst on the relist: one attempt per backoff, never back to back, then converges") {
+    // Issue 15's "429 bursts" at the reflector: RestApiClient has already
+    // spent its own attempts (Retry-After) when a 429 reaches the reflector.
+    api.FailNext(6, Status(StatusCode::kTooManyRequests, "the server has received too many requests", "TooManyRequests"),
+                 "list");
+    api.InjectGone(kThings);  // the watch ends with 410: a relist is due
+    api.Put(kThings, MakeThing("ns", "after-429s", 1));
+    auto failed_lists = [&] {
+      auto lists = api.ActionsFor("list", "things");
+      return std::count_if(lists.begin(), lists.end(), [](const auto& a) { return a.failed; });
+    };
+    // The relist comes after the 410's backoff; once the first 429 is back
+    // the reflector settles at that instant without another attempt.
+    REQUIRE(Eventually([&] { return failed_lists() >= 1; }, clock));
+    CHECK(failed_lists() == 1);
+    clock.Advance(10ms);  // far below the next backoff (>= 800 ms)
+    REQUIRE(clock.AwaitSleepers(1));
+    CHECK(failed_lists() == 1);
+    REQUIRE(Eventually([&] { return Converged(inf, api); }, clock));
+    CHECK(failed_lists() == 6);
   }
 
   SECTION("list failures during relist are retried with backoff") {
