@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tests/integration/process_harness.h"
+#include "tests/sanitizer_build.h"
 
 namespace hpad {
 namespace {
@@ -46,18 +47,7 @@ const std::string kCluster = std::string(HPAD_SOURCE_DIR) + "/tests/integration/
 // Under AddressSanitizer the process also carries shadow memory and a
 // 256 MiB quarantine of freed blocks, so the bound there is the sanitizer
 // build's, not the product's (the plain build checks 256 MiB).
-#if defined(__SANITIZE_ADDRESS__)
-#define HPAD_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HPAD_TEST_UNDER_ASAN 1
-#endif
-#endif
-#ifdef HPAD_TEST_UNDER_ASAN
-constexpr int64_t kMaxPeakRssMiB = 1024;
-#else
-constexpr int64_t kMaxPeakRssMiB = 256;
-#endif
+constexpr int64_t kMaxPeakRssMiB = hpad::testing::kBuiltWithAddressSanitizer ? 1024 : 256;
 // The longest a condition message may be (hpad truncates foreign text).
 constexpr size_t kMaxMessageBytes = 1024;
 
