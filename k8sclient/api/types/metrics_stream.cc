@@ -19,7 +19,8 @@
 //  - absent and null fields are the same (fields::Child), except where the
 //    DOM decoder reads a null itself (a null list element, a null label
 //    value: errors; a null usage entry: skipped).
-// Values are moved out of the lexer's buffer; no per-item DOM is built.
+// Strings are copied out of the lexer's buffer (moving them would make the
+// lexer grow a fresh buffer for every token); no per-item DOM is built.
 // Pure and thread-compatible: each call has its own decoder.
 #include <chrono>
 #include <cmath>
@@ -56,7 +57,7 @@ struct Val {
   int64_t i = 0;
   uint64_t u = 0;
   double d = 0;
-  std::string* s = nullptr;  // the lexer's buffer; may be moved from
+  std::string* s = nullptr;  // the lexer's buffer
 
   bool null() const { return t == T::kNull; }
   bool container() const { return t == T::kObject || t == T::kArray; }
@@ -122,7 +123,7 @@ Status FirstError(const std::map<std::string, Status>& errors) {
 template <typename P>
 Status StringValue(const Val& v, P path, std::string* out) {
   if (v.t != Val::T::kString) return FieldError(path(), "expected a string, got " + Describe(v));
-  *out = std::move(*v.s);
+  out->assign(*v.s);  // a copy: the lexer keeps its buffer's capacity for the next token
   return Status::Ok();
 }
 
@@ -450,7 +451,7 @@ class ListDecoder {
   void PlaceStringEntry(const Val& v, std::string path, std::map<std::string, std::string>* values,
                         std::map<std::string, Status>* errors) {
     if (v.t == Val::T::kString) {
-      (*values)[entry_key_] = std::move(*v.s);
+      (*values)[entry_key_].assign(*v.s);
     } else {
       (*errors)[entry_key_] = FieldError(path + "." + entry_key_, "expected a string, got " + Describe(v));
     }
@@ -656,7 +657,7 @@ class ListDecoder {
       case Role::kUsage:
       case Role::kMetricLabels:
         f.field = Field::kEntry;
-        entry_key_ = std::move(k);
+        entry_key_.assign(k);  // reuses entry_key_'s capacity
         if (f.role == Role::kLabels) {
           pod_.pm.labels.erase(entry_key_);
           pod_.label_errors.erase(entry_key_);
