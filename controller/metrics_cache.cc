@@ -26,17 +26,20 @@ std::string PodsMetricKey(const std::string& ns, const std::string& metric, cons
 
 // Object metrics (M5): the request path is made of the namespace, the
 // metric, the metric selector and the described object's group, kind and
-// name (its version plays no part: the resolver maps group and kind).
+// name (its version plays no part: the resolver maps group and kind). A
+// core-group Namespace is asked by the HPA's namespace alone (the
+// root-scoped form, RestMetricsClient::GetObjectMetric), whatever its name.
 std::string ObjectMetricKey(const std::string& ns, const std::string& metric,
                             const k8s::CrossVersionObjectReference& object, const k8s::Selector& metric_selector) {
   std::string key = PodsMetricKey(ns, metric, metric_selector);
   auto slash = object.api_version.find('/');
+  const std::string group = slash == std::string::npos ? std::string() : object.api_version.substr(0, slash);
   key += '\0';
-  key += slash == std::string::npos ? std::string() : object.api_version.substr(0, slash);
+  key += group;
   key += '\0';
   key += object.kind;
   key += '\0';
-  key += object.name;
+  if (!(object.kind == "Namespace" && group.empty())) key += object.name;
   return key;
 }
 

@@ -312,6 +312,10 @@ TEST_CASE("MetricsCache: each Object and External query once per period, shared 
   REQUIRE(f.cache.GetObjectMetric("default", "misses", ref, k8s::Selector::Nothing()).ok());
   REQUIRE(f.cache.GetObjectMetric("default", "hits", ref, Sel("path=root")).ok());
   CHECK(f.source.object_calls == 7);
+  // A core Namespace is asked by the HPA's namespace, whatever name it gives (M5).
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Namespace", "default", "v1"}, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Namespace", "other", "v1"}, k8s::Selector::Nothing()).ok());
+  CHECK(f.source.object_calls == 8);
   REQUIRE(f.cache.GetExternalMetric("other", "queue", k8s::Selector::Nothing()).ok());
   REQUIRE(f.cache.GetExternalMetric("default", "queue", Sel("q=jobs")).ok());
   REQUIRE(f.cache.GetExternalMetric("default", "depth", k8s::Selector::Nothing()).ok());
@@ -321,7 +325,7 @@ TEST_CASE("MetricsCache: each Object and External query once per period, shared 
   f.clock.Advance(kPeriod);
   REQUIRE(f.cache.GetObjectMetric("default", "hits", ref, k8s::Selector::Nothing()).ok());
   REQUIRE(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing()).ok());
-  CHECK(f.source.object_calls == 8);
+  CHECK(f.source.object_calls == 9);
   CHECK(f.source.external_calls == 5);
   f.cache.Clear();
   REQUIRE(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing()).ok());
