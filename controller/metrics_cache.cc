@@ -24,6 +24,25 @@ std::string PodsMetricKey(const std::string& ns, const std::string& metric, cons
   return key;
 }
 
+// Object metrics (M5): the request path is made of the namespace, the
+// metric, the metric selector and the described object's group, kind and
+// name (its version plays no part: the resolver maps group and kind). A
+// core-group Namespace is asked by the HPA's namespace alone (the
+// root-scoped form, RestMetricsClient::GetObjectMetric), whatever its name.
+std::string ObjectMetricKey(const std::string& ns, const std::string& metric,
+                            const k8s::CrossVersionObjectReference& object, const k8s::Selector& metric_selector) {
+  std::string key = PodsMetricKey(ns, metric, metric_selector);
+  auto slash = object.api_version.find('/');
+  const std::string group = slash == std::string::npos ? std::string() : object.api_version.substr(0, slash);
+  key += '\0';
+  key += group;
+  key += '\0';
+  key += object.kind;
+  key += '\0';
+  if (!(object.kind == "Namespace" && group.empty())) key += object.name;
+  return key;
+}
+
 bool IsEquality(const k8s::LabelSelectorRequirement& r) {
   return !r.values.empty() && (r.op == k8s::LabelSelectorRequirement::Op::kEquals ||
                                (r.op == k8s::LabelSelectorRequirement::Op::kIn && r.values.size() == 1));
@@ -96,17 +115,21 @@ void MetricsCache::SweepLocked(Time now) {
   };
   sweep(resource_);
   sweep(pods_metrics_);
+  sweep(object_metrics_);
+  sweep(external_metrics_);
 }
 
 void MetricsCache::Clear() {
   std::lock_guard<std::mutex> l(mu_);
   resource_.clear();
   pods_metrics_.clear();
+  object_metrics_.clear();
+  external_metrics_.clear();
 }
 
 size_t MetricsCache::Size() const {
   std::lock_guard<std::mutex> l(mu_);
-  return resource_.size() + pods_metrics_.size();
+  return resource_.size() + pods_metrics_.size() + object_metrics_.size() + external_metrics_.size();
 }
 
 bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selector,
@@ -197,12 +220,17 @@ Result<PodMetricsResult> MetricsCache::GetRawMetric(const std::string& ns, const
 Result<ObjectMetricResult> MetricsCache::GetObjectMetric(const std::string& ns, const std::string& metric_name,
                                                          const k8s::CrossVersionObjectReference& object,
                                                          const k8s::Selector& metric_selector) {
-  return source_.GetObjectMetric(ns, metric_name, object, metric_selector);
+  // One query per period for every HPA asking the same thing (issue 16).
+  return *Lookup(object_metrics_, ObjectMetricKey(ns, metric_name, object, metric_selector),
+                 [&] { return source_.GetObjectMetric(ns, metric_name, object, metric_selector); });
 }
 
 Result<ExternalMetricResult> MetricsCache::GetExternalMetric(const std::string& ns, const std::string& metric_name,
                                                              const k8s::Selector& metric_selector) {
-  return source_.GetExternalMetric(ns, metric_name, metric_selector);
+  // The external query is namespaced (the adapter may scope it), so the
+  // namespace is part of the key as it is part of the path.
+  return *Lookup(external_metrics_, PodsMetricKey(ns, metric_name, metric_selector),
+                 [&] { return source_.GetExternalMetric(ns, metric_name, metric_selector); });
 }
 
 Result<std::vector<k8s::PodMetrics>> MetricsCache::ListResourceMetrics(const std::string& ns) {

@@ -28,8 +28,11 @@
 // period. Clear() forgets everything: the scenario runner's SyncAllNow calls
 // it at each virtual instant, so all HPAs reconciled at one instant share
 // one fetch made at that instant (decisions identical to per-HPA fetches).
-// Object and External metrics (M5/M6) are per-object queries and pass
-// straight through to `source`.
+// Object and External metrics (M5/M6): each distinct query (namespace,
+// metric, metric selector in its wire form, and for Object the described
+// object's group, kind and name) is fetched once per period and its result,
+// value or error, shared by every HPA asking the same thing (issue 16,
+// divergence 26); nothing is filtered, the answer is the query's own.
 //
 // Thread-safety: all methods are thread-safe. Concurrent misses on one key
 // are collapsed into one fetch (the others wait for it, outside the lock).
@@ -114,6 +117,8 @@ class MetricsCache : public MetricsClient {
   mutable std::mutex mu_;  // guards the maps and last_sweep_; never held during a fetch
   std::map<std::string, Entry<ResourceList>> resource_;          // ns -> list
   std::map<std::string, Entry<PodsMetricList>> pods_metrics_;    // ns \0 metric \0 metric selector -> list
+  std::map<std::string, Entry<Result<ObjectMetricResult>>> object_metrics_;      // see ObjectMetricKey
+  std::map<std::string, Entry<Result<ExternalMetricResult>>> external_metrics_;  // ns \0 metric \0 metric selector
   Time last_sweep_{};
 };
 

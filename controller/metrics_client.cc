@@ -1,8 +1,10 @@
 // RestMetricsClient: metrics.k8s.io/v1beta1, custom.metrics.k8s.io/v1beta2,
-// external.metrics.k8s.io/v1beta1 over ApiClient::GetPath (rules M1-M7).
+// external.metrics.k8s.io/v1beta1 over ApiClient::GetPathRaw and the
+// streaming decoders (rules M1-M7).
 #include "controller/metrics_client.h"
 
 #include <cctype>
+#include <string_view>
 
 #include "k8sclient/api/types/metrics.h"
 
@@ -146,18 +148,36 @@ std::vector<const T*> Pointers(const std::vector<T>& items) {
   return out;
 }
 
+// Issue 16: reply bodies are decoded by the streaming decoders
+// (k8s::*FromText), which give what GetPath + the DOM decoders gave, errors
+// included: an unparsable body is kInternal, as RestApiClient::GetPath
+// reports it; an empty body reads as JSON null, as GetPath returns it.
+std::string_view BodyText(const std::string& body) { return body.empty() ? std::string_view("null") : body; }
+
+template <typename Decode>
+auto DecodeBody(const std::string& body, const std::string& path, Decode decode) -> decltype(decode("", "", nullptr)) {
+  bool text_error = false;
+  auto r = decode(BodyText(body), k8s::ReplyName("GET", path), &text_error);
+  if (!r.ok() && text_error) return InternalError(r.status().message());
+  return r;
+}
+
 Result<std::vector<k8s::PodMetrics>> FetchPodMetrics(k8s::ApiClient& client, const std::string& path) {
-  auto body = client.GetPath(path);
+  auto body = client.GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", body.status());
-  auto items = k8s::PodMetricsListFromJson(*body);
+  auto items = DecodeBody(*body, path, [](std::string_view t, std::string_view w, bool* e) {
+    return k8s::PodMetricsListFromText(t, w, e);
+  });
   if (!items.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", items.status());
   return items;
 }
 
 Result<std::vector<k8s::CustomMetricValue>> FetchMetricValues(k8s::ApiClient& client, const std::string& path) {
-  auto body = client.GetPath(path);
+  auto body = client.GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
-  auto items = k8s::MetricValueListFromJson(*body);
+  auto items = DecodeBody(*body, path, [](std::string_view t, std::string_view w, bool* e) {
+    return k8s::MetricValueListFromText(t, w, e);
+  });
   if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
   return items;
 }
@@ -214,13 +234,17 @@ Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string&
     if (!r.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", r.status());
     path = ObjectCustomMetricPath(ns, *r, object.name, metric_name, metric_selector);
   }
-  auto body = client_->GetPath(path);
+  auto body = client_->GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
-  Result<std::vector<k8s::CustomMetricValue>> items = k8s::MetricValueListFromJson(*body);
+  bool text_error = false;
+  const std::string what = k8s::ReplyName("GET", path);
+  Result<std::vector<k8s::CustomMetricValue>> items = k8s::MetricValueListFromText(BodyText(*body), what, &text_error);
+  if (!items.ok() && text_error) {
+    return Wrap("unable to fetch metrics from custom metrics API: ", InternalError(items.status().message()));
+  }
   if (!items.ok()) {
     // A single MetricValue (not a list) is accepted too.
-    nlohmann::json list = {{"kind", "MetricValueList"}, {"items", nlohmann::json::array({*body})}};
-    items = k8s::MetricValueListFromJson(list);
+    items = k8s::MetricValueAsListFromText(BodyText(*body), what);
     if (!items.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", items.status());
   }
   if (items->size() != 1) {
@@ -234,9 +258,12 @@ Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string&
 Result<ExternalMetricResult> RestMetricsClient::GetExternalMetric(const std::string& ns,
                                                                   const std::string& metric_name,
                                                                   const k8s::Selector& metric_selector) {
-  auto body = client_->GetPath(ExternalMetricPath(ns, metric_name, metric_selector));
+  const std::string path = ExternalMetricPath(ns, metric_name, metric_selector);
+  auto body = client_->GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from external metrics API: ", body.status());
-  auto items = k8s::ExternalMetricValueListFromJson(*body);
+  auto items = DecodeBody(*body, path, [](std::string_view t, std::string_view w, bool* e) {
+    return k8s::ExternalMetricValueListFromText(t, w, e);
+  });
   if (!items.ok()) return Wrap("unable to fetch metrics from external metrics API: ", items.status());
   if (items->empty()) return Status(StatusCode::kNotFound, "no metrics returned from external metrics API");
   ExternalMetricResult out;

@@ -5,7 +5,8 @@
 // metrics-client texts ("unable to fetch metrics from resource metrics API:
 // <e>", "no metrics returned from ..."), which the reconciler wraps into the
 // X4a chains. RestMetricsClient implements it over k8s::ApiClient::GetPath
-// with the paths the aggregated APIs serve; tests use a recording fake.
+// with the paths the aggregated APIs serve (bodies read with GetPathRaw and
+// decoded by the streaming decoders, issue 16); tests use a recording fake.
 // MetricsCache (metrics_cache.h) implements it too, on top of another
 // MetricsClient's namespace-wide lists (ListResourceMetrics/ListPodsMetric).
 // Implementations must be thread-safe (workers call them concurrently).

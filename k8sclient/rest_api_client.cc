@@ -96,6 +96,9 @@ class RestApiClient::BackgroundView final : public ApiClient {
   }
   Status Delete(const ObjectKey& key) override { return owner_.DeleteAt(kBg, key); }
   Result<Json> GetPath(const std::string& path_and_query) override { return owner_.GetPathAt(kBg, path_and_query); }
+  Result<std::string> GetPathRaw(const std::string& path_and_query) override {
+    return owner_.GetPathRawAt(kBg, path_and_query);
+  }
   ApiClient& Background() override { return *this; }
 
  private:
@@ -209,6 +212,17 @@ void RestApiClient::Observe(const Call& call, int http_code, StatusCode code, Ti
 }
 
 Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
+  auto body = DoBody(call, request);
+  if (!body.ok()) return body.status();
+  if (body->empty()) return Json();
+  // The reply is foreign: size and depth are bounded, the result is moved
+  // out (never copied; it can be a large list).
+  auto parsed = ParseForeignJson(*body, ReplyName(call.verb, request.path_and_query));
+  if (!parsed.ok()) return InternalError(parsed.status().message());
+  return std::move(*parsed);
+}
+
+Result<std::string> RestApiClient::DoBody(const Call& call, HttpRequest& request) {
   int attempts = std::max(1, options_.max_attempts);
   Status last;
   for (int attempt = 1;; ++attempt) {
@@ -220,14 +234,7 @@ Result<Json> RestApiClient::Do(const Call& call, HttpRequest request) {
     if (resp.ok()) {
       Status s = StatusFromHttp(resp->status, resp->body);
       Observe(call, resp->status, s.code(), start);
-      if (s.ok()) {
-        if (resp->body.empty()) return Json();
-        // The reply is foreign: size and depth are bounded, the result is
-        // moved out (never copied; it can be a large list).
-        auto parsed = ParseForeignJson(resp->body, call.verb + " " + SafeText(request.path_and_query, 256) + " reply");
-        if (!parsed.ok()) return InternalError(parsed.status().message());
-        return std::move(*parsed);
-      }
+      if (s.ok()) return std::move(resp->body);
       last = s;
       retry_after = FindHeader(resp->headers, "Retry-After");
     } else {
@@ -271,6 +278,9 @@ Result<Json> RestApiClient::Patch(const ObjectKey& key, PatchType type, const st
 Status RestApiClient::Delete(const ObjectKey& key) { return DeleteAt(Priority::kForeground, key); }
 Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
   return GetPathAt(Priority::kForeground, path_and_query);
+}
+Result<std::string> RestApiClient::GetPathRaw(const std::string& path_and_query) {
+  return GetPathRawAt(Priority::kForeground, path_and_query);
 }
 
 Result<Json> RestApiClient::GetAt(Priority p, const ObjectKey& key) {
@@ -356,6 +366,19 @@ Result<Json> RestApiClient::GetPathAt(Priority p, const std::string& path_and_qu
   r.method = "GET";
   r.path_and_query = path_and_query;
   return Do({"GET", "raw", true, p}, std::move(r));
+}
+
+Result<std::string> RestApiClient::GetPathRawAt(Priority p, const std::string& path_and_query) {
+  if (path_and_query.empty() || path_and_query[0] != '/')
+    return InvalidError("GetPath: path must start with '/': \"" + SafeText(path_and_query, 256) + "\"");
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = path_and_query;
+  return DoBody({"GET", "raw", true, p}, r);
+}
+
+std::string ReplyName(const std::string& verb, const std::string& path_and_query) {
+  return verb + " " + SafeText(path_and_query, 256) + " reply";
 }
 
 }  // namespace hpad::k8s

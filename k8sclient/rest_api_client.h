@@ -97,6 +97,7 @@ class RestApiClient final : public ApiClient {
   Result<Json> Patch(const ObjectKey& key, PatchType type, const std::string& body) override;
   Status Delete(const ObjectKey& key) override;
   Result<Json> GetPath(const std::string& path_and_query) override;
+  Result<std::string> GetPathRaw(const std::string& path_and_query) override;
 
   // A view whose requests wait while fewer than burst/2 tokens remain
   // (TokenBucket::TakeKeeping); lives as long as this client.
@@ -123,10 +124,13 @@ class RestApiClient final : public ApiClient {
   Result<Json> PatchAt(Priority p, const ObjectKey& key, PatchType type, const std::string& body);
   Status DeleteAt(Priority p, const ObjectKey& key);
   Result<Json> GetPathAt(Priority p, const std::string& path_and_query);
+  Result<std::string> GetPathRawAt(Priority p, const std::string& path_and_query);
 
   // Sends with rate limiting, retries and observation; returns the parsed
   // JSON body of a 2xx answer or the mapped error.
   Result<Json> Do(const Call& call, HttpRequest request);
+  // The same, returning the 2xx body unparsed.
+  Result<std::string> DoBody(const Call& call, HttpRequest& request);
   // False when the wait was ended by cancellation or (background only) by
   // the thread's request deadline; PrepareAttempt then says which.
   bool WaitForToken(Priority priority);

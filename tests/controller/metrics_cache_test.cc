@@ -284,15 +284,80 @@ TEST_CASE("MetricsCache: Pods metrics filtered by the described pods' labels, me
   CHECK(f.source.per_hpa_calls == 0);
 }
 
-TEST_CASE("MetricsCache: Object and External metrics pass through (M5, M6)", "[metrics_cache]") {
+TEST_CASE("MetricsCache: each Object and External query once per period, shared by the HPAs asking it (M5, M6)",
+          "[metrics_cache]") {
   Fixture f;
   k8s::CrossVersionObjectReference ref{"Ingress", "main", "networking.k8s.io/v1"};
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 3; i++) {
     CHECK(f.cache.GetObjectMetric("default", "hits", ref, k8s::Selector::Nothing())->value == 42);
     CHECK(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing())->values.size() == 2);
   }
-  CHECK(f.source.object_calls == 2);
-  CHECK(f.source.external_calls == 2);
+  CHECK(f.source.object_calls == 1);
+  CHECK(f.source.external_calls == 1);
+  // The version plays no part in the request (the resolver maps group and
+  // kind), and Nothing and everything both send no selector (M7).
+  k8s::CrossVersionObjectReference other_version{"Ingress", "main", "networking.k8s.io/v1beta1"};
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", other_version, k8s::Selector()).ok());
+  REQUIRE(f.cache.GetExternalMetric("default", "queue", k8s::Selector()).ok());
+  CHECK(f.source.object_calls == 1);
+  CHECK(f.source.external_calls == 1);
+
+  // Any part of the request that differs is another query.
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Ingress", "other", "networking.k8s.io/v1"},
+                                  k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Service", "main", "v1"}, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Ingress", "main", "extensions/v1beta1"},
+                                  k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("other", "hits", ref, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "misses", ref, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", ref, Sel("path=root")).ok());
+  CHECK(f.source.object_calls == 7);
+  // A core Namespace is asked by the HPA's namespace, whatever name it gives (M5).
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Namespace", "default", "v1"}, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", {"Namespace", "other", "v1"}, k8s::Selector::Nothing()).ok());
+  CHECK(f.source.object_calls == 8);
+  REQUIRE(f.cache.GetExternalMetric("other", "queue", k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetExternalMetric("default", "queue", Sel("q=jobs")).ok());
+  REQUIRE(f.cache.GetExternalMetric("default", "depth", k8s::Selector::Nothing()).ok());
+  CHECK(f.source.external_calls == 4);
+
+  // One period later every query is asked again.
+  f.clock.Advance(kPeriod);
+  REQUIRE(f.cache.GetObjectMetric("default", "hits", ref, k8s::Selector::Nothing()).ok());
+  REQUIRE(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing()).ok());
+  CHECK(f.source.object_calls == 9);
+  CHECK(f.source.external_calls == 5);
+  f.cache.Clear();
+  REQUIRE(f.cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing()).ok());
+  CHECK(f.source.external_calls == 6);
+}
+
+TEST_CASE("MetricsCache: a failed Object or External query is shared for the period with its text (M5, M6)",
+          "[metrics_cache]") {
+  // Per-query failures from the real client over a fake API server.
+  auto api = std::make_shared<k8s::testing::FakeApiClient>();
+  RestMetricsClient rest(api, [](const std::string&, const std::string&) -> Result<std::string> {
+    return std::string("ingresses.networking.k8s.io");
+  });
+  hpad::SimulatedClock clock(T0());
+  k8s::ObjectStore<k8s::Pod> pods;
+  MetricsCache cache(rest, pods, clock, kPeriod);
+  api->SetPathResponse("/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue",
+                       Status(StatusCode::kUnavailable, "adapter down"));
+  k8s::CrossVersionObjectReference ref{"Ingress", "main", "networking.k8s.io/v1"};
+  api->SetPathResponse("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/ingresses.networking.k8s.io/main/hits",
+                       Json{{"kind", "MetricValueList"}, {"items", Json::array()}});
+  for (int i = 0; i < 2; i++) {
+    auto e = cache.GetExternalMetric("default", "queue", k8s::Selector::Nothing());
+    REQUIRE_FALSE(e.ok());
+    CHECK(e.status().message() == "unable to fetch metrics from external metrics API: adapter down");
+    auto o = cache.GetObjectMetric("default", "hits", ref, k8s::Selector::Nothing());
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.status().message() ==
+          "unable to fetch metrics from custom metrics API: the custom metrics API server returned 0 results when "
+          "we asked for exactly one");
+  }
+  CHECK(api->ActionsFor("getpath").size() == 2);  // one per query, not per call
 }
 
 TEST_CASE("MetricsCache: concurrent HPAs of one namespace share one fetch", "[metrics_cache]") {

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -58,5 +60,33 @@ struct ExternalMetricValue {
 Result<std::vector<PodMetrics>> PodMetricsListFromJson(const nlohmann::json& list);
 Result<std::vector<CustomMetricValue>> MetricValueListFromJson(const nlohmann::json& list);
 Result<std::vector<ExternalMetricValue>> ExternalMetricValueListFromJson(const nlohmann::json& list);
+
+// Streaming decoders (issue 16, metrics_stream.cc): the reply text straight
+// into the structs, without building a DOM. For every input they give what
+// ParseForeignJson(text, what) followed by the *FromJson decoder above gives
+// (the DOM path stays the reference; tests and a fuzz harness compare
+// them): the same values, the same error texts, including which error wins
+// when there are several (syntax before fields; fields in the DOM decoder's
+// order; the last of duplicate keys). Text-level errors (size over
+// max_bytes, nesting over kMaxJsonDepth, syntax) set *text_error when given,
+// so a caller can map them as RestApiClient maps an unparsable reply.
+// An empty reply body is not JSON: callers decode it as "null", as GetPath
+// returns null for it.
+inline constexpr size_t kMetricsListMaxBytes = size_t{64} << 20;  // = kMaxJsonBytes (json_parse.h)
+Result<std::vector<PodMetrics>> PodMetricsListFromText(std::string_view text, std::string_view what,
+                                                       bool* text_error = nullptr,
+                                                       size_t max_bytes = kMetricsListMaxBytes);
+Result<std::vector<CustomMetricValue>> MetricValueListFromText(std::string_view text, std::string_view what,
+                                                               bool* text_error = nullptr,
+                                                               size_t max_bytes = kMetricsListMaxBytes);
+// A lone MetricValue read as the one item of a MetricValueList (the object
+// metric fallback): MetricValueListFromJson({"items": [<text>]}).
+Result<std::vector<CustomMetricValue>> MetricValueAsListFromText(std::string_view text, std::string_view what,
+                                                                 bool* text_error = nullptr,
+                                                                 size_t max_bytes = kMetricsListMaxBytes);
+Result<std::vector<ExternalMetricValue>> ExternalMetricValueListFromText(std::string_view text,
+                                                                         std::string_view what,
+                                                                         bool* text_error = nullptr,
+                                                                         size_t max_bytes = kMetricsListMaxBytes);
 
 }  // namespace hpad::k8s

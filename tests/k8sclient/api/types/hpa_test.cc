@@ -3,6 +3,8 @@
 // W3/W4 semantic equality), v1 <-> v2 conversion, error paths.
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/types/hpa.h"
 
@@ -240,6 +242,82 @@ TEST_CASE("hpa status equality is semantic (W4)", "[hpa]") {
   diff = base;
   diff.current_metrics.clear();
   CHECK_FALSE(HpaStatusEqual(base, diff));
+}
+
+namespace {
+
+// A random status built from small pools, so that two draws often agree on
+// a field and the comparison has to look at all of them.
+HpaStatus RandomStatus(std::mt19937& rng) {
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto coin = [&] { return pick(2) == 0; };
+  const hpad::Time t0 = ParseRfc3339("2026-01-01T00:00:00Z").value();
+  const std::vector<std::string> quantities = {"0.1m", "1m", "1", "1000m", "1.5Gi", "1536Mi", "2k", "2000", "-1"};
+  const std::vector<json> selectors = {json(), json::object(), json::parse(R"({"matchLabels": {"a": "b"}})"),
+                                       json::parse(R"({"matchLabels": {"a": "c"}})")};
+  auto opt_time = [&]() -> std::optional<hpad::Time> {
+    if (coin()) return std::nullopt;
+    return t0 + std::chrono::milliseconds(static_cast<int64_t>(pick(4)) * 400);  // 0, 0.4, 0.8, 1.2 s
+  };
+  auto opt_q = [&]() -> std::optional<Quantity> {
+    if (coin()) return std::nullopt;
+    return Quantity::Parse(quantities[pick(quantities.size())]).value();
+  };
+  auto value_status = [&] {
+    MetricValueStatus v;
+    v.value = opt_q();
+    v.average_value = opt_q();
+    if (coin()) v.average_utilization = static_cast<int32_t>(pick(2)) * 50;
+    return v;
+  };
+  auto identifier = [&] { return MetricIdentifier{pick(2) ? "rps" : "hits", selectors[pick(selectors.size())]}; };
+  HpaStatus s;
+  if (coin()) s.observed_generation = static_cast<int64_t>(pick(2));
+  s.last_scale_time = opt_time();
+  s.current_replicas = static_cast<int32_t>(pick(2));
+  s.desired_replicas = static_cast<int32_t>(pick(2));
+  for (size_t i = pick(3); i > 0; --i) {
+    MetricStatus m;
+    m.type = pick(3) == 0 ? "" : "Resource";
+    switch (pick(6)) {
+      case 0: m.resource = std::make_pair(std::string(coin() ? "cpu" : "memory"), value_status()); break;
+      case 1: m.container_resource = MetricStatus::ContainerResource{coin() ? "cpu" : "memory", coin() ? "a" : "b", value_status()}; break;
+      case 2: m.pods = MetricStatus::PodsOrExternal{identifier(), value_status()}; break;
+      case 3:
+        m.object = MetricStatus::Object{{"Service", coin() ? "s" : "t", coin() ? "v1" : ""}, identifier(), value_status()};
+        break;
+      case 4: m.external = MetricStatus::PodsOrExternal{identifier(), value_status()}; break;
+      default: break;
+    }
+    s.current_metrics.push_back(std::move(m));
+  }
+  for (size_t i = pick(3); i > 0; --i) {
+    s.conditions.push_back(HpaCondition{coin() ? "AbleToScale" : "ScalingActive", coin() ? "True" : "False",
+                                        opt_time(), coin() ? "" : "R", coin() ? "" : "m"});
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("typed hpa status equality agrees with comparing the written JSON (W4, issue 16)", "[hpa]") {
+  std::mt19937 rng(4);
+  int equal = 0;
+  for (int i = 0; i < 20000; ++i) {
+    HpaStatus a = RandomStatus(rng);
+    HpaStatus b = i % 3 == 0 ? a : RandomStatus(rng);
+    if (i % 3 == 0 && !b.conditions.empty()) b.conditions[0].last_transition_time = RandomStatus(rng).last_scale_time;
+    if (i % 3 == 0 && !b.current_metrics.empty()) {
+      HpaStatus other = RandomStatus(rng);
+      if (!other.current_metrics.empty()) b.current_metrics.back() = other.current_metrics[0];
+    }
+    const bool by_json = HpaStatusToJson(a) == HpaStatusToJson(b);
+    INFO(HpaStatusToJson(a).dump() << "\n" << HpaStatusToJson(b).dump());
+    REQUIRE(HpaStatusEqual(a, b) == by_json);
+    REQUIRE(HpaStatusEqual(b, a) == by_json);
+    equal += by_json;
+  }
+  CHECK(equal > 1000);  // both outcomes are exercised
 }
 
 TEST_CASE("hpa parse errors name the field path", "[hpa]") {

@@ -1,0 +1,914 @@
+// Streaming decoders of the three metrics list bodies (see metrics.h,
+// issue 16): nlohmann's SAX parser feeds a small state machine that fills
+// the typed structs directly, without building a DOM.
+//
+// The DOM decoders (metrics.cc, behind ParseForeignJson) are the reference;
+// these give the same value or the same error text for every input:
+//  - text-level checks first and in the same order: size limit, nesting
+//    pre-scan (JsonNestingExceeds), then syntax. The SAX parser is the same
+//    lexer/parser nlohmann::json::parse uses, so syntax errors carry the
+//    same byte offset. Every callback returns true, so the whole text is
+//    checked for syntax even after a field error (a syntax error anywhere
+//    wins over a field error, as in the DOM path, which parses first);
+//  - duplicate keys: the DOM keeps the last value of a key, so a repeated
+//    key resets what its earlier value produced, errors included;
+//  - error priority: the DOM decoder checks fields in a fixed code order
+//    (and map entries in sorted key order), not in document order. Each
+//    field keeps its own error slot, and an object's error is chosen from
+//    its slots in the DOM decoder's order when the object closes;
+//  - absent and null fields are the same (fields::Child), except where the
+//    DOM decoder reads a null itself (a null list element, a null label
+//    value: errors; a null usage entry: skipped).
+// Strings are copied out of the lexer's buffer (moving them would make the
+// lexer grow a fresh buffer for every token); no per-item DOM is built.
+// Pure and thread-compatible: each call has its own decoder.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "k8sclient/api/json_parse.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/time_format.h"
+#include "k8sclient/api/types/json_fields.h"
+#include "k8sclient/api/types/metrics.h"
+#include "k8sclient/base/text.h"
+
+namespace hpad::k8s {
+namespace {
+
+using nlohmann::json;
+using fields::FieldError;
+
+enum class ListKind { kPodMetrics, kCustom, kExternal };
+
+// One value as the SAX parser reports it (containers only by kind).
+struct Val {
+  enum class T { kNull, kBool, kInt, kUint, kFloat, kString, kObject, kArray };
+  T t = T::kNull;
+  bool b = false;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  std::string* s = nullptr;  // the lexer's buffer
+
+  bool null() const { return t == T::kNull; }
+  bool container() const { return t == T::kObject || t == T::kArray; }
+};
+
+// The scalar as the DOM would hold it, for error texts only.
+json ScalarJson(const Val& v) {
+  switch (v.t) {
+    case Val::T::kBool:
+      return json(v.b);
+    case Val::T::kInt:
+      return json(v.i);
+    case Val::T::kUint:
+      return json(v.u);
+    case Val::T::kFloat:
+      return json(v.d);
+    case Val::T::kString:
+      return json(*v.s);
+    default:
+      return json();
+  }
+}
+
+// DescribeJson() of the value.
+std::string Describe(const Val& v) {
+  if (v.t == Val::T::kObject) return "an object";
+  if (v.t == Val::T::kArray) return "a list";
+  return DescribeJson(ScalarJson(v));
+}
+
+// json::type_name() of the value.
+std::string TypeName(const Val& v) {
+  if (v.t == Val::T::kObject) return "object";
+  if (v.t == Val::T::kArray) return "array";
+  return ScalarJson(v).type_name();
+}
+
+std::string Indexed(std::string_view base, size_t i) {
+  std::string s(base);
+  s += '[';
+  s += std::to_string(i);
+  s += ']';
+  return s;
+}
+
+// The first error in the given (code) order, or Ok.
+template <typename... S>
+Status FirstError(const S&... s) {
+  Status out;
+  auto take = [&out](const Status& x) {
+    if (out.ok() && !x.ok()) out = x;
+  };
+  (take(s), ...);
+  return out;
+}
+Status FirstError(const std::map<std::string, Status>& errors) {
+  return errors.empty() ? Status::Ok() : errors.begin()->second;
+}
+
+// ---- fields::Get* semantics for one non-null value; `path` builds the
+// field's path only when an error needs it.
+
+template <typename P>
+Status StringValue(const Val& v, P path, std::string* out) {
+  if (v.t != Val::T::kString) return FieldError(path(), "expected a string, got " + Describe(v));
+  out->assign(*v.s);  // a copy: the lexer keeps its buffer's capacity for the next token
+  return Status::Ok();
+}
+
+template <typename P>
+Status TimeValue(const Val& v, P path, Time* out) {
+  if (v.t != Val::T::kString) return FieldError(path(), "expected a timestamp string, got " + Describe(v));
+  auto t = ParseRfc3339(*v.s);
+  if (!t.ok()) return FieldError(path(), t.status().message());
+  *out = *t;
+  return Status::Ok();
+}
+
+template <typename P>
+Status DurationValue(const Val& v, P path, std::chrono::milliseconds* out) {
+  if (v.t != Val::T::kString) return FieldError(path(), "expected a duration string, got " + Describe(v));
+  auto d = ParseGoDuration(*v.s);
+  if (!d.ok()) return FieldError(path(), d.status().message());
+  *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  return Status::Ok();
+}
+
+// fields::GetInt64.
+template <typename P>
+Status Int64Value(const Val& v, P path, int64_t* out) {
+  if (v.t == Val::T::kInt) {
+    *out = v.i;
+    return Status::Ok();
+  }
+  if (v.t == Val::T::kUint) {
+    if (v.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return FieldError(path(), "integer out of range: " + Describe(v));
+    *out = static_cast<int64_t>(v.u);
+    return Status::Ok();
+  }
+  if (v.t == Val::T::kFloat) {
+    double d = v.d;
+    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d) {
+      *out = static_cast<int64_t>(d);
+      return Status::Ok();
+    }
+  }
+  return FieldError(path(), "expected an integer, got " + Describe(v));
+}
+
+// fields::QuantityFromJson, as milli-units.
+template <typename P>
+Status MilliValue(const Val& v, P path, int64_t* out) {
+  if (v.t == Val::T::kString) {
+    std::string_view text = *v.s;
+    // Kubernetes' UnmarshalJSON trims surrounding spaces.
+    size_t b = text.find_first_not_of(" \t\r\n");
+    size_t e = text.find_last_not_of(" \t\r\n");
+    text = b == std::string_view::npos ? std::string_view() : text.substr(b, e - b + 1);
+    auto q = Quantity::Parse(text);
+    if (!q.ok()) return FieldError(path(), q.status().message());
+    *out = q->MilliValue();
+    return Status::Ok();
+  }
+  if (v.t == Val::T::kInt || v.t == Val::T::kUint || v.t == Val::T::kFloat) {
+    auto q = fields::QuantityFromJson(ScalarJson(v), path());  // rare: the text of a JSON number
+    if (!q.ok()) return q.status();
+    *out = q->MilliValue();
+    return Status::Ok();
+  }
+  return FieldError(path(), "expected a quantity, got " + Describe(v));
+}
+
+// Roles of the open containers the decoder descends into (others are skipped).
+enum class Role : uint8_t {
+  kRoot, kItems, kItem,
+  kMeta, kLabels, kContainers, kContainer, kUsage,  // PodMetrics
+  kDescribed, kMetric,                               // MetricValue
+  kMetricLabels,                                     // ExternalMetricValue
+};
+
+// Object members the decoder reads; kOther is skipped.
+enum class Field : uint8_t {
+  kOther, kItems, kMetadata, kTimestamp, kWindow, kContainers, kName, kNamespace, kLabels, kUsage,
+  kDescribedObject, kMetric, kMetricName, kWindowSeconds, kValue, kApiVersion, kKind, kMetricLabels, kEntry,
+};
+
+struct Frame {
+  Role role;
+  Field field = Field::kOther;  // objects: the member whose value comes next
+  size_t next_index = 0;        // lists: the next element's index
+};
+
+// Per-item decoding state: the value being filled and one error slot per
+// field (Ok = none), chosen from in the DOM decoder's order at the end.
+struct PodItem {
+  PodMetrics pm;
+  Status meta, timestamp, window, containers;
+  Status name, ns, labels;  // inside metadata
+  std::map<std::string, Status> label_errors;
+  size_t container_index = 0;
+  ContainerMetrics container;
+  Status container_name, usage;
+  std::map<std::string, Status> usage_errors;
+};
+
+struct CustomItem {
+  CustomMetricValue v;
+  Status described, api_version, kind, ns, name;
+  bool metric_set = false;  // "metric" present and not null: metricName is ignored (v1beta2)
+  Status metric;
+  std::string name_from_metric;
+  Status metric_name;
+  std::string name_from_metric_name;
+  Status timestamp, window;
+  bool value_set = false;
+  Status value;
+};
+
+struct ExternalItem {
+  ExternalMetricValue v;
+  Status name, labels;
+  std::map<std::string, Status> label_errors;
+  Status timestamp, window;
+  bool value_set = false;
+  Status value;
+};
+
+class ListDecoder {
+ public:
+  ListDecoder(ListKind kind, bool single_item) : kind_(kind), single_item_(single_item) {}
+
+  // ---- the nlohmann SAX interface
+  bool null() { return Scalar(Val{}); }
+  bool boolean(bool b) {
+    Val v;
+    v.t = Val::T::kBool;
+    v.b = b;
+    return Scalar(v);
+  }
+  bool number_integer(int64_t i) {
+    Val v;
+    v.t = Val::T::kInt;
+    v.i = i;
+    return Scalar(v);
+  }
+  bool number_unsigned(uint64_t u) {
+    Val v;
+    v.t = Val::T::kUint;
+    v.u = u;
+    return Scalar(v);
+  }
+  bool number_float(double d, const std::string&) {
+    Val v;
+    v.t = Val::T::kFloat;
+    v.d = d;
+    return Scalar(v);
+  }
+  bool string(std::string& s) {
+    Val v;
+    v.t = Val::T::kString;
+    v.s = &s;
+    return Scalar(v);
+  }
+  bool binary(json::binary_t&) { return Scalar(Val{}); }  // not produced by the JSON parser
+  bool start_object(std::size_t) { return Open(Val::T::kObject); }
+  bool start_array(std::size_t) { return Open(Val::T::kArray); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(std::string& k) {
+    if (skip_ > 0) return true;
+    Key(stack_.back(), k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
+    if (const auto* pe = dynamic_cast<const json::parse_error*>(&ex)) {
+      syntax_error_ = "not valid JSON (at byte " + std::to_string(pe->byte) + ")";
+    } else {
+      syntax_error_ = "not valid JSON: " + SafeText(ex.what(), 200);
+    }
+    return false;
+  }
+
+  const std::optional<std::string>& syntax_error() const { return syntax_error_; }
+  // The decoding result once the parse succeeded.
+  Status error() const { return root_error_.ok() ? items_error_ : root_error_; }
+  std::vector<PodMetrics> pod_metrics;
+  std::vector<CustomMetricValue> custom;
+  std::vector<ExternalMetricValue> external;
+
+ private:
+  bool Scalar(const Val& v) {
+    if (skip_ > 0) return true;
+    Place(v);
+    return true;
+  }
+  bool Open(Val::T t) {
+    if (skip_ > 0) {
+      ++skip_;
+      return true;
+    }
+    Val v;
+    v.t = t;
+    if (auto role = Place(v)) {
+      stack_.push_back(Frame{*role});
+    } else {
+      skip_ = 1;
+    }
+    return true;
+  }
+  bool Close() {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    Role role = stack_.back().role;
+    stack_.pop_back();
+    Closed(role);
+    return true;
+  }
+
+  // ---- paths (built only for error texts)
+  std::string ItemPath() const { return Indexed("items", item_index_); }
+  std::string ItemField(const char* key) const { return ItemPath() + "." + key; }
+  std::string ContainerPath() const { return Indexed(ItemField("containers"), pod_.container_index); }
+
+  // A value at the current position. Scalars are consumed here; for a
+  // container, returns the role to descend with, or nullopt to skip it.
+  std::optional<Role> Place(const Val& v) {
+    if (stack_.empty()) {
+      if (single_item_) return PlaceItem(v, 0);
+      if (v.t == Val::T::kObject) return Role::kRoot;
+      const char* what = kind_ == ListKind::kPodMetrics ? "PodMetricsList"
+                         : kind_ == ListKind::kCustom   ? "MetricValueList"
+                                                        : "ExternalMetricValueList";
+      root_error_ = FieldError("", std::string("expected a ") + what + " object, got " + TypeName(v));
+      return std::nullopt;
+    }
+    Frame& f = stack_.back();
+    switch (f.role) {
+      case Role::kRoot:
+        if (f.field != Field::kItems || v.null()) return std::nullopt;
+        if (v.t == Val::T::kArray) return Role::kItems;
+        items_error_ = FieldError("items", "expected a list, got " + TypeName(v));
+        return std::nullopt;
+      case Role::kItems: {
+        size_t index = f.next_index++;
+        if (!items_error_.ok()) return std::nullopt;  // the DOM decoder stopped at the first bad item
+        return PlaceItem(v, index);
+      }
+      case Role::kItem:
+        if (kind_ == ListKind::kPodMetrics) return PlacePodField(f.field, v);
+        if (kind_ == ListKind::kCustom) return PlaceCustomField(f.field, v);
+        return PlaceExternalField(f.field, v);
+      case Role::kMeta:
+        return PlaceMetaField(f.field, v);
+      case Role::kLabels:
+        PlaceStringEntry(v, ItemField("metadata") + ".labels", &pod_.pm.labels, &pod_.label_errors);
+        return std::nullopt;
+      case Role::kMetricLabels:
+        PlaceStringEntry(v, ItemField("metricLabels"), &ext_.v.metric_labels, &ext_.label_errors);
+        return std::nullopt;
+      case Role::kContainers: {
+        size_t index = f.next_index++;
+        if (!pod_.containers.ok()) return std::nullopt;
+        pod_.container_index = index;
+        if (v.t != Val::T::kObject) {
+          pod_.containers = FieldError(ContainerPath(), "expected an object, got " + TypeName(v));
+          return std::nullopt;
+        }
+        pod_.container = ContainerMetrics{};
+        pod_.container_name = pod_.usage = Status::Ok();
+        pod_.usage_errors.clear();
+        return Role::kContainer;
+      }
+      case Role::kContainer:
+        if (f.field == Field::kName) {
+          if (!v.null()) pod_.container_name = StringValue(v, [&] { return ContainerPath() + ".name"; }, &pod_.container.name);
+        } else if (f.field == Field::kUsage && !v.null()) {
+          if (v.t == Val::T::kObject) return Role::kUsage;
+          pod_.usage = FieldError(ContainerPath() + ".usage", "expected an object, got " + TypeName(v));
+        }
+        return std::nullopt;
+      case Role::kUsage: {
+        if (v.null()) return std::nullopt;  // the DOM decoder skips null usage entries
+        int64_t milli = 0;
+        Status s = MilliValue(v, [&] { return ContainerPath() + ".usage." + entry_key_; }, &milli);
+        if (s.ok()) {
+          pod_.container.usage_milli[entry_key_] = milli;
+        } else {
+          pod_.usage_errors[entry_key_] = std::move(s);
+        }
+        return std::nullopt;
+      }
+      case Role::kDescribed: {
+        auto path = [&](const char* key) { return [this, key] { return ItemField("describedObject") + "." + key; }; };
+        if (v.null()) return std::nullopt;
+        DescribedObject& d = custom_.v.described_object;
+        switch (f.field) {
+          case Field::kApiVersion: custom_.api_version = StringValue(v, path("apiVersion"), &d.api_version); break;
+          case Field::kKind: custom_.kind = StringValue(v, path("kind"), &d.kind); break;
+          case Field::kNamespace: custom_.ns = StringValue(v, path("namespace"), &d.ns); break;
+          case Field::kName: custom_.name = StringValue(v, path("name"), &d.name); break;
+          default: break;
+        }
+        return std::nullopt;
+      }
+      case Role::kMetric:
+        if (f.field == Field::kName && !v.null())
+          custom_.metric = StringValue(v, [&] { return ItemField("metric") + ".name"; }, &custom_.name_from_metric);
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Role> PlaceItem(const Val& v, size_t index) {
+    item_index_ = index;
+    if (v.t != Val::T::kObject) {
+      items_error_ = FieldError(ItemPath(), "expected an object, got " + TypeName(v));
+      return std::nullopt;
+    }
+    switch (kind_) {
+      case ListKind::kPodMetrics: pod_ = PodItem{}; break;
+      case ListKind::kCustom: custom_ = CustomItem{}; break;
+      case ListKind::kExternal: ext_ = ExternalItem{}; break;
+    }
+    return Role::kItem;
+  }
+
+  // fields::GetStringMap's entries: a string, or an error at path.<key>.
+  void PlaceStringEntry(const Val& v, std::string path, std::map<std::string, std::string>* values,
+                        std::map<std::string, Status>* errors) {
+    if (v.t == Val::T::kString) {
+      (*values)[entry_key_].assign(*v.s);
+    } else {
+      (*errors)[entry_key_] = FieldError(path + "." + entry_key_, "expected a string, got " + Describe(v));
+    }
+  }
+
+  std::optional<Role> PlacePodField(Field field, const Val& v) {
+    if (v.null()) return std::nullopt;
+    switch (field) {
+      case Field::kMetadata:
+        if (v.t == Val::T::kObject) return Role::kMeta;
+        pod_.meta = FieldError(ItemField("metadata"), "expected an object, got " + TypeName(v));
+        break;
+      case Field::kTimestamp:
+        pod_.timestamp = TimeValue(v, [&] { return ItemField("timestamp"); }, &pod_.pm.timestamp);
+        break;
+      case Field::kWindow:
+        pod_.window = DurationValue(v, [&] { return ItemField("window"); }, &pod_.pm.window);
+        break;
+      case Field::kContainers:
+        if (v.t == Val::T::kArray) return Role::kContainers;
+        pod_.containers = FieldError(ItemField("containers"), "expected a list, got " + TypeName(v));
+        break;
+      default:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Role> PlaceMetaField(Field field, const Val& v) {
+    if (v.null()) return std::nullopt;
+    auto path = [&](const char* key) { return [this, key] { return ItemField("metadata") + "." + key; }; };
+    switch (field) {
+      case Field::kName: pod_.name = StringValue(v, path("name"), &pod_.pm.name); break;
+      case Field::kNamespace: pod_.ns = StringValue(v, path("namespace"), &pod_.pm.ns); break;
+      case Field::kLabels:
+        if (v.t == Val::T::kObject) return Role::kLabels;
+        pod_.labels = FieldError(path("labels")(), "expected an object, got " + Describe(v));
+        break;
+      default:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Role> PlaceCustomField(Field field, const Val& v) {
+    if (v.null()) return std::nullopt;
+    switch (field) {
+      case Field::kDescribedObject:
+        if (v.t == Val::T::kObject) return Role::kDescribed;
+        custom_.described = FieldError(ItemField("describedObject"), "expected an object, got " + TypeName(v));
+        break;
+      case Field::kMetric:
+        custom_.metric_set = true;
+        if (v.t == Val::T::kObject) return Role::kMetric;
+        custom_.metric = FieldError(ItemField("metric"), "expected an object, got " + TypeName(v));
+        break;
+      case Field::kMetricName:
+        custom_.metric_name = StringValue(v, [&] { return ItemField("metricName"); }, &custom_.name_from_metric_name);
+        break;
+      case Field::kTimestamp:
+        custom_.timestamp = TimeValue(v, [&] { return ItemField("timestamp"); }, &custom_.v.timestamp);
+        break;
+      case Field::kWindowSeconds: {
+        int64_t w = 0;
+        custom_.window = Int64Value(v, [&] { return ItemField("windowSeconds"); }, &w);
+        if (custom_.window.ok()) custom_.v.window_seconds = w;
+        break;
+      }
+      case Field::kValue:
+        custom_.value_set = true;
+        custom_.value = MilliValue(v, [&] { return ItemField("value"); }, &custom_.v.value_milli);
+        break;
+      default:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Role> PlaceExternalField(Field field, const Val& v) {
+    if (v.null()) return std::nullopt;
+    switch (field) {
+      case Field::kMetricName:
+        ext_.name = StringValue(v, [&] { return ItemField("metricName"); }, &ext_.v.metric_name);
+        break;
+      case Field::kMetricLabels:
+        if (v.t == Val::T::kObject) return Role::kMetricLabels;
+        ext_.labels = FieldError(ItemField("metricLabels"), "expected an object, got " + Describe(v));
+        break;
+      case Field::kTimestamp:
+        ext_.timestamp = TimeValue(v, [&] { return ItemField("timestamp"); }, &ext_.v.timestamp);
+        break;
+      case Field::kWindow: {
+        int64_t w = 0;
+        ext_.window = Int64Value(v, [&] { return ItemField("window"); }, &w);
+        if (ext_.window.ok()) ext_.v.window_seconds = w;
+        break;
+      }
+      case Field::kValue:
+        ext_.value_set = true;
+        ext_.value = MilliValue(v, [&] { return ItemField("value"); }, &ext_.v.value_milli);
+        break;
+      default:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  // A member name: selects the field and forgets what an earlier member of
+  // the same name produced (the DOM keeps the last of duplicate keys).
+  void Key(Frame& f, std::string& k) {
+    switch (f.role) {
+      case Role::kRoot:
+        f.field = k == "items" ? Field::kItems : Field::kOther;
+        if (f.field == Field::kItems) {
+          items_error_ = Status::Ok();
+          pod_metrics.clear();
+          custom.clear();
+          external.clear();
+        }
+        return;
+      case Role::kItem:
+        if (kind_ == ListKind::kPodMetrics) {
+          f.field = k == "metadata"     ? Field::kMetadata
+                    : k == "timestamp"  ? Field::kTimestamp
+                    : k == "window"     ? Field::kWindow
+                    : k == "containers" ? Field::kContainers
+                                        : Field::kOther;
+          ResetPodField(f.field);
+        } else if (kind_ == ListKind::kCustom) {
+          f.field = k == "describedObject" ? Field::kDescribedObject
+                    : k == "metric"        ? Field::kMetric
+                    : k == "metricName"    ? Field::kMetricName
+                    : k == "timestamp"     ? Field::kTimestamp
+                    : k == "windowSeconds" ? Field::kWindowSeconds
+                    : k == "value"         ? Field::kValue
+                                           : Field::kOther;
+          ResetCustomField(f.field);
+        } else {
+          f.field = k == "metricName"     ? Field::kMetricName
+                    : k == "metricLabels" ? Field::kMetricLabels
+                    : k == "timestamp"    ? Field::kTimestamp
+                    : k == "window"       ? Field::kWindow
+                    : k == "value"        ? Field::kValue
+                                          : Field::kOther;
+          ResetExternalField(f.field);
+        }
+        return;
+      case Role::kMeta:
+        f.field = k == "name" ? Field::kName : k == "namespace" ? Field::kNamespace : k == "labels" ? Field::kLabels : Field::kOther;
+        if (f.field == Field::kName) {
+          pod_.pm.name.clear();
+          pod_.name = Status::Ok();
+        } else if (f.field == Field::kNamespace) {
+          pod_.pm.ns.clear();
+          pod_.ns = Status::Ok();
+        } else if (f.field == Field::kLabels) {
+          pod_.pm.labels.clear();
+          pod_.labels = Status::Ok();
+          pod_.label_errors.clear();
+        }
+        return;
+      case Role::kContainer:
+        f.field = k == "name" ? Field::kName : k == "usage" ? Field::kUsage : Field::kOther;
+        if (f.field == Field::kName) {
+          pod_.container.name.clear();
+          pod_.container_name = Status::Ok();
+        } else if (f.field == Field::kUsage) {
+          pod_.container.usage_milli.clear();
+          pod_.usage = Status::Ok();
+          pod_.usage_errors.clear();
+        }
+        return;
+      case Role::kDescribed: {
+        DescribedObject& d = custom_.v.described_object;
+        f.field = Field::kOther;
+        if (k == "apiVersion") {
+          f.field = Field::kApiVersion;
+          d.api_version.clear();
+          custom_.api_version = Status::Ok();
+        } else if (k == "kind") {
+          f.field = Field::kKind;
+          d.kind.clear();
+          custom_.kind = Status::Ok();
+        } else if (k == "namespace") {
+          f.field = Field::kNamespace;
+          d.ns.clear();
+          custom_.ns = Status::Ok();
+        } else if (k == "name") {
+          f.field = Field::kName;
+          d.name.clear();
+          custom_.name = Status::Ok();
+        }
+        return;
+      }
+      case Role::kMetric:
+        f.field = k == "name" ? Field::kName : Field::kOther;
+        if (f.field == Field::kName) {
+          custom_.name_from_metric.clear();
+          custom_.metric = Status::Ok();
+        }
+        return;
+      case Role::kLabels:
+      case Role::kUsage:
+      case Role::kMetricLabels:
+        f.field = Field::kEntry;
+        entry_key_.assign(k);  // reuses entry_key_'s capacity
+        if (f.role == Role::kLabels) {
+          pod_.pm.labels.erase(entry_key_);
+          pod_.label_errors.erase(entry_key_);
+        } else if (f.role == Role::kUsage) {
+          pod_.container.usage_milli.erase(entry_key_);
+          pod_.usage_errors.erase(entry_key_);
+        } else {
+          ext_.v.metric_labels.erase(entry_key_);
+          ext_.label_errors.erase(entry_key_);
+        }
+        return;
+      case Role::kItems:
+      case Role::kContainers:
+        return;  // lists have no keys
+    }
+  }
+
+  void ResetPodField(Field field) {
+    switch (field) {
+      case Field::kMetadata:
+        pod_.pm.name.clear();
+        pod_.pm.ns.clear();
+        pod_.pm.labels.clear();
+        pod_.meta = pod_.name = pod_.ns = pod_.labels = Status::Ok();
+        pod_.label_errors.clear();
+        break;
+      case Field::kTimestamp:
+        pod_.pm.timestamp = Time{};
+        pod_.timestamp = Status::Ok();
+        break;
+      case Field::kWindow:
+        pod_.pm.window = std::chrono::milliseconds(0);
+        pod_.window = Status::Ok();
+        break;
+      case Field::kContainers:
+        pod_.pm.containers.clear();
+        pod_.containers = Status::Ok();
+        break;
+      default:
+        break;
+    }
+  }
+
+  void ResetCustomField(Field field) {
+    switch (field) {
+      case Field::kDescribedObject:
+        custom_.v.described_object = DescribedObject{};
+        custom_.described = custom_.api_version = custom_.kind = custom_.ns = custom_.name = Status::Ok();
+        break;
+      case Field::kMetric:
+        custom_.metric_set = false;
+        custom_.metric = Status::Ok();
+        custom_.name_from_metric.clear();
+        break;
+      case Field::kMetricName:
+        custom_.metric_name = Status::Ok();
+        custom_.name_from_metric_name.clear();
+        break;
+      case Field::kTimestamp:
+        custom_.v.timestamp = Time{};
+        custom_.timestamp = Status::Ok();
+        break;
+      case Field::kWindowSeconds:
+        custom_.v.window_seconds.reset();
+        custom_.window = Status::Ok();
+        break;
+      case Field::kValue:
+        custom_.value_set = false;
+        custom_.value = Status::Ok();
+        custom_.v.value_milli = 0;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void ResetExternalField(Field field) {
+    switch (field) {
+      case Field::kMetricName:
+        ext_.v.metric_name.clear();
+        ext_.name = Status::Ok();
+        break;
+      case Field::kMetricLabels:
+        ext_.v.metric_labels.clear();
+        ext_.labels = Status::Ok();
+        ext_.label_errors.clear();
+        break;
+      case Field::kTimestamp:
+        ext_.v.timestamp = Time{};
+        ext_.timestamp = Status::Ok();
+        break;
+      case Field::kWindow:
+        ext_.v.window_seconds.reset();
+        ext_.window = Status::Ok();
+        break;
+      case Field::kValue:
+        ext_.value_set = false;
+        ext_.value = Status::Ok();
+        ext_.v.value_milli = 0;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // A container closed: fold its slots into its parent's, in the DOM
+  // decoder's order.
+  void Closed(Role role) {
+    switch (role) {
+      case Role::kRoot:
+      case Role::kItems:
+      case Role::kContainers:
+      case Role::kMetric:
+        return;
+      case Role::kMeta:
+        pod_.meta = FirstError(pod_.name, pod_.ns, pod_.labels);
+        return;
+      case Role::kLabels:
+        pod_.labels = FirstError(pod_.label_errors);
+        return;
+      case Role::kMetricLabels:
+        ext_.labels = FirstError(ext_.label_errors);
+        return;
+      case Role::kUsage:
+        pod_.usage = FirstError(pod_.usage_errors);
+        return;
+      case Role::kContainer: {
+        Status s = FirstError(pod_.container_name, pod_.usage);
+        if (!s.ok()) {
+          pod_.containers = std::move(s);
+        } else {
+          pod_.pm.containers.push_back(std::move(pod_.container));
+        }
+        return;
+      }
+      case Role::kDescribed:
+        custom_.described = FirstError(custom_.api_version, custom_.kind, custom_.ns, custom_.name);
+        return;
+      case Role::kItem:
+        FinishItem();
+        return;
+    }
+  }
+
+  void FinishItem() {
+    switch (kind_) {
+      case ListKind::kPodMetrics: {
+        Status s = FirstError(pod_.meta, pod_.timestamp, pod_.window, pod_.containers);
+        if (!s.ok()) {
+          items_error_ = std::move(s);
+        } else {
+          pod_metrics.push_back(std::move(pod_.pm));
+        }
+        return;
+      }
+      case ListKind::kCustom: {
+        CustomItem& c = custom_;
+        const Status& name = c.metric_set ? c.metric : c.metric_name;
+        Status value = c.value_set ? c.value : FieldError(ItemField("value"), "missing value");
+        Status s = FirstError(c.described, name, c.timestamp, c.window, value);
+        if (!s.ok()) {
+          items_error_ = std::move(s);
+          return;
+        }
+        c.v.metric_name = std::move(c.metric_set ? c.name_from_metric : c.name_from_metric_name);
+        custom.push_back(std::move(c.v));
+        return;
+      }
+      case ListKind::kExternal: {
+        Status value = ext_.value_set ? ext_.value : FieldError(ItemField("value"), "missing value");
+        Status s = FirstError(ext_.name, ext_.labels, ext_.timestamp, ext_.window, value);
+        if (!s.ok()) {
+          items_error_ = std::move(s);
+        } else {
+          external.push_back(std::move(ext_.v));
+        }
+        return;
+      }
+    }
+  }
+
+  const ListKind kind_;
+  const bool single_item_;
+  std::vector<Frame> stack_;
+  size_t skip_ = 0;  // > 0: inside a skipped container (its nesting depth)
+  std::string entry_key_;
+  size_t item_index_ = 0;
+  PodItem pod_;
+  CustomItem custom_;
+  ExternalItem ext_;
+  Status root_error_;
+  Status items_error_;
+  std::optional<std::string> syntax_error_;
+};
+
+// Runs the decoder over `text` with ParseForeignJson's checks and texts.
+Status Decode(ListDecoder& d, std::string_view text, std::string_view what, size_t max_bytes, bool* text_error) {
+  if (text_error) *text_error = false;
+  const std::string source(what.empty() ? std::string_view("JSON input") : what);
+  auto text_failure = [&](std::string message) {
+    if (text_error) *text_error = true;
+    return InvalidError(source + ": " + message);
+  };
+  if (text.size() > max_bytes) {
+    return text_failure(std::to_string(text.size()) + " bytes exceed the limit of " + std::to_string(max_bytes) +
+                        " bytes");
+  }
+  if (JsonNestingExceeds(text, kMaxJsonDepth)) {
+    return text_failure("JSON nested deeper than the limit of " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  try {
+    if (!json::sax_parse(text.begin(), text.end(), &d)) {
+      return text_failure(d.syntax_error().value_or("not valid JSON"));
+    }
+  } catch (const std::exception& e) {
+    return text_failure("not valid JSON: " + SafeText(e.what(), 200));
+  }
+  return d.error();
+}
+
+static_assert(kMetricsListMaxBytes == kMaxJsonBytes, "the stream decoders take ParseForeignJson's limit");
+
+}  // namespace
+
+Result<std::vector<PodMetrics>> PodMetricsListFromText(std::string_view text, std::string_view what,
+                                                       bool* text_error, size_t max_bytes) {
+  ListDecoder d(ListKind::kPodMetrics, false);
+  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  return std::move(d.pod_metrics);
+}
+
+Result<std::vector<CustomMetricValue>> MetricValueListFromText(std::string_view text, std::string_view what,
+                                                               bool* text_error, size_t max_bytes) {
+  ListDecoder d(ListKind::kCustom, false);
+  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  return std::move(d.custom);
+}
+
+Result<std::vector<CustomMetricValue>> MetricValueAsListFromText(std::string_view text, std::string_view what,
+                                                                 bool* text_error, size_t max_bytes) {
+  ListDecoder d(ListKind::kCustom, true);
+  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  return std::move(d.custom);
+}
+
+Result<std::vector<ExternalMetricValue>> ExternalMetricValueListFromText(std::string_view text,
+                                                                         std::string_view what, bool* text_error,
+                                                                         size_t max_bytes) {
+  ListDecoder d(ListKind::kExternal, false);
+  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  return std::move(d.external);
+}
+
+}  // namespace hpad::k8s
