@@ -41,8 +41,12 @@ LivenessOptions MakeLivenessOptions(const DaemonOptions& o) {
 }
 
 std::string DaemonRunner::NotLiveReason() const {
-  if (!wiring_) return "";
-  return clients_.liveness->Check(workers_running_.load(), wiring_->hpa_informer().Store().Size());
+  // The probe runs on an HTTP thread from before the wiring exists: read it
+  // through the atomic published after construction, never wiring_ itself
+  // (a data race TSan found in the daemon process tests).
+  ControllerWiring* wiring = live_wiring_.load(std::memory_order_acquire);
+  if (wiring == nullptr) return "";
+  return clients_.liveness->Check(workers_running_.load(), wiring->hpa_informer().Store().Size());
 }
 
 DaemonRunner::~DaemonRunner() {
@@ -76,6 +80,7 @@ Status DaemonRunner::Start() {
                                                queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
   debug_controller_ = &wiring_->controller();
+  live_wiring_.store(wiring_.get(), std::memory_order_release);
   if (options_.dry_run) {
     shadow_ = std::make_unique<ShadowReporter>(*metrics_.registry());
     HPAD_LOG(Warning) << "shadow mode (--dry-run): deciding without writing anything; comparing with the status the "

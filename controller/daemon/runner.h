@@ -100,6 +100,8 @@ class DaemonRunner {
   // Issue 12: what /debug/hpas reads; set once the wiring exists (the HTTP
   // server starts before it).
   std::atomic<const HorizontalController*> debug_controller_{nullptr};
+  // What /livez reads (NotLiveReason), published the same way.
+  std::atomic<ControllerWiring*> live_wiring_{nullptr};
   std::thread controller_thread_;
 
   std::atomic<bool> shutdown_{false};

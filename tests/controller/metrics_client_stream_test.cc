@@ -88,11 +88,11 @@ const char* kBodies[] = {
     "[]",
     "{\"items\": {}}",
     "{\"items\": [{\"metadata\": 5}]}",
-    "{\"items\": [{\"metadata\": {\"name\": \"web-0\", \"labels\": {\"app\": \"web\"}}, \"timestamp\": "
-    "\"2026-01-01T00:00:00Z\", \"window\": \"30s\", \"containers\": [{\"name\": \"app\", \"usage\": {\"cpu\": "
-    "\"250m\"}}]}]}",
-    "{\"items\": [{\"describedObject\": {\"kind\": \"Pod\", \"name\": \"web-0\"}, \"metricName\": \"rps\", "
-    "\"value\": \"3\"}]}",
+    ("{\"items\": [{\"metadata\": {\"name\": \"web-0\", \"labels\": {\"app\": \"web\"}}, \"timestamp\": "
+     "\"2026-01-01T00:00:00Z\", \"window\": \"30s\", \"containers\": [{\"name\": \"app\", \"usage\": {\"cpu\": "
+     "\"250m\"}}]}]}"),
+    ("{\"items\": [{\"describedObject\": {\"kind\": \"Pod\", \"name\": \"web-0\"}, \"metricName\": \"rps\", "
+     "\"value\": \"3\"}]}"),
     "{\"items\": [{\"metricName\": \"queue\", \"value\": \"7\"}, {\"metricName\": \"queue\", \"value\": 2}]}",
     "{\"describedObject\": {\"kind\": \"Service\", \"name\": \"s\"}, \"metricName\": \"hits\", \"value\": \"3\"}",
     "{\"items\": [{\"value\": \"x\"}]}",
