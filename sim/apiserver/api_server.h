@@ -29,6 +29,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,10 @@ class ApiServer {
   Result<int> Start();
   // Ends watch streams, stops accepting, joins the server thread. Idempotent.
   void Stop();
+  // Ends every open watch stream now (cleanly, as a server restart or a
+  // load balancer would); clients must watch again. Returns how many were
+  // open. Any thread (the chaos soak's fault schedule).
+  size_t DropWatches();
 
   int port() const;
   // "https://127.0.0.1:PORT" (or http://).
