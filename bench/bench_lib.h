@@ -85,6 +85,7 @@ int64_t ReadStatusKb(pid_t pid, const std::string& name);
 struct Reconcile {
   Time at;
   bool error = false;
+  bool rescale_failed = false;  // the error was "failed to rescale ..." (the scale write failed or timed out)
 };
 
 // Incrementally parses hpad's klog lines (see k8sclient/klog.h for the format).
@@ -156,6 +157,7 @@ class LogReader {
     auto e = rest.find(", error ");
     if (e != std::string_view::npos && rest.substr(e + 8, 4) != "none") {
       r.error = true;
+      r.rescale_failed = rest.find("failed to rescale", e) != std::string_view::npos;
       reconcile_errors_++;
       if (first_errors_.size() < 5) first_errors_.emplace_back(l);
     }
