@@ -39,7 +39,11 @@
 //       scaleUp max(+2, +50%) per 30 s, scaleDown -10% per 60 s), with
 //       kSlackS of slack on the period boundaries: the simulator stamps
 //       arrival, the controller stamps its decision earlier by the request's
-//       latency (up to a slow fault's delay).
+//       latency (up to a slow fault's delay). A rescale over a limit that
+//       is within it counting only the scale events its writer could know
+//       (not the previous leader's events missing from the persisted
+//       history, not a write it saw fail that the server applied) is a
+//       finding, counted apart (--strict-history: a violation).
 //     - outage: no scale-down of an HPA whose metrics API was failing,
 //       for writes arriving later than kSlackS after the outage began.
 //     - recovery: from the end of each fault (kill/stop: from the signal,
