@@ -90,12 +90,14 @@
 #include "k8sclient/api/time_format.h"
 #include "sim/apiserver/api_server.h"
 #include "sim/apiserver/cluster_state.h"
+#include "bench/bench_lib.h"
 
 namespace {
 
 using Json = nlohmann::json;
 using hpad::Time;
 namespace fs = std::filesystem;
+using namespace hpad::bench;  // NOLINT: the shared benchmark vocabulary (bench_lib.h)
 
 // ---------------------------------------------------------------------------
 // Options
@@ -247,33 +249,6 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
 // ---------------------------------------------------------------------------
 // The generated cluster
 
-enum class HpaKind { kCpu, kCpuBehavior, kCpuMemory, kPodsMetric, kExternal };
-
-HpaKind KindOf(int index) {
-  switch (index % 10) {
-    case 7: return HpaKind::kCpuMemory;
-    case 8: return HpaKind::kPodsMetric;
-    case 9: return HpaKind::kExternal;
-    default: return index % 2 ? HpaKind::kCpuBehavior : HpaKind::kCpu;
-  }
-}
-
-// Number of metrics (and so upstream metrics calls) per kind.
-int MetricCount(HpaKind k) { return k == HpaKind::kCpuMemory ? 2 : 1; }
-
-constexpr int64_t kCpuRequestMilli = 100;      // 100m
-constexpr int kCpuTargetPercent = 60;          // usage 60m is on target
-constexpr int64_t kMemoryRequestMi = 512;
-constexpr int64_t kMemoryTargetMi = 256;       // AverageValue
-constexpr int64_t kPodsMetricTarget = 10;      // requests_per_second per pod
-constexpr int64_t kExternalTargetPerPod = 30;  // queue_messages / replicas
-
-struct Target {
-  std::string ns;
-  std::string name;
-  HpaKind kind;
-};
-
 // The cluster's shape, kept for churn and for the upstream-shaped counts.
 struct Cluster {
   std::vector<Target> targets;
@@ -282,10 +257,6 @@ struct Cluster {
   std::map<std::string, int64_t> upstream_per_period;  // "verb resource[/sub]" -> count
 };
 
-std::string Pad(int v, int width) {
-  std::string s = std::to_string(v);
-  return std::string(static_cast<size_t>(std::max(0, width - static_cast<int>(s.size()))), '0') + s;
-}
 
 Json PodJson(const Target& t, const std::string& pod, const std::string& started, const std::string& ready_at,
              int index) {
@@ -346,56 +317,6 @@ Json PodMetricsJson(const Target& t, const std::string& pod, const std::string& 
               {"containers",
                Json::array({{{"name", "app"},
                              {"usage", {{"cpu", std::to_string(cpu) + "m"}, {"memory", std::to_string(mem) + "Mi"}}}}})}};
-}
-
-Json HpaJson(const Target& t, int replicas) {
-  auto cpu = Json{{"type", "Resource"},
-                  {"resource", {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", kCpuTargetPercent}}}}}};
-  Json metrics = Json::array();
-  Json spec = {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", t.name}}},
-               {"minReplicas", 1},
-               {"maxReplicas", replicas * 3}};
-  switch (t.kind) {
-    case HpaKind::kCpu:
-      metrics.push_back(cpu);
-      break;
-    case HpaKind::kCpuBehavior:
-      metrics.push_back(cpu);
-      spec["behavior"] = {
-          {"scaleDown",
-           {{"stabilizationWindowSeconds", 120},
-            {"policies", Json::array({{{"type", "Percent"}, {"value", 10}, {"periodSeconds", 60}}})}}},
-          {"scaleUp",
-           {{"policies", Json::array({{{"type", "Pods"}, {"value", 2}, {"periodSeconds", 30}},
-                                      {{"type", "Percent"}, {"value", 50}, {"periodSeconds", 30}}})},
-            {"selectPolicy", "Max"}}}};
-      break;
-    case HpaKind::kCpuMemory:
-      metrics.push_back(cpu);
-      metrics.push_back({{"type", "Resource"},
-                         {"resource",
-                          {{"name", "memory"},
-                           {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kMemoryTargetMi) + "Mi"}}}}}});
-      break;
-    case HpaKind::kPodsMetric:
-      metrics.push_back({{"type", "Pods"},
-                         {"pods",
-                          {{"metric", {{"name", "requests_per_second"}}},
-                           {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kPodsMetricTarget)}}}}}});
-      break;
-    case HpaKind::kExternal:
-      metrics.push_back(
-          {{"type", "External"},
-           {"external",
-            {{"metric", {{"name", "queue_messages"}, {"selector", {{"matchLabels", {{"queue", t.name}}}}}}},
-             {"target", {{"type", "AverageValue"}, {"averageValue", std::to_string(kExternalTargetPerPod)}}}}}});
-      break;
-  }
-  spec["metrics"] = metrics;
-  return Json{{"apiVersion", "autoscaling/v2"},
-              {"kind", "HorizontalPodAutoscaler"},
-              {"metadata", {{"namespace", t.ns}, {"name", t.name}}},
-              {"spec", spec}};
 }
 
 // Fills the store; returns the shape. Errors name the object.
@@ -459,7 +380,7 @@ hpad::Result<Cluster> Generate(hpad::sim::ClusterState& state, const Options& o,
                  {"value", std::to_string(kExternalTargetPerPod * r)}};
       if (auto s = apply(ev); !s.ok()) return s;
     }
-    Json hpa = HpaJson(t, r);
+    Json hpa = HpaJson(t, 1, r * 3);
     if (o.mixed_periods && IsSlowHpaName(t.ns + "/" + t.name)) {
       hpa["metadata"]["annotations"] = {
           {"hpad.io/sync-period", std::to_string(static_cast<int64_t>(o.sync_period_s * kSlowFactor * 1000)) + "ms"}};
@@ -467,21 +388,7 @@ hpad::Result<Cluster> Generate(hpad::sim::ClusterState& state, const Options& o,
     if (auto s = apply(hpa); !s.ok()) return s;
     // The upstream-shaped controller, per HPA per period (keys as the
     // simulator's accounting names them).
-    c.upstream_per_period["get deployments/scale"] += 1;
-    switch (t.kind) {
-      case HpaKind::kCpu:
-      case HpaKind::kCpuBehavior:
-      case HpaKind::kCpuMemory:
-        c.upstream_per_period["list metrics.k8s.io"] += MetricCount(t.kind);
-        break;
-      case HpaKind::kPodsMetric:
-        c.upstream_per_period["get custom.metrics.k8s.io"] += 1;
-        break;
-      case HpaKind::kExternal:
-        c.upstream_per_period["get external.metrics.k8s.io"] += 1;
-        break;
-    }
-    c.upstream_per_period["update horizontalpodautoscalers/status"] += 1;
+    AddUpstreamPerPeriod(t.kind, &c.upstream_per_period);
     c.targets.push_back(std::move(t));
   }
   return c;
@@ -503,201 +410,6 @@ void Churn(hpad::sim::ClusterState& state, const Cluster& c, double fraction, in
       if (!s.ok()) std::fprintf(stderr, "scale_bench: churn %s/%s: %s\n", t.ns.c_str(), pod.c_str(), s.message().c_str());
     }
   }
-}
-
-// ---------------------------------------------------------------------------
-// /proc sampling
-
-struct ProcCpu {
-  bool ok = false;
-  double seconds = 0;  // utime + stime
-};
-
-ProcCpu ReadCpu(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(f, line)) return {};
-  // The command name (field 2) may contain spaces: fields resume after the last ')'.
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return {};
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // Fields 3.. : state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-  for (int i = 3; i <= 15 && rest >> field; i++) {
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  return ProcCpu{true, static_cast<double>(utime + stime) / ticks};
-}
-
-// A "Name:  1234 kB" line of /proc/<pid>/status, in KiB (-1 if absent).
-int64_t ReadStatusKb(pid_t pid, const std::string& name) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.compare(0, name.size() + 1, name + ":") == 0) return std::strtoll(line.c_str() + name.size() + 1, nullptr, 10);
-  }
-  return -1;
-}
-
-// ---------------------------------------------------------------------------
-// hpad's log
-
-struct Reconcile {
-  Time at;
-  bool error = false;
-};
-
-// Incrementally parses hpad's klog lines (see k8sclient/klog.h for the format).
-class LogReader {
- public:
-  LogReader(std::string path, int year) : path_(std::move(path)), year_(year) {}
-
-  // Reads whatever was appended since the last call.
-  void Poll() {
-    std::ifstream f(path_, std::ios::binary);
-    if (!f) return;
-    f.seekg(static_cast<std::streamoff>(offset_));
-    std::string chunk((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    offset_ += chunk.size();
-    partial_ += chunk;
-    size_t start = 0;
-    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      Line(std::string_view(partial_).substr(start, nl - start));
-    }
-    partial_.erase(0, start);
-  }
-
-  const std::unordered_map<std::string, std::vector<Reconcile>>& by_key() const { return by_key_; }
-  int64_t error_lines() const { return error_lines_; }
-  int64_t warning_lines() const { return warning_lines_; }
-  int64_t reconcile_errors() const { return reconcile_errors_; }
-  const std::vector<std::string>& first_errors() const { return first_errors_; }
-
- private:
-  void Line(std::string_view l) {
-    if (l.size() < 30) return;
-    const char sev = l[0];
-    if (sev != 'I' && sev != 'W' && sev != 'E') return;
-    auto bracket = l.find("] ");
-    if (bracket == std::string_view::npos) return;
-    std::string_view msg = l.substr(bracket + 2);
-    if (sev == 'E') {
-      error_lines_++;
-      if (first_errors_.size() < 5) first_errors_.emplace_back(l);
-    } else if (sev == 'W') {
-      warning_lines_++;
-    }
-    constexpr std::string_view kPrefix = "reconciled HPA ";
-    if (msg.substr(0, kPrefix.size()) != kPrefix) return;
-    std::string_view rest = msg.substr(kPrefix.size());
-    auto end = rest.find_first_of(": ");
-    if (end == std::string_view::npos) return;
-    std::string key(rest.substr(0, end));
-    if (rest.find(" (deleted)") == end) return;
-    auto t = ParseTime(l.substr(1));
-    if (!t) return;
-    Reconcile r{*t, false};
-    auto e = rest.find(", error ");
-    if (e != std::string_view::npos && rest.substr(e + 8, 4) != "none") {
-      r.error = true;
-      reconcile_errors_++;
-      if (first_errors_.size() < 5) first_errors_.emplace_back(l);
-    }
-    by_key_[key].push_back(r);
-  }
-
-  // "mmdd hh:mm:ss.uuuuuu" (UTC) in the benchmark's year.
-  std::optional<Time> ParseTime(std::string_view s) const {
-    if (s.size() < 20) return std::nullopt;
-    auto num = [&](size_t pos, size_t len) { return std::atoi(std::string(s.substr(pos, len)).c_str()); };
-    std::tm tm{};
-    tm.tm_year = year_ - 1900;
-    tm.tm_mon = num(0, 2) - 1;
-    tm.tm_mday = num(2, 2);
-    tm.tm_hour = num(5, 2);
-    tm.tm_min = num(8, 2);
-    tm.tm_sec = num(11, 2);
-    const int micros = num(14, 6);
-    time_t secs = timegm(&tm);
-    return Time(std::chrono::seconds(secs)) + std::chrono::microseconds(micros);
-  }
-
-  std::string path_;
-  int year_;
-  size_t offset_ = 0;
-  std::string partial_;
-  std::unordered_map<std::string, std::vector<Reconcile>> by_key_;
-  int64_t error_lines_ = 0;
-  int64_t warning_lines_ = 0;
-  int64_t reconcile_errors_ = 0;
-  std::vector<std::string> first_errors_;
-};
-
-// ---------------------------------------------------------------------------
-// hpad process
-
-std::string DefaultHpadPath(const char* argv0) {
-  if (const char* dir = std::getenv("HPAD_BINARY_DIR"); dir != nullptr && *dir != '\0') {
-    return (fs::path(dir) / "hpad").string();
-  }
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) self = fs::absolute(argv0);
-  return (self.parent_path().parent_path() / "controller" / "hpad").string();
-}
-
-pid_t StartHpad(const std::string& path, const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<std::string> argv_s{path};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid != 0) return pid;  // parent (or -1)
-  // Child: log to the file, no stdin, own process group (a Ctrl-C on the
-  // benchmark reaches hpad through the benchmark, not twice).
-  setpgid(0, 0);
-  FILE* log = std::fopen(log_path.c_str(), "w");
-  if (log != nullptr) {
-    dup2(fileno(log), 1);
-    dup2(fileno(log), 2);
-  }
-  FILE* null_in = std::fopen("/dev/null", "r");
-  if (null_in != nullptr) dup2(fileno(null_in), 0);
-  execv(path.c_str(), argv.data());
-  std::fprintf(stderr, "scale_bench: exec %s: %s\n", path.c_str(), std::strerror(errno));
-  _exit(127);
-}
-
-// Non-blocking: the exit status if the child has exited.
-std::optional<int> ExitStatus(pid_t pid) {
-  int st = 0;
-  pid_t r = waitpid(pid, &st, WNOHANG);
-  if (r != pid) return std::nullopt;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -1;
-}
-
-// ---------------------------------------------------------------------------
-// Results
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  // Nearest rank.
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return v[rank - 1];
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
 }
 
 }  // namespace

@@ -226,6 +226,7 @@ struct ApiServer::Impl {
       return;
     }
     std::string verb, resource, sub;
+    const Time arrived = wall->Now();
     HandleInner(req, res, &verb, &resource, &sub);
     RequestRecord rec;
     rec.verb = verb;
@@ -233,11 +234,46 @@ struct ApiServer::Impl {
     rec.subresource = sub;
     rec.user_agent = req.get_header_value("User-Agent");
     rec.code = res.status;
+    rec.arrived = arrived;
+    rec.answered = wall->Now();
+    PathObject(req.path, &rec.ns, &rec.name);
+    if (sub == "scale" && (verb == "update" || verb == "patch") && res.status / 100 == 2)
+      rec.replicas = ScaleReplicas(req.body);
     if (!verb.empty()) requests.Record(std::move(rec));
     if (rule != nullptr) {
       RewriteAnswer(*rule, res);
       RecordMisbehavior(req, *rule, res.status);
     }
+  }
+
+  // The namespace and object name of a resource path
+  // (.../namespaces/NS/RESOURCE[/NAME[/SUB]]); empty when the path has none.
+  static void PathObject(const std::string& path, std::string* ns, std::string* name) {
+    std::vector<std::string> seg;
+    for (size_t start = 1; start <= path.size();) {
+      size_t slash = path.find('/', start);
+      if (slash == std::string::npos) slash = path.size();
+      seg.push_back(path.substr(start, slash - start));
+      start = slash + 1;
+    }
+    for (size_t i = 0; i + 1 < seg.size(); ++i) {
+      if (seg[i] != "namespaces") continue;
+      *ns = seg[i + 1];
+      if (i + 3 < seg.size()) *name = seg[i + 3];
+      return;
+    }
+  }
+
+  // spec.replicas of a scale write's body, -1 when absent. Only called for
+  // writes answered 2xx, whose body the handler has already parsed.
+  static int64_t ScaleReplicas(const std::string& body) {
+    Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return -1;
+    auto spec = j.find("spec");
+    if (spec == j.end() || !spec->is_object()) return -1;
+    auto r = spec->find("replicas");
+    if (r == spec->end() || !r->is_number_integer()) return -1;
+    return r->get<int64_t>();
   }
 
   // ---- hostile answers (ApiServerOptions::misbehave, misbehavior.h) ----
@@ -439,9 +475,9 @@ struct ApiServer::Impl {
   }
 
   // Applies a fault decision; true when the request was answered by it.
-  bool ApplyFault(httplib::Response& res, const std::string& api, const std::string& verb, const std::string& resource,
-                  const std::string& sub) {
-    FaultDecision d = faults.Decide(api, verb, resource, sub);
+  bool ApplyFault(const httplib::Request& req, httplib::Response& res, const std::string& api, const std::string& verb,
+                  const std::string& resource, const std::string& sub) {
+    FaultDecision d = faults.Decide(api, verb, resource, sub, req.get_header_value("User-Agent"));
     if (d.delay.count() > 0 && opts.slow_in_virtual_time) {
       // See ApiServerOptions::slow_in_virtual_time: no wall-clock wait; a
       // request slower than the client's timeout fails as it would time out.
@@ -478,7 +514,7 @@ struct ApiServer::Impl {
     }
     const char* api = group == "metrics.k8s.io" ? "resourceMetrics"
                       : group == "custom.metrics.k8s.io" ? "customMetrics" : "externalMetrics";
-    if (ApplyFault(res, api, *verb, group, "")) return;
+    if (ApplyFault(req, res, api, *verb, group, "")) return;
     auto out = api::ServeMetricsSerialized(state, group, {seg.begin() + 3, seg.end()}, q);
     if (!out.ok()) return SendError(res, out.status());
     res.status = 200;
@@ -515,7 +551,7 @@ struct ApiServer::Impl {
     else if (m == "DELETE") *verb = p.name.empty() ? "deletecollection" : "delete";
     *resource = p.info.gvr.resource;
     *sub = p.sub;
-    if (ApplyFault(res, "apiserver", *verb, *resource, *sub)) return;
+    if (ApplyFault(req, res, "apiserver", *verb, *resource, *sub)) return;
 
     if (*verb == "get") return DoGet(req, res, p);
     if (*verb == "list") return DoList(req, res, q, p);
@@ -898,6 +934,12 @@ struct ApiServer::Impl {
     return port;
   }
 
+  size_t DropWatches() {
+    std::lock_guard<std::mutex> l(watchers_mu);
+    for (auto& w : watchers) w->Close();
+    return watchers.size();
+  }
+
   void Stop() {
     if (!started) return;
     stopping = true;
@@ -940,6 +982,7 @@ ApiServer::~ApiServer() { Stop(); }
 
 Result<int> ApiServer::Start() { return impl_->Start(); }
 void ApiServer::Stop() { impl_->Stop(); }
+size_t ApiServer::DropWatches() { return impl_->DropWatches(); }
 FaultInjector& ApiServer::faults() { return impl_->faults; }
 RequestLog& ApiServer::requests() { return impl_->requests; }
 const RequestLog& ApiServer::requests() const { return impl_->requests; }

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,10 @@ class ApiServer {
   // Ends watch streams, stops accepting, closes open connections after a
   // short grace, joins the server thread. Idempotent.
   void Stop();
+  // Ends every open watch stream now (cleanly, as a server restart or a
+  // load balancer would); clients must watch again. Returns how many were
+  // open. Any thread (the chaos soak's fault schedule).
+  size_t DropWatches();
 
   int port() const;
   // "https://127.0.0.1:PORT" (or http://).

@@ -71,7 +71,7 @@ FaultSet FaultInjector::Get() const {
 }
 
 FaultDecision FaultInjector::Decide(const std::string& api, const std::string& verb, const std::string& resource,
-                                    const std::string& subresource) {
+                                    const std::string& subresource, const std::string& user_agent) {
   std::lock_guard<std::mutex> l(mu_);
   FaultSet& f = faults_;
   const ApiFault* fault = &f.apiserver;
@@ -98,7 +98,10 @@ FaultDecision FaultInjector::Decide(const std::string& api, const std::string& v
       if (!VerbMatches(r.verb, verb)) continue;
       if (!r.resource.empty() && r.resource != resource) continue;
       if (!SubresourceMatches(r.subresource, subresource)) continue;
+      if (!r.user_agent.empty() && user_agent.find(r.user_agent) == std::string::npos) continue;
       if (r.count > 0) --r.count;
+      // A stall adds to an apiserver-wide slow: both hold the request.
+      d.delay += r.delay;
       d.fail_code = r.code;
       break;
     }

@@ -31,14 +31,21 @@ struct ApiFault {
 
 // An apiserver fault rule: requests matching verb/resource/subresource
 // (empty verb/resource = any; verbs "update" and "patch" match each other:
-// both are a change of an existing object) fail with `code`, `count` times
-// (-1 = always).
+// both are a change of an existing object) and, when `user_agent` is set,
+// sent by a client whose User-Agent contains it, fail with `code`, `count`
+// times (-1 = always). `delay` stalls a matching request that long first;
+// with code 0 it is then answered normally (a stalled, not a failed,
+// request). The last two are for programs that drive the server directly
+// (bench/chaos_soak stalls one hpad replica's lease requests); scenario
+// files cannot set them.
 struct RequestFaultRule {
   std::string verb;         // get list watch create update patch delete
   std::string resource;     // plural: "deployments"
   std::string subresource;  // "scale", "status"; "" = the main resource only; "*" = any
-  int code = 500;
+  int code = 500;           // 0: no failure (only the delay)
   int count = -1;
+  std::string user_agent = {};          // "" = any client; else a substring of the User-Agent
+  std::chrono::milliseconds delay{0};   // stall before answering
 };
 
 struct FaultSet {
@@ -70,9 +77,10 @@ class FaultInjector {
   FaultSet Get() const;
   // Asked once per request. api: "resourceMetrics", "customMetrics",
   // "externalMetrics" or "apiserver"; a matching apiserver rule with a count
-  // is consumed.
+  // is consumed. user_agent: the request's User-Agent header (rules with a
+  // user_agent match only requests that carry it).
   FaultDecision Decide(const std::string& api, const std::string& verb, const std::string& resource,
-                       const std::string& subresource);
+                       const std::string& subresource, const std::string& user_agent = {});
 
  private:
   mutable std::mutex mu_;

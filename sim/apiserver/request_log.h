@@ -1,6 +1,8 @@
 // RequestLog: the simulated API server's accounting of the requests it
 // answered - every write kept (verb, resource, subresource, User-Agent,
-// code) for the scenario's `expectWrites`, and totals by "verb
+// code, object, wall times of arrival and answer, the replica count of a
+// scale write) for the scenario's `expectWrites` and the chaos soak's
+// invariants (who wrote what, when), and totals by "verb
 // resource[/subresource]" for benchmarks.
 //
 // Threads: thread-safe; mu_ guards next_seq_, writes_ and counts_.
@@ -12,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "k8sclient/base/clock.h"
+
 namespace hpad::sim {
 
 // One request as seen by the API server (for expectWrites and benchmarks).
@@ -22,6 +26,12 @@ struct RequestRecord {
   std::string subresource;  // "", "status", "scale"
   std::string user_agent;
   int code = 0;             // HTTP status answered
+  std::string ns = {};      // the path's namespace ("" when none)
+  std::string name = {};    // the path's object name ("" for collections and creates)
+  // Scale writes answered 2xx: spec.replicas of the request body (-1 otherwise).
+  int64_t replicas = -1;
+  Time arrived{};           // wall time the request arrived (before any fault delay)
+  Time answered{};          // wall time its answer was ready (watches: the stream's start)
 };
 
 class RequestLog {

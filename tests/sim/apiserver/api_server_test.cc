@@ -516,6 +516,60 @@ TEST_CASE("ApiServer faults: per metrics API and per request rule", "[api_server
   CHECK(f.server->requests().CountWrites("patch", "deployments", "scale", "cpp-httplib", 0) == 2);
 }
 
+TEST_CASE("ApiServer chaos hooks: rules per User-Agent that stall, write records, dropped watches",
+          "[api_server][soak]") {
+  Fixture f;
+  auto c = f.Client();
+  const char* scale = "/apis/apps/v1/namespaces/default/deployments/frontend/scale";
+  FaultSet fs;
+  RequestFaultRule stall{"", "deployments", "scale", 0, -1};
+  stall.user_agent = "replica-a";
+  stall.delay = std::chrono::milliseconds(300);
+  fs.apiserver_rules.push_back(stall);
+  RequestFaultRule fail{"patch", "deployments", "scale", 429, -1};
+  fail.user_agent = "replica-b";
+  fs.apiserver_rules.push_back(fail);
+  f.server->faults().Set(fs);
+
+  // replica-a: stalled, then answered normally.
+  c.set_default_headers({{"User-Agent", "hpad/1 (replica-a)"}});
+  auto start = std::chrono::steady_clock::now();
+  CHECK(c.Patch(scale, R"({"spec":{"replicas":4}})", "application/merge-patch+json")->status == 200);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+  // replica-b: failed at once; another client: untouched.
+  c.set_default_headers({{"User-Agent", "hpad/1 (replica-b)"}});
+  start = std::chrono::steady_clock::now();
+  CHECK(c.Patch(scale, R"({"spec":{"replicas":5}})", "application/merge-patch+json")->status == 429);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300));
+  c.set_default_headers({{"User-Agent", "other"}});
+  CHECK(c.Patch(scale, R"({"spec":{"replicas":6}})", "application/merge-patch+json")->status == 200);
+
+  auto writes = f.server->requests().Writes();
+  REQUIRE(writes.size() == 3);
+  CHECK(writes[0].ns == "default");
+  CHECK(writes[0].name == "frontend");
+  CHECK(writes[0].subresource == "scale");
+  CHECK(writes[0].replicas == 4);
+  // The stall is between arrival and answer.
+  CHECK(writes[0].answered - writes[0].arrived >= std::chrono::milliseconds(300));
+  CHECK(writes[1].code == 429);
+  CHECK(writes[1].replicas == -1);  // failed: no replica count recorded
+  CHECK(writes[2].replicas == 6);
+  CHECK(writes[2].user_agent == "other");
+
+  // DropWatches ends open streams cleanly; the client must watch again.
+  StreamReader r(f.server->port(), "/apis/autoscaling/v2/horizontalpodautoscalers?watch=1");
+  for (int i = 0; i < 200 && f.server->requests().Counts()["watch horizontalpodautoscalers"] == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(r.WaitFor(1));  // the ADDED replay
+  // The request is counted when its stream starts; wait for the watcher to register.
+  size_t dropped = 0;
+  for (int i = 0; i < 200 && (dropped = f.server->DropWatches()) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(dropped == 1);
+  CHECK(r.WaitEnded());
+}
+
 MisbehaviorRule Rule(const std::string& text) {
   auto r = MisbehaviorRule::Parse(text);
   HPAD_CHECK(r.ok());

@@ -39,6 +39,24 @@ TEST_CASE("FaultInjector: per-API faults and counted apiserver rules", "[request
   CHECK(faults.Get().apiserver_rules.at(0).count == 0);
 }
 
+TEST_CASE("FaultInjector: rules for one client's User-Agent, stalls that answer normally", "[request_faults]") {
+  FaultInjector faults;
+  FaultSet f;
+  f.apiserver = *ApiFault::Parse("slow:100ms");
+  RequestFaultRule stall{"", "leases", "", 0, -1};
+  stall.user_agent = "(leader-id)";
+  stall.delay = std::chrono::milliseconds(8000);
+  f.apiserver_rules.push_back(stall);
+  faults.Set(f);
+  FaultDecision leader = faults.Decide("apiserver", "update", "leases", "", "hpad/1 (leader-id)");
+  CHECK(leader.fail_code == 0);
+  CHECK(leader.delay == std::chrono::milliseconds(8100));  // the stall adds to the server-wide slow:
+  FaultDecision other = faults.Decide("apiserver", "update", "leases", "", "hpad/1 (standby-id)");
+  CHECK(other.fail_code == 0);
+  CHECK(other.delay == std::chrono::milliseconds(100));
+  CHECK(faults.Decide("apiserver", "update", "leases", "").delay == std::chrono::milliseconds(100));
+}
+
 TEST_CASE("VerbMatches and SubresourceMatches", "[request_faults]") {
   CHECK(VerbMatches("", "delete"));
   CHECK(VerbMatches("patch", "update"));
