@@ -8,10 +8,11 @@
 #                              (HPAD_FUZZ=ON rides along: one clang build
 #                              serves both passes), each for HPAD_FUZZ_SECONDS
 #                              (default 10) on its committed corpus.
-#   scripts/sanitize.sh tsan   TSan build (build-tsan/): the concurrency
-#                              tests - work queue, informer, leader election,
-#                              event recorder, object store, the controller's
-#                              worker pool and the daemon's HTTP server.
+#   scripts/sanitize.sh tsan   TSan build (build-tsan/): the k8sclient,
+#                              controller and daemon suites (work queue,
+#                              informer, leader election, event recorder,
+#                              transport, worker pool, HTTP server) and the
+#                              process tests, hpad and hpad-sim instrumented.
 # Extra arguments go to ctest. Any sanitizer report fails the pass: reports
 # of every process (test binaries and the children they spawn) are written
 # to <build>/sanitizer-reports/, and a non-empty directory fails the pass
@@ -55,19 +56,24 @@ case "$kind" in
   tsan)
     build=${HPAD_TSAN_BUILD_DIR:-$top/build-tsan}
     flags=(-DHPAD_TSAN=ON)
-    targets=(k8sclient_tests controller_tests daemon_tests)
-    # Concurrency tests: the in-process ones and the daemon's HTTP server.
-    # Not the transport tests nor the daemon as a process: all their I/O
-    # runs in cpprestsdk (Debian's prebuilt libcpprest.so with Boost.Asio and
-    # pplx, not instrumented), where TSan sees half of each hand-off and
-    # reports double locks and races that are not there. A trial run of the
-    # daemon process tests under TSan (2026-12-05) gave 16 reports: 14 of
-    # that kind and one real race of ours, fixed (DaemonRunner's /livez probe
-    # read the wiring while it was being built). CancelScope,
-    # RequestDeadlineScope and WriteFence have transport-free tests of their own.
-    select=(-R "^k8sclient: ?.*(work queue|informer|leader election|event recorder|recording event|object store|token bucket|fake api)|^k8sclient: ?(CancelScope|RequestDeadlineScope|WriteFence) |^controller: ?|^controller/daemon: ?")
+    targets=(k8sclient_tests controller_tests daemon_tests integration_tests hpad hpad-sim)
+    # The concurrency tests of k8sclient (transport included), the
+    # controller and the daemon's HTTP server, and the process tests: the
+    # real hpad and hpad-sim built with TSan (leader hand-overs, SIGTERM
+    # while requests stall, the hostile server, shadow mode, sim serve).
+    select=(-R "^k8sclient: ?|^controller: ?|^controller/daemon: ?|^integration: ?")
     reports=$build/sanitizer-reports
-    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan
+    # ignore_noninstrumented_modules=1: Debian's libcpprest (pplx, Boost.Asio)
+    # and libcpp-httplib are not built with TSan. TSan sees the locks they
+    # take (interceptors) but not their plain memory accesses, so memory
+    # touched through interceptors from inside them (free of a refcounted
+    # object, memcpy into a buffer) looked racy: a first run of the process
+    # tests gave 14 such reports. With the flag TSan ignores the memory
+    # accesses those libraries make through interceptors and still honours
+    # their synchronisation; our own code is judged in full: with the flag
+    # on, a reverted fix of a real race (DaemonRunner's /livez reading the
+    # wiring while it was built, 8fe425d) is reported again.
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:log_path=$reports/tsan
     ;;
   *) echo "unknown sanitizer pass: $kind" >&2; exit 2 ;;
 esac

@@ -479,7 +479,9 @@ objects:
       maxReplicas: 10
       metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 100}}}]
 steps:
-  - at: 3s
+  # 8 s: hpad's first reconcile must come before the stall, and a slow start
+  # (a TSan build under a parallel ctest took more than 3 s) must not miss it.
+  - at: 8s
     faults: {apiserver: 'slow:60s', resourceMetrics: 'slow:60s'}
 )";
 
@@ -499,7 +501,7 @@ TEST_CASE("daemon: SIGTERM while requests are stalled on the server cancels them
   REQUIRE(!h.proc->WaitForLog("(reconciled HPA default/web)").empty());
   // Past the fault's start plus a sync period: a reconcile is waiting on
   // the stalled server (setup only; what is timed below is the exit).
-  std::this_thread::sleep_until(sim_started + 5s);
+  std::this_thread::sleep_until(sim_started + 10s);
   auto t0 = SteadyClock::now();
   h.proc->Signal(SIGTERM);
   CHECK(h.proc->WaitExit(15s) == 0);
