@@ -6,8 +6,11 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/yaml_json.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
+using k8s::ChildOr;
 namespace {
 
 std::optional<k8s::Quantity> AsQuantity(const Json& v) {
@@ -98,26 +101,26 @@ bool IsZeroValue(const Json& v) {
 }
 
 std::string ObjectName(const Json& e) {
-  std::string kind = e.value("kind", "");
+  std::string kind = StringOr(e, "kind");
   if (kind == "MetricValue") {
     // Named by what it describes and the metric.
-    const Json d = e.value("describedObject", Json::object());
-    const Json m = e.value("metric", Json::object());
-    std::string out = "MetricValue " + m.value("name", "") + " of " + d.value("kind", "") + " " +
-                      (d.value("namespace", "").empty() ? "" : d.value("namespace", "") + "/") + d.value("name", "");
+    const Json d = ChildOr(e, "describedObject", Json::object());
+    const Json m = ChildOr(e, "metric", Json::object());
+    std::string out = "MetricValue " + StringOr(m, "name") + " of " + StringOr(d, "kind") + " " +
+                      (StringOr(d, "namespace").empty() ? "" : StringOr(d, "namespace") + "/") + StringOr(d, "name");
     if (m.contains("selector")) out += " selector " + m["selector"].dump();
     return out;
   }
   std::string ns, name;
   if (e.contains("metadata") && e["metadata"].is_object()) {
-    ns = e["metadata"].value("namespace", "");
-    name = e["metadata"].value("name", "");
+    ns = StringOr(e["metadata"], "namespace");
+    name = StringOr(e["metadata"], "name");
   }
   return kind + " " + (ns.empty() ? "" : ns + "/") + name;
 }
 
 std::string DescribeEvent(const Json& ev) {
-  std::string out = ev.value("type", "") + " " + ev.value("reason", "");
+  std::string out = StringOr(ev, "type") + " " + StringOr(ev, "reason");
   if (ev.contains("message") && ev["message"].is_string()) out += " \"" + ev["message"].get<std::string>() + "\"";
   int64_t count = ev.contains("count") && ev["count"].is_number_integer() ? ev["count"].get<int64_t>() : 1;
   if (count != 1) out += " x" + std::to_string(count);
@@ -135,7 +138,7 @@ std::string DescribeEventExpectation(const Json& e) {
   }
   if (e.contains("involvedObject") && e["involvedObject"].is_object()) {
     const Json& io = e["involvedObject"];
-    out += " for " + io.value("kind", "") + " " + io.value("namespace", "") + "/" + io.value("name", "");
+    out += " for " + StringOr(io, "kind") + " " + StringOr(io, "namespace") + "/" + StringOr(io, "name");
   }
   if (e.contains("count")) out += " (count >= " + RenderValue(e["count"]) + ")";
   return out;
@@ -217,8 +220,8 @@ bool MatchPartial(const Json& want, const Json& got, const std::string& path, st
 }
 
 bool IsEventExpectation(const Json& e) {
-  std::string av = e.value("apiVersion", "");
-  return e.value("kind", "") == "Event" && (av == "v1" || av == "events.k8s.io/v1");
+  std::string av = StringOr(e, "apiVersion");
+  return StringOr(e, "kind") == "Event" && (av == "v1" || av == "events.k8s.io/v1");
 }
 
 Json StripIdentity(const Json& e) {
@@ -230,7 +233,7 @@ Json StripIdentity(const Json& e) {
     rest["metadata"].erase("namespace");
     if (rest["metadata"].empty()) rest.erase("metadata");
   }
-  if (e.value("kind", "") == "MetricValue") {
+  if (StringOr(e, "kind") == "MetricValue") {
     rest.erase("describedObject");
     if (rest.contains("metric") && rest["metric"].is_object()) {
       rest["metric"].erase("name");
@@ -242,10 +245,10 @@ Json StripIdentity(const Json& e) {
 }
 
 bool EventMatches(const Json& e, const Json& ev) {
-  if (e.contains("involvedObject") && !MatchPartial(e["involvedObject"], ev.value("involvedObject", Json()), "", nullptr))
+  if (e.contains("involvedObject") && !MatchPartial(e["involvedObject"], ChildOr(ev, "involvedObject", Json()), "", nullptr))
     return false;
   for (const char* f : {"type", "reason"}) {
-    if (e.contains(f) && !MatchPartial(e[f], ev.value(f, Json()), "", nullptr)) return false;
+    if (e.contains(f) && !MatchPartial(e[f], ChildOr(ev, f, Json()), "", nullptr)) return false;
   }
   if (e.contains("message")) {
     const Json& m = e["message"];
@@ -260,9 +263,9 @@ bool EventMatches(const Json& e, const Json& ev) {
   }
   if (e.contains("metadata") && e["metadata"].is_object()) {
     // metadata.namespace/name pick the event when given (names are rarely known).
-    const Json md = ev.value("metadata", Json::object());
+    const Json md = ChildOr(ev, "metadata", Json::object());
     for (const char* f : {"namespace", "name"}) {
-      if (e["metadata"].contains(f) && !MatchPartial(e["metadata"][f], md.value(f, Json()), "", nullptr))
+      if (e["metadata"].contains(f) && !MatchPartial(e["metadata"][f], ChildOr(md, f, Json()), "", nullptr))
         return false;
     }
   }
@@ -290,7 +293,7 @@ std::vector<Mismatch> CheckExpect(const Json& e, const LiveView& live) {
     std::string seen;
     for (const auto& ev : live.events) {
       if (e.contains("involvedObject") &&
-          !MatchPartial(e["involvedObject"], ev.value("involvedObject", Json()), "", nullptr))
+          !MatchPartial(e["involvedObject"], ChildOr(ev, "involvedObject", Json()), "", nullptr))
         continue;
       if (!seen.empty()) seen += "; ";
       seen += DescribeEvent(ev);

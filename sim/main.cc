@@ -29,8 +29,10 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/workload.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace {
+using hpad::k8s::StringOr;
 
 // serve: the last-resort bound on stopping (see the end of Serve) and the
 // exit status that says it was hit.
@@ -123,10 +125,10 @@ int Serve(const std::string& file, int port, const std::string& kubeconfig_out, 
   hpad::sim::ClusterState state(clock);
   for (int pass = 0; pass < 2; ++pass) {  // CRDs first
     for (const auto& o : sc.objects) {
-      if ((o.value("kind", "") == "CustomResourceDefinition") != (pass == 0)) continue;
+      if ((StringOr(o, "kind") == "CustomResourceDefinition") != (pass == 0)) continue;
       auto r = state.Apply(o);
       if (!r.ok()) {
-        std::cerr << "error: loading " << o.value("kind", "") << ": " << r.status().message() << "\n";
+        std::cerr << "error: loading " << StringOr(o, "kind") << ": " << r.status().message() << "\n";
         return 1;
       }
     }

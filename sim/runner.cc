@@ -15,8 +15,12 @@
 #include "sim/apiserver/cluster_state.h"
 #include "sim/expectation.h"
 #include "sim/workload.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
+using k8s::IntOr;
+using k8s::ChildOr;
 namespace {
 
 using std::chrono::nanoseconds;
@@ -40,7 +44,7 @@ std::string FaultText(const ApiFault& f) {
 
 // "94%" / "300Mi" etc. from a MetricValueStatus / MetricTarget.
 void Cell(const Json& target, const Json* current, MetricCell& cell) {
-  std::string type = target.value("type", "");
+  std::string type = StringOr(target, "type");
   auto quantity_value = [](const Json& q) -> std::optional<double> {
     std::string text = q.is_string() ? q.get<std::string>() : q.dump();
     auto p = k8s::Quantity::Parse(text);
@@ -49,8 +53,8 @@ void Cell(const Json& target, const Json* current, MetricCell& cell) {
   };
   auto show = [](const Json& q) { return q.is_string() ? q.get<std::string>() : q.dump(); };
   if (type == "Utilization" || (type.empty() && target.contains("averageUtilization"))) {
-    cell.target = std::to_string(target.value("averageUtilization", 0)) + "%";
-    cell.target_value = target.value("averageUtilization", 0);
+    cell.target = std::to_string(IntOr(target, "averageUtilization", 0)) + "%";
+    cell.target_value = IntOr(target, "averageUtilization", 0);
     if (current && current->contains("averageUtilization")) {
       cell.current = std::to_string((*current)["averageUtilization"].get<int64_t>()) + "%";
       cell.current_value = (*current)["averageUtilization"].get<double>();
@@ -71,35 +75,35 @@ void Cell(const Json& target, const Json* current, MetricCell& cell) {
 // Metric cells of one HPA: spec.metrics against status.currentMetrics.
 std::vector<MetricCell> MetricCells(const Json& hpa) {
   std::vector<MetricCell> cells;
-  const Json spec_metrics = hpa.contains("spec") ? hpa["spec"].value("metrics", Json::array()) : Json::array();
-  const Json current = hpa.contains("status") ? hpa["status"].value("currentMetrics", Json::array()) : Json::array();
+  const Json spec_metrics = hpa.contains("spec") ? ChildOr(hpa["spec"], "metrics", Json::array()) : Json::array();
+  const Json current = hpa.contains("status") ? ChildOr(hpa["status"], "currentMetrics", Json::array()) : Json::array();
   static const std::map<std::string, std::string> kSource = {{"Resource", "resource"},
                                                             {"ContainerResource", "containerResource"},
                                                             {"Pods", "pods"},
                                                             {"Object", "object"},
                                                             {"External", "external"}};
   for (const auto& m : spec_metrics) {
-    std::string type = m.value("type", "");
+    std::string type = StringOr(m, "type");
     auto src = kSource.find(type);
     if (src == kSource.end() || !m.contains(src->second)) continue;
     const Json& s = m[src->second];
     MetricCell cell;
     cell.current = "<unknown>";
     bool by_name = type == "Resource" || type == "ContainerResource";
-    cell.name = by_name ? s.value("name", "") : (s.contains("metric") ? s["metric"].value("name", "") : "");
+    cell.name = by_name ? StringOr(s, "name") : (s.contains("metric") ? StringOr(s["metric"], "name") : "");
     const Json* cur = nullptr;
     if (current.is_array()) {
       for (const auto& c : current) {
-        if (c.value("type", "") != type || !c.contains(src->second)) continue;
+        if (StringOr(c, "type") != type || !c.contains(src->second)) continue;
         const Json& cs = c[src->second];
-        std::string cname = by_name ? cs.value("name", "") : (cs.contains("metric") ? cs["metric"].value("name", "") : "");
+        std::string cname = by_name ? StringOr(cs, "name") : (cs.contains("metric") ? StringOr(cs["metric"], "name") : "");
         if (cname == cell.name && cs.contains("current")) {
           cur = &cs["current"];
           break;
         }
       }
     }
-    Cell(s.value("target", Json::object()), cur, cell);
+    Cell(ChildOr(s, "target", Json::object()), cur, cell);
     cells.push_back(cell);
   }
   return cells;
@@ -110,10 +114,10 @@ std::vector<std::string> Reasons(const Json& hpa) {
   if (!hpa.contains("status") || !hpa["status"].contains("conditions")) return out;
   for (const char* type : {"AbleToScale", "ScalingActive", "ScalingLimited"}) {
     for (const auto& c : hpa["status"]["conditions"]) {
-      if (c.value("type", "") != type) continue;
-      std::string reason = c.value("reason", "");
+      if (StringOr(c, "type") != type) continue;
+      std::string reason = StringOr(c, "reason");
       // A False AbleToScale/ScalingActive is a problem worth marking.
-      if (c.value("status", "") == "False" && std::string(type) != "ScalingLimited") reason = "!" + reason;
+      if (StringOr(c, "status") == "False" && std::string(type) != "ScalingLimited") reason = "!" + reason;
       out.push_back(reason);
     }
   }
@@ -121,8 +125,8 @@ std::vector<std::string> Reasons(const Json& hpa) {
 }
 
 std::string ObjectKeyText(const Json& obj) {
-  const Json md = obj.value("metadata", Json::object());
-  return md.value("namespace", "") + "/" + md.value("name", "");
+  const Json md = ChildOr(obj, "metadata", Json::object());
+  return StringOr(md, "namespace") + "/" + StringOr(md, "name");
 }
 
 int64_t EventCount(const Json& ev) {
@@ -195,16 +199,16 @@ void Execution::ApplyStep(const Step& step, Time t) {
   // the same step is still "among the objects" once its CRD is.
   std::vector<size_t> order;
   for (size_t i = 0; i < step.apply.size(); ++i)
-    if (step.apply[i].value("kind", "") == "CustomResourceDefinition") order.push_back(i);
+    if (StringOr(step.apply[i], "kind") == "CustomResourceDefinition") order.push_back(i);
   for (size_t i = 0; i < step.apply.size(); ++i)
-    if (step.apply[i].value("kind", "") != "CustomResourceDefinition") order.push_back(i);
+    if (StringOr(step.apply[i], "kind") != "CustomResourceDefinition") order.push_back(i);
   for (size_t i : order) {
     auto r = state_.Apply(step.apply[i]);
     if (!r.ok()) {
       Fail(step, "apply[" + std::to_string(i) + "]", "", "applied", "error: " + r.status().message());
       continue;
     }
-    Note(t, "apply " + step.apply[i].value("kind", "") + " " + ObjectKeyText(step.apply[i]));
+    Note(t, "apply " + StringOr(step.apply[i], "kind") + " " + ObjectKeyText(step.apply[i]));
   }
   for (size_t i = 0; i < step.del.size(); ++i) {
     Status s = state_.DeleteObject(step.del[i]);
@@ -245,10 +249,10 @@ std::map<std::string, Execution::HpaMark> Execution::HpaMarks(nanoseconds defaul
   auto list = state_.List(k8s::resources::kHpaV2, "", ListQuery{});
   if (!list.ok()) return out;
   for (const auto& h : list->items) {
-    const Json md = h.value("metadata", Json::object());
+    const Json md = ChildOr(h, "metadata", Json::object());
     HpaMark mark;
-    mark.generation = md.value("generation", int64_t{0});
-    const Json annotations = md.value("annotations", Json::object());
+    mark.generation = IntOr(md, "generation", 0);
+    const Json annotations = ChildOr(md, "annotations", Json::object());
     if (annotations.is_object()) {
       for (const auto& [name, value] : annotations.items())
         if (value.is_string()) mark.annotations[name] = value.get<std::string>();
@@ -266,18 +270,18 @@ std::vector<Json> Execution::Events() const {
 }
 
 std::optional<Json> Execution::LiveObject(const Json& e) const {
-  std::string api_version = e.value("apiVersion", "");
-  std::string kind = e.value("kind", "");
-  const Json md = e.value("metadata", Json::object());
-  std::string ns = md.value("namespace", "default");
-  std::string name = md.value("name", "");
+  std::string api_version = StringOr(e, "apiVersion");
+  std::string kind = StringOr(e, "kind");
+  const Json md = ChildOr(e, "metadata", Json::object());
+  std::string ns = StringOr(md, "namespace", "default");
+  std::string name = StringOr(md, "name");
   if (kind == "PodMetrics") return state_.GetPodMetrics(ns, name);
   if (kind == "MetricValue") {
     // Identity: describedObject (kind, namespace, name) + metric.name, and
     // metric.selector when the expectation gives one. Without one, the
     // value without a selector, else the only value of that name.
-    const Json d = e.value("describedObject", Json::object());
-    const Json m = e.value("metric", Json::object());
+    const Json d = ChildOr(e, "describedObject", Json::object());
+    const Json m = ChildOr(e, "metric", Json::object());
     auto selector_key = [](const Json& metric) -> std::string {
       if (!metric.is_object() || !metric.contains("selector") || metric["selector"].is_null()) return "";
       auto s = k8s::Selector::FromJson(metric["selector"]);
@@ -287,12 +291,12 @@ std::optional<Json> Execution::LiveObject(const Json& e) const {
     const std::string want_sel = selector_key(m);
     std::vector<Json> candidates;
     for (const auto& v : state_.ListMetricValues()) {
-      const Json vd = v.value("describedObject", Json::object());
-      if (vd.value("kind", "") != d.value("kind", "") || vd.value("name", "") != d.value("name", "")) continue;
-      std::string want_ns = d.value("namespace", "");
-      if (!want_ns.empty() && vd.value("namespace", "") != want_ns) continue;
-      if (v.value("metric", Json::object()).value("name", "") != m.value("name", "")) continue;
-      std::string sel = selector_key(v.value("metric", Json::object()));
+      const Json vd = ChildOr(v, "describedObject", Json::object());
+      if (StringOr(vd, "kind") != StringOr(d, "kind") || StringOr(vd, "name") != StringOr(d, "name")) continue;
+      std::string want_ns = StringOr(d, "namespace");
+      if (!want_ns.empty() && StringOr(vd, "namespace") != want_ns) continue;
+      if (StringOr(ChildOr(v, "metric", Json::object()), "name") != StringOr(m, "name")) continue;
+      std::string sel = selector_key(ChildOr(v, "metric", Json::object()));
       if (by_selector && sel != want_sel) continue;
       if (!by_selector && sel.empty()) return v;
       candidates.push_back(v);
@@ -346,10 +350,10 @@ void Execution::RecordTimeline(Time t) {
     int64_t& seen = event_counts_[key];
     if (count <= seen) continue;
     seen = count;
-    const Json io = ev.value("involvedObject", Json::object());
-    if (io.value("kind", "") != "HorizontalPodAutoscaler") continue;
-    new_events[io.value("namespace", "") + "/" + io.value("name", "")].push_back(
-        ev.value("type", "") + " " + ev.value("reason", "") + ": " + ev.value("message", ""));
+    const Json io = ChildOr(ev, "involvedObject", Json::object());
+    if (StringOr(io, "kind") != "HorizontalPodAutoscaler") continue;
+    new_events[StringOr(io, "namespace") + "/" + StringOr(io, "name")].push_back(
+        StringOr(ev, "type") + " " + StringOr(ev, "reason") + ": " + StringOr(ev, "message"));
   }
   auto hpas = state_.List(k8s::resources::kHpaV2, "", ListQuery{});
   if (!hpas.ok()) return;
@@ -358,18 +362,18 @@ void Execution::RecordTimeline(Time t) {
     row.offset = Offset(t);
     row.hpa = ObjectKeyText(hpa);
     row.metrics = MetricCells(hpa);
-    const Json status = hpa.value("status", Json::object());
-    row.current_replicas = status.value("currentReplicas", int64_t{0});
-    row.desired_replicas = status.value("desiredReplicas", int64_t{0});
+    const Json status = ChildOr(hpa, "status", Json::object());
+    row.current_replicas = IntOr(status, "currentReplicas", 0);
+    row.desired_replicas = IntOr(status, "desiredReplicas", 0);
     row.reasons = Reasons(hpa);
     row.events = new_events[row.hpa];
     // The target's spec.replicas after this sync (for the plot).
-    const Json ref = hpa.contains("spec") ? hpa["spec"].value("scaleTargetRef", Json::object()) : Json::object();
-    auto info = state_.FindByKind(ref.value("apiVersion", "apps/v1"), ref.value("kind", ""));
+    const Json ref = hpa.contains("spec") ? ChildOr(hpa["spec"], "scaleTargetRef", Json::object()) : Json::object();
+    auto info = state_.FindByKind(StringOr(ref, "apiVersion", "apps/v1"), StringOr(ref, "kind"));
     if (info && info->has_scale) {
       // Through the scale subresource, so custom resources read their
       // specReplicasPath.
-      auto scale = state_.GetScale(info->gvr, hpa["metadata"].value("namespace", ""), ref.value("name", ""));
+      auto scale = state_.GetScale(info->gvr, StringOr(hpa["metadata"], "namespace"), StringOr(ref, "name"));
       if (scale.ok() && scale->contains("spec") && (*scale)["spec"].contains("replicas") &&
           (*scale)["spec"]["replicas"].is_number_integer())
         row.spec_replicas = (*scale)["spec"]["replicas"].get<int64_t>();
@@ -382,13 +386,13 @@ void Execution::Execute() {
   // 1. The cluster before t=0: CRDs first so custom objects find their kind.
   std::vector<const Json*> ordered;
   for (const auto& o : sc_.objects)
-    if (o.value("kind", "") == "CustomResourceDefinition") ordered.push_back(&o);
+    if (StringOr(o, "kind") == "CustomResourceDefinition") ordered.push_back(&o);
   for (const auto& o : sc_.objects)
-    if (o.value("kind", "") != "CustomResourceDefinition") ordered.push_back(&o);
+    if (StringOr(o, "kind") != "CustomResourceDefinition") ordered.push_back(&o);
   for (const Json* o : ordered) {
     auto r = state_.Apply(*o);
     if (!r.ok()) {
-      result_.error = "loading " + o->value("kind", "") + " " + ObjectKeyText(*o) + ": " + r.status().message();
+      result_.error = "loading " + StringOr(*o, "kind") + " " + ObjectKeyText(*o) + ": " + r.status().message();
       return;
     }
   }

@@ -14,8 +14,10 @@
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/yaml_json.h"
 #include "k8sclient/base/text.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
 namespace {
 
 using k8s::IndexPath;
@@ -192,17 +194,17 @@ class Validator {
 
 void Validator::CollectCrds(const Json& obj) {
   if (!obj.is_object()) return;
-  if (obj.value("kind", "") == "List" && obj.contains("items") && obj["items"].is_array()) {
+  if (StringOr(obj, "kind") == "List" && obj.contains("items") && obj["items"].is_array()) {
     for (const auto& item : obj["items"]) CollectCrds(item);
     return;
   }
-  if (obj.value("apiVersion", "") != "apiextensions.k8s.io/v1" || obj.value("kind", "") != "CustomResourceDefinition")
+  if (StringOr(obj, "apiVersion") != "apiextensions.k8s.io/v1" || StringOr(obj, "kind") != "CustomResourceDefinition")
     return;
   const Json* spec = obj.contains("spec") && obj["spec"].is_object() ? &obj["spec"] : nullptr;
   if (!spec) return;
-  std::string group = spec->value("group", "");
+  std::string group = StringOr(*spec, "group");
   std::string kind;
-  if (spec->contains("names") && (*spec)["names"].is_object()) kind = (*spec)["names"].value("kind", "");
+  if (spec->contains("names") && (*spec)["names"].is_object()) kind = StringOr((*spec)["names"], "kind");
   if (group.empty() || kind.empty() || !spec->contains("versions") || !(*spec)["versions"].is_array()) return;
   for (const auto& v : (*spec)["versions"]) {
     if (!v.is_object() || !v.contains("name") || !v["name"].is_string()) continue;
@@ -254,7 +256,7 @@ std::optional<KindInfo> Validator::KnownKind(const Json& obj, const std::string&
 
 void Validator::Object(const Json& obj, const std::string& path, std::vector<Json>* out) {
   if (!ExpectMap(obj, path)) return;
-  if (obj.value("kind", "") == "List" && obj.value("apiVersion", "v1") == "v1") {
+  if (StringOr(obj, "kind") == "List" && StringOr(obj, "apiVersion", "v1") == "v1") {
     Keys(obj, path, {"apiVersion", "kind", "items", "metadata"});
     if (!obj.contains("items")) {
       Error(JoinPath(path, "items"), "missing");
@@ -819,9 +821,9 @@ void Validator::Workload(const Json& w, const std::string& path, Scenario& sc) {
   if (!spec.target.kind.empty() && !spec.target.name.empty()) {
     const Json* target = nullptr;
     for (const auto& o : sc.objects) {
-      if (o.value("kind", "") == spec.target.kind && o.contains("metadata") &&
-          o["metadata"].value("name", "") == spec.target.name &&
-          o["metadata"].value("namespace", "default") == spec.target.ns) {
+      if (StringOr(o, "kind") == spec.target.kind && o.contains("metadata") &&
+          StringOr(o["metadata"], "name") == spec.target.name &&
+          StringOr(o["metadata"], "namespace", "default") == spec.target.ns) {
         target = &o;
       }
     }
@@ -832,16 +834,16 @@ void Validator::Workload(const Json& w, const std::string& path, Scenario& sc) {
       auto sel = k8s::Selector::FromJson((*target)["spec"]["selector"]);
       if (sel.ok() && !sel->Empty()) {
         for (const auto& o : sc.objects) {
-          if (o.value("kind", "") != "Pod" || !o.contains("metadata")) continue;
+          if (StringOr(o, "kind") != "Pod" || !o.contains("metadata")) continue;
           const Json& md = o["metadata"];
-          if (md.value("namespace", "default") != spec.target.ns) continue;
+          if (StringOr(md, "namespace", "default") != spec.target.ns) continue;
           k8s::Labels labels;
           if (md.contains("labels") && md["labels"].is_object()) {
             for (auto it = md["labels"].begin(); it != md["labels"].end(); ++it)
               if (it.value().is_string()) labels[it.key()] = it.value().get<std::string>();
           }
           if (sel->Matches(labels))
-            Error(tp, "the target's pods are simulated, but Pod " + md.value("name", "") +
+            Error(tp, "the target's pods are simulated, but Pod " + StringOr(md, "name") +
                           " among the objects matches its selector (a workload's target may not also have Pod objects)");
         }
       }

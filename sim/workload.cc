@@ -8,8 +8,10 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
 namespace {
 
 using std::chrono::nanoseconds;
@@ -225,11 +227,11 @@ Json WorkloadSimulator::PodJson(const WorkloadModel& model, const SimPod& pod, c
          {{"type", "PodScheduled"}, {"status", "True"}, {"lastTransitionTime", k8s::FormatRfc3339(pod.created)}}});
     Json statuses = Json::array();
     for (const auto& c : containers) {
-      statuses.push_back({{"name", c.value("name", spec.target.name)},
+      statuses.push_back({{"name", StringOr(c, "name", spec.target.name)},
                           {"ready", ready},
                           {"started", true},
                           {"restartCount", 0},
-                          {"image", c.value("image", "")},
+                          {"image", StringOr(c, "image")},
                           {"state", {{"running", {{"startedAt", k8s::FormatRfc3339(pod.running_at)}}}}}});
     }
     status["containerStatuses"] = statuses;
@@ -257,7 +259,7 @@ Json WorkloadSimulator::PodMetricsJson(const WorkloadModel& model, const SimPod&
     int64_t cpu = first ? sample.cpu_milli : 0;
     int64_t mem = first ? sample.memory_bytes : 0;
     out_containers.push_back(
-        {{"name", c.value("name", model.spec().target.name)},
+        {{"name", StringOr(c, "name", model.spec().target.name)},
          {"usage",
           {{"cpu", k8s::Quantity::FromMilli(cpu).ToString()},
            {"memory", k8s::Quantity::FromInt(mem, k8s::Quantity::Format::kBinarySI).ToString()}}}});
@@ -445,7 +447,7 @@ Status WorkloadSimulator::Reconcile(Time now) {
     if (!list.ok()) continue;
     for (const auto& obj : list->items) {
       const Json& md = obj["metadata"];
-      std::string key = kind + "/" + md.value("namespace", "") + "/" + md.value("name", "");
+      std::string key = kind + "/" + StringOr(md, "namespace") + "/" + StringOr(md, "name");
       if (owned.count(key)) continue;
       int64_t spec_replicas = SpecReplicas(obj);
       bool has = obj.contains("status") && obj["status"].is_object() && obj["status"].contains("replicas");
@@ -460,8 +462,8 @@ Status WorkloadSimulator::Reconcile(Time now) {
       updated["status"]["replicas"] = spec_replicas;
       updated["metadata"].erase("resourceVersion");
       auto info = state_.FindByGvr(gvr);
-      auto r = info && info->has_status ? state_.UpdateStatus(gvr, md.value("namespace", ""), updated)
-                                        : state_.Update(gvr, md.value("namespace", ""), updated);
+      auto r = info && info->has_status ? state_.UpdateStatus(gvr, StringOr(md, "namespace"), updated)
+                                        : state_.Update(gvr, StringOr(md, "namespace"), updated);
       if (!r.ok()) return r.status();
     }
   }

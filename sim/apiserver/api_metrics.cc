@@ -10,8 +10,10 @@
 #include "k8sclient/api/time_format.h"
 #include "sim/apiserver/api_internal.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim::api {
+using k8s::StringOr;
 
 namespace {
 
@@ -160,7 +162,7 @@ Result<Json> ExternalMetrics(const ClusterState& state, const std::vector<std::s
   if (!values.ok()) return values.status();
   Json items = Json::array();
   for (Json v : *values) {
-    Json item = {{"metricName", v.value("metricName", "")},
+    Json item = {{"metricName", StringOr(v, "metricName")},
                  {"metricLabels", v.contains("metricLabels") ? v["metricLabels"] : Json::object()}};
     for (const char* k : {"timestamp", "window", "windowSeconds", "value"})
       if (v.contains(k)) item[k] = v[k];

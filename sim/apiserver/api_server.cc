@@ -26,8 +26,10 @@
 #include "k8sclient/api/yaml_json.h"
 #include "sim/apiserver/api_internal.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
 
 using api::Query;
 using EvType = k8s::WatchEvent::Type;
@@ -572,7 +574,7 @@ struct ApiServer::Impl {
     Result<Json> obj = p.sub == "scale" ? state.GetScale(p.info.gvr, p.ns, p.name) : state.Get(p.info.gvr, p.ns, p.name);
     if (!obj.ok()) return SendObjectError(res, obj.status(), p, p.name);
     if (p.sub.empty() && api::WantsTable(req.get_header_value("Accept"))) {
-      std::string rv = (*obj)["metadata"].value("resourceVersion", "");
+      std::string rv = StringOr((*obj)["metadata"], "resourceVersion");
       return Send(res, 200, api::MakeTable(p.info, {ForTable(p.info, *obj)}, rv, "", Now()));
     }
     Send(res, 200, *obj);
@@ -713,7 +715,7 @@ struct ApiServer::Impl {
             }
             Json obj;
             if (table && ev.type != EvType::kBookmark) {
-              std::string rv = ev.object["metadata"].value("resourceVersion", "");
+              std::string rv = StringOr(ev.object["metadata"], "resourceVersion");
               obj = api::MakeTable(info, {ForTable(info, ev.object)}, rv, "", Now());
             } else {
               obj = std::move(ev.object);
@@ -755,7 +757,7 @@ struct ApiServer::Impl {
     if (p.info.has_status && p.info.kind != "Pod" && p.info.kind != "Namespace") obj.erase("status");
     if (q.count("dryRun") != 0) return Send(res, 201, obj);
     auto created = state.Create(p.info.gvr, p.ns, obj);
-    if (!created.ok()) return SendObjectError(res, created.status(), p, obj["metadata"].value("name", ""));
+    if (!created.ok()) return SendObjectError(res, created.status(), p, StringOr(obj["metadata"], "name"));
     Send(res, 201, *created);
   }
 
@@ -770,7 +772,7 @@ struct ApiServer::Impl {
     if (!body.ok()) return SendObjectError(res, body.status(), p, p.name);
     Json obj = std::move(*body);
     if (!obj.is_object()) return SendError(res, MakeStatus(400, "the body of the request was not a JSON object", "BadRequest"));
-    std::string body_name = obj["metadata"].value("name", "");
+    std::string body_name = StringOr(obj["metadata"], "name");
     if (!body_name.empty() && body_name != p.name)
       return SendObjectError(res, MakeStatus(400, "the name of the object (" + body_name +
                                                       ") does not match the name on the URL (" + p.name + ")", "BadRequest"),
@@ -820,7 +822,7 @@ struct ApiServer::Impl {
                                          "UnsupportedMediaType"));
       }
       if (!patched.is_object()) return SendError(res, MakeStatus(400, "patch did not produce an object", "BadRequest"));
-      if (!patch_has_rv) patched["metadata"]["resourceVersion"] = (*cur)["metadata"].value("resourceVersion", "");
+      if (!patch_has_rv) patched["metadata"]["resourceVersion"] = StringOr((*cur)["metadata"], "resourceVersion");
       patched["metadata"]["name"] = p.name;
       auto out = Write(p, patched);
       if (!out.ok()) {
@@ -836,7 +838,7 @@ struct ApiServer::Impl {
     auto out = state.Delete(p.info.gvr, p.ns, p.name);
     if (!out.ok()) return SendObjectError(res, out.status(), p, p.name);
     Json details = {{"name", p.name}, {"group", p.info.gvr.group}, {"kind", p.info.gvr.resource},
-                    {"uid", (*out)["metadata"].value("uid", "")}};
+                    {"uid", StringOr((*out)["metadata"], "uid")}};
     Send(res, 200, {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Success"},
                     {"details", details}});
   }
@@ -849,7 +851,7 @@ struct ApiServer::Impl {
     Json out = {{"kind", p.info.list_kind}, {"apiVersion", p.info.ApiVersion()},
                 {"metadata", {{"resourceVersion", list->resource_version}}}, {"items", Json::array()}};
     for (const Json& o : list->items) {
-      auto d = state.Delete(p.info.gvr, o["metadata"].value("namespace", ""), o["metadata"].value("name", ""));
+      auto d = state.Delete(p.info.gvr, StringOr(o["metadata"], "namespace"), StringOr(o["metadata"], "name"));
       if (d.ok()) out["items"].push_back(*d);
     }
     Send(res, 200, out);

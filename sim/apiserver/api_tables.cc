@@ -7,8 +7,12 @@
 #include "k8sclient/api/time_format.h"
 #include "sim/apiserver/api_internal.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim::api {
+using k8s::StringOr;
+using k8s::IntOr;
+using k8s::BoolOr;
 
 namespace {
 
@@ -53,7 +57,7 @@ std::string HpaTargets(const Json& hpa) {
   std::vector<std::string> list;
   for (size_t i = 0; i < specs->size(); ++i) {
     const Json& spec = (*specs)[i];
-    std::string type = spec.value("type", "");
+    std::string type = StringOr(spec, "type");
     if (type == "External" || type == "Object") {
       const char* f = type == "External" ? "external" : "object";
       const Json* target = JsonPathFind(spec, std::string(f) + ".target");
@@ -104,7 +108,7 @@ std::string Containers(const Json& pod_spec, const char* field) {
   std::string out;
   const Json* cs = JsonPathFind(pod_spec, "containers");
   if (cs == nullptr || !cs->is_array()) return out;
-  for (const Json& c : *cs) out += (out.empty() ? "" : ",") + c.value(field, "");
+  for (const Json& c : *cs) out += (out.empty() ? "" : ",") + StringOr(c, field);
   return out;
 }
 
@@ -121,7 +125,7 @@ bool PodReadyCondition(const Json& pod) {
   const Json* conds = JsonPathFind(pod, "status.conditions");
   if (conds == nullptr || !conds->is_array()) return false;
   for (const Json& c : *conds)
-    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+    if (StringOr(c, "type") == "Ready") return StringOr(c, "status") == "True";
   return false;
 }
 
@@ -230,8 +234,8 @@ Json TableRow(const ResourceInfo& info, const Json& obj, Time now) {
     const Json* st = JsonPathFind(obj, "status.containerStatuses");
     if (st != nullptr && st->is_array() && !st->empty()) {
       for (const Json& c : *st) {
-        if (c.value("ready", false)) ++ready;
-        restarts += c.value("restartCount", int64_t{0});
+        if (BoolOr(c, "ready", false)) ++ready;
+        restarts += IntOr(c, "restartCount", 0);
       }
     } else if (PodReadyCondition(obj)) {
       ready = total;  // the simulator's pods carry only the Ready condition

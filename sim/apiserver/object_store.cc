@@ -8,8 +8,11 @@
 #include "sim/apiserver/conversion.h"
 #include "sim/apiserver/object_filter.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
+using k8s::IntOr;
 
 using EvType = k8s::WatchEvent::Type;
 
@@ -55,9 +58,9 @@ Json MergeIdentity(const Json& old, Json next) {
   for (const char* k : {"uid", "creationTimestamp", "name", "namespace"}) {
     if (omd.contains(k)) md[k] = omd[k]; else md.erase(k);
   }
-  int64_t gen = omd.value("generation", int64_t{1});
+  int64_t gen = IntOr(omd, "generation", 1);
   md["generation"] = SpecEqual(old, next) ? gen : gen + 1;
-  md["resourceVersion"] = omd.value("resourceVersion", "");
+  md["resourceVersion"] = StringOr(omd, "resourceVersion");
   return next;
 }
 
@@ -522,7 +525,7 @@ Result<Json> ObjectStore::UpdateScale(const GroupVersionResource& gvr, const std
     if (st == *old) {
       result = BuildScale(info, *old);
     } else {
-      int64_t gen = (*old)["metadata"].value("generation", int64_t{1});
+      int64_t gen = IntOr((*old)["metadata"], "generation", 1);
       st["metadata"]["generation"] = gen + 1;
       auto stored = CommitLocked(info, target->ns, name, EvType::kModified, std::move(st), old);
       result = BuildScale(info, *stored);

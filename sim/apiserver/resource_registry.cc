@@ -5,8 +5,12 @@
 
 #include "sim/apiserver/object_filter.h"
 #include "sim/apiserver/store_util.h"
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
+using k8s::BoolOr;
+using k8s::ChildOr;
 
 namespace {
 
@@ -81,39 +85,39 @@ void ResourceRegistry::AddLocked(ResourceInfo info) {
 }
 
 Status ResourceRegistry::RegisterCrd(const Json& crd) {
-  const Json& spec = crd.value("spec", Json::object());
-  std::string group = spec.value("group", "");
-  const Json& names = spec.value("names", Json::object());
-  std::string plural = names.value("plural", "");
-  std::string kind = names.value("kind", "");
+  const Json& spec = ChildOr(crd, "spec", Json::object());
+  std::string group = StringOr(spec, "group");
+  const Json& names = ChildOr(spec, "names", Json::object());
+  std::string plural = StringOr(names, "plural");
+  std::string kind = StringOr(names, "kind");
   if (group.empty() || plural.empty() || kind.empty())
     return Invalid("CustomResourceDefinition needs spec.group, spec.names.plural and spec.names.kind");
-  const Json& versions = spec.value("versions", Json::array());
+  const Json& versions = ChildOr(spec, "versions", Json::array());
   if (!versions.is_array() || versions.empty()) return Invalid("CustomResourceDefinition needs spec.versions");
   std::string storage_version;
   for (const Json& v : versions)
-    if (v.value("storage", false)) storage_version = v.value("name", "");
-  if (storage_version.empty()) storage_version = versions[0].value("name", "");
-  bool namespaced = spec.value("scope", "Namespaced") != "Cluster";
+    if (BoolOr(v, "storage", false)) storage_version = StringOr(v, "name");
+  if (storage_version.empty()) storage_version = StringOr(versions[0], "name");
+  bool namespaced = StringOr(spec, "scope", "Namespaced") != "Cluster";
 
   std::vector<ResourceInfo> infos;
   for (const Json& v : versions) {
-    if (!v.value("served", true)) continue;
+    if (!BoolOr(v, "served", true)) continue;
     ResourceInfo r;
-    r.gvr = {group, v.value("name", ""), plural};
+    r.gvr = {group, StringOr(v, "name"), plural};
     r.kind = kind;
-    r.list_kind = names.value("listKind", kind + "List");
-    r.singular = names.value("singular", AsciiLower(kind));
+    r.list_kind = StringOr(names, "listKind", kind + "List");
+    r.singular = StringOr(names, "singular", AsciiLower(kind));
     if (names.contains("shortNames")) r.short_names = names["shortNames"].get<std::vector<std::string>>();
     if (names.contains("categories")) r.categories = names["categories"].get<std::vector<std::string>>();
     r.namespaced = namespaced;
-    const Json sub = v.contains("subresources") ? v["subresources"] : spec.value("subresources", Json::object());
+    const Json sub = v.contains("subresources") ? v["subresources"] : ChildOr(spec, "subresources", Json::object());
     r.has_status = sub.is_object() && sub.contains("status");
     if (sub.is_object() && sub.contains("scale") && sub["scale"].is_object()) {
       r.has_scale = true;
-      r.spec_replicas_path = sub["scale"].value("specReplicasPath", ".spec.replicas");
-      r.status_replicas_path = sub["scale"].value("statusReplicasPath", ".status.replicas");
-      r.label_selector_path = sub["scale"].value("labelSelectorPath", "");
+      r.spec_replicas_path = StringOr(sub["scale"], "specReplicasPath", ".spec.replicas");
+      r.status_replicas_path = StringOr(sub["scale"], "statusReplicasPath", ".status.replicas");
+      r.label_selector_path = StringOr(sub["scale"], "labelSelectorPath");
     }
     r.storage_group = group;
     r.storage_version = storage_version;

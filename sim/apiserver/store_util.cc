@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include "k8sclient/api/json_lenient.h"
 
 namespace hpad::sim {
+using k8s::StringOr;
+using k8s::ChildOr;
 
 using Json = nlohmann::json;
 
@@ -90,7 +93,7 @@ Json StrategicList(const std::string& field, const Json& target, const Json& pat
   if (!keyed) return patch;  // atomic list: replace
   Json out = target;
   for (const Json& e : patch) {
-    std::string directive = e.value("$patch", "");
+    std::string directive = StringOr(e, "$patch");
     if (directive == "replace") {
       Json r = Json::array();
       for (const Json& x : patch)
@@ -117,12 +120,12 @@ Json StrategicList(const std::string& field, const Json& target, const Json& pat
 
 Json StrategicMergePatch(const Json& target, const Json& patch) {
   if (!patch.is_object()) return patch;
-  if (patch.value("$patch", "") == "replace") {
+  if (StringOr(patch, "$patch") == "replace") {
     Json r = patch;
     r.erase("$patch");
     return r;
   }
-  if (patch.value("$patch", "") == "delete") return Json();
+  if (StringOr(patch, "$patch") == "delete") return Json();
   Json out = target.is_object() ? target : Json::object();
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     const std::string& k = it.key();
@@ -157,8 +160,8 @@ Result<Json> JsonPatch(const Json& target, const Json& ops) {
   Json doc = target;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Json& op = ops[i];
-    std::string name = op.is_object() ? op.value("op", "") : "";
-    std::string path = op.is_object() ? op.value("path", "") : "";
+    std::string name = op.is_object() ? StringOr(op, "op") : "";
+    std::string path = op.is_object() ? StringOr(op, "path") : "";
     std::string where = "json patch op " + std::to_string(i) + " (" + name + " " + path + ")";
     try {
       Json::json_pointer ptr(path);
@@ -169,7 +172,7 @@ Result<Json> JsonPatch(const Json& target, const Json& ops) {
       } else if (name == "remove" || name == "replace" || name == "move" || name == "copy") {
         doc = doc.patch(Json::array({op}));
       } else if (name == "test") {
-        if (!doc.contains(ptr) || doc.at(ptr) != op.value("value", Json())) {
+        if (!doc.contains(ptr) || doc.at(ptr) != ChildOr(op, "value", Json())) {
           return Status(StatusCode::kInvalid, where + ": test failed", "Invalid", 422);
         }
       } else {

@@ -273,3 +273,23 @@ TEST_CASE("scenario: a very long name is checked without recursion", "[scenario]
   CHECK(bad.errors[0].path == "name");
   CHECK(bad.errors[0].problem.rfind("must match [a-z0-9-]+", 0) == 0);
 }
+
+// Found by scenario_fuzz (corpus/scenario_fuzz/crash-crd-apiversion-not-a-string.yaml):
+// the CRD scan read `apiVersion`/`kind` with nlohmann's value(), which throws
+// when the field has another type; a mistyped field is now an error naming it.
+TEST_CASE("scenario: mistyped apiVersion, kind and CRD fields are errors, never a throw", "[scenario]") {
+  for (const char* object : {
+           "- {apiVersion: 5, kind: Deployment, metadata: {namespace: default, name: x}}\n",
+           "- {apiVersion: apiextensions.k8s.io/v1, kind: [CustomResourceDefinition], metadata: {name: x}}\n",
+           "- {apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, metadata: {name: x},\n"
+           "   spec: {group: 7, names: {kind: {a: 1}}, versions: [{name: 3}]}}\n",
+           "- {apiVersion: v1, kind: List, items: [{apiVersion: [v1], kind: 9}]}\n",
+       }) {
+    const std::string text = std::string("name: t\nobjects:\n") + object + "steps: []\n";
+    INFO(text);
+    hpad::sim::LoadedScenario l;
+    REQUIRE_NOTHROW(l = ParseScenarioYaml("t.yaml", text));
+    INFO(Joined(l));
+    CHECK_FALSE(l.ok());
+  }
+}
