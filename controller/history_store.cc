@@ -189,6 +189,28 @@ Status HistoryStore::Save(const std::map<std::string, std::optional<HpaHistory>>
   return first;
 }
 
+Status HistoryStore::SaveOne(const std::string& key, const HpaHistory& history) {
+  std::lock_guard<std::mutex> l(mu_);
+  const int shard = HistoryShardOf(key);
+  const std::string data_key = HistoryDataKey(key);
+  auto& entries = entries_[shard];
+  std::string encoded = EncodeHistory(history);
+  auto it = entries.find(data_key);
+  if (it != entries.end() && it->second == encoded && !dirty_[shard]) return Status::Ok();  // already stored
+  std::optional<std::string> before;
+  if (it != entries.end()) before = it->second;
+  entries[data_key] = std::move(encoded);
+  Status s = WriteShard(shard);
+  if (s.ok()) {
+    dirty_[shard] = false;
+    return s;
+  }
+  if (before) entries[data_key] = std::move(*before);
+  else entries.erase(data_key);
+  dirty_[shard] = true;
+  return s;
+}
+
 Status HistoryStore::WriteShard(int shard) {
   const std::string name = HistoryShardName(shard);
   nlohmann::json data = {{"format", kHistoryFormat}};

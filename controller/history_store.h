@@ -14,9 +14,15 @@
 // are bounded (entries per list, bytes per entry). At 10,000 HPAs a shard
 // holds ~160 entries, far below the 1 MiB object limit.
 //
+// Write-ahead (issue 15): with --persist-history the reconciler writes an
+// HPA's scale event here (SaveOne) before the scale write it stands for, so
+// a leader that dies or freezes right after rescaling leaves its successor
+// every event it may have caused (spec B5/B6/B9 count them); the flusher's
+// periodic Save only catches up on recommendations and removals.
+//
 // Ownership: borrows the ApiClient (must outlive it). Thread-safety: all
-// methods lock mu_; Load/Save do API calls under it (called from one
-// place at a time: start-up, the flusher, shutdown).
+// methods lock mu_; Load/Save/SaveOne do API calls under it (start-up, the
+// flusher, shutdown, and the workers' write-aheads, which queue on mu_).
 #pragma once
 
 #include <array>
@@ -58,6 +64,14 @@ class HistoryStore {
   // a deleted HPA). One write per touched shard; a 409 re-reads that shard
   // and retries once.
   Status Save(const std::map<std::string, std::optional<HpaHistory>>& histories);
+
+  // Issue 15: the write-ahead of a scale event (HpaReconciler's
+  // ScaleEventWriter). Writes `key`'s shard now with `history`, and only
+  // that shard. On failure the entry goes back to what it was and the shard
+  // stays dirty, so the next Save rewrites it (a write whose outcome is
+  // unknown must not leave an event that never happened in the store for
+  // long).
+  Status SaveOne(const std::string& key, const HpaHistory& history);
 
   size_t Writes() const;
 

@@ -75,6 +75,45 @@ void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
   if (history_.erase(key) > 0) changed_histories_.insert(key);
   traces_.erase(key);
+  unconfirmed_.erase(key);
+}
+
+bool HpaReconciler::HasUnconfirmedRescale(const std::string& key) const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return unconfirmed_.count(key) > 0;
+}
+
+void HpaReconciler::MarkHistoryChanged(const std::string& key) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  changed_histories_.insert(key);
+}
+
+void HpaReconciler::ResolveUnconfirmedRescale(const std::string& key, int32_t spec_replicas) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  auto it = unconfirmed_.find(key);
+  if (it == unconfirmed_.end()) return;
+  const UnconfirmedRescale u = it->second;
+  unconfirmed_.erase(it);
+  if (spec_replicas == u.to) {
+    HPAD_VLOG(2) << "HPA " << key << ": the scale write to " << u.to
+                 << " whose outcome was unknown was applied; its scale event (B10) stays";
+    return;
+  }
+  // Not applied (the scale still shows the count it was written over, or
+  // another writer's): the event recorded in case it was goes, here and in
+  // the persisted history at the next flush.
+  HpaHistory& h = history_[key];
+  auto& events = u.to > u.from ? h.scale_up_events : h.scale_down_events;
+  const int32_t change = u.to > u.from ? u.to - u.from : u.from - u.to;
+  for (auto e = events.begin(); e != events.end(); ++e) {
+    if (e->timestamp == u.at && e->replica_change == change && !e->outdated) {
+      events.erase(e);
+      break;
+    }
+  }
+  changed_histories_.insert(key);
+  HPAD_VLOG(2) << "HPA " << key << ": the scale write to " << u.to << " whose outcome was unknown was not applied (the scale reads "
+               << spec_replicas << "); its scale event is removed";
 }
 
 void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
@@ -194,6 +233,31 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   }
   if (observer_) observer_(w.report);
   return ReconcileResult{false, std::move(error)};
+}
+
+Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& history, int32_t current,
+                                           int32_t desired, bool* written) {
+  *written = false;
+  // L5: the legacy path stores no scale events, so there is nothing to lose.
+  if (!scale_event_writer_ || !w.hpa->spec.behavior) return Status::Ok();
+  HpaHistory ahead = history;
+  // B10 as AfterRescale will record it on success: same counts, same `now`.
+  StoreScaleEvent(ahead, DefaultBehavior(*w.hpa->spec.behavior, options_.downscale_stabilization), current, desired,
+                  w.now);
+  Status s = scale_event_writer_(w.key, ahead);
+  if (s.ok()) {
+    *written = true;
+    return s;
+  }
+  if (s.code() == StatusCode::kForbidden || s.code() == StatusCode::kInvalid || s.code() == StatusCode::kNotFound) {
+    // RBAC, a missing namespace, an invalid object: retrying will not help,
+    // and a broken optional store must not stop autoscaling.
+    HPAD_LOG(Error) << "HPA " << w.key << ": persisting the scale event before rescaling: " << s.message()
+                    << " (rescaling without it)";
+    return Status::Ok();
+  }
+  return Status(s.code(), "its scale event could not be persisted first (--persist-history): " + s.message(),
+                s.reason(), s.http_code());
 }
 
 // ---------------------------------------------------------------------------
@@ -592,7 +656,12 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                   Status(StatusCode::kInvalid, "invalid API version in scale target reference: " + gv.status().message()),
                   true);
   }
-  auto read_scale = fresh_read ? scales_.GetScaleFresh(hpa.metadata.ns, ref) : scales_.GetScale(hpa.metadata.ns, ref);
+  // Issue 15: a rescale whose write may or may not have been applied is
+  // settled against a fresh read (a watch cache may not show it yet) before
+  // this reconcile decides anything from the history.
+  const bool verify_rescale = HasUnconfirmedRescale(key);
+  auto read_scale = fresh_read || verify_rescale ? scales_.GetScaleFresh(hpa.metadata.ns, ref)
+                                                 : scales_.GetScale(hpa.metadata.ns, ref);
   if (!read_scale.ok()) {
     failed_get_scale(read_scale.status());
     return Finish(w,
@@ -606,6 +675,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                "the HPA controller was able to get the target's current scale", now);  // R3
   const int32_t current = scale.scale.spec_replicas;  // R4
   w.report.current_replicas = current;
+  if (verify_rescale) ResolveUnconfirmedRescale(key, current);
 
   // ---- fetch: the metrics, only when R6 computes them.
   std::optional<MetricsFetch> fetched;
@@ -661,9 +731,19 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   if (decision.rescale) {
     // R11 / W1-W2.
     // Issue 12: a dry run counts the rescale as done without writing it.
-    Status up = options_.dry_run ? Status::Ok() : scales_.UpdateScale(hpa.metadata.ns, scale, desired);
-    if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+    // Issue 15: with --persist-history the scale event is stored first.
+    Status up = Status::Ok();
+    bool written_ahead = false, sent = false;
+    if (!options_.dry_run) {
+      up = WriteScaleEventAhead(w, history, current, desired, &written_ahead);
+      if (up.ok()) {
+        sent = true;
+        up = scales_.UpdateScale(hpa.metadata.ns, scale, desired);
+      }
+    }
+    if (sent && !up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
       history = std::move(*history_before);
+      if (written_ahead) MarkHistoryChanged(key);  // the stored event goes at the next flush
       *rerun = true;
       return ReconcileResult{};
     }
@@ -671,8 +751,25 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
     RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
     ApplyConditionChanges(status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
-    // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
-    if (!up.ok()) return FinishFailedRescale(w, current, decision, up);
+    if (!up.ok()) {
+      if (sent && hpa.spec.behavior && ScaleWriteMayHaveApplied(up)) {
+        // Issue 15: the write may have been applied (e.g. aborted at the
+        // lease fence's deadline while on the wire). B10 records events of
+        // successful rescales; not knowing, count it as one so B5/B6/B9
+        // cannot exceed their limits from a forgotten rescale, until the
+        // next reconcile's fresh read settles it (ResolveUnconfirmedRescale).
+        StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
+                        current, desired, now);
+        std::lock_guard<std::mutex> l(history_mu_);
+        unconfirmed_[key] = UnconfirmedRescale{current, desired, now};
+        HPAD_VLOG(2) << "HPA " << key << ": the scale write " << current << " -> " << desired
+                     << " failed with an unknown outcome; its scale event is kept until a fresh read settles it";
+      } else if (written_ahead) {
+        MarkHistoryChanged(key);  // not applied: the stored event goes at the next flush
+      }
+      // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
+      return FinishFailedRescale(w, current, decision, up);
+    }
     w.report.action = ActionFor(current, desired);
     if (hpa.spec.behavior) {
       std::lock_guard<std::mutex> l(history_mu_);

@@ -132,6 +132,23 @@ class HpaReconciler {
   void RestoreHistories(std::map<std::string, HpaHistory> histories);
   std::set<std::string> TakeChangedHistories();
   std::map<std::string, HpaHistory> AllHistories() const;
+  // Issue 15 (--persist-history): the write-ahead of a scale event. When set,
+  // a rescale of an HPA with a behavior first hands the history with the
+  // rescale's B10 event to `writer` (HistoryStore::SaveOne) and writes the
+  // scale only once that succeeded, so a successor that takes over after
+  // this replica died or froze mid-rescale counts the event (B5/B6/B9). A
+  // failure blocks the rescale (W2 path, retried next period) unless the
+  // store refused for a reason retrying cannot fix (403/404/422): then the
+  // rescale goes ahead without it, as with --persist-history=false, and the
+  // refusal is logged. Set before the first Reconcile (not synchronised).
+  using ScaleEventWriter = std::function<Status(const std::string& key, const HpaHistory& history)>;
+  void SetScaleEventWriter(ScaleEventWriter writer) { scale_event_writer_ = std::move(writer); }
+  // Issue 15: true while `key` has a rescale whose scale write failed in a
+  // way that may still have been applied (ScaleWriteMayHaveApplied). Its
+  // B10 event is kept (conservatively: rate limits count it) until the next
+  // reconcile reads the scale fresh: still the count it was written over or
+  // another one -> the event is removed; the attempted count -> it stays.
+  bool HasUnconfirmedRescale(const std::string& key) const;
   // Issue 12 (keep_traces): the last trace of `key`, null when none.
   std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
   // Every kept trace, in key order.
@@ -188,6 +205,13 @@ class HpaReconciler {
   Status UpdateStatusIfNeeded(Working& w);
   // A status write on a path that fails anyway: logged and reported.
   void UpdateStatusOnFailurePath(Working& w);
+  // Issue 15: the scale event's write-ahead (SetScaleEventWriter); sets
+  // *written when the event is in the store. A non-ok result blocks the rescale.
+  Status WriteScaleEventAhead(const Working& w, const HpaHistory& history, int32_t current, int32_t desired,
+                              bool* written);
+  // Issue 15: settles `key`'s unconfirmed rescale against a fresh read.
+  void ResolveUnconfirmedRescale(const std::string& key, int32_t spec_replicas);
+  void MarkHistoryChanged(const std::string& key);
   Tolerances TolerancesFor(const k8s::Hpa& hpa) const;
   std::optional<int64_t> ObservedGeneration(const k8s::Hpa& hpa) const;
 
@@ -207,6 +231,14 @@ class HpaReconciler {
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
   std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
   std::map<std::string, std::shared_ptr<const DecisionTrace>> traces_;  // guarded by history_mu_
+  // Issue 15: a rescale whose write's outcome is unknown (HasUnconfirmedRescale).
+  struct UnconfirmedRescale {
+    int32_t from = 0;  // the scale's count the write was made over (S)
+    int32_t to = 0;    // the count written (D)
+    Time at{};         // the decision's `now`: the B10 event's timestamp
+  };
+  std::map<std::string, UnconfirmedRescale> unconfirmed_;  // guarded by history_mu_
+  ScaleEventWriter scale_event_writer_;                    // set before the first Reconcile
 };
 
 }  // namespace hpad::ctrl

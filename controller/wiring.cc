@@ -48,6 +48,12 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
                                                                       .monitor = monitor,
                                                                       .clock = clock_,
                                                                       .queue_observer = queue_observer});
+  if (history_store_) {
+    // Issue 15: scale events are written ahead of their scale writes.
+    HistoryStore* store = history_store_.get();
+    controller_->reconciler().SetScaleEventWriter(
+        [store](const std::string& key, const HpaHistory& history) { return store->SaveOne(key, history); });
+  }
 }
 
 ControllerWiring::~ControllerWiring() {
