@@ -235,15 +235,8 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   return ReconcileResult{false, std::move(error)};
 }
 
-Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& history, int32_t current,
-                                           int32_t desired, bool* written) {
+Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& ahead, bool* written) {
   *written = false;
-  // L5: the legacy path stores no scale events, so there is nothing to lose.
-  if (!scale_event_writer_ || !w.hpa->spec.behavior) return Status::Ok();
-  HpaHistory ahead = history;
-  // B10 as AfterRescale will record it on success: same counts, same `now`.
-  StoreScaleEvent(ahead, DefaultBehavior(*w.hpa->spec.behavior, options_.downscale_stabilization), current, desired,
-                  w.now);
   Status s = scale_event_writer_(w.key, ahead);
   if (s.ok()) {
     *written = true;
@@ -693,6 +686,10 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   // A cached read may have to be decided again (issue 11 item 9): the
   // history goes back to what it was before this decision.
   std::optional<HpaHistory> history_before;
+  // The real history changes under history_mu_: the history flusher
+  // (--persist-history) copies it from another thread (HistoryFor).
+  std::unique_lock<std::mutex> history_lock(history_mu_, std::defer_lock);
+  if (!paused) history_lock.lock();
   if (scale.from_cache) history_before = history;
   const ScaleDecision decision =
       DecideScale(DecideInput{.spec = &hpa.spec,
@@ -701,6 +698,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                               .metrics = fetched ? &*fetched : nullptr,
                               .trace = w.trace.get()},
                   history, decide_options, now);
+  if (history_lock.owns_lock()) history_lock.unlock();
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
   const PauseDecision pause = DecidePause(PauseInput{.paused = w.annotations.paused,
                                                      .paused_replicas = w.annotations.paused_replicas,
@@ -731,28 +729,46 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   if (decision.rescale) {
     // R11 / W1-W2.
     // Issue 12: a dry run counts the rescale as done without writing it.
-    // Issue 15: with --persist-history the scale event is stored first.
+    // Issue 15 (--persist-history, behavior only: L5): the scale event is
+    // recorded - in memory, so the flusher cannot write a history without
+    // it meanwhile, and in the store - before the scale write is sent.
     Status up = Status::Ok();
     bool written_ahead = false, sent = false;
+    std::optional<HpaHistory> before_event;
     if (!options_.dry_run) {
-      up = WriteScaleEventAhead(w, history, current, desired, &written_ahead);
+      if (scale_event_writer_ && hpa.spec.behavior) {
+        HpaHistory ahead;
+        {
+          std::lock_guard<std::mutex> l(history_mu_);
+          before_event = history;
+          // B10 as AfterRescale records it on success: same counts, same `now`.
+          StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
+                          current, desired, now);
+          ahead = history;
+        }
+        up = WriteScaleEventAhead(w, ahead, &written_ahead);
+      }
       if (up.ok()) {
         sent = true;
         up = scales_.UpdateScale(hpa.metadata.ns, scale, desired);
       }
     }
     if (sent && !up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+      std::lock_guard<std::mutex> l(history_mu_);
       history = std::move(*history_before);
-      if (written_ahead) MarkHistoryChanged(key);  // the stored event goes at the next flush
+      if (before_event) changed_histories_.insert(key);  // the stored event goes at the next flush
       *rerun = true;
       return ReconcileResult{};
     }
     Emit(w, decision.events);
-    RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
-    ApplyConditionChanges(status.conditions, outcome.conditions, now);
-    Emit(w, outcome.events);
-    if (!up.ok()) {
-      if (sent && hpa.spec.behavior && ScaleWriteMayHaveApplied(up)) {
+    RescaleOutcome outcome;
+    {
+      std::lock_guard<std::mutex> l(history_mu_);
+      if (before_event) history = std::move(*before_event);  // AfterRescale records the event (B10)
+      outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
+      if (up.ok()) {
+        if (hpa.spec.behavior) changed_histories_.insert(key);  // issue 13: a new scale event to persist
+      } else if (sent && hpa.spec.behavior && ScaleWriteMayHaveApplied(up)) {
         // Issue 15: the write may have been applied (e.g. aborted at the
         // lease fence's deadline while on the wire). B10 records events of
         // successful rescales; not knowing, count it as one so B5/B6/B9
@@ -760,21 +776,20 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
         // next reconcile's fresh read settles it (ResolveUnconfirmedRescale).
         StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
                         current, desired, now);
-        std::lock_guard<std::mutex> l(history_mu_);
         unconfirmed_[key] = UnconfirmedRescale{current, desired, now};
         HPAD_VLOG(2) << "HPA " << key << ": the scale write " << current << " -> " << desired
                      << " failed with an unknown outcome; its scale event is kept until a fresh read settles it";
-      } else if (written_ahead) {
-        MarkHistoryChanged(key);  // not applied: the stored event goes at the next flush
+      } else if (before_event) {
+        changed_histories_.insert(key);  // not applied: a stored event goes at the next flush
       }
+    }
+    ApplyConditionChanges(status.conditions, outcome.conditions, now);
+    Emit(w, outcome.events);
+    if (!up.ok()) {
       // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
       return FinishFailedRescale(w, current, decision, up);
     }
     w.report.action = ActionFor(current, desired);
-    if (hpa.spec.behavior) {
-      std::lock_guard<std::mutex> l(history_mu_);
-      changed_histories_.insert(key);  // issue 13: a new scale event to persist
-    }
   } else {
     Emit(w, decision.events);
   }

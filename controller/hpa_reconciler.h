@@ -14,7 +14,9 @@
 // (the wiring owns them). The reconciler owns the histories.
 // Thread-safety: Reconcile may run concurrently for different keys (the work
 // queue guarantees one worker per key, Q1); history_mu_ guards history_ (the
-// map; an entry is only touched by its key's worker), the selector registry
+// map, and an entry's contents: only its key's worker changes an entry, under
+// history_mu_, since the history flusher copies entries from another
+// thread; the worker reads its own entry without it), the selector registry
 // is internally locked. The observer and the Monitor are called on the
 // reconciling thread.
 #pragma once
@@ -205,10 +207,10 @@ class HpaReconciler {
   Status UpdateStatusIfNeeded(Working& w);
   // A status write on a path that fails anyway: logged and reported.
   void UpdateStatusOnFailurePath(Working& w);
-  // Issue 15: the scale event's write-ahead (SetScaleEventWriter); sets
-  // *written when the event is in the store. A non-ok result blocks the rescale.
-  Status WriteScaleEventAhead(const Working& w, const HpaHistory& history, int32_t current, int32_t desired,
-                              bool* written);
+  // Issue 15: the write-ahead of `ahead` (the history with the rescale's
+  // event) through SetScaleEventWriter's writer; sets *written when it is in
+  // the store. A non-ok result blocks the rescale.
+  Status WriteScaleEventAhead(const Working& w, const HpaHistory& ahead, bool* written);
   // Issue 15: settles `key`'s unconfirmed rescale against a fresh read.
   void ResolveUnconfirmedRescale(const std::string& key, int32_t spec_replicas);
   void MarkHistoryChanged(const std::string& key);

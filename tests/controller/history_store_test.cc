@@ -126,3 +126,42 @@ TEST_CASE("history store: a write conflict takes the current version and writes 
   REQUIRE(back.ok());
   CHECK(back->recommendations.size() == 3);
 }
+
+TEST_CASE("history store: SaveOne writes only its shard, and a failed one is undone at the next save",
+          "[history_store][issue15]") {
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.Save({{"default/web", Sample()}}).ok());
+  const size_t writes = store.Writes();
+  // Unchanged: no write.
+  REQUIRE(store.SaveOne("default/web", Sample()).ok());
+  CHECK(store.Writes() == writes);
+  // The write-ahead of a scale event: one write, of that shard only.
+  HpaHistory ahead = Sample();
+  ahead.scale_up_events.push_back({3, At(30), false});
+  REQUIRE(store.SaveOne("default/web", ahead).ok());
+  CHECK(store.Writes() == writes + 1);
+  auto stored = [&] {
+    auto cm = api.Object(kCm, "hpad-system", HistoryShardName(37));
+    REQUIRE(cm);
+    auto back = DecodeHistory((*cm)["data"]["default_web"].get<std::string>());
+    REQUIRE(back.ok());
+    return *back;
+  };
+  CHECK(Same(stored(), ahead));
+
+  // A write-ahead that fails (its outcome unknown to the store) leaves the
+  // shard dirty with the entry as it was: the next Save writes that back.
+  HpaHistory phantom = ahead;
+  phantom.scale_up_events.push_back({1, At(45), false});
+  api.FailNext(1, hpad::Status(hpad::StatusCode::kTimeout, "timed out", "Timeout"), "update", "configmaps");
+  CHECK_FALSE(store.SaveOne("default/web", phantom).ok());
+  // ... as if the server had applied it after all.
+  auto cm = *api.Object(kCm, "hpad-system", HistoryShardName(37));
+  cm["data"]["default_web"] = EncodeHistory(phantom);
+  cm["metadata"].erase("resourceVersion");
+  api.Put(kCm, cm);
+  REQUIRE(Same(stored(), phantom));
+  REQUIRE(store.Save({}).ok());
+  CHECK(Same(stored(), ahead));
+}
