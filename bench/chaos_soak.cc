@@ -20,7 +20,7 @@
 //     lease timings (6 s / 4 s / 1 s by default), -v=2, and restarts a
 //     replica at once whenever it exits (as the kubelet would).
 //  4. After the first full pass (every HPA reconciled) and one sync period
-//     of warm-up, plays the schedule: API 5xx and 429 bursts (every request
+//     of warm-up (--short: 1 s), plays the schedule: API 5xx and 429 bursts (every request
 //     but the Lease's), slow replies, dropped watches, watches answered 410
 //     (a re-list), metrics APIs unavailable, the leader's lease requests
 //     stalled past its renew deadline (a rule on its User-Agent), kill -9
@@ -43,7 +43,8 @@
 //       is within it counting only the scale events its writer could know
 //       (not the previous leader's events missing from the persisted
 //       history, not a write it saw fail that the server applied) is a
-//       finding, counted apart (--strict-history: a violation).
+//       finding, counted apart (--strict-history, as CI runs it: a
+//       violation; hpad keeps such events since issue 15's fix).
 //     - outage: no scale-down of an HPA whose metrics API was failing,
 //       for writes arriving later than kSlackS after the outage began.
 //     - recovery: from the end of each fault (kill/stop: from the signal,

@@ -1272,3 +1272,62 @@ TEST_CASE("issue 15: a write-ahead that fails blocks the rescale unless the stor
     CHECK(h.api.ActionsFor("create", "configmaps").empty());
   }
 }
+
+TEST_CASE("issue 15: after a write-ahead, a refused scale write's event leaves the store at the next flush, an "
+          "unknown one's stays until settled",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  UnknownOutcomeScaleClient scales(h.scales);
+  HpaReconciler rec(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors, h.monitor,
+                    h.clock);
+  rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history) {
+    return store.SaveOne(key, history);
+  });
+  auto stored_up_events = [&] {
+    auto cm = h.api.Object(k8s::GroupVersionResource{"", "v1", "configmaps"}, "hpad-system",
+                           HistoryShardName(HistoryShardOf("default/web")));
+    REQUIRE(cm);
+    auto back = DecodeHistory((*cm)["data"]["default_web"].get<std::string>());
+    REQUIRE(back.ok());
+    return back->scale_up_events.size();
+  };
+  // What the daemon's history flusher does about once a second.
+  auto flush = [&] {
+    std::map<std::string, std::optional<HpaHistory>> changed;
+    for (const auto& key : rec.TakeChangedHistories()) changed[key] = rec.HistoryFor(key);
+    REQUIRE(store.Save(changed).ok());
+  };
+  scales.fail_next = 1;
+  SECTION("refused: the lease fence closed between the history write and the scale write") {
+    scales.failure = hpad::Status(hpad::StatusCode::kUnavailable, "not sent: the leader lease was not renewed in time",
+                                  k8s::kLeaseNotHeldReason);
+    h.clock.Set(At(0));
+    CHECK_FALSE(rec.Reconcile("default/web", At(0)).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 2);
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(rec.HistoryFor("default/web").scale_up_events.empty());
+    CHECK(stored_up_events() == 1);  // written ahead
+    flush();
+    CHECK(stored_up_events() == 0);
+  }
+  SECTION("unknown and applied: stored ahead, kept, settled by the fresh read") {
+    scales.apply = true;
+    h.clock.Set(At(0));
+    CHECK_FALSE(rec.Reconcile("default/web", At(0)).error.ok());
+    CHECK(rec.HasUnconfirmedRescale("default/web"));
+    flush();
+    CHECK(stored_up_events() == 1);
+    h.Refresh();
+    h.clock.Set(At(15));
+    CHECK(rec.Reconcile("default/web", At(15)).error.ok());
+    CHECK(scales.fresh_reads == 1);
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    flush();
+    CHECK(stored_up_events() == 1);
+  }
+}
