@@ -92,16 +92,20 @@ void HpaReconciler::ResolveUnconfirmedRescale(const std::string& key, int32_t sp
   std::lock_guard<std::mutex> l(history_mu_);
   auto it = unconfirmed_.find(key);
   if (it == unconfirmed_.end()) return;
-  const UnconfirmedRescale u = it->second;
+  const PendingScaleWrite u = it->second;
   unconfirmed_.erase(it);
-  if (spec_replicas == u.to) {
-    HPAD_VLOG(2) << "HPA " << key << ": the scale write to " << u.to
-                 << " whose outcome was unknown was applied; its scale event (B10) stays";
+  if (spec_replicas != u.from) {
+    // The written count, or another one: the scale moved off the count it
+    // was written over, so the write (or one after it) happened. Keeping
+    // the event is the conservative reading.
+    HPAD_VLOG(2) << "HPA " << key << ": the scale write " << u.from << " -> " << u.to
+                 << " whose outcome was unknown was applied (the scale reads " << spec_replicas
+                 << "); its scale event (B10) stays";
     return;
   }
-  // Not applied (the scale still shows the count it was written over, or
-  // another writer's): the event recorded in case it was goes, here and in
-  // the persisted history at the next flush.
+  // Not applied (the scale still shows the count it was written over): the
+  // event recorded in case it was goes, here and in the persisted history
+  // at the next flush.
   HpaHistory& h = history_[key];
   auto& events = u.to > u.from ? h.scale_up_events : h.scale_down_events;
   const int32_t change = u.to > u.from ? u.to - u.from : u.from - u.to;
@@ -116,9 +120,12 @@ void HpaReconciler::ResolveUnconfirmedRescale(const std::string& key, int32_t sp
                << spec_replicas << "); its scale event is removed";
 }
 
-void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
+void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories,
+                                     std::map<std::string, PendingScaleWrite> pending) {
   std::lock_guard<std::mutex> l(history_mu_);
   for (auto& [key, h] : histories) history_[key] = std::move(h);
+  for (auto& [key, p] : pending)
+    if (history_.count(key) > 0) unconfirmed_[key] = p;
 }
 
 std::set<std::string> HpaReconciler::TakeChangedHistories() {
@@ -235,9 +242,10 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   return ReconcileResult{false, std::move(error)};
 }
 
-Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& ahead, bool* written) {
+Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& ahead,
+                                           const PendingScaleWrite& pending, bool* written) {
   *written = false;
-  Status s = scale_event_writer_(w.key, ahead);
+  Status s = scale_event_writer_(w.key, ahead, pending);
   if (s.ok()) {
     *written = true;
     return s;
@@ -746,7 +754,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                           current, desired, now);
           ahead = history;
         }
-        up = WriteScaleEventAhead(w, ahead, &written_ahead);
+        up = WriteScaleEventAhead(w, ahead, PendingScaleWrite{current, desired, now}, &written_ahead);
       }
       if (up.ok()) {
         sent = true;
@@ -767,7 +775,11 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
       if (before_event) history = std::move(*before_event);  // AfterRescale records the event (B10)
       outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
       if (up.ok()) {
-        if (hpa.spec.behavior) changed_histories_.insert(key);  // issue 13: a new scale event to persist
+        // Issue 13: a new scale event to persist - unless written ahead: the
+        // store holds this very history already (its pending mark stays
+        // until the entry's next write; a successor reading it finds the
+        // scale moved off `from` and keeps the event).
+        if (hpa.spec.behavior && !written_ahead) changed_histories_.insert(key);
       } else if (sent && hpa.spec.behavior && ScaleWriteMayHaveApplied(up)) {
         // Issue 15: the write may have been applied (e.g. aborted at the
         // lease fence's deadline while on the wire). B10 records events of
@@ -776,7 +788,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
         // next reconcile's fresh read settles it (ResolveUnconfirmedRescale).
         StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
                         current, desired, now);
-        unconfirmed_[key] = UnconfirmedRescale{current, desired, now};
+        unconfirmed_[key] = PendingScaleWrite{current, desired, now};
         HPAD_VLOG(2) << "HPA " << key << ": the scale write " << current << " -> " << desired
                      << " failed with an unknown outcome; its scale event is kept until a fresh read settles it";
       } else if (before_event) {

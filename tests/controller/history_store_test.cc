@@ -165,3 +165,40 @@ TEST_CASE("history store: SaveOne writes only its shard, and a failed one is und
   REQUIRE(store.Save({}).ok());
   CHECK(Same(stored(), ahead));
 }
+
+TEST_CASE("history store: the pending scale write (\"p\") round-trips, is optional and checked",
+          "[history_store][issue15]") {
+  std::optional<PendingScaleWrite> p;
+  auto plain = DecodeHistory(EncodeHistory(Sample()), &p);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(p);
+  const PendingScaleWrite written{4, 6, At(30)};
+  auto back = DecodeHistory(EncodeHistory(Sample(), written), &p);
+  REQUIRE(back.ok());
+  CHECK(Same(*back, Sample()));
+  REQUIRE(p);
+  CHECK(p->from == 4);
+  CHECK(p->to == 6);
+  CHECK(p->at == At(30));
+  CHECK(DecodeHistory(EncodeHistory(Sample(), written)).ok());  // callers that do not ask ignore it
+  CHECK_FALSE(DecodeHistory("{\"p\": [1, 2]}", &p).ok());
+  CHECK_FALSE(DecodeHistory("{\"p\": [1, -2, 3]}", &p).ok());
+  CHECK_FALSE(DecodeHistory("{\"p\": \"x\"}", &p).ok());
+
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.SaveOne("default/web", Sample(), written).ok());
+  REQUIRE(store.Save({{"prod/api", Sample()}}).ok());
+  HistoryStore fresh(api, "hpad-system");
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = fresh.Load({"default/web", "prod/api"}, &pending);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->size() == 2);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending.at("default/web").to == 6);
+  // The entry's next write (the flusher's) carries no mark.
+  REQUIRE(fresh.Save({{"default/web", Sample()}}).ok());
+  HistoryStore third(api, "hpad-system");
+  REQUIRE(third.Load({"default/web"}, &pending).ok());
+  CHECK(pending.empty());
+}

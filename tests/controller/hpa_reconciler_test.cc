@@ -1201,8 +1201,8 @@ TEST_CASE("issue 15: scale events are persisted before the scale write, so a suc
   const bool write_ahead = GENERATE(true, false);
   CAPTURE(write_ahead);
   if (write_ahead) {
-    h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history) {
-      return store.SaveOne(key, history);
+    h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+      return store.SaveOne(key, history, pending);
     });
   }
   CHECK(h.Run(At(0)).error.ok());
@@ -1214,11 +1214,13 @@ TEST_CASE("issue 15: scale events are persisted before the scale write, so a suc
   // The leader dies here: no flush, no graceful save. A successor loads the
   // store and the load has grown (from 3 pods the metric asks for 5).
   HistoryStore successor_store(h.api, "hpad-system");
-  auto loaded = successor_store.Load({"default/web"});
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = successor_store.Load({"default/web"}, &pending);
   REQUIRE(loaded.ok());
+  CHECK(pending.size() == (write_ahead ? 1u : 0u));
   HpaReconciler successor(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, h.scales, h.api, h.events, h.selectors,
                           h.monitor, h.clock);
-  successor.RestoreHistories(std::move(*loaded));
+  successor.RestoreHistories(std::move(*loaded), std::move(pending));
   h.AddPods(3);
   h.SetCpuUsage(3, "180m");
   h.clock.Set(At(15));
@@ -1240,8 +1242,8 @@ TEST_CASE("issue 15: a write-ahead that fails blocks the rescale unless the stor
   h.SetCpuUsage(2, "180m");
   h.PutHpa(OnePodPerMinuteSpec());
   HistoryStore store(h.api, "hpad-system");
-  h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history) {
-    return store.SaveOne(key, history);
+  h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
   });
   SECTION("unavailable: no scale write, W2 path, the next period tries again") {
     h.api.FailNext(1, hpad::Status(hpad::StatusCode::kUnavailable, "etcd is down", "ServiceUnavailable", 503),
@@ -1285,8 +1287,8 @@ TEST_CASE("issue 15: after a write-ahead, a refused scale write's event leaves t
   UnknownOutcomeScaleClient scales(h.scales);
   HpaReconciler rec(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors, h.monitor,
                     h.clock);
-  rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history) {
-    return store.SaveOne(key, history);
+  rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
   });
   auto stored_up_events = [&] {
     auto cm = h.api.Object(k8s::GroupVersionResource{"", "v1", "configmaps"}, "hpad-system",
@@ -1330,4 +1332,55 @@ TEST_CASE("issue 15: after a write-ahead, a refused scale write's event leaves t
     flush();
     CHECK(stored_up_events() == 1);
   }
+}
+
+TEST_CASE("issue 15: a successor settles the pending scale write it loads: not applied, its event goes",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  UnknownOutcomeScaleClient scales(h.scales);
+  HpaReconciler leader(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors,
+                       h.monitor, h.clock);
+  leader.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
+  });
+  // The event is written ahead, then the lease fence closes before the
+  // scale write is sent (a SIGSTOP in between, say): not applied, and the
+  // leader cannot write any more (no flush removes the stored event).
+  scales.fail_next = 1;
+  scales.failure = hpad::Status(hpad::StatusCode::kUnavailable, "not sent: the leader lease was not renewed in time",
+                                k8s::kLeaseNotHeldReason);
+  h.clock.Set(At(0));
+  CHECK_FALSE(leader.Reconcile("default/web", At(0)).error.ok());
+  h.Refresh();
+  CHECK(h.DeploymentReplicas("web") == 2);
+
+  HistoryStore successor_store(h.api, "hpad-system");
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = successor_store.Load({"default/web"}, &pending);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->at("default/web").scale_up_events.size() == 1);  // the event that did not happen
+  REQUIRE(pending.count("default/web") == 1);
+  CHECK(pending.at("default/web").from == 2);
+  CHECK(pending.at("default/web").to == 3);
+  CHECK(pending.at("default/web").at == At(0));
+  UnknownOutcomeScaleClient successor_scales(h.scales);
+  HpaReconciler successor(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, successor_scales, h.api, h.events,
+                          h.selectors, h.monitor, h.clock);
+  successor.RestoreHistories(std::move(*loaded), std::move(pending));
+  CHECK(successor.HasUnconfirmedRescale("default/web"));
+  h.clock.Set(At(15));
+  CHECK(successor.Reconcile("default/web", At(15)).error.ok());
+  h.Refresh();
+  CHECK(successor_scales.fresh_reads == 1);
+  // The scale still reads 2: the event is removed, and the rescale the
+  // policy allows (2 -> 3) happens. Counting the phantom would have held it.
+  CHECK(h.DeploymentReplicas("web") == 3);
+  const HpaHistory after = successor.HistoryFor("default/web");
+  REQUIRE(after.scale_up_events.size() == 1);
+  CHECK(after.scale_up_events[0].timestamp == At(15));
 }
