@@ -61,15 +61,17 @@ std::optional<std::string> HpaKeyOfDataKey(const std::string& data_key) {
   return data_key.substr(0, u) + "/" + data_key.substr(u + 1);
 }
 
-std::string EncodeHistory(const HpaHistory& history) {
+std::string EncodeHistory(const HpaHistory& history, const std::optional<PendingScaleWrite>& pending) {
   nlohmann::json j = {{"r", nlohmann::json::array()}, {"u", nlohmann::json::array()}, {"d", nlohmann::json::array()}};
+  if (pending) j["p"] = {Nanos(pending->at), pending->from, pending->to};
   for (const auto& r : history.recommendations) j["r"].push_back({Nanos(r.timestamp), r.recommendation});
   for (const auto& e : history.scale_up_events) j["u"].push_back({Nanos(e.timestamp), e.replica_change, e.outdated ? 1 : 0});
   for (const auto& e : history.scale_down_events) j["d"].push_back({Nanos(e.timestamp), e.replica_change, e.outdated ? 1 : 0});
   return j.dump();
 }
 
-Result<HpaHistory> DecodeHistory(const std::string& text) {
+Result<HpaHistory> DecodeHistory(const std::string& text, std::optional<PendingScaleWrite>* pending) {
+  if (pending) *pending = std::nullopt;
   if (text.size() > kMaxHistoryEntryBytes) return InvalidError("history entry too large");
   auto parsed = k8s::ParseForeignJson(text, "history entry", kMaxHistoryEntryBytes, 8);
   if (!parsed.ok()) return parsed.status();
@@ -107,12 +109,21 @@ Result<HpaHistory> DecodeHistory(const std::string& text) {
           .push_back({static_cast<int32_t>(*n), FromNanos(*t), *o == 1});
     }
   }
+  if (auto p = j.find("p"); p != j.end()) {
+    auto t = IntAt(*p, 0, INT64_MIN, INT64_MAX);
+    auto from = IntAt(*p, 1, 0, kInt32Max);
+    auto to = IntAt(*p, 2, 0, kInt32Max);
+    if (!t.ok() || !from.ok() || !to.ok() || p->size() != 3) return InvalidError("malformed pending scale write in field p");
+    if (pending) *pending = PendingScaleWrite{static_cast<int32_t>(*from), static_cast<int32_t>(*to), FromNanos(*t)};
+  }
   return h;
 }
 
-Result<std::map<std::string, HpaHistory>> HistoryStore::Load(const std::set<std::string>& live_keys) {
+Result<std::map<std::string, HpaHistory>> HistoryStore::Load(const std::set<std::string>& live_keys,
+                                                             std::map<std::string, PendingScaleWrite>* pending) {
   std::lock_guard<std::mutex> l(mu_);
   std::map<std::string, HpaHistory> out;
+  if (pending) pending->clear();
   for (int shard = 0; shard < kHistoryShards; shard++) {
     entries_[shard].clear();
     resource_version_[shard].clear();
@@ -149,7 +160,8 @@ Result<std::map<std::string, HpaHistory>> HistoryStore::Load(const std::set<std:
         dirty_[shard] = true;  // a deleted HPA's entry
         continue;
       }
-      auto h = DecodeHistory(value.get<std::string>());
+      std::optional<PendingScaleWrite> p;
+      auto h = DecodeHistory(value.get<std::string>(), &p);
       if (!h.ok()) {
         HPAD_LOG(Warning) << "history ConfigMap " << ns_ << "/" << name << ": entry " << data_key << ": "
                           << h.status().message() << ": dropped";
@@ -158,6 +170,7 @@ Result<std::map<std::string, HpaHistory>> HistoryStore::Load(const std::set<std:
       }
       entries_[shard][data_key] = value.get<std::string>();
       out[*key] = std::move(*h);
+      if (p && pending) (*pending)[*key] = *p;
     }
   }
   return out;
@@ -187,6 +200,29 @@ Status HistoryStore::Save(const std::map<std::string, std::optional<HpaHistory>>
     else if (first.ok()) first = s;
   }
   return first;
+}
+
+Status HistoryStore::SaveOne(const std::string& key, const HpaHistory& history,
+                             const std::optional<PendingScaleWrite>& pending) {
+  std::lock_guard<std::mutex> l(mu_);
+  const int shard = HistoryShardOf(key);
+  const std::string data_key = HistoryDataKey(key);
+  auto& entries = entries_[shard];
+  std::string encoded = EncodeHistory(history, pending);
+  auto it = entries.find(data_key);
+  if (it != entries.end() && it->second == encoded && !dirty_[shard]) return Status::Ok();  // already stored
+  std::optional<std::string> before;
+  if (it != entries.end()) before = it->second;
+  entries[data_key] = std::move(encoded);
+  Status s = WriteShard(shard);
+  if (s.ok()) {
+    dirty_[shard] = false;
+    return s;
+  }
+  if (before) entries[data_key] = std::move(*before);
+  else entries.erase(data_key);
+  dirty_[shard] = true;
+  return s;
 }
 
 Status HistoryStore::WriteShard(int shard) {

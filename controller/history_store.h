@@ -8,15 +8,22 @@
 // Each ConfigMap's `data` holds `format: hpad.io/history/v1` and one entry
 // per HPA, key `<namespace>_<name>` ('_' never occurs in either), value a
 // JSON object {"r": [[unixNanos, replicas], ...], "u": [[unixNanos, change,
-// outdated0/1], ...], "d": [...]} (r = recommendations, u/d = scale-up/down
-// events). A ConfigMap with another format (or none) is ignored with a log
+// outdated0/1], ...], "d": [...], "p": [unixNanos, from, to]} (r =
+// recommendations, u/d = scale-up/down events, p = optional, the pending
+// scale write of issue 15, PendingScaleWrite). A ConfigMap with another format (or none) is ignored with a log
 // line, never a crash; a malformed entry is skipped with a log line. Sizes
 // are bounded (entries per list, bytes per entry). At 10,000 HPAs a shard
 // holds ~160 entries, far below the 1 MiB object limit.
 //
+// Write-ahead (issue 15): with --persist-history the reconciler writes an
+// HPA's scale event here (SaveOne) before the scale write it stands for, so
+// a leader that dies or freezes right after rescaling leaves its successor
+// every event it may have caused (spec B5/B6/B9 count them); the flusher's
+// periodic Save only catches up on recommendations and removals.
+//
 // Ownership: borrows the ApiClient (must outlive it). Thread-safety: all
-// methods lock mu_; Load/Save do API calls under it (called from one
-// place at a time: start-up, the flusher, shutdown).
+// methods lock mu_; Load/Save/SaveOne do API calls under it (start-up, the
+// flusher, shutdown, and the workers' write-aheads, which queue on mu_).
 #pragma once
 
 #include <array>
@@ -43,8 +50,20 @@ std::string HistoryShardName(int shard);
 std::string HistoryDataKey(const std::string& key);
 std::optional<std::string> HpaKeyOfDataKey(const std::string& data_key);
 
-std::string EncodeHistory(const HpaHistory& history);
-Result<HpaHistory> DecodeHistory(const std::string& text);
+// Issue 15: the scale write an entry's newest event was written ahead of,
+// whose outcome its writer had not seen when it wrote the entry. Stored as
+// "p": [unixNanos, from, to] (older readers ignore the field). A successor
+// that loads it reads the scale fresh before its first decision: still
+// `from` -> the write was not applied and the event is removed.
+struct PendingScaleWrite {
+  int32_t from = 0;  // the count the write was made over (S)
+  int32_t to = 0;    // the count written (D)
+  Time at{};         // the decision's `now`: the B10 event's timestamp
+};
+
+std::string EncodeHistory(const HpaHistory& history, const std::optional<PendingScaleWrite>& pending = std::nullopt);
+// `pending` (optional) receives the entry's "p" field, nullopt when absent.
+Result<HpaHistory> DecodeHistory(const std::string& text, std::optional<PendingScaleWrite>* pending = nullptr);
 
 class HistoryStore {
  public:
@@ -52,12 +71,24 @@ class HistoryStore {
 
   // Reads every shard. Entries of HPAs not in `live_keys` are dropped (and
   // written away at the next Save of their shard).
-  Result<std::map<std::string, HpaHistory>> Load(const std::set<std::string>& live_keys);
+  // `pending` (optional) receives the entries' pending scale writes.
+  Result<std::map<std::string, HpaHistory>> Load(const std::set<std::string>& live_keys,
+                                                 std::map<std::string, PendingScaleWrite>* pending = nullptr);
 
   // Writes the shards of `histories` (a key mapped to nullopt is removed:
   // a deleted HPA). One write per touched shard; a 409 re-reads that shard
   // and retries once.
   Status Save(const std::map<std::string, std::optional<HpaHistory>>& histories);
+
+  // Issue 15: the write-ahead of a scale event (HpaReconciler's
+  // ScaleEventWriter). Writes `key`'s shard now with `history`, and only
+  // that shard. On failure the entry goes back to what it was and the shard
+  // stays dirty, so the next Save rewrites it (a write whose outcome is
+  // unknown must not leave an event that never happened in the store for
+  // long).
+  // `pending` is stored with the entry until the entry is next written.
+  Status SaveOne(const std::string& key, const HpaHistory& history,
+                 const std::optional<PendingScaleWrite>& pending = std::nullopt);
 
   size_t Writes() const;
 

@@ -75,11 +75,57 @@ void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
   if (history_.erase(key) > 0) changed_histories_.insert(key);
   traces_.erase(key);
+  unconfirmed_.erase(key);
 }
 
-void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories) {
+bool HpaReconciler::HasUnconfirmedRescale(const std::string& key) const {
+  std::lock_guard<std::mutex> l(history_mu_);
+  return unconfirmed_.count(key) > 0;
+}
+
+void HpaReconciler::MarkHistoryChanged(const std::string& key) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  changed_histories_.insert(key);
+}
+
+void HpaReconciler::ResolveUnconfirmedRescale(const std::string& key, int32_t spec_replicas) {
+  std::lock_guard<std::mutex> l(history_mu_);
+  auto it = unconfirmed_.find(key);
+  if (it == unconfirmed_.end()) return;
+  const PendingScaleWrite u = it->second;
+  unconfirmed_.erase(it);
+  if (spec_replicas != u.from) {
+    // The written count, or another one: the scale moved off the count it
+    // was written over, so the write (or one after it) happened. Keeping
+    // the event is the conservative reading.
+    HPAD_VLOG(2) << "HPA " << key << ": the scale write " << u.from << " -> " << u.to
+                 << " whose outcome was unknown was applied (the scale reads " << spec_replicas
+                 << "); its scale event (B10) stays";
+    return;
+  }
+  // Not applied (the scale still shows the count it was written over): the
+  // event recorded in case it was goes, here and in the persisted history
+  // at the next flush.
+  HpaHistory& h = history_[key];
+  auto& events = u.to > u.from ? h.scale_up_events : h.scale_down_events;
+  const int32_t change = u.to > u.from ? u.to - u.from : u.from - u.to;
+  for (auto e = events.begin(); e != events.end(); ++e) {
+    if (e->timestamp == u.at && e->replica_change == change && !e->outdated) {
+      events.erase(e);
+      break;
+    }
+  }
+  changed_histories_.insert(key);
+  HPAD_VLOG(2) << "HPA " << key << ": the scale write to " << u.to << " whose outcome was unknown was not applied (the scale reads "
+               << spec_replicas << "); its scale event is removed";
+}
+
+void HpaReconciler::RestoreHistories(std::map<std::string, HpaHistory> histories,
+                                     std::map<std::string, PendingScaleWrite> pending) {
   std::lock_guard<std::mutex> l(history_mu_);
   for (auto& [key, h] : histories) history_[key] = std::move(h);
+  for (auto& [key, p] : pending)
+    if (history_.count(key) > 0) unconfirmed_[key] = p;
 }
 
 std::set<std::string> HpaReconciler::TakeChangedHistories() {
@@ -194,6 +240,25 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   }
   if (observer_) observer_(w.report);
   return ReconcileResult{false, std::move(error)};
+}
+
+Status HpaReconciler::WriteScaleEventAhead(const Working& w, const HpaHistory& ahead,
+                                           const PendingScaleWrite& pending, bool* written) {
+  *written = false;
+  Status s = scale_event_writer_(w.key, ahead, pending);
+  if (s.ok()) {
+    *written = true;
+    return s;
+  }
+  if (s.code() == StatusCode::kForbidden || s.code() == StatusCode::kInvalid || s.code() == StatusCode::kNotFound) {
+    // RBAC, a missing namespace, an invalid object: retrying will not help,
+    // and a broken optional store must not stop autoscaling.
+    HPAD_LOG(Error) << "HPA " << w.key << ": persisting the scale event before rescaling: " << s.message()
+                    << " (rescaling without it)";
+    return Status::Ok();
+  }
+  return Status(s.code(), "its scale event could not be persisted first (--persist-history): " + s.message(),
+                s.reason(), s.http_code());
 }
 
 // ---------------------------------------------------------------------------
@@ -592,7 +657,12 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                   Status(StatusCode::kInvalid, "invalid API version in scale target reference: " + gv.status().message()),
                   true);
   }
-  auto read_scale = fresh_read ? scales_.GetScaleFresh(hpa.metadata.ns, ref) : scales_.GetScale(hpa.metadata.ns, ref);
+  // Issue 15: a rescale whose write may or may not have been applied is
+  // settled against a fresh read (a watch cache may not show it yet) before
+  // this reconcile decides anything from the history.
+  const bool verify_rescale = HasUnconfirmedRescale(key);
+  auto read_scale = fresh_read || verify_rescale ? scales_.GetScaleFresh(hpa.metadata.ns, ref)
+                                                 : scales_.GetScale(hpa.metadata.ns, ref);
   if (!read_scale.ok()) {
     failed_get_scale(read_scale.status());
     return Finish(w,
@@ -606,6 +676,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                "the HPA controller was able to get the target's current scale", now);  // R3
   const int32_t current = scale.scale.spec_replicas;  // R4
   w.report.current_replicas = current;
+  if (verify_rescale) ResolveUnconfirmedRescale(key, current);
 
   // ---- fetch: the metrics, only when R6 computes them.
   std::optional<MetricsFetch> fetched;
@@ -623,6 +694,10 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   // A cached read may have to be decided again (issue 11 item 9): the
   // history goes back to what it was before this decision.
   std::optional<HpaHistory> history_before;
+  // The real history changes under history_mu_: the history flusher
+  // (--persist-history) copies it from another thread (HistoryFor).
+  std::unique_lock<std::mutex> history_lock(history_mu_, std::defer_lock);
+  if (!paused) history_lock.lock();
   if (scale.from_cache) history_before = history;
   const ScaleDecision decision =
       DecideScale(DecideInput{.spec = &hpa.spec,
@@ -631,6 +706,7 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
                               .metrics = fetched ? &*fetched : nullptr,
                               .trace = w.trace.get()},
                   history, decide_options, now);
+  if (history_lock.owns_lock()) history_lock.unlock();
   if (fetched) w.report.metric_statuses = decision.metric_statuses;
   const PauseDecision pause = DecidePause(PauseInput{.paused = w.annotations.paused,
                                                      .paused_replicas = w.annotations.paused_replicas,
@@ -661,23 +737,71 @@ ReconcileResult HpaReconciler::ReconcileTarget(Working& w, bool fresh_read, bool
   if (decision.rescale) {
     // R11 / W1-W2.
     // Issue 12: a dry run counts the rescale as done without writing it.
-    Status up = options_.dry_run ? Status::Ok() : scales_.UpdateScale(hpa.metadata.ns, scale, desired);
-    if (!up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+    // Issue 15 (--persist-history, behavior only: L5): the scale event is
+    // recorded - in memory, so the flusher cannot write a history without
+    // it meanwhile, and in the store - before the scale write is sent.
+    Status up = Status::Ok();
+    bool written_ahead = false, sent = false;
+    std::optional<HpaHistory> before_event;
+    if (!options_.dry_run) {
+      if (scale_event_writer_ && hpa.spec.behavior) {
+        HpaHistory ahead;
+        {
+          std::lock_guard<std::mutex> l(history_mu_);
+          before_event = history;
+          // B10 as AfterRescale records it on success: same counts, same `now`.
+          StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
+                          current, desired, now);
+          ahead = history;
+        }
+        up = WriteScaleEventAhead(w, ahead, PendingScaleWrite{current, desired, now}, &written_ahead);
+      }
+      if (up.ok()) {
+        sent = true;
+        up = scales_.UpdateScale(hpa.metadata.ns, scale, desired);
+      }
+    }
+    if (sent && !up.ok() && up.code() == StatusCode::kConflict && scale.from_cache && !fresh_read) {
+      std::lock_guard<std::mutex> l(history_mu_);
       history = std::move(*history_before);
+      if (before_event) changed_histories_.insert(key);  // the stored event goes at the next flush
       *rerun = true;
       return ReconcileResult{};
     }
     Emit(w, decision.events);
-    RescaleOutcome outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
+    RescaleOutcome outcome;
+    {
+      std::lock_guard<std::mutex> l(history_mu_);
+      if (before_event) history = std::move(*before_event);  // AfterRescale records the event (B10)
+      outcome = AfterRescale(decision, hpa.spec, up, history, decide_options, now);
+      if (up.ok()) {
+        // Issue 13: a new scale event to persist - unless written ahead: the
+        // store holds this very history already (its pending mark stays
+        // until the entry's next write; a successor reading it finds the
+        // scale moved off `from` and keeps the event).
+        if (hpa.spec.behavior && !written_ahead) changed_histories_.insert(key);
+      } else if (sent && hpa.spec.behavior && ScaleWriteMayHaveApplied(up)) {
+        // Issue 15: the write may have been applied (e.g. aborted at the
+        // lease fence's deadline while on the wire). B10 records events of
+        // successful rescales; not knowing, count it as one so B5/B6/B9
+        // cannot exceed their limits from a forgotten rescale, until the
+        // next reconcile's fresh read settles it (ResolveUnconfirmedRescale).
+        StoreScaleEvent(history, DefaultBehavior(*hpa.spec.behavior, decide_options.downscale_stabilization),
+                        current, desired, now);
+        unconfirmed_[key] = PendingScaleWrite{current, desired, now};
+        HPAD_VLOG(2) << "HPA " << key << ": the scale write " << current << " -> " << desired
+                     << " failed with an unknown outcome; its scale event is kept until a fresh read settles it";
+      } else if (before_event) {
+        changed_histories_.insert(key);  // not applied: a stored event goes at the next flush
+      }
+    }
     ApplyConditionChanges(status.conditions, outcome.conditions, now);
     Emit(w, outcome.events);
-    // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
-    if (!up.ok()) return FinishFailedRescale(w, current, decision, up);
-    w.report.action = ActionFor(current, desired);
-    if (hpa.spec.behavior) {
-      std::lock_guard<std::mutex> l(history_mu_);
-      changed_histories_.insert(key);  // issue 13: a new scale event to persist
+    if (!up.ok()) {
+      // W2: the status is rebuilt as on R7's path (W3 observedGeneration included).
+      return FinishFailedRescale(w, current, decision, up);
     }
+    w.report.action = ActionFor(current, desired);
   } else {
     Emit(w, decision.events);
   }

@@ -14,7 +14,9 @@
 // (the wiring owns them). The reconciler owns the histories.
 // Thread-safety: Reconcile may run concurrently for different keys (the work
 // queue guarantees one worker per key, Q1); history_mu_ guards history_ (the
-// map; an entry is only touched by its key's worker), the selector registry
+// map, and an entry's contents: only its key's worker changes an entry, under
+// history_mu_, since the history flusher copies entries from another
+// thread; the worker reads its own entry without it), the selector registry
 // is internally locked. The observer and the Monitor are called on the
 // reconciling thread.
 #pragma once
@@ -34,6 +36,7 @@
 #include "controller/core/decide_scale.h"
 #include "controller/core/pause.h"
 #include "controller/feature_gates.h"
+#include "controller/history_store.h"
 #include "controller/metrics_client.h"
 #include "controller/monitor.h"
 #include "controller/core/normalization.h"
@@ -129,9 +132,34 @@ class HpaReconciler {
   // back before the first reconcile; the keys whose history a rescale
   // changed or whose HPA is gone since the last call (the scale events to
   // write soon); every history (the windows, written at shutdown/hand-over).
-  void RestoreHistories(std::map<std::string, HpaHistory> histories);
+  // Issue 15: `pending` (HistoryStore::Load) - scale writes a previous
+  // leader wrote events ahead of without seeing their outcome - are settled
+  // like this replica's own (HasUnconfirmedRescale) at each HPA's first reconcile.
+  void RestoreHistories(std::map<std::string, HpaHistory> histories,
+                        std::map<std::string, PendingScaleWrite> pending = {});
   std::set<std::string> TakeChangedHistories();
   std::map<std::string, HpaHistory> AllHistories() const;
+  // Issue 15 (--persist-history): the write-ahead of a scale event. When set,
+  // a rescale of an HPA with a behavior first hands the history with the
+  // rescale's B10 event, and the write it stands for (`pending`), to
+  // `writer` (HistoryStore::SaveOne) and writes the scale only once that
+  // succeeded, so a successor that takes over after this replica died or
+  // froze mid-rescale counts the event (B5/B6/B9), or removes it when its
+  // fresh read shows the write was not applied. A failure blocks the
+  // rescale (W2 path, retried next period) unless the store refused for a
+  // reason retrying cannot fix (403/404/422): then the rescale goes ahead
+  // without it, as with --persist-history=false, and the refusal is logged.
+  // Set before the first Reconcile (not synchronised).
+  using ScaleEventWriter =
+      std::function<Status(const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending)>;
+  void SetScaleEventWriter(ScaleEventWriter writer) { scale_event_writer_ = std::move(writer); }
+  // Issue 15: true while `key` has a rescale whose scale write failed in a
+  // way that may still have been applied (ScaleWriteMayHaveApplied), or a
+  // pending write restored from the store. Its B10 event is kept
+  // (conservatively: rate limits count it) until the next reconcile reads
+  // the scale fresh: still the count it was written over -> not applied, the
+  // event is removed; any other count -> it stays.
+  bool HasUnconfirmedRescale(const std::string& key) const;
   // Issue 12 (keep_traces): the last trace of `key`, null when none.
   std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
   // Every kept trace, in key order.
@@ -188,6 +216,14 @@ class HpaReconciler {
   Status UpdateStatusIfNeeded(Working& w);
   // A status write on a path that fails anyway: logged and reported.
   void UpdateStatusOnFailurePath(Working& w);
+  // Issue 15: the write-ahead of `ahead` (the history with the rescale's
+  // event) through SetScaleEventWriter's writer; sets *written when it is in
+  // the store. A non-ok result blocks the rescale.
+  Status WriteScaleEventAhead(const Working& w, const HpaHistory& ahead, const PendingScaleWrite& pending,
+                              bool* written);
+  // Issue 15: settles `key`'s unconfirmed rescale against a fresh read.
+  void ResolveUnconfirmedRescale(const std::string& key, int32_t spec_replicas);
+  void MarkHistoryChanged(const std::string& key);
   Tolerances TolerancesFor(const k8s::Hpa& hpa) const;
   std::optional<int64_t> ObservedGeneration(const k8s::Hpa& hpa) const;
 
@@ -207,6 +243,9 @@ class HpaReconciler {
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
   std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
   std::map<std::string, std::shared_ptr<const DecisionTrace>> traces_;  // guarded by history_mu_
+  // Issue 15: rescales whose write's outcome is unknown (HasUnconfirmedRescale).
+  std::map<std::string, PendingScaleWrite> unconfirmed_;  // guarded by history_mu_
+  ScaleEventWriter scale_event_writer_;                    // set before the first Reconcile
 };
 
 }  // namespace hpad::ctrl

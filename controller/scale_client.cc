@@ -2,6 +2,7 @@
 #include "controller/scale_client.h"
 
 #include "k8sclient/base/klog.h"
+#include "k8sclient/write_fence.h"
 
 namespace hpad::ctrl {
 RestScaleClient::RestScaleClient(std::shared_ptr<k8s::ApiClient> client, std::shared_ptr<k8s::RestMapper> mapper)
@@ -45,6 +46,24 @@ Result<ScaleReadResult> RestScaleClient::ReadScale(const std::string& ns, const 
     return ScaleReadResult{std::move(scale).value(), m.gvr};
   }
   return first_error;
+}
+
+bool ScaleWriteMayHaveApplied(const Status& failed) {
+  if (failed.ok()) return true;
+  if (failed.reason() == k8s::kLeaseNotHeldReason) return false;  // refused before sending
+  if (failed.http_code() >= 400 && failed.http_code() < 500) return false;
+  switch (failed.code()) {
+    case StatusCode::kConflict:
+    case StatusCode::kNotFound:
+    case StatusCode::kGone:
+    case StatusCode::kForbidden:
+    case StatusCode::kUnauthorized:
+    case StatusCode::kInvalid:
+    case StatusCode::kTooManyRequests:
+      return false;  // answers: the server refused the write
+    default:
+      return true;  // kUnavailable, kTimeout, kCancelled, kInternal: maybe sent, maybe applied
+  }
 }
 
 Status RestScaleClient::UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) {

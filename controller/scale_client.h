@@ -48,6 +48,16 @@ class ScaleClient {
   }
 };
 
+// Issue 15: whether a failed scale write may nonetheless have been applied by
+// the server. False only when the server answered with a refusal (4xx: 409,
+// 403, 422, 429, ...) or the write was never sent (the lease fence refused it,
+// reason LeaseNotHeld). Everything else - a client-side timeout or
+// cancellation after sending (the fence's hard deadline), a dropped
+// connection, a 5xx (etcd may have committed before the error) - leaves the
+// outcome unknown: the reconciler then counts the rescale as done (B10,
+// conservatively) until a fresh read of the scale says otherwise.
+bool ScaleWriteMayHaveApplied(const Status& failed);
+
 class RestScaleClient : public ScaleClient {
  public:
   RestScaleClient(std::shared_ptr<k8s::ApiClient> client, std::shared_ptr<k8s::RestMapper> mapper);

@@ -48,6 +48,14 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
                                                                       .monitor = monitor,
                                                                       .clock = clock_,
                                                                       .queue_observer = queue_observer});
+  if (history_store_) {
+    // Issue 15: scale events are written ahead of their scale writes.
+    HistoryStore* store = history_store_.get();
+    controller_->reconciler().SetScaleEventWriter(
+        [store](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+          return store->SaveOne(key, history, pending);
+        });
+  }
 }
 
 ControllerWiring::~ControllerWiring() {
@@ -87,10 +95,12 @@ Status ControllerWiring::LoadHistory() {
   if (!history_store_) return Status::Ok();
   std::set<std::string> live;
   for (const auto& key : hpa_informer_->Store().Keys()) live.insert(key);
-  auto loaded = history_store_->Load(live);
+  std::map<std::string, PendingScaleWrite> pending;  // issue 15: settled at each HPA's first reconcile
+  auto loaded = history_store_->Load(live, &pending);
   if (!loaded.ok()) return loaded.status();
-  HPAD_VLOG(2) << "persisted history: read " << loaded->size() << " HPA histories";
-  controller_->reconciler().RestoreHistories(std::move(*loaded));
+  HPAD_VLOG(2) << "persisted history: read " << loaded->size() << " HPA histories (" << pending.size()
+               << " with a scale write of unknown outcome)";
+  controller_->reconciler().RestoreHistories(std::move(*loaded), std::move(pending));
   return Status::Ok();
 }
 

@@ -126,3 +126,79 @@ TEST_CASE("history store: a write conflict takes the current version and writes 
   REQUIRE(back.ok());
   CHECK(back->recommendations.size() == 3);
 }
+
+TEST_CASE("history store: SaveOne writes only its shard, and a failed one is undone at the next save",
+          "[history_store][issue15]") {
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.Save({{"default/web", Sample()}}).ok());
+  const size_t writes = store.Writes();
+  // Unchanged: no write.
+  REQUIRE(store.SaveOne("default/web", Sample()).ok());
+  CHECK(store.Writes() == writes);
+  // The write-ahead of a scale event: one write, of that shard only.
+  HpaHistory ahead = Sample();
+  ahead.scale_up_events.push_back({3, At(30), false});
+  REQUIRE(store.SaveOne("default/web", ahead).ok());
+  CHECK(store.Writes() == writes + 1);
+  auto stored = [&] {
+    auto cm = api.Object(kCm, "hpad-system", HistoryShardName(37));
+    REQUIRE(cm);
+    auto back = DecodeHistory((*cm)["data"]["default_web"].get<std::string>());
+    REQUIRE(back.ok());
+    return *back;
+  };
+  CHECK(Same(stored(), ahead));
+
+  // A write-ahead that fails (its outcome unknown to the store) leaves the
+  // shard dirty with the entry as it was: the next Save writes that back.
+  HpaHistory phantom = ahead;
+  phantom.scale_up_events.push_back({1, At(45), false});
+  api.FailNext(1, hpad::Status(hpad::StatusCode::kTimeout, "timed out", "Timeout"), "update", "configmaps");
+  CHECK_FALSE(store.SaveOne("default/web", phantom).ok());
+  // ... as if the server had applied it after all.
+  auto cm = *api.Object(kCm, "hpad-system", HistoryShardName(37));
+  cm["data"]["default_web"] = EncodeHistory(phantom);
+  cm["metadata"].erase("resourceVersion");
+  api.Put(kCm, cm);
+  REQUIRE(Same(stored(), phantom));
+  REQUIRE(store.Save({}).ok());
+  CHECK(Same(stored(), ahead));
+}
+
+TEST_CASE("history store: the pending scale write (\"p\") round-trips, is optional and checked",
+          "[history_store][issue15]") {
+  std::optional<PendingScaleWrite> p;
+  auto plain = DecodeHistory(EncodeHistory(Sample()), &p);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(p);
+  const PendingScaleWrite written{4, 6, At(30)};
+  auto back = DecodeHistory(EncodeHistory(Sample(), written), &p);
+  REQUIRE(back.ok());
+  CHECK(Same(*back, Sample()));
+  REQUIRE(p);
+  CHECK(p->from == 4);
+  CHECK(p->to == 6);
+  CHECK(p->at == At(30));
+  CHECK(DecodeHistory(EncodeHistory(Sample(), written)).ok());  // callers that do not ask ignore it
+  CHECK_FALSE(DecodeHistory("{\"p\": [1, 2]}", &p).ok());
+  CHECK_FALSE(DecodeHistory("{\"p\": [1, -2, 3]}", &p).ok());
+  CHECK_FALSE(DecodeHistory("{\"p\": \"x\"}", &p).ok());
+
+  k8s::testing::FakeApiClient api;
+  HistoryStore store(api, "hpad-system");
+  REQUIRE(store.SaveOne("default/web", Sample(), written).ok());
+  REQUIRE(store.Save({{"prod/api", Sample()}}).ok());
+  HistoryStore fresh(api, "hpad-system");
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = fresh.Load({"default/web", "prod/api"}, &pending);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->size() == 2);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending.at("default/web").to == 6);
+  // The entry's next write (the flusher's) carries no mark.
+  REQUIRE(fresh.Save({{"default/web", Sample()}}).ok());
+  HistoryStore third(api, "hpad-system");
+  REQUIRE(third.Load({"default/web"}, &pending).ok());
+  CHECK(pending.empty());
+}

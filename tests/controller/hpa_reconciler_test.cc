@@ -5,8 +5,10 @@
 
 #include "controller/hpa_reconciler.h"
 #include "controller/core/hpa_status.h"
+#include "controller/history_store.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/write_fence.h"
 #include "tests/controller/controller_test_util.h"
 #include "tests/fakes/fake_api_client.h"
 
@@ -1049,4 +1051,336 @@ TEST_CASE("issue 13 pause: a paused HPA's history is not advanced", "[reconciler
   CHECK(RecommendationsText(after_replicas) == RecommendationsText(before));
   CHECK(after_replicas.scale_up_events.size() == 1);
   CHECK(h.rec.TakeChangedHistories().empty());
+}
+
+// ---------------------------------------------------------------------------
+// Issue 15 (chaos soak findings): scale events (B10) are not lost to a scale
+// write whose outcome is unknown, nor to a hand-over (--persist-history).
+
+namespace {
+
+// The real scale client, except that the next `fail_next` writes fail with
+// `failure` after (apply = true) or instead of being applied: a PUT aborted
+// client-side at the lease fence's deadline while the server went on.
+class UnknownOutcomeScaleClient final : public ScaleClient {
+ public:
+  explicit UnknownOutcomeScaleClient(ScaleClient& rest) : rest_(rest) {}
+  hpad::Result<ScaleReadResult> GetScale(const std::string& ns, const k8s::CrossVersionObjectReference& ref) override {
+    return rest_.GetScale(ns, ref);
+  }
+  hpad::Result<ScaleReadResult> GetScaleFresh(const std::string& ns,
+                                              const k8s::CrossVersionObjectReference& ref) override {
+    fresh_reads++;
+    return rest_.GetScale(ns, ref);
+  }
+  hpad::Status UpdateScale(const std::string& ns, const ScaleReadResult& read, int32_t replicas) override {
+    if (fail_next == 0) return rest_.UpdateScale(ns, read, replicas);
+    fail_next--;
+    if (apply) (void)rest_.UpdateScale(ns, read, replicas);
+    return failure;
+  }
+  int fail_next = 0;
+  bool apply = false;
+  hpad::Status failure{hpad::StatusCode::kTimeout, "PUT deployments/web/scale: request timed out (the lease fence's deadline)",
+                       "Timeout"};
+  int fresh_reads = 0;
+
+ private:
+  ScaleClient& rest_;
+};
+
+// cpu at 90% of requests against 60%: from 2 pods 3, from 3 pods 5. Scale-up
+// policy: 1 pod per 60 s, no stabilisation (B2, B5).
+Json OnePodPerMinuteSpec() {
+  Json spec = CpuSpec(60);
+  spec["behavior"] = {{"scaleUp", {{"stabilizationWindowSeconds", 0},
+                                   {"policies", {{{"type", "Pods"}, {"value", 1}, {"periodSeconds", 60}}}}}}};
+  return spec;
+}
+
+size_t IndexOfAction(const Harness& h, const std::string& prefix) {
+  const auto actions = h.api.ActionStrings();
+  for (size_t i = 0; i < actions.size(); i++)
+    if (actions[i].rfind(prefix, 0) == 0) return i;
+  return actions.size();
+}
+
+}  // namespace
+
+TEST_CASE("issue 15: ScaleWriteMayHaveApplied: refusals and unsent writes are not, the rest may be",
+          "[reconciler][issue15]") {
+  using hpad::Status;
+  using hpad::StatusCode;
+  CHECK_FALSE(ScaleWriteMayHaveApplied(Status(StatusCode::kConflict, "conflict", "Conflict", 409)));
+  CHECK_FALSE(ScaleWriteMayHaveApplied(Status(StatusCode::kForbidden, "forbidden", "Forbidden", 403)));
+  CHECK_FALSE(ScaleWriteMayHaveApplied(Status(StatusCode::kTooManyRequests, "slow down", "TooManyRequests", 429)));
+  CHECK_FALSE(ScaleWriteMayHaveApplied(Status(StatusCode::kUnavailable, "lease not held", k8s::kLeaseNotHeldReason)));
+  CHECK(ScaleWriteMayHaveApplied(Status(StatusCode::kTimeout, "timed out", "Timeout")));
+  CHECK(ScaleWriteMayHaveApplied(Status(StatusCode::kCancelled, "cancelled", "Cancelled")));
+  CHECK(ScaleWriteMayHaveApplied(Status(StatusCode::kUnavailable, "connection reset")));
+  CHECK(ScaleWriteMayHaveApplied(Status(StatusCode::kUnavailable, "etcd timeout", "InternalError", 500)));
+}
+
+TEST_CASE("issue 15: a scale write with an unknown outcome counts as a rescale until a fresh read settles it",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  UnknownOutcomeScaleClient scales(h.scales);
+  HpaReconciler rec(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors, h.monitor,
+                    h.clock);
+  auto run = [&](int t) {
+    h.clock.Set(At(t));
+    auto r = rec.Reconcile("default/web", At(t));
+    h.Refresh();
+    return r;
+  };
+  scales.fail_next = 1;
+
+  SECTION("applied: the event stays and B5 counts it (before issue 15 the next reconcile scaled 3 -> 4)") {
+    scales.apply = true;
+    CHECK_FALSE(run(0).error.ok());  // W2 path: the write reported failure
+    CHECK(h.DeploymentReplicas("web") == 3);
+    CHECK(rec.HasUnconfirmedRescale("default/web"));
+    REQUIRE(rec.HistoryFor("default/web").scale_up_events.size() == 1);  // conservatively, B10
+    CHECK(Cond(h.Read(), "AbleToScale") == "False/FailedUpdateScale");
+
+    // The load grows: from 3 pods the metric asks for 5. The period's start
+    // is 3 - 1 = 2 (B5), so the limit is 3: no scale-up before t = 60.
+    h.AddPods(3);
+    h.SetCpuUsage(3, "180m");
+    CHECK(run(15).error.ok());
+    CHECK(scales.fresh_reads == 1);  // settled against a fresh read, not a cache
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(h.DeploymentReplicas("web") == 3);
+    CHECK(Cond(h.Read(), "ScalingLimited") == "True/ScaleUpLimit");
+    REQUIRE(rec.HistoryFor("default/web").scale_up_events.size() == 1);
+    CHECK(rec.HistoryFor("default/web").scale_up_events[0].timestamp == At(0));
+    // After the period the budget is back: one pod more.
+    CHECK(run(61).error.ok());
+    CHECK(scales.fresh_reads == 1);  // nothing left to settle
+    CHECK(h.DeploymentReplicas("web") == 4);
+  }
+  SECTION("not applied: the event goes at the fresh read, and the rescale happens") {
+    scales.apply = false;
+    (void)rec.TakeChangedHistories();
+    CHECK_FALSE(run(0).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 2);
+    CHECK(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(rec.HistoryFor("default/web").scale_up_events.size() == 1);
+    CHECK(run(15).error.ok());
+    CHECK(scales.fresh_reads == 1);
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(h.DeploymentReplicas("web") == 3);  // 2 -> 3 within the limit: the phantom event was removed
+    const HpaHistory after = rec.HistoryFor("default/web");
+    REQUIRE(after.scale_up_events.size() == 1);
+    CHECK(after.scale_up_events[0].timestamp == At(15));
+    CHECK(rec.TakeChangedHistories().count("default/web") == 1);  // persisted without it
+  }
+  SECTION("a refusal (403) is known not applied: no event, no fresh read") {
+    scales.failure = hpad::Status(hpad::StatusCode::kForbidden, "forbidden", "Forbidden", 403);
+    CHECK_FALSE(run(0).error.ok());
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(rec.HistoryFor("default/web").scale_up_events.empty());
+    CHECK(run(15).error.ok());
+    CHECK(scales.fresh_reads == 0);
+    CHECK(h.DeploymentReplicas("web") == 3);
+  }
+}
+
+TEST_CASE("issue 15: scale events are persisted before the scale write, so a successor counts them",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  const bool write_ahead = GENERATE(true, false);
+  CAPTURE(write_ahead);
+  if (write_ahead) {
+    h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+      return store.SaveOne(key, history, pending);
+    });
+  }
+  CHECK(h.Run(At(0)).error.ok());
+  CHECK(h.DeploymentReplicas("web") == 3);
+  if (write_ahead) {
+    // The event reached the store before the scale write was sent.
+    CHECK(IndexOfAction(h, "create configmaps") < IndexOfAction(h, "update deployments/scale"));
+  }
+  // The leader dies here: no flush, no graceful save. A successor loads the
+  // store and the load has grown (from 3 pods the metric asks for 5).
+  HistoryStore successor_store(h.api, "hpad-system");
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = successor_store.Load({"default/web"}, &pending);
+  REQUIRE(loaded.ok());
+  CHECK(pending.size() == (write_ahead ? 1u : 0u));
+  HpaReconciler successor(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, h.scales, h.api, h.events, h.selectors,
+                          h.monitor, h.clock);
+  successor.RestoreHistories(std::move(*loaded), std::move(pending));
+  h.AddPods(3);
+  h.SetCpuUsage(3, "180m");
+  h.clock.Set(At(15));
+  CHECK(successor.Reconcile("default/web", At(15)).error.ok());
+  h.Refresh();
+  if (write_ahead) {
+    CHECK(h.DeploymentReplicas("web") == 3);  // B5: start 3 - 1 = 2, limit 3 until t = 60
+    CHECK(Cond(h.Read(), "ScalingLimited") == "True/ScaleUpLimit");
+  } else {
+    CHECK(h.DeploymentReplicas("web") == 4);  // before issue 15: the event was lost, 2 pods in 15 s
+  }
+}
+
+TEST_CASE("issue 15: a write-ahead that fails blocks the rescale unless the store refuses for good",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  h.rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
+  });
+  SECTION("unavailable: no scale write, W2 path, the next period tries again") {
+    h.api.FailNext(1, hpad::Status(hpad::StatusCode::kUnavailable, "etcd is down", "ServiceUnavailable", 503),
+                   "create", "configmaps");
+    auto r = h.Run(At(0));
+    CHECK_FALSE(r.error.ok());
+    CHECK(ScaleWrites(h) == 0);
+    CHECK(h.DeploymentReplicas("web") == 2);
+    CHECK(Cond(h.Read(), "AbleToScale") == "False/FailedUpdateScale");
+    REQUIRE(h.Events().size() == 1);
+    CHECK(h.Events()[0].find("Warning FailedRescale New size: 3;") == 0);
+    CHECK(h.Events()[0].find("its scale event could not be persisted first") != std::string::npos);
+    CHECK(h.rec.HistoryFor("default/web").scale_up_events.empty());
+    CHECK(h.Run(At(15)).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 3);
+  }
+  SECTION("forbidden (RBAC): the rescale goes ahead without it") {
+    h.api.FailNext(1, hpad::Status(hpad::StatusCode::kForbidden, "configmaps is forbidden", "Forbidden", 403),
+                   "create", "configmaps");
+    CHECK(h.Run(At(0)).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 3);
+    CHECK(h.rec.HistoryFor("default/web").scale_up_events.size() == 1);
+  }
+  SECTION("a legacy HPA (no behavior) stores no events (L5): no write-ahead") {
+    h.PutHpa(CpuSpec(60));
+    CHECK(h.Run(At(0)).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 3);
+    CHECK(h.api.ActionsFor("create", "configmaps").empty());
+  }
+}
+
+TEST_CASE("issue 15: after a write-ahead, a refused scale write's event leaves the store at the next flush, an "
+          "unknown one's stays until settled",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  UnknownOutcomeScaleClient scales(h.scales);
+  HpaReconciler rec(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors, h.monitor,
+                    h.clock);
+  rec.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
+  });
+  auto stored_up_events = [&] {
+    auto cm = h.api.Object(k8s::GroupVersionResource{"", "v1", "configmaps"}, "hpad-system",
+                           HistoryShardName(HistoryShardOf("default/web")));
+    REQUIRE(cm);
+    auto back = DecodeHistory((*cm)["data"]["default_web"].get<std::string>());
+    REQUIRE(back.ok());
+    return back->scale_up_events.size();
+  };
+  // What the daemon's history flusher does about once a second.
+  auto flush = [&] {
+    std::map<std::string, std::optional<HpaHistory>> changed;
+    for (const auto& key : rec.TakeChangedHistories()) changed[key] = rec.HistoryFor(key);
+    REQUIRE(store.Save(changed).ok());
+  };
+  scales.fail_next = 1;
+  SECTION("refused: the lease fence closed between the history write and the scale write") {
+    scales.failure = hpad::Status(hpad::StatusCode::kUnavailable, "not sent: the leader lease was not renewed in time",
+                                  k8s::kLeaseNotHeldReason);
+    h.clock.Set(At(0));
+    CHECK_FALSE(rec.Reconcile("default/web", At(0)).error.ok());
+    CHECK(h.DeploymentReplicas("web") == 2);
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    CHECK(rec.HistoryFor("default/web").scale_up_events.empty());
+    CHECK(stored_up_events() == 1);  // written ahead
+    flush();
+    CHECK(stored_up_events() == 0);
+  }
+  SECTION("unknown and applied: stored ahead, kept, settled by the fresh read") {
+    scales.apply = true;
+    h.clock.Set(At(0));
+    CHECK_FALSE(rec.Reconcile("default/web", At(0)).error.ok());
+    CHECK(rec.HasUnconfirmedRescale("default/web"));
+    flush();
+    CHECK(stored_up_events() == 1);
+    h.Refresh();
+    h.clock.Set(At(15));
+    CHECK(rec.Reconcile("default/web", At(15)).error.ok());
+    CHECK(scales.fresh_reads == 1);
+    CHECK_FALSE(rec.HasUnconfirmedRescale("default/web"));
+    flush();
+    CHECK(stored_up_events() == 1);
+  }
+}
+
+TEST_CASE("issue 15: a successor settles the pending scale write it loads: not applied, its event goes",
+          "[reconciler][issue15]") {
+  Harness h;
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "180m");
+  h.PutHpa(OnePodPerMinuteSpec());
+  HistoryStore store(h.api, "hpad-system");
+  UnknownOutcomeScaleClient scales(h.scales);
+  HpaReconciler leader(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, scales, h.api, h.events, h.selectors,
+                       h.monitor, h.clock);
+  leader.SetScaleEventWriter([&](const std::string& key, const HpaHistory& history, const PendingScaleWrite& pending) {
+    return store.SaveOne(key, history, pending);
+  });
+  // The event is written ahead, then the lease fence closes before the
+  // scale write is sent (a SIGSTOP in between, say): not applied, and the
+  // leader cannot write any more (no flush removes the stored event).
+  scales.fail_next = 1;
+  scales.failure = hpad::Status(hpad::StatusCode::kUnavailable, "not sent: the leader lease was not renewed in time",
+                                k8s::kLeaseNotHeldReason);
+  h.clock.Set(At(0));
+  CHECK_FALSE(leader.Reconcile("default/web", At(0)).error.ok());
+  h.Refresh();
+  CHECK(h.DeploymentReplicas("web") == 2);
+
+  HistoryStore successor_store(h.api, "hpad-system");
+  std::map<std::string, PendingScaleWrite> pending;
+  auto loaded = successor_store.Load({"default/web"}, &pending);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->at("default/web").scale_up_events.size() == 1);  // the event that did not happen
+  REQUIRE(pending.count("default/web") == 1);
+  CHECK(pending.at("default/web").from == 2);
+  CHECK(pending.at("default/web").to == 3);
+  CHECK(pending.at("default/web").at == At(0));
+  UnknownOutcomeScaleClient successor_scales(h.scales);
+  HpaReconciler successor(ReconcilerOptions{}, h.hpas, h.pods, h.metrics, successor_scales, h.api, h.events,
+                          h.selectors, h.monitor, h.clock);
+  successor.RestoreHistories(std::move(*loaded), std::move(pending));
+  CHECK(successor.HasUnconfirmedRescale("default/web"));
+  h.clock.Set(At(15));
+  CHECK(successor.Reconcile("default/web", At(15)).error.ok());
+  h.Refresh();
+  CHECK(successor_scales.fresh_reads == 1);
+  // The scale still reads 2: the event is removed, and the rescale the
+  // policy allows (2 -> 3) happens. Counting the phantom would have held it.
+  CHECK(h.DeploymentReplicas("web") == 3);
+  const HpaHistory after = successor.HistoryFor("default/web");
+  REQUIRE(after.scale_up_events.size() == 1);
+  CHECK(after.scale_up_events[0].timestamp == At(15));
 }
