@@ -138,7 +138,7 @@ bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selec
   // No labels on the PodMetrics: the pod's own labels, as metrics-server
   // selects by pod. A PodMetrics of an unknown pod has no labels at all.
   auto pod = pods_.Get(ns, pm.name);
-  return selector.Matches(pod ? pod->labels : k8s::Labels{});
+  return selector.Matches(pod ? pod->labels() : k8s::Labels{});
 }
 
 std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,

@@ -17,7 +17,8 @@
 // makes one.
 //
 // T is a typed struct with either `metadata.{ns,name,labels}` (k8s::Hpa) or
-// `{ns,name,labels}` (k8s::Pod), or nlohmann::json (metadata.namespace etc.).
+// `{ns,name}` with `labels()` (k8s::Pod: a shared label set) or `labels`, or
+// nlohmann::json (metadata.namespace etc.).
 //
 // Thread-safety: all methods are thread-safe (one shared_mutex; readers run
 // in parallel). Tests fill a store directly (listers need no fake).
@@ -89,6 +90,8 @@ Labels GetLabels(const T& t) {
     return out;
   } else if constexpr (requires { t.metadata.labels; }) {
     return t.metadata.labels;
+  } else if constexpr (requires { t.labels(); }) {
+    return t.labels();
   } else {
     return t.labels;
   }
@@ -235,6 +238,8 @@ class ObjectStore {
         return json_labels;
       } else if constexpr (requires { obj->metadata.labels; }) {
         return obj->metadata.labels;
+      } else if constexpr (requires { obj->labels(); }) {
+        return obj->labels();
       } else {
         return obj->labels;
       }

@@ -436,7 +436,11 @@ json ConditionToJson(const HpaCondition& c) {
 Result<Hpa> HpaFromJson(const json& j) {
   if (!j.is_object()) return FieldError("", "expected a HorizontalPodAutoscaler object, got " + std::string(j.type_name()));
   Hpa hpa;
-  hpa.raw = j;
+  {
+    json kept = j;
+    kept.erase("status");
+    hpa.raw = std::make_shared<const std::string>(kept.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
   if (const json* m = Child(j, "metadata")) {
     auto meta = ObjectMetaFromJson(*m, "metadata");
     if (!meta.ok()) return meta.status();
@@ -476,7 +480,10 @@ Result<Hpa> HpaFromJson(const json& j) {
 json HpaToJson(const Hpa& hpa) { return HpaToJson(hpa, hpa.status); }
 
 json HpaToJson(const Hpa& hpa, const HpaStatus& status) {
-  json out = hpa.raw.is_object() ? hpa.raw : json::object();
+  // raw is our own dump of an object that passed the foreign-JSON bounds:
+  // it parses; anything else (a hand-built Hpa) starts from an empty object.
+  json out = hpa.raw ? json::parse(*hpa.raw, nullptr, /*allow_exceptions=*/false) : json::object();
+  if (!out.is_object()) out = json::object();
   out["apiVersion"] = "autoscaling/v2";
   out["kind"] = "HorizontalPodAutoscaler";
   ObjectMetaToJson(hpa.metadata, &out["metadata"]);

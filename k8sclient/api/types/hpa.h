@@ -2,7 +2,8 @@
 // conversion.
 //
 // These structs are what the controller's pure core reads. FromJson keeps the
-// original JSON in `raw` so that ToJson(hpa) of a read object writes back
+// original JSON (as text, without status) in `raw` so that ToJson(hpa) of a
+// read object writes back
 // every field hpad does not model (unknown fields survive a
 // read-modify-write). Quantities are milli-int64 plus the original text.
 // Plain values; immutable once cached (shared as shared_ptr<const Hpa>).
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -127,7 +129,11 @@ struct Hpa {
   ObjectMeta metadata;
   HpaSpec spec;
   HpaStatus status;
-  nlohmann::json raw;  // the object as read (for unknown-field preservation)
+  // The object as read, without `status` (every write sends a whole new
+  // status), as compact JSON text shared by the copies of this Hpa: only a
+  // write-back reads it (unknown-field preservation), and a DOM of every
+  // cached HPA cost ~7 KB each where the text costs ~1-2 KB (issue 16).
+  std::shared_ptr<const std::string> raw;
 };
 
 // autoscaling/v2 JSON -> Hpa. Errors name the field path ("spec.metrics[1].resource.target.averageValue: ...").
