@@ -9,8 +9,10 @@
 //                  Informer::TypedList does), then ObjectStore<Pod>::Replace;
 //   - HPAs:        HpaFromJson + ObjectStore<Hpa>::Replace;
 //   - pod metrics: one PodMetricsList per namespace decoded with
-//                  PodMetricsListFromText and all kept (the MetricsCache
-//                  holds one period's lists).
+//                  PodMetricsListFromText, and the same lists held by a
+//                  MetricsCache (what the daemon keeps for one period: the
+//                  lists of every namespace, with their indexes) after one
+//                  HPA of each namespace asked.
 // "in use" is mallinfo2's uordblks + hblkhd after the step minus before it:
 // what the cache holds, without the allocator's free lists (the daemon's
 // RSS adds those; see bench/README.md "issue 16: memory").
@@ -19,10 +21,12 @@
 // own input. A benchmark, not a test.
 #include <malloc.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +34,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_lib.h"
+#include "controller/metrics_cache.h"
+#include "k8sclient/base/clock.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/types/metrics.h"
 #include "k8sclient/api/types/pod.h"
@@ -107,6 +113,39 @@ std::string PodMetricsListText(const std::string& ns, int first_hpa, int hpas) {
   return Json{{"kind", "PodMetricsList"}, {"apiVersion", "metrics.k8s.io/v1beta1"}, {"items", items}}.dump();
 }
 
+// Serves the pre-built PodMetricsList texts, decoded on each call.
+class TextSource : public ctrl::MetricsClient {
+ public:
+  explicit TextSource(const std::map<std::string, std::string>& texts) : texts_(texts) {}
+  Result<ctrl::PodMetricsResult> GetResourceMetric(const std::string&, const std::string&, const k8s::Selector&,
+                                                   const std::string&) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
+  Result<ctrl::PodMetricsResult> GetRawMetric(const std::string&, const std::string&, const k8s::Selector&,
+                                              const k8s::Selector&) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
+  Result<ctrl::ObjectMetricResult> GetObjectMetric(const std::string&, const std::string&,
+                                                   const k8s::CrossVersionObjectReference&,
+                                                   const k8s::Selector&) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
+  Result<ctrl::ExternalMetricResult> GetExternalMetric(const std::string&, const std::string&,
+                                                       const k8s::Selector&) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
+  Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override {
+    return k8s::PodMetricsListFromText(texts_.at(ns), "PodMetricsList");
+  }
+  Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string&, const std::string&,
+                                                             const k8s::Selector&) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
+
+ private:
+  const std::map<std::string, std::string>& texts_;
+};
+
 void Row(const char* what, int64_t count, int64_t bytes) {
   std::printf("| %-40s | %9lld | %10.1f | %8.0f |\n", what, static_cast<long long>(count), bytes / 1048576.0,
               count ? static_cast<double>(bytes) / static_cast<double>(count) : 0.0);
@@ -176,11 +215,14 @@ int main(int argc, char** argv) {
   }
   const int64_t hpa_bytes = InUse() - before_hpas;
 
+  std::map<std::string, std::string> texts;
+  for (int n = 0; n * kHpasPerNamespace < hpas; ++n) {
+    texts["bench-" + Pad(n, 4)] = PodMetricsListText("bench-" + Pad(n, 4), n * kHpasPerNamespace,
+                                                     std::min(kHpasPerNamespace, hpas - n * kHpasPerNamespace));
+  }
   const int64_t before_metrics = InUse();
   std::vector<std::vector<k8s::PodMetrics>> metric_lists;
-  for (int n = 0; n * kHpasPerNamespace < hpas; ++n) {
-    const std::string text = PodMetricsListText("bench-" + Pad(n, 4), n * kHpasPerNamespace,
-                                                std::min(kHpasPerNamespace, hpas - n * kHpasPerNamespace));
+  for (const auto& [ns, text] : texts) {
     auto r = k8s::PodMetricsListFromText(text, "PodMetricsList");
     if (!r.ok()) {
       std::fprintf(stderr, "metrics: %s\n", r.status().ToString().c_str());
@@ -189,6 +231,22 @@ int main(int argc, char** argv) {
     metric_lists.push_back(std::move(r).value());
   }
   const int64_t metrics_bytes = InUse() - before_metrics;
+  metric_lists.clear();
+  metric_lists.shrink_to_fit();
+
+  TextSource source(texts);
+  SimulatedClock clock(Time(std::chrono::seconds(1767225600)));
+  const int64_t before_cache = InUse();
+  auto cache = std::make_unique<ctrl::MetricsCache>(source, pod_store, clock, std::chrono::seconds(15));
+  const k8s::Selector app0 = k8s::Selector::FromLabels({{"app", "app-0000"}});
+  for (const auto& [ns, text] : texts) {
+    auto r = cache->GetResourceMetric(ns, "cpu", app0, "");
+    if (!r.ok() || r->metrics.size() != kPodsPerHpa) {
+      std::fprintf(stderr, "metrics cache: %s\n", r.ok() ? "wrong pod count" : r.status().ToString().c_str());
+      return 1;
+    }
+  }
+  const int64_t cache_bytes = InUse() - before_cache;
 
   struct mallinfo2 m = mallinfo2();
   std::printf("cache_memory_bench: %d HPAs, %d pods (heap in use, mallinfo2)\n\n", hpas, pods);
@@ -197,7 +255,8 @@ int main(int argc, char** argv) {
               std::string(12, '-').c_str(), std::string(10, '-').c_str());
   Row("pod informer store (Pod + index)", pods, pod_bytes);
   Row("HPA informer store (Hpa + index)", hpas, hpa_bytes);
-  Row("one period's PodMetrics lists", pods, metrics_bytes);
+  Row("one period's PodMetrics lists, decoded", pods, metrics_bytes);
+  Row("the same held by MetricsCache", pods, cache_bytes);
   std::printf("\nallocator: arena %.1f MiB, in use %.1f MiB, free in arena %.1f MiB, mmapped %.1f MiB\n",
               m.arena / 1048576.0, m.uordblks / 1048576.0, m.fordblks / 1048576.0, m.hblkhd / 1048576.0);
   return 0;
