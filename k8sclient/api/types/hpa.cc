@@ -60,7 +60,7 @@ Status ParseValueStatus(const json& j, const std::string& path, MetricValueStatu
 
 // Parses the member `key` of a metric entry (if present) with `parse`.
 template <typename T, typename F>
-Status ParseMember(const json& entry, const char* key, const std::string& path, std::optional<T>* out, F parse) {
+Status ParseMember(const json& entry, const char* key, const std::string& path, HeapOptional<T>* out, F parse) {
   const json* c = Child(entry, key);
   if (!c) return Status::Ok();
   std::string p = Join(path, key);
@@ -573,8 +573,8 @@ bool SameRef(const CrossVersionObjectReference& a, const CrossVersionObjectRefer
   return a.api_version == b.api_version && a.kind == b.kind && a.name == b.name;
 }
 
-template <typename T, typename Eq>
-bool SameOptional(const std::optional<T>& a, const std::optional<T>& b, Eq eq) {
+template <typename Opt, typename Eq>
+bool SameOptional(const Opt& a, const Opt& b, Eq eq) {
   if (a.has_value() != b.has_value()) return false;
   return !a || eq(*a, *b);
 }

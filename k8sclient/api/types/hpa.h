@@ -21,6 +21,7 @@
 #include "k8sclient/base/clock.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/base/status.h"
+#include "k8sclient/api/types/heap_optional.h"
 #include "k8sclient/api/types/object_meta.h"
 
 namespace hpad::k8s {
@@ -59,26 +60,29 @@ struct PodsMetricSource { MetricIdentifier metric; MetricTarget target; };
 struct ObjectMetricSource { CrossVersionObjectReference described_object; MetricIdentifier metric; MetricTarget target; };
 struct ExternalMetricSource { MetricIdentifier metric; MetricTarget target; };
 
+// The per-source members are HeapOptional (heap_optional.h): at most one is
+// set, and inline optionals made each MetricSpec/MetricStatus over 1 KB
+// (issue 16).
 struct MetricSpec {
   std::string type;  // "Resource", "ContainerResource", "Pods", "Object", "External", or anything (16.9)
-  std::optional<ResourceMetricSource> resource;
-  std::optional<ContainerResourceMetricSource> container_resource;
-  std::optional<PodsMetricSource> pods;
-  std::optional<ObjectMetricSource> object;
-  std::optional<ExternalMetricSource> external;
+  HeapOptional<ResourceMetricSource> resource;
+  HeapOptional<ContainerResourceMetricSource> container_resource;
+  HeapOptional<PodsMetricSource> pods;
+  HeapOptional<ObjectMetricSource> object;
+  HeapOptional<ExternalMetricSource> external;
 };
 
 struct MetricStatus {
   std::string type;  // "" for the empty entry of a failed metric (X5)
   // Exactly one of these is set, matching type.
-  std::optional<std::pair<std::string, MetricValueStatus>> resource;  // name, current
+  HeapOptional<std::pair<std::string, MetricValueStatus>> resource;  // name, current
   struct ContainerResource { std::string name; std::string container; MetricValueStatus current; };
-  std::optional<ContainerResource> container_resource;
+  HeapOptional<ContainerResource> container_resource;
   struct PodsOrExternal { MetricIdentifier metric; MetricValueStatus current; };
-  std::optional<PodsOrExternal> pods;
-  std::optional<PodsOrExternal> external;
+  HeapOptional<PodsOrExternal> pods;
+  HeapOptional<PodsOrExternal> external;
   struct Object { CrossVersionObjectReference described_object; MetricIdentifier metric; MetricValueStatus current; };
-  std::optional<Object> object;
+  HeapOptional<Object> object;
 };
 
 struct HpaScalingPolicy {
