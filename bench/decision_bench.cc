@@ -69,7 +69,7 @@ Fixture MakeFixture() {
     auto pod = std::make_shared<hpad::k8s::Pod>();
     pod->name = "web-" + std::to_string(i);
     pod->ns = "bench";
-    pod->labels = {{"app", "web"}};
+    pod->SetLabels({{"app", "web"}});
     pod->phase = "Running";
     // Started and Ready an hour before the first decision: P4's cpu
     // initialisation period is long over, so every pod counts as ready.
@@ -79,7 +79,7 @@ Fixture MakeFixture() {
     hpad::k8s::PodContainer c;
     c.name = "app";
     c.requests_milli = {{"cpu", kCpuRequestMilli}};  // 100m
-    pod->containers.push_back(c);
+    pod->SetRequests({.containers = {c}});
     f.pods.push_back(std::move(pod));
   }
   for (int s = 0; s < kMetricSets; s++) {

@@ -52,14 +52,35 @@ bool IsEquality(const k8s::LabelSelectorRequirement& r) {
 
 MetricsCache::ResourceList::ResourceList(Result<std::vector<k8s::PodMetrics>> r) : items(std::move(r)) {
   if (!items.ok()) return;
+  items->shrink_to_fit();  // the decoder's growth slack, held for a whole period otherwise
+  label_set_of.reserve(items->size());
+  std::map<k8s::Labels, uint32_t> seen;  // label set -> index in label_sets, for this list only
   for (uint32_t i = 0; i < items->size(); i++) {
-    const k8s::PodMetrics& pm = (*items)[i];
+    k8s::PodMetrics& pm = (*items)[i];
     if (pm.labels.empty()) {
+      label_set_of.push_back(kNoLabels);
       unlabelled.push_back(i);
       continue;
     }
-    for (const auto& [k, v] : pm.labels) by_label[k][v].push_back(i);
+    auto [it, added] = seen.emplace(std::move(pm.labels), static_cast<uint32_t>(label_sets.size()));
+    pm.labels.clear();  // (moved from, or equal to a set already kept)
+    if (added) label_sets.push_back(it->first);
+    label_set_of.push_back(it->second);
+    for (const auto& [k, v] : it->first) by_label[k][v].push_back(i);
   }
+  label_sets.shrink_to_fit();
+}
+
+const k8s::Labels& MetricsCache::ResourceList::LabelsOf(uint32_t i) const {
+  static const k8s::Labels kNone;
+  const uint32_t set = i < label_set_of.size() ? label_set_of[i] : kNoLabels;
+  return set == kNoLabels ? kNone : label_sets[set];
+}
+
+std::vector<k8s::PodMetrics> MetricsCache::ResourceList::Restored() const {
+  std::vector<k8s::PodMetrics> out = *items;
+  for (uint32_t i = 0; i < out.size(); i++) out[i].labels = LabelsOf(i);
+  return out;
 }
 
 MetricsCache::PodsMetricList::PodsMetricList(Result<std::vector<k8s::CustomMetricValue>> r) : items(std::move(r)) {
@@ -132,13 +153,14 @@ size_t MetricsCache::Size() const {
   return resource_.size() + pods_metrics_.size() + object_metrics_.size() + external_metrics_.size();
 }
 
-bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selector,
-                               const k8s::PodMetrics& pm) const {
-  if (!pm.labels.empty()) return selector.Matches(pm.labels);
+bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selector, const ResourceList& list,
+                               uint32_t i) const {
+  const k8s::Labels& own = list.LabelsOf(i);
+  if (!own.empty()) return selector.Matches(own);
   // No labels on the PodMetrics: the pod's own labels, as metrics-server
   // selects by pod. A PodMetrics of an unknown pod has no labels at all.
-  auto pod = pods_.Get(ns, pm.name);
-  return selector.Matches(pod ? pod->labels : k8s::Labels{});
+  auto pod = pods_.Get(ns, (*list.items)[i].name);
+  return selector.Matches(pod ? pod->labels() : k8s::Labels{});
 }
 
 std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,
@@ -165,8 +187,8 @@ std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, 
     if (!anchored || posting->size() < anchored->size()) anchored = posting;
   }
   if (!anchored) {  // no equality requirement: every item is a candidate
-    for (const auto& pm : items)
-      if (SelectsItem(ns, selector, pm)) out.push_back(&pm);
+    for (uint32_t i = 0; i < items.size(); i++)
+      if (SelectsItem(ns, selector, list, i)) out.push_back(&items[i]);
     return out;
   }
   std::vector<uint32_t> candidates;
@@ -175,7 +197,7 @@ std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, 
   std::merge(anchored->begin(), anchored->end(), list.unlabelled.begin(), list.unlabelled.end(),
              std::back_inserter(candidates));
   for (uint32_t i : candidates)
-    if (SelectsItem(ns, selector, items[i])) out.push_back(&items[i]);
+    if (SelectsItem(ns, selector, list, i)) out.push_back(&items[i]);
   return out;
 }
 
@@ -234,7 +256,9 @@ Result<ExternalMetricResult> MetricsCache::GetExternalMetric(const std::string& 
 }
 
 Result<std::vector<k8s::PodMetrics>> MetricsCache::ListResourceMetrics(const std::string& ns) {
-  return Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); })->items;
+  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
+  if (!list->items.ok()) return list->items.status();
+  return list->Restored();
 }
 
 Result<std::vector<k8s::CustomMetricValue>> MetricsCache::ListPodsMetric(const std::string& ns,

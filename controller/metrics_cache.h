@@ -83,9 +83,21 @@ class MetricsCache : public MetricsClient {
   // A namespace's list as fetched, with indexes (item positions, ascending =
   // server order) so an HPA's filter visits its own items, not the whole
   // namespace: one namespace with 10,000 HPAs must not cost HPAs x pods.
+  //
+  // Memory (issue 16): the cache holds one period's list of every
+  // namespace, i.e. a PodMetrics per pod of the cluster. The items' own
+  // labels are moved out into one copy per distinct set (the pods of a
+  // template carry equal ones), so `items` hold empty label maps and
+  // LabelsOf(i) gives item i's labels.
   struct ResourceList {
     explicit ResourceList(Result<std::vector<k8s::PodMetrics>> r);
+    const k8s::Labels& LabelsOf(uint32_t i) const;
+    // The items with their labels put back (ListResourceMetrics' copies).
+    std::vector<k8s::PodMetrics> Restored() const;
     Result<std::vector<k8s::PodMetrics>> items;
+    std::vector<k8s::Labels> label_sets;  // distinct non-empty label sets
+    std::vector<uint32_t> label_set_of;   // per item: index into label_sets, kNoLabels if none
+    static constexpr uint32_t kNoLabels = UINT32_MAX;
     // Own metadata.labels: key -> value -> positions.
     std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> by_label;
     std::vector<uint32_t> unlabelled;  // selected by their pod's labels
@@ -103,7 +115,7 @@ class MetricsCache : public MetricsClient {
   template <typename L, typename Fetch>
   std::shared_ptr<const L> Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key, Fetch fetch);
   void SweepLocked(Time now);
-  bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const k8s::PodMetrics& pm) const;
+  bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const ResourceList& list, uint32_t i) const;
   std::vector<const k8s::PodMetrics*> Select(const std::string& ns, const k8s::Selector& selector,
                                              const ResourceList& list) const;
   std::vector<const k8s::CustomMetricValue*> Select(const std::string& ns, const k8s::Selector& selector,

@@ -21,7 +21,10 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
       [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
   pod_informer_ = std::make_unique<k8s::Informer<k8s::Pod>>(
       *client_, clock_, informer_options(k8s::resources::kPods, "pods"),
-      [](const k8s::Json& j) { return k8s::PodFromJson(j); });
+      // Pods of one template share their label set and requests (issue 16).
+      [interner = std::make_shared<k8s::PodInterner>()](const k8s::Json& j) {
+        return k8s::PodFromJson(j, interner.get());
+      });
   mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_, clock_);
   // Object metrics name the described object's group-qualified resource
   // from the REST mapping, as upstream (issue 11 item 5).

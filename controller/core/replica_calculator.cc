@@ -106,7 +106,7 @@ int64_t SatAdd(int64_t a, int64_t b) {
 bool IsSupportedPodLevelResource(const std::string& resource) { return resource == "cpu" || resource == "memory"; }
 
 bool PodLevelRequestsSet(const k8s::Pod& pod) {
-  for (const auto& [name, milli] : pod.pod_level_requests_milli) {
+  for (const auto& [name, milli] : pod.requests().pod_level_requests_milli) {
     if (IsSupportedPodLevelResource(name)) return true;
   }
   return false;
@@ -120,15 +120,16 @@ bool PodLevelRequestsSet(const k8s::Pod& pod) {
 // (a); (c) spec.overhead is added. Returns nullopt when the resource is
 // absent from all of them.
 std::optional<int64_t> PodLevelRequest(const k8s::Pod& pod, const std::string& resource) {
+  const k8s::PodRequests& requests = pod.requests();
   std::optional<int64_t> total;
   const auto add_to = [](std::optional<int64_t>& acc, int64_t v) { acc = SatAdd(acc.value_or(0), v); };
-  for (const auto& c : pod.containers) {
+  for (const auto& c : requests.containers) {
     auto it = c.requests_milli.find(resource);
     if (it != c.requests_milli.end()) add_to(total, it->second);
   }
   std::optional<int64_t> sidecars_so_far;  // restartable init containers declared so far
   std::optional<int64_t> init_peak;
-  for (const auto& c : pod.init_containers) {
+  for (const auto& c : requests.init_containers) {
     auto it = c.requests_milli.find(resource);
     std::optional<int64_t> this_step;
     if (c.restart_policy_always) {
@@ -145,11 +146,11 @@ std::optional<int64_t> PodLevelRequest(const k8s::Pod& pod, const std::string& r
   }
   if (init_peak && (!total || *init_peak > *total)) total = init_peak;
   if (IsSupportedPodLevelResource(resource)) {
-    auto it = pod.pod_level_requests_milli.find(resource);
-    if (it != pod.pod_level_requests_milli.end()) total = it->second;
+    auto it = requests.pod_level_requests_milli.find(resource);
+    if (it != requests.pod_level_requests_milli.end()) total = it->second;
   }
-  auto oh = pod.overhead_milli.find(resource);
-  if (oh != pod.overhead_milli.end()) add_to(total, oh->second);
+  auto oh = requests.overhead_milli.find(resource);
+  if (oh != requests.overhead_milli.end()) add_to(total, oh->second);
   return total;
 }
 
@@ -176,12 +177,12 @@ Status PodRequest(const k8s::Pod& pod, const std::string& container, const std::
     sum = SatAdd(sum, it->second);
     return Status::Ok();
   };
-  for (const auto& c : pod.containers) {
+  for (const auto& c : pod.requests().containers) {
     Status s = add(c);
     if (!s.ok()) return s;
   }
   // RQ1: sidecars (init containers with restartPolicy Always) count too.
-  for (const auto& c : pod.init_containers) {
+  for (const auto& c : pod.requests().init_containers) {
     if (!c.restart_policy_always) continue;
     Status s = add(c);
     if (!s.ok()) return s;

@@ -119,14 +119,14 @@ std::vector<std::string> SelectorRegistry::HpasSelectingAny(const std::string& n
   };
   for (const auto& pod : pods) {
     // A selector anchored on key=value can only match pods carrying that label.
-    for (const auto& [key, value] : pod->labels) {
+    for (const auto& [key, value] : pod->labels()) {
       auto k = n.anchored.find(key);
       if (k == n.anchored.end()) continue;
       auto v = k->second.find(value);
       if (v == k->second.end()) continue;
-      for (const auto& name : v->second) consider(name, pod->labels);
+      for (const auto& name : v->second) consider(name, pod->labels());
     }
-    for (const auto& name : n.general) consider(name, pod->labels);
+    for (const auto& name : n.general) consider(name, pod->labels());
   }
   return std::vector<std::string>(found.begin(), found.end());
 }

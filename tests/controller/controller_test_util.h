@@ -33,7 +33,7 @@ inline std::shared_ptr<const k8s::Pod> MakePod(const PodSpec& s) {
   auto p = std::make_shared<k8s::Pod>();
   p->name = s.name;
   p->ns = "default";
-  p->labels = s.labels;
+  p->SetLabels(s.labels);
   p->phase = s.phase;
   if (!s.no_start_time) p->start_time = s.start;
   p->ready_status = s.ready;
@@ -42,7 +42,7 @@ inline std::shared_ptr<const k8s::Pod> MakePod(const PodSpec& s) {
   k8s::PodContainer c;
   c.name = "app";
   c.requests_milli = s.requests;
-  p->containers.push_back(c);
+  p->SetRequests({.containers = {c}});
   return p;
 }
 

@@ -441,13 +441,13 @@ TEST_CASE("MetricsCache: indexed filtering equals the per-item definition (M1, M
       k8s::Labels labels = pm.labels;
       if (labels.empty()) {
         auto pod = f.pods.Get("default", pm.name);
-        if (pod) labels = pod->labels;
+        if (pod) labels = pod->labels();
       }
       if (s.Matches(labels)) want_resource.push_back(pm.name);
     }
     for (const auto& mv : custom) {
       auto pod = f.pods.Get("default", mv.described_object.name);
-      if (pod && s.Matches(pod->labels)) want_custom.push_back(mv.described_object.name);
+      if (pod && s.Matches(pod->labels())) want_custom.push_back(mv.described_object.name);
     }
     auto got = f.cache.GetResourceMetric("default", "cpu", s, "");
     auto got_custom = f.cache.GetRawMetric("default", "rps", s, k8s::Selector::Nothing());

@@ -60,7 +60,7 @@ Status ParseValueStatus(const json& j, const std::string& path, MetricValueStatu
 
 // Parses the member `key` of a metric entry (if present) with `parse`.
 template <typename T, typename F>
-Status ParseMember(const json& entry, const char* key, const std::string& path, std::optional<T>* out, F parse) {
+Status ParseMember(const json& entry, const char* key, const std::string& path, HeapOptional<T>* out, F parse) {
   const json* c = Child(entry, key);
   if (!c) return Status::Ok();
   std::string p = Join(path, key);
@@ -436,7 +436,11 @@ json ConditionToJson(const HpaCondition& c) {
 Result<Hpa> HpaFromJson(const json& j) {
   if (!j.is_object()) return FieldError("", "expected a HorizontalPodAutoscaler object, got " + std::string(j.type_name()));
   Hpa hpa;
-  hpa.raw = j;
+  {
+    json kept = j;
+    kept.erase("status");
+    hpa.raw = std::make_shared<const std::string>(kept.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
   if (const json* m = Child(j, "metadata")) {
     auto meta = ObjectMetaFromJson(*m, "metadata");
     if (!meta.ok()) return meta.status();
@@ -476,7 +480,10 @@ Result<Hpa> HpaFromJson(const json& j) {
 json HpaToJson(const Hpa& hpa) { return HpaToJson(hpa, hpa.status); }
 
 json HpaToJson(const Hpa& hpa, const HpaStatus& status) {
-  json out = hpa.raw.is_object() ? hpa.raw : json::object();
+  // raw is our own dump of an object that passed the foreign-JSON bounds:
+  // it parses; anything else (a hand-built Hpa) starts from an empty object.
+  json out = hpa.raw ? json::parse(*hpa.raw, nullptr, /*allow_exceptions=*/false) : json::object();
+  if (!out.is_object()) out = json::object();
   out["apiVersion"] = "autoscaling/v2";
   out["kind"] = "HorizontalPodAutoscaler";
   ObjectMetaToJson(hpa.metadata, &out["metadata"]);
@@ -566,8 +573,8 @@ bool SameRef(const CrossVersionObjectReference& a, const CrossVersionObjectRefer
   return a.api_version == b.api_version && a.kind == b.kind && a.name == b.name;
 }
 
-template <typename T, typename Eq>
-bool SameOptional(const std::optional<T>& a, const std::optional<T>& b, Eq eq) {
+template <typename Opt, typename Eq>
+bool SameOptional(const Opt& a, const Opt& b, Eq eq) {
   if (a.has_value() != b.has_value()) return false;
   return !a || eq(*a, *b);
 }

@@ -2,7 +2,8 @@
 // conversion.
 //
 // These structs are what the controller's pure core reads. FromJson keeps the
-// original JSON in `raw` so that ToJson(hpa) of a read object writes back
+// original JSON (as text, without status) in `raw` so that ToJson(hpa) of a
+// read object writes back
 // every field hpad does not model (unknown fields survive a
 // read-modify-write). Quantities are milli-int64 plus the original text.
 // Plain values; immutable once cached (shared as shared_ptr<const Hpa>).
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "k8sclient/base/clock.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/base/status.h"
+#include "k8sclient/api/types/heap_optional.h"
 #include "k8sclient/api/types/object_meta.h"
 
 namespace hpad::k8s {
@@ -57,26 +60,29 @@ struct PodsMetricSource { MetricIdentifier metric; MetricTarget target; };
 struct ObjectMetricSource { CrossVersionObjectReference described_object; MetricIdentifier metric; MetricTarget target; };
 struct ExternalMetricSource { MetricIdentifier metric; MetricTarget target; };
 
+// The per-source members are HeapOptional (heap_optional.h): at most one is
+// set, and inline optionals made each MetricSpec/MetricStatus over 1 KB
+// (issue 16).
 struct MetricSpec {
   std::string type;  // "Resource", "ContainerResource", "Pods", "Object", "External", or anything (16.9)
-  std::optional<ResourceMetricSource> resource;
-  std::optional<ContainerResourceMetricSource> container_resource;
-  std::optional<PodsMetricSource> pods;
-  std::optional<ObjectMetricSource> object;
-  std::optional<ExternalMetricSource> external;
+  HeapOptional<ResourceMetricSource> resource;
+  HeapOptional<ContainerResourceMetricSource> container_resource;
+  HeapOptional<PodsMetricSource> pods;
+  HeapOptional<ObjectMetricSource> object;
+  HeapOptional<ExternalMetricSource> external;
 };
 
 struct MetricStatus {
   std::string type;  // "" for the empty entry of a failed metric (X5)
   // Exactly one of these is set, matching type.
-  std::optional<std::pair<std::string, MetricValueStatus>> resource;  // name, current
+  HeapOptional<std::pair<std::string, MetricValueStatus>> resource;  // name, current
   struct ContainerResource { std::string name; std::string container; MetricValueStatus current; };
-  std::optional<ContainerResource> container_resource;
+  HeapOptional<ContainerResource> container_resource;
   struct PodsOrExternal { MetricIdentifier metric; MetricValueStatus current; };
-  std::optional<PodsOrExternal> pods;
-  std::optional<PodsOrExternal> external;
+  HeapOptional<PodsOrExternal> pods;
+  HeapOptional<PodsOrExternal> external;
   struct Object { CrossVersionObjectReference described_object; MetricIdentifier metric; MetricValueStatus current; };
-  std::optional<Object> object;
+  HeapOptional<Object> object;
 };
 
 struct HpaScalingPolicy {
@@ -127,7 +133,11 @@ struct Hpa {
   ObjectMeta metadata;
   HpaSpec spec;
   HpaStatus status;
-  nlohmann::json raw;  // the object as read (for unknown-field preservation)
+  // The object as read, without `status` (every write sends a whole new
+  // status), as compact JSON text shared by the copies of this Hpa: only a
+  // write-back reads it (unknown-field preservation), and a DOM of every
+  // cached HPA cost ~7 KB each where the text costs ~1-2 KB (issue 16).
+  std::shared_ptr<const std::string> raw;
 };
 
 // autoscaling/v2 JSON -> Hpa. Errors name the field path ("spec.metrics[1].resource.target.averageValue: ...").

@@ -188,8 +188,8 @@ TEST_CASE("P1-P5 pod grouping", "[calculator][grouping]") {
 TEST_CASE("RQ1-RQ3 requests", "[calculator][requests]") {
   auto pod = std::make_shared<hpad::k8s::Pod>();
   pod->name = "p";
-  pod->containers = {{"app", {{"cpu", 200}}, false}, {"log", {{"cpu", 50}}, false}};
-  pod->init_containers = {{"init", {}, false}, {"sidecar", {{"cpu", 25}}, true}};
+  pod->SetRequests({.containers = {{"app", {{"cpu", 200}}, false}, {"log", {{"cpu", 50}}, false}},
+                    .init_containers = {{"init", {}, false}, {"sidecar", {{"cpu", 25}}, true}}});
   PodList pods{pod};
   SECTION("RQ1 whole pod includes sidecars, skips plain init containers") {
     auto r = CalculatePodRequests(pods, "", "cpu");
@@ -208,7 +208,9 @@ TEST_CASE("RQ1-RQ3 requests", "[calculator][requests]") {
   }
   SECTION("RQ2 pod-level requests win with the gate") {
     auto p2 = std::make_shared<hpad::k8s::Pod>(*pod);
-    p2->pod_level_requests_milli = {{"cpu", 1000}};
+    hpad::k8s::PodRequests with_pod_level = pod->requests();
+    with_pod_level.pod_level_requests_milli = {{"cpu", 1000}};
+    p2->SetRequests(std::move(with_pod_level));
     auto r = CalculatePodRequests({p2}, "", "cpu", true);
     REQUIRE(r.ok());
     CHECK(r->at("p") == 1000);
@@ -263,10 +265,10 @@ TEST_CASE("RQ2 pod-level requests follow PodRequests", "[calculator][requests]")
     SECTION(c.name) {
       auto pod = std::make_shared<hpad::k8s::Pod>();
       pod->name = "p";
-      pod->containers = c.containers;
-      pod->init_containers = c.init_containers;
-      pod->pod_level_requests_milli = c.pod_level;
-      pod->overhead_milli = c.overhead;
+      pod->SetRequests({.containers = c.containers,
+                        .init_containers = c.init_containers,
+                        .pod_level_requests_milli = c.pod_level,
+                        .overhead_milli = c.overhead});
       auto r = CalculatePodRequests({pod}, "", c.resource, true);
       if (c.want) {
         REQUIRE(r.ok());

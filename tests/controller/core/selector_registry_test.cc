@@ -90,7 +90,7 @@ TEST_CASE("S4 SelectorRegistry agrees with checking every selector against every
     std::vector<std::string> want;
     for (const auto& [name, s] : brute) {
       for (const auto& pod : pods) {
-        if (s.Matches(pod->labels)) {
+        if (s.Matches(pod->labels())) {
           want.push_back(name);
           break;
         }

@@ -45,22 +45,22 @@ TEST_CASE("pod from json", "[pod]") {
   const Pod& p = *r;
   CHECK(p.name == "web-1");
   CHECK(p.ns == "default");
-  CHECK(p.resource_version == "7");
-  CHECK(p.labels == std::map<std::string, std::string>{{"app", "web"}});
+  CHECK(p.labels() == std::map<std::string, std::string>{{"app", "web"}});
   CHECK(p.phase == "Running");
   CHECK(FormatRfc3339(*p.start_time) == "2026-01-01T00:00:00Z");
   CHECK(p.ready_status == "True");
   CHECK(FormatRfc3339(*p.ready_last_transition) == "2026-01-01T00:00:30Z");
   CHECK_FALSE(p.deletion_timestamp);
-  REQUIRE(p.containers.size() == 3);
-  CHECK(p.containers[0].requests_milli == std::map<std::string, int64_t>{{"cpu", 200}, {"memory", 67108864000}});
-  CHECK(p.containers[1].requests_milli.at("cpu") == 100);
-  CHECK(p.containers[2].requests_milli.empty());  // no request: RQ1 error is the calculator's
-  REQUIRE(p.init_containers.size() == 2);
-  CHECK_FALSE(p.init_containers[0].restart_policy_always);
-  CHECK(p.init_containers[1].restart_policy_always);  // sidecar counts in RQ1
-  CHECK(p.init_containers[1].requests_milli.at("cpu") == 50);
-  CHECK(p.pod_level_requests_milli.at("cpu") == 500);  // RQ2
+  const PodRequests& req = p.requests();
+  REQUIRE(req.containers.size() == 3);
+  CHECK(req.containers[0].requests_milli == std::map<std::string, int64_t>{{"cpu", 200}, {"memory", 67108864000}});
+  CHECK(req.containers[1].requests_milli.at("cpu") == 100);
+  CHECK(req.containers[2].requests_milli.empty());  // no request: RQ1 error is the calculator's
+  REQUIRE(req.init_containers.size() == 2);
+  CHECK_FALSE(req.init_containers[0].restart_policy_always);
+  CHECK(req.init_containers[1].restart_policy_always);  // sidecar counts in RQ1
+  CHECK(req.init_containers[1].requests_milli.at("cpu") == 50);
+  CHECK(req.pod_level_requests_milli.at("cpu") == 500);  // RQ2
 }
 
 TEST_CASE("pod overhead (RQ2) and the first Ready condition (P4)", "[pod]") {
@@ -71,8 +71,8 @@ TEST_CASE("pod overhead (RQ2) and the first Ready condition (P4)", "[pod]") {
       {"type": "Ready", "status": "False", "lastTransitionTime": "2026-01-01T00:00:10Z"},
       {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:20Z"}]}})"));
   REQUIRE(r.ok());
-  CHECK(r->overhead_milli.at("cpu") == 250);
-  CHECK(r->overhead_milli.at("memory") == 1048576000);
+  CHECK(r->requests().overhead_milli.at("cpu") == 250);
+  CHECK(r->requests().overhead_milli.at("memory") == 1048576000);
   // Upstream's GetPodCondition returns the first condition of the type.
   CHECK(r->ready_status == "False");
   CHECK(FormatRfc3339(*r->ready_last_transition) == "2026-01-01T00:00:10Z");
@@ -84,7 +84,56 @@ TEST_CASE("pod minimal and deleting", "[pod]") {
   REQUIRE(r.ok());
   CHECK(r->deletion_timestamp.has_value());
   CHECK_FALSE(r->ready_status.has_value());
-  CHECK(r->containers.empty());
+  CHECK(r->requests().containers.empty());
+  CHECK(r->labels().empty());
+  CHECK_FALSE(r->shared_labels);  // nothing to share: no allocation
+  CHECK_FALSE(r->shared_requests);
+}
+
+TEST_CASE("pods converted through one interner share equal label sets and requests", "[pod]") {
+  PodInterner interner;
+  json a = json::parse(kPod), b = json::parse(kPod), c = json::parse(kPod);
+  b["metadata"]["name"] = "web-2";
+  c["metadata"]["name"] = "web-3";
+  c["metadata"]["labels"]["app"] = "other";
+  c["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "300m";
+  auto pa = PodFromJson(a, &interner), pb = PodFromJson(b, &interner), pc = PodFromJson(c, &interner);
+  REQUIRE(pa.ok());
+  REQUIRE(pb.ok());
+  REQUIRE(pc.ok());
+  CHECK(pa->shared_labels == pb->shared_labels);  // one copy
+  CHECK(pa->shared_requests == pb->shared_requests);
+  CHECK(pa->shared_labels != pc->shared_labels);
+  CHECK(pa->shared_requests != pc->shared_requests);
+  CHECK(pc->labels().at("app") == "other");
+  CHECK(pc->requests().containers[0].requests_milli.at("cpu") == 300);
+  CHECK(pb->name == "web-2");
+  // Whatever is interned, the pod reads as PodFromJson without an interner.
+  auto plain = PodFromJson(c);
+  REQUIRE(plain.ok());
+  CHECK(plain->labels() == pc->labels());
+  CHECK(plain->requests() == pc->requests());
+  CHECK(plain->shared_requests != pc->shared_requests);
+  CHECK(interner.label_entries() == 2);
+  CHECK(interner.request_entries() == 2);
+}
+
+TEST_CASE("the pod interner forgets values no pod holds", "[pod]") {
+  PodInterner interner;
+  // 3000 distinct label sets, each dropped at once: sweeps keep the table
+  // small instead of growing with every set ever seen.
+  for (int i = 0; i < 3000; ++i) {
+    auto held = interner.InternLabels({{"app", "web-" + std::to_string(i)}});
+    REQUIRE(held);
+    CHECK(held->at("app") == "web-" + std::to_string(i));
+  }
+  CHECK(interner.label_entries() <= 1024);
+  // A value still held survives the sweeps and is found again.
+  auto kept = interner.InternLabels({{"app", "kept"}});
+  for (int i = 0; i < 3000; ++i) interner.InternLabels({{"app", "x-" + std::to_string(i)}});
+  CHECK(interner.InternLabels({{"app", "kept"}}) == kept);
+  CHECK(interner.InternLabels({}) == nullptr);
+  CHECK(interner.InternRequests({}) == nullptr);
 }
 
 TEST_CASE("pod errors name the field path", "[pod]") {
