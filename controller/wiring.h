@@ -56,10 +56,14 @@ namespace hpad::ctrl {
 //                metrics.NewRESTMetricsClient gets, each from its own
 //                NewForConfig.
 // In client-go each of these builds its own flowcontrol token bucket from
-// --kube-api-qps/--kube-api-burst (rest.RESTClientFor when
-// config.RateLimiter is nil; a generated clientset's NewForConfig makes one
-// bucket shared by its group clients). So a flood of metrics reads or events
-// never queues a scale write behind it. Any null member falls back to `hpa`,
+// --kube-api-qps/--kube-api-burst: rest.RESTClientFor (client-go
+// rest/config.go) calls flowcontrol.NewTokenBucketRateLimiter(qps, burst)
+// when config.RateLimiter is nil, and a generated clientset's NewForConfig
+// (kubernetes/clientset.go) makes one bucket shared by its group clients
+// (hpaClient's CoreV1, AutoscalingV2 and discovery); the informer factory's
+// client is KCM's rootClientBuilder.ClientOrDie("shared-informers")
+// (controllermanager.go CreateControllerContext). So a flood of metrics
+// reads or events never queues a scale write behind it. Any null member falls back to `hpa`,
 // and a null `hpa` to `informers`; at least one must be set.
 struct ControllerClients {
   std::shared_ptr<k8s::ApiClient> informers;
