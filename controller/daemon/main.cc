@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
     clients.client = std::move(built.client);
     clients.parts = std::move(built.parts);
   }
+  HPAD_LOG(Info) << "client-side rate limit: " << opts.kube_api_qps << " QPS, burst " << opts.kube_api_burst
+                 << ", for each of the informers, HPA (status, events, discovery), scale, resource, custom and "
+                    "external metrics clients";
 
   hpad::ctrl::DaemonRunner runner(opts, clients, clock, metrics);
   hpad::Status started = runner.Start();
