@@ -84,9 +84,11 @@ const std::vector<FlagInfo>& DaemonFlagTable() {
         {.name = "context", .type = "NAME", .group = conn,
          .help = "The kubeconfig context to use (default: its current-context)."},
         {.name = "kube-api-qps", .default_text = "20", .type = "FLOAT", .group = conn,
-         .help = "QPS to use while talking with the Kubernetes API server."},
+         .help = "QPS to use while talking with the Kubernetes API server. As in kube-controller-manager, each "
+                 "client has its own limit: informers, the HPA client (status writes, events, discovery), scale, "
+                 "and each of the resource, custom and external metrics APIs."},
         {.name = "kube-api-burst", .default_text = "30", .type = "INT", .group = conn,
-         .help = "Burst to use while talking with the Kubernetes API server."},
+         .help = "Burst to use while talking with the Kubernetes API server (per client, as --kube-api-qps)."},
         {.name = "horizontal-pod-autoscaler-sync-period", .default_text = "15s", .type = "DURATION", .group = controller_group,
          .help = "The period for syncing the number of pods in horizontal pod autoscaler.", .controller = true},
         {.name = "horizontal-pod-autoscaler-tolerance", .default_text = "0.1", .type = "FLOAT", .group = controller_group,

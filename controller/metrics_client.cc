@@ -52,7 +52,16 @@ ResourceNameResolver MapperResourceResolver(std::weak_ptr<k8s::RestMapper> mappe
 }
 
 RestMetricsClient::RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver)
-    : client_(std::move(client)), resolver_(std::move(resolver)) {}
+    : RestMetricsClient(client, client, client, std::move(resolver)) {}
+
+RestMetricsClient::RestMetricsClient(std::shared_ptr<k8s::ApiClient> resource, std::shared_ptr<k8s::ApiClient> custom,
+                                     std::shared_ptr<k8s::ApiClient> external, ResourceNameResolver resolver)
+    : resource_client_(std::move(resource)),
+      custom_client_(custom ? std::move(custom) : resource_client_),
+      external_client_(external ? std::move(external) : resource_client_),
+      resolver_(std::move(resolver)) {
+  HPAD_CHECK(resource_client_ != nullptr);
+}
 
 std::string RestMetricsClient::ResourceMetricsPath(const std::string& ns, const k8s::Selector& selector) {
   return "/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods" + Query({{"labelSelector", SelectorParam(selector)}});
@@ -187,7 +196,7 @@ Result<std::vector<k8s::CustomMetricValue>> FetchMetricValues(k8s::ApiClient& cl
 Result<PodMetricsResult> RestMetricsClient::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                               const k8s::Selector& selector,
                                                               const std::string& container) {
-  auto items = FetchPodMetrics(*client_, ResourceMetricsPath(ns, selector));
+  auto items = FetchPodMetrics(*resource_client_, ResourceMetricsPath(ns, selector));
   if (!items.ok()) return items.status();
   return ResourceMetricResultFrom(Pointers(*items), resource, container);
 }
@@ -195,20 +204,20 @@ Result<PodMetricsResult> RestMetricsClient::GetResourceMetric(const std::string&
 Result<PodMetricsResult> RestMetricsClient::GetRawMetric(const std::string& ns, const std::string& metric_name,
                                                          const k8s::Selector& selector,
                                                          const k8s::Selector& metric_selector) {
-  auto items = FetchMetricValues(*client_, PodsCustomMetricPath(ns, metric_name, selector, metric_selector));
+  auto items = FetchMetricValues(*custom_client_, PodsCustomMetricPath(ns, metric_name, selector, metric_selector));
   if (!items.ok()) return items.status();
   return PodsMetricResultFrom(Pointers(*items));
 }
 
 Result<std::vector<k8s::PodMetrics>> RestMetricsClient::ListResourceMetrics(const std::string& ns) {
   // Selector "everything" renders as "": no labelSelector parameter.
-  return FetchPodMetrics(*client_, ResourceMetricsPath(ns, k8s::Selector()));
+  return FetchPodMetrics(*resource_client_, ResourceMetricsPath(ns, k8s::Selector()));
 }
 
 Result<std::vector<k8s::CustomMetricValue>> RestMetricsClient::ListPodsMetric(const std::string& ns,
                                                                               const std::string& metric_name,
                                                                               const k8s::Selector& metric_selector) {
-  return FetchMetricValues(*client_, PodsCustomMetricPath(ns, metric_name, k8s::Selector(), metric_selector));
+  return FetchMetricValues(*custom_client_, PodsCustomMetricPath(ns, metric_name, k8s::Selector(), metric_selector));
 }
 
 Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string& ns, const std::string& metric_name,
@@ -234,7 +243,7 @@ Result<ObjectMetricResult> RestMetricsClient::GetObjectMetric(const std::string&
     if (!r.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", r.status());
     path = ObjectCustomMetricPath(ns, *r, object.name, metric_name, metric_selector);
   }
-  auto body = client_->GetPathRaw(path);
+  auto body = custom_client_->GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
   bool text_error = false;
   const std::string what = k8s::ReplyName("GET", path);
@@ -259,7 +268,7 @@ Result<ExternalMetricResult> RestMetricsClient::GetExternalMetric(const std::str
                                                                   const std::string& metric_name,
                                                                   const k8s::Selector& metric_selector) {
   const std::string path = ExternalMetricPath(ns, metric_name, metric_selector);
-  auto body = client_->GetPathRaw(path);
+  auto body = external_client_->GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from external metrics API: ", body.status());
   auto items = DecodeBody(*body, path, [](std::string_view t, std::string_view w, bool* e) {
     return k8s::ExternalMetricValueListFromText(t, w, e);

@@ -90,6 +90,12 @@ class RestMetricsClient : public MetricsClient {
   // `resolver` may be empty only where no Object metric is read: an Object
   // metric then fails with "unable to map kind ...".
   RestMetricsClient(std::shared_ptr<k8s::ApiClient> client, ResourceNameResolver resolver = {});
+  // One client per metrics API, each with its own rate limit as in
+  // kube-controller-manager (resource, custom and external metrics clients
+  // made by their own NewForConfig; see ControllerClients in wiring.h).
+  // A null client falls back to `resource`, which must be set.
+  RestMetricsClient(std::shared_ptr<k8s::ApiClient> resource, std::shared_ptr<k8s::ApiClient> custom,
+                    std::shared_ptr<k8s::ApiClient> external, ResourceNameResolver resolver = {});
 
   Result<PodMetricsResult> GetResourceMetric(const std::string& ns, const std::string& resource,
                                              const k8s::Selector& selector, const std::string& container) override;
@@ -117,7 +123,9 @@ class RestMetricsClient : public MetricsClient {
                                         const k8s::Selector& metric_selector);
 
  private:
-  std::shared_ptr<k8s::ApiClient> client_;
+  std::shared_ptr<k8s::ApiClient> resource_client_;  // metrics.k8s.io
+  std::shared_ptr<k8s::ApiClient> custom_client_;    // custom.metrics.k8s.io
+  std::shared_ptr<k8s::ApiClient> external_client_;  // external.metrics.k8s.io
   ResourceNameResolver resolver_;
 };
 

@@ -7,9 +7,31 @@
 
 namespace hpad::ctrl {
 
+ControllerClients ControllerClients::Single(std::shared_ptr<k8s::ApiClient> client) {
+  ControllerClients c;
+  c.informers = c.hpa = c.scale = c.resource_metrics = c.custom_metrics = c.external_metrics = std::move(client);
+  return c;
+}
+
+ControllerClients ControllerClients::WithFallbacks() const {
+  ControllerClients c = *this;
+  if (!c.hpa) c.hpa = c.informers;
+  if (!c.informers) c.informers = c.hpa;
+  HPAD_CHECK(c.hpa != nullptr);
+  for (auto* member : {&c.scale, &c.resource_metrics, &c.custom_metrics, &c.external_metrics}) {
+    if (!*member) *member = c.hpa;
+  }
+  return c;
+}
+
 ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
                                    const Clock& clock, k8s::WorkQueueObserver* queue_observer)
-    : clock_(clock), client_(std::move(client)) {
+    : ControllerWiring(std::move(options), ControllerClients::Single(std::move(client)), monitor, clock,
+                       queue_observer) {}
+
+ControllerWiring::ControllerWiring(ControllerOptions options, const ControllerClients& clients, Monitor& monitor,
+                                   const Clock& clock, k8s::WorkQueueObserver* queue_observer)
+    : clock_(clock), clients_(clients.WithFallbacks()) {
   auto informer_options = [](const k8s::GroupVersionResource& gvr, const std::string& name) {
     k8s::ReflectorOptions ro;
     ro.gvr = gvr;
@@ -17,36 +39,41 @@ ControllerWiring::ControllerWiring(ControllerOptions options, std::shared_ptr<k8
     return ro;
   };
   hpa_informer_ = std::make_unique<k8s::Informer<k8s::Hpa>>(
-      *client_, clock_, informer_options(k8s::resources::kHpaV2, "hpas"),
+      *clients_.informers, clock_, informer_options(k8s::resources::kHpaV2, "hpas"),
       [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
   pod_informer_ = std::make_unique<k8s::Informer<k8s::Pod>>(
-      *client_, clock_, informer_options(k8s::resources::kPods, "pods"),
+      *clients_.informers, clock_, informer_options(k8s::resources::kPods, "pods"),
       // Pods of one template share their label set and requests (issue 16).
       [interner = std::make_shared<k8s::PodInterner>()](const k8s::Json& j) {
         return k8s::PodFromJson(j, interner.get());
       });
-  mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(client_, clock_);
+  mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(clients_.hpa, clock_);
   // Object metrics name the described object's group-qualified resource
   // from the REST mapping, as upstream (issue 11 item 5).
-  metrics_ = std::make_unique<RestMetricsClient>(client_, MapperResourceResolver(mapper_));
+  metrics_ = std::make_unique<RestMetricsClient>(clients_.resource_metrics, clients_.custom_metrics,
+                                                 clients_.external_metrics, MapperResourceResolver(mapper_));
   metrics_cache_ = std::make_unique<MetricsCache>(*metrics_, pod_informer_->Store(), clock_, options.sync_period);
-  scales_ = std::make_unique<RestScaleClient>(client_, mapper_);
+  scales_ = std::make_unique<RestScaleClient>(clients_.scale, mapper_);
   ScaleClient* scale_reader = scales_.get();
   if (options.scale_from_cache) {
-    scale_cache_ = std::make_unique<ScaleCache>(*scales_, *client_, clock_);
+    scale_cache_ = std::make_unique<ScaleCache>(*scales_, *clients_.informers, clock_);
     scale_reader = scale_cache_.get();
   }
-  // Events go at background priority (divergence 24): a backlog of event
-  // writes (1,000 failing HPAs) must not delay scale and status writes,
-  // which keep half the client's burst to themselves.
-  recorder_ = std::make_unique<k8s::ApiEventRecorder>(client_->Background(), clock_);
-  if (options.persist_history) history_store_ = std::make_unique<HistoryStore>(*client_, options.history_namespace);
+  // Events share the HPA client's bucket with status writes, as upstream's
+  // broadcaster sink does (hpaClient.CoreV1()); they go at background
+  // priority (divergence 24) so a backlog of event writes (1,000 failing
+  // HPAs) keeps half that burst for the status writes. Scale writes have a
+  // bucket of their own.
+  recorder_ = std::make_unique<k8s::ApiEventRecorder>(clients_.hpa->Background(), clock_);
+  if (options.persist_history) {
+    history_store_ = std::make_unique<HistoryStore>(*clients_.hpa, options.history_namespace);
+  }
   controller_ = std::make_unique<HorizontalController>(std::move(options),
                                                        ControllerDeps{.hpas = *hpa_informer_,
                                                                       .pods = *pod_informer_,
                                                                       .metrics = *metrics_cache_,
                                                                       .scales = *scale_reader,
-                                                                      .api = *client_,
+                                                                      .api = *clients_.hpa,
                                                                       .events = *recorder_,
                                                                       .monitor = monitor,
                                                                       .clock = clock_,

@@ -6,8 +6,13 @@
 // is put together: the daemon's runner (watching) and the simulator's driver
 // (listing on virtual time) both use it.
 //
+// Which client each part talks through: ControllerClients (below). The
+// daemon gives each its own RestApiClient (own rate limit, shared
+// connections) as kube-controller-manager does; tests and the simulator may
+// pass one client for everything.
+//
 // Ownership: owns all of the above; borrows the Monitor, the Clock and the
-// WorkQueueObserver (must outlive it) and shares the ApiClient. Destruction
+// WorkQueueObserver (must outlive it) and shares the ApiClients. Destruction
 // stops the controller's workers, then the informers and caches, then
 // flushes the recorder, so no informer handler or worker outlives what it
 // uses. Thread-safety: StartWatching/Relist/FlushEvents from one thread; the
@@ -38,10 +43,48 @@ class WorkQueueObserver;
 
 namespace hpad::ctrl {
 
+// The clients the controller's parts use, shaped like kube-controller-manager's
+// HPA controller (cmd/kube-controller-manager/app/autoscaling.go):
+//   informers  - the shared informer factory's own client ("shared-informers"):
+//                HPA and pod list/watch, and the scale cache's watches;
+//   hpa        - ClientBuilder.ClientOrDie("horizontal-pod-autoscaler"): status
+//                writes (AutoscalingV2), events (the broadcaster's sink is
+//                hpaClient.CoreV1()), discovery / REST mapping; also hpad's
+//                history ConfigMaps (issue 13);
+//   scale      - scale.NewForConfig(hpaClientConfig, ...): scale GET/UPDATE;
+//   resource_metrics / custom_metrics / external_metrics - the three clients
+//                metrics.NewRESTMetricsClient gets, each from its own
+//                NewForConfig.
+// In client-go each of these builds its own flowcontrol token bucket from
+// --kube-api-qps/--kube-api-burst: rest.RESTClientFor (client-go
+// rest/config.go) calls flowcontrol.NewTokenBucketRateLimiter(qps, burst)
+// when config.RateLimiter is nil, and a generated clientset's NewForConfig
+// (kubernetes/clientset.go) makes one bucket shared by its group clients
+// (hpaClient's CoreV1, AutoscalingV2 and discovery); the informer factory's
+// client is KCM's rootClientBuilder.ClientOrDie("shared-informers")
+// (controllermanager.go CreateControllerContext). So a flood of metrics
+// reads or events never queues a scale write behind it. Any null member falls back to `hpa`,
+// and a null `hpa` to `informers`; at least one must be set.
+struct ControllerClients {
+  std::shared_ptr<k8s::ApiClient> informers;
+  std::shared_ptr<k8s::ApiClient> hpa;
+  std::shared_ptr<k8s::ApiClient> scale;
+  std::shared_ptr<k8s::ApiClient> resource_metrics;
+  std::shared_ptr<k8s::ApiClient> custom_metrics;
+  std::shared_ptr<k8s::ApiClient> external_metrics;
+
+  // Every part on one client (tests, the simulator's driver, `hpad explain`).
+  static ControllerClients Single(std::shared_ptr<k8s::ApiClient> client);
+  // Fills the null members by the fallbacks above.
+  ControllerClients WithFallbacks() const;
+};
+
 class ControllerWiring {
  public:
   ControllerWiring(ControllerOptions options, std::shared_ptr<k8s::ApiClient> client, Monitor& monitor,
                    const Clock& clock, k8s::WorkQueueObserver* queue_observer = nullptr);
+  ControllerWiring(ControllerOptions options, const ControllerClients& clients, Monitor& monitor, const Clock& clock,
+                   k8s::WorkQueueObserver* queue_observer = nullptr);
   ~ControllerWiring();
   ControllerWiring(const ControllerWiring&) = delete;
   ControllerWiring& operator=(const ControllerWiring&) = delete;
@@ -74,7 +117,7 @@ class ControllerWiring {
 
  private:
   const Clock& clock_;
-  std::shared_ptr<k8s::ApiClient> client_;
+  const ControllerClients clients_;  // all members set
   std::unique_ptr<k8s::Informer<k8s::Hpa>> hpa_informer_;
   std::unique_ptr<k8s::Informer<k8s::Pod>> pod_informer_;
   std::shared_ptr<k8s::DiscoveryRestMapper> mapper_;

@@ -106,7 +106,7 @@ class RestApiClient::BackgroundView final : public ApiClient {
   RestApiClient& owner_;
 };
 
-RestApiClient::RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options)
+RestApiClient::RestApiClient(std::shared_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options)
     : transport_(std::move(transport)),
       clock_(clock),
       options_(std::move(options)),

@@ -19,14 +19,20 @@
 // - leader fencing of writes (write_fence.h);
 // - a background view (Background()) whose requests take a token only
 //   while half the burst stays in the bucket, so a backlog of event writes
-//   never delays a scale or status write (divergence 24); they wait on the
-//   clock, ending the wait on cancellation, at the thread's request
+//   never delays a status write on the same client (divergence 24); they
+//   wait on the clock, ending the wait on cancellation, at the thread's request
 //   deadline, and are fenced like any other request;
 // - a per-attempt observer (verb, resource, HTTP code, latency) so the
 //   daemon can export API request metrics.
 // Errors come from StatusFromHttp (api_client.h).
 //
-// Ownership: owns the transport; the Clock must outlive the client.
+// One client is one rate limit. Several clients may share one transport
+// (its connection pool), as client-go's clients made from one rest.Config
+// share an http.Client while each NewForConfig builds its own token bucket:
+// the daemon gives each part of the controller its own client that way
+// (ControllerClients in controller/wiring.h).
+//
+// Ownership: shares the transport; the Clock must outlive the client.
 // Thread-safety: all methods may be called concurrently; the observer is
 // called on the calling thread and must be thread-safe.
 #pragma once
@@ -85,7 +91,7 @@ Duration RetryDelay(int retry, const std::optional<std::string>& retry_after_hea
 
 class RestApiClient final : public ApiClient {
  public:
-  RestApiClient(std::unique_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options = {});
+  RestApiClient(std::shared_ptr<HttpTransport> transport, const Clock& clock, RestApiClientOptions options = {});
   ~RestApiClient() override;
 
   Result<Json> Get(const ObjectKey& key) override;
@@ -142,7 +148,7 @@ class RestApiClient final : public ApiClient {
   bool Cancelled() const { return options_.cancel_scope && options_.cancel_scope->cancelled(); }
   void Observe(const Call& call, int http_code, StatusCode code, Time start);
 
-  std::unique_ptr<HttpTransport> transport_;
+  const std::shared_ptr<HttpTransport> transport_;
   const Clock& clock_;
   const RestApiClientOptions options_;
   std::mutex mu_;  // guards bucket_ and rng_

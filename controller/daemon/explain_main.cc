@@ -319,6 +319,10 @@ int RunExplain(const std::vector<std::string>& args, std::ostream& out, std::ost
   config->transport.timeout = std::chrono::seconds(15);
   auto transport = k8s::NewCpprestTransport(config->transport);
   if (!transport.ok()) return Fail(err, "client configuration from " + config->source + ": " + transport.status().message(), 1);
+  // One client for every part (ControllerClients::Single), unlike the
+  // daemon's per-part clients (issue 16): explain is a one-shot, read-only
+  // pass (dry run: no status, scale or event writes) with nothing to keep
+  // apart, and its own limit, not --kube-api-qps.
   k8s::RestApiClientOptions client_opts;
   client_opts.qps = 50;
   client_opts.burst = 100;

@@ -137,8 +137,19 @@ int main(int argc, char** argv) {
     clients.lease_client = std::make_shared<hpad::k8s::RestApiClient>(std::move(lease_transport).value(), clock,
                                                                       std::move(lease_opts));
   }
-  clients.client =
-      std::make_shared<hpad::k8s::RestApiClient>(std::move(transport).value(), clock, std::move(client_opts));
+  // Issue 16: kube-controller-manager's shape - one connection pool, one
+  // client (its own --kube-api-qps/--kube-api-burst token bucket) per part
+  // of the controller, all with the same fence, cancel scope, observer and
+  // User-Agent (MakeControllerClients in runner.h).
+  {
+    hpad::ctrl::DaemonClients built = hpad::ctrl::MakeControllerClients(
+        std::shared_ptr<hpad::k8s::HttpTransport>(std::move(transport).value()), clock, client_opts);
+    clients.client = std::move(built.client);
+    clients.parts = std::move(built.parts);
+  }
+  HPAD_LOG(Info) << "client-side rate limit: " << opts.kube_api_qps << " QPS, burst " << opts.kube_api_burst
+                 << ", for each of the informers, HPA (status, events, discovery), scale, resource, custom and "
+                    "external metrics clients";
 
   hpad::ctrl::DaemonRunner runner(opts, clients, clock, metrics);
   hpad::Status started = runner.Start();

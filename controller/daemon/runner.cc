@@ -28,8 +28,35 @@ DaemonRunner::DaemonRunner(DaemonOptions options, DaemonClients clients, const C
     : options_(std::move(options)), clients_(std::move(clients)), clock_(clock), metrics_(metrics) {
   HPAD_CHECK(clients_.client != nullptr);
   if (!clients_.lease_client) clients_.lease_client = clients_.client;
+  ControllerClients& parts = clients_.parts;
+  for (auto* member : {&parts.informers, &parts.hpa, &parts.scale, &parts.resource_metrics, &parts.custom_metrics,
+                       &parts.external_metrics}) {
+    if (!*member) *member = clients_.client;
+  }
   if (clients_.identity.empty()) clients_.identity = k8s::DefaultLeaderIdentity();
   if (!clients_.liveness) clients_.liveness = std::make_shared<LivenessTracker>(clock_, MakeLivenessOptions(options_));
+}
+
+DaemonClients MakeControllerClients(const std::shared_ptr<k8s::HttpTransport>& transport, const Clock& clock,
+                                    const k8s::RestApiClientOptions& options) {
+  // kube-controller-manager (cmd/kube-controller-manager/app/autoscaling.go)
+  // gives the HPA controller hpaClient (status, events, discovery),
+  // scale.NewForConfig (scale), three metrics clients from their own
+  // NewForConfig, and informers from the "shared-informers" client. client-go's
+  // rest.RESTClientFor makes a flowcontrol.NewTokenBucketRateLimiter(QPS,
+  // Burst) for each client whose config.RateLimiter is nil, so every one of
+  // them has a bucket of its own; a clientset's NewForConfig makes one for
+  // all its group clients (hpaClient's CoreV1 and AutoscalingV2 share it).
+  auto make = [&] { return std::make_shared<k8s::RestApiClient>(transport, clock, options); };
+  DaemonClients c;
+  c.client = make();
+  c.parts.hpa = c.client;
+  c.parts.informers = make();
+  c.parts.scale = make();
+  c.parts.resource_metrics = make();
+  c.parts.custom_metrics = make();
+  c.parts.external_metrics = make();
+  return c;
 }
 
 LivenessOptions MakeLivenessOptions(const DaemonOptions& o) {
@@ -76,7 +103,7 @@ Status DaemonRunner::Start() {
                  << http_->port();
 
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
-  wiring_ = std::make_unique<ControllerWiring>(options_.controller, clients_.client, metrics_, clock_,
+  wiring_ = std::make_unique<ControllerWiring>(options_.controller, clients_.parts, metrics_, clock_,
                                                queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
   debug_controller_ = &wiring_->controller();

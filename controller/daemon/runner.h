@@ -45,19 +45,37 @@
 #include "k8sclient/base/clock.h"
 #include "k8sclient/cancel_scope.h"
 #include "k8sclient/leader_elector.h"
+#include "k8sclient/rest_api_client.h"
 #include "k8sclient/write_fence.h"
 
 namespace hpad::ctrl {
 
 // What main builds for the runner: the clients and their shared controls.
 struct DaemonClients {
-  std::shared_ptr<k8s::ApiClient> client;        // controller, informers, events (fenced when leader-elected)
+  // The HPA client (status writes, events, discovery; fenced when
+  // leader-elected), and every part `parts` leaves null.
+  std::shared_ptr<k8s::ApiClient> client;
+  // Issue 16: one client per part of the controller, each with its own rate
+  // limit, as kube-controller-manager (ControllerClients in wiring.h); main
+  // builds them on one shared transport with the same fence, cancel scope,
+  // observer and User-Agent. Null members fall back to `client`.
+  ControllerClients parts;
   std::shared_ptr<k8s::ApiClient> lease_client;  // leader election only (no fence, no retries); null = client
-  std::shared_ptr<k8s::CancelScope> cancel;      // cancels `client`'s requests at shutdown; may be null
-  std::shared_ptr<k8s::WriteFence> fence;        // the fence `client` checks; null = none
+  std::shared_ptr<k8s::CancelScope> cancel;      // cancels the clients' requests at shutdown; may be null
+  std::shared_ptr<k8s::WriteFence> fence;        // the fence the clients check; null = none
   std::string identity;                          // leader-election identity (also in the User-Agent)
   std::shared_ptr<LivenessTracker> liveness;     // what /livez checks; null = made by the runner
 };
+
+// Issue 16: the controller's clients as main builds them, shaped like
+// kube-controller-manager's (ControllerClients in controller/wiring.h): one
+// RestApiClient per part - informers, HPA (status, events, discovery; also
+// `client`), scale, resource / custom / external metrics - each with its
+// own token bucket from `options` (--kube-api-qps/--kube-api-burst) and the
+// same fence, cancel scope, observer and retries, all on one `transport`
+// (one connection pool, one User-Agent). Only `client` and `parts` are set.
+DaemonClients MakeControllerClients(const std::shared_ptr<k8s::HttpTransport>& transport, const Clock& clock,
+                                    const k8s::RestApiClientOptions& options);
 
 // The liveness thresholds that follow from the daemon's flags.
 LivenessOptions MakeLivenessOptions(const DaemonOptions& options);

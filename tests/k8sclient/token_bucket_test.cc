@@ -1,6 +1,7 @@
 // TokenBucket (client-side QPS/burst, --kube-api-qps/--kube-api-burst) on a
 // SimulatedClock, the retry-delay schedule, and RestApiClient's background
-// priority (divergence 24: event writes never delay scale/status writes).
+// priority (divergence 24: event writes never delay status writes on the
+// same client; scale writes have their own client, issue 16).
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
