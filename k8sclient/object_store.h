@@ -167,7 +167,12 @@ class ObjectStore {
     auto it = items_.find(std::string_view(key));
     return it == items_.end() ? nullptr : it->obj;
   }
-  Ptr Get(const std::string& ns, const std::string& name) const { return Get(ObjectStoreKey(ns, name)); }
+  // The key "ns/name" compared in pieces: no key string is built.
+  Ptr Get(const std::string& ns, const std::string& name) const {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = items_.find(store_detail::PiecesOf(ns, name));
+    return it == items_.end() ? nullptr : it->obj;
+  }
 
   std::vector<Ptr> List() const {
     std::shared_lock<std::shared_mutex> l(mu_);
@@ -330,6 +335,12 @@ class ObjectStore {
     }
     bool operator()(std::string_view a, const Entry& b) const {
       return store_detail::CompareKeys(store_detail::WholeKey(a), b.Pieces()) < 0;
+    }
+    bool operator()(const Entry& a, const store_detail::KeyPieces& b) const {
+      return store_detail::CompareKeys(a.Pieces(), b) < 0;
+    }
+    bool operator()(const store_detail::KeyPieces& a, const Entry& b) const {
+      return store_detail::CompareKeys(a, b.Pieces()) < 0;
     }
   };
   using Items = std::set<Entry, ByKey>;

@@ -240,10 +240,14 @@ TEST_CASE("object store orders and finds by the key string without storing it (i
     auto got = store.Get(k);
     REQUIRE(got);
     CHECK(got == listed[i]);
+    CHECK(store.Get(v.first, v.second) == got);
     i++;
   }
   CHECK(store.Get("a/b/x/y/z") == nullptr);
   CHECK(store.Get("zz/none") == nullptr);
+  CHECK(store.Get("zz", "none") == nullptr);
+  // (ns, name) finds by the key string they make, as the map did: "a" + "b/x" is "a/b/x".
+  if (want.count("a/b/x")) CHECK(store.Get("a", "b/x") == store.Get("a/b", "x"));
   // A namespace's objects are its own, even when another's key shares the prefix.
   for (const std::string& ns : namespaces) {
     if (ns.empty()) continue;
