@@ -332,8 +332,10 @@ int main(int argc, char** argv) {
   Row("the same held by MetricsCache", pods, cache_bytes);
   Row("decision traces, every pod table", hpas, all_traces_bytes);
   Row("decision traces, TraceKeeper (bounded)", hpas, kept_traces_bytes);
-  std::printf("\nTraceKeeper: %zu traces, %zu with pod tables (bound %zu most recent + failed + asked)\n",
-              keeper.size(), keeper.WithPodTables(), ctrl::TraceKeeper::kDefaultRecentPodTables);
+  std::printf("\nTraceKeeper: %zu traces, %zu with pod tables (bound %zu most recent + failed + asked), "
+              "%zu distinct condition sets\n",
+              keeper.size(), keeper.WithPodTables(), ctrl::TraceKeeper::kDefaultRecentPodTables,
+              keeper.DistinctConditionSets());
   std::printf("\nallocator: arena %.1f MiB, in use %.1f MiB, free in arena %.1f MiB, mmapped %.1f MiB\n",
               m.arena / 1048576.0, m.uordblks / 1048576.0, m.fordblks / 1048576.0, m.hblkhd / 1048576.0);
   return 0;

@@ -168,7 +168,8 @@ class HpaReconciler {
   // pod tables are bounded (issue 16, trace_keeper.h): a trace without them
   // has pod_tables_omitted set.
   std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
-  // Every kept trace, in key order, without pod tables.
+  // Every kept trace, in key order, without pod tables and conditions (the
+  // /debug/hpas listing: TraceSummary reads neither).
   std::vector<std::shared_ptr<const DecisionTrace>> Traces() const;
   // A person asked about `key` (/debug/hpas/<ns>/<name>): keep its pod
   // tables from its next reconcile on. A hint to the trace store only, so

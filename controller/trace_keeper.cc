@@ -2,11 +2,37 @@
 #include "controller/trace_keeper.h"
 
 #include <algorithm>
+#include <iterator>
+#include <tuple>
 #include <utility>
 
 namespace hpad::ctrl {
 
 TraceKeeper::TraceKeeper(size_t recent_pod_tables) : recent_limit_(std::max<size_t>(recent_pod_tables, 1)) {}
+
+bool TraceKeeper::ConditionsLess::operator()(const std::vector<ConditionUpdate>& a,
+                                             const std::vector<ConditionUpdate>& b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](const ConditionUpdate& x, const ConditionUpdate& y) {
+                                        return std::tie(x.type, x.status, x.reason, x.message) <
+                                               std::tie(y.type, y.status, y.reason, y.message);
+                                      });
+}
+
+TraceKeeper::Conditions TraceKeeper::InternLocked(std::vector<ConditionUpdate> conditions) {
+  auto it = interned_.find(conditions);
+  if (it != interned_.end()) {
+    if (auto shared = it->second.lock()) return shared;
+    interned_.erase(it);
+  }
+  auto shared = std::make_shared<const std::vector<ConditionUpdate>>(conditions);
+  interned_.emplace(std::move(conditions), shared);
+  if (interned_.size() >= sweep_at_) {
+    for (auto i = interned_.begin(); i != interned_.end();) i = i->second.expired() ? interned_.erase(i) : std::next(i);
+    sweep_at_ = std::max<size_t>(64, 2 * interned_.size());
+  }
+  return shared;
+}
 
 bool TraceKeeper::AskedLocked(const std::string& key) const {
   return std::find(asked_.begin(), asked_.end(), key) != asked_.end();
@@ -24,11 +50,14 @@ void TraceKeeper::Keep(const std::string& key, DecisionTrace trace) {
   }
   const bool failed = trace.metrics_failed || !trace.error.empty();
   trace.pod_tables_omitted = any_rows;  // as served when the tables are dropped; Get clears it
+  std::vector<ConditionUpdate> conditions = std::move(trace.conditions);
+  trace.conditions = {};
   Kept kept;
   kept.trace = std::make_shared<const DecisionTrace>(std::move(trace));
   if (any_rows) kept.pod_tables = std::move(tables);
 
   std::lock_guard<std::mutex> l(mu_);
+  if (!conditions.empty()) kept.conditions = InternLocked(std::move(conditions));
   kept.seq = ++next_seq_;
   auto it = traces_.find(key);
   if (it != traces_.end() && it->second.pod_tables && it->second.counted) recent_live_--;
@@ -71,11 +100,14 @@ std::shared_ptr<const DecisionTrace> TraceKeeper::Get(const std::string& key) co
     if (it == traces_.end()) return nullptr;
     kept = it->second;
   }
-  if (!kept.pod_tables) return kept.trace;
+  if (!kept.pod_tables && !kept.conditions) return kept.trace;
   auto full = std::make_shared<DecisionTrace>(*kept.trace);
-  for (size_t i = 0; i < full->metrics.size() && i < kept.pod_tables->size(); i++)
-    full->metrics[i].pods = (*kept.pod_tables)[i];
-  full->pod_tables_omitted = false;
+  if (kept.conditions) full->conditions = *kept.conditions;
+  if (kept.pod_tables) {
+    for (size_t i = 0; i < full->metrics.size() && i < kept.pod_tables->size(); i++)
+      full->metrics[i].pods = (*kept.pod_tables)[i];
+    full->pod_tables_omitted = false;
+  }
   return full;
 }
 
@@ -109,6 +141,13 @@ void TraceKeeper::Erase(const std::string& key) {
 size_t TraceKeeper::size() const {
   std::lock_guard<std::mutex> l(mu_);
   return traces_.size();
+}
+
+size_t TraceKeeper::DistinctConditionSets() const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = 0;
+  for (const auto& [set, weak] : interned_) n += weak.expired() ? 0 : 1;
+  return n;
 }
 
 size_t TraceKeeper::WithPodTables() const {

@@ -17,10 +17,14 @@
 // A trace served without its pod tables says so (`pod_tables_omitted`); the
 // table then comes with the next reconcile's trace.
 //
+// The conditions a decision sets (~700 B of text per HPA) are shared: HPAs in
+// the same state set the same three conditions, word for word, so each
+// distinct set is kept once (weak entries, swept as the table doubles).
+//
 // Storage: the trace without tables (shared, never changed) and its tables
 // apart, so dropping an older HPA's tables is releasing a pointer, not
-// copying its trace; Get puts them back together (a copy, on a person's
-// request only when tables are kept).
+// copying its trace; Get puts tables and conditions back (a copy per Get:
+// debug requests, `hpad explain`, shadow mode's compare).
 //
 // Thread-safety: every method is thread-safe (one internal mutex, never held
 // while a trace is copied).
@@ -53,7 +57,8 @@ class TraceKeeper {
   void Keep(const std::string& key, DecisionTrace trace);
   // The last trace of `key`, with its pod tables when they are kept; null when none.
   std::shared_ptr<const DecisionTrace> Get(const std::string& key) const;
-  // Every kept trace in key order, without pod tables (for listings).
+  // Every kept trace in key order, without pod tables and conditions (for
+  // listings: TraceSummary reads neither).
   std::vector<std::shared_ptr<const DecisionTrace>> List() const;
   // Keep `key`'s pod tables from its next trace on (bounded: the
   // kAskedLimit most recently asked keys).
@@ -62,6 +67,8 @@ class TraceKeeper {
   size_t size() const;
   // Kept traces that hold pod tables (tests, benchmarks).
   size_t WithPodTables() const;
+  // Distinct condition sets held (tests, benchmarks).
+  size_t DistinctConditionSets() const;
 
  private:
   struct Kept {
@@ -69,7 +76,13 @@ class TraceKeeper {
     std::shared_ptr<const std::vector<PodTable>> pod_tables;  // per metric; null when dropped or none
     uint64_t seq = 0;                                         // of the Keep that stored it
     bool counted = false;  // its tables count toward recent_limit_ (not failed, not asked)
+    std::shared_ptr<const std::vector<ConditionUpdate>> conditions;  // interned; null when none
   };
+  struct ConditionsLess {
+    bool operator()(const std::vector<ConditionUpdate>& a, const std::vector<ConditionUpdate>& b) const;
+  };
+  using Conditions = std::shared_ptr<const std::vector<ConditionUpdate>>;
+  Conditions InternLocked(std::vector<ConditionUpdate> conditions);
   bool AskedLocked(const std::string& key) const;
 
   const size_t recent_limit_;
@@ -81,6 +94,8 @@ class TraceKeeper {
   size_t recent_live_ = 0;  // kept traces with counted tables
   uint64_t next_seq_ = 0;
   std::list<std::string> asked_;  // most recent first, at most kAskedLimit
+  std::map<std::vector<ConditionUpdate>, std::weak_ptr<const std::vector<ConditionUpdate>>, ConditionsLess> interned_;
+  size_t sweep_at_ = 64;  // interned_ size that triggers the next sweep of expired entries
 };
 
 }  // namespace hpad::ctrl

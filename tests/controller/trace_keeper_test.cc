@@ -36,6 +36,9 @@ DecisionTrace TraceWithPods(const std::string& name, int pods, bool failed = fal
   object.name = "hits";
   object.ok = true;
   t.metrics.push_back(std::move(object));
+  t.conditions = {{"AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"},
+                  {"ScalingActive", failed ? "False" : "True", failed ? "FailedGetResourceMetric" : "ValidMetricFound",
+                   failed ? "the HPA was unable to compute the replica count" : "the HPA was able to compute it"}};
   if (failed) {
     t.metrics_failed = true;
     t.metrics_error = "invalid metrics (1 invalid out of 2)";
@@ -172,4 +175,48 @@ TEST_CASE("TraceKeeper: a trace without pod rows is complete as kept", "[trace_k
   REQUIRE(t);
   CHECK_FALSE(t->pod_tables_omitted);
   CHECK(RenderTraceText(*t).find(kPodTablesOmittedNote) == std::string::npos);
+}
+
+TEST_CASE("TraceKeeper: conditions come back as kept, one copy per distinct set", "[trace_keeper]") {
+  TraceKeeper keeper(1);
+  for (int i = 0; i < 50; i++) keeper.Keep("default/ok" + std::to_string(i), TraceWithPods("ok", 1));
+  for (int i = 0; i < 20; i++) keeper.Keep("default/bad" + std::to_string(i), TraceWithPods("bad", 1, true));
+  DecisionTrace other = TraceWithPods("other", 1);
+  other.conditions[0].message = "something else";
+  keeper.Keep("default/other", other);
+  DecisionTrace none = TraceWithPods("none", 1);
+  none.conditions.clear();
+  keeper.Keep("default/none", none);
+  CHECK(keeper.DistinctConditionSets() == 3);
+  auto ok = keeper.Get("default/ok7");
+  REQUIRE(ok);
+  REQUIRE(ok->conditions.size() == 2);
+  CHECK(ok->conditions[1].reason == "ValidMetricFound");
+  CHECK(ok->conditions[1].message == "the HPA was able to compute it");
+  auto bad = keeper.Get("default/bad3");
+  REQUIRE(bad->conditions.size() == 2);
+  CHECK(bad->conditions[1].status == "False");
+  CHECK(bad->metrics[0].pods.size() == 1);  // failed: table kept beyond the bound
+  CHECK(keeper.Get("default/other")->conditions[0].message == "something else");
+  CHECK(keeper.Get("default/none")->conditions.empty());
+  CHECK(TraceToJson(*keeper.Get("default/ok7")).at("conditions").size() == 2);
+  // Listings carry neither tables nor conditions; the summary is unchanged.
+  for (const auto& t : keeper.List()) CHECK(t->conditions.empty());
+  size_t listed_ok = 0;
+  for (const auto& t : keeper.List()) {
+    if (t->name != "ok") continue;
+    CHECK(TraceSummary(*t) == TraceSummary(*keeper.Get("default/ok7")));  // the "ok" traces are equal
+    listed_ok++;
+  }
+  CHECK(listed_ok == 50);
+  // Sets nobody holds any more are swept as the table grows.
+  for (int i = 0; i < 20; i++) keeper.Erase("default/bad" + std::to_string(i));
+  CHECK(keeper.DistinctConditionSets() == 2);
+  for (int i = 0; i < 200; i++) {
+    DecisionTrace t = TraceWithPods("v", 1);
+    t.conditions[0].message = "variant " + std::to_string(i);
+    keeper.Keep("default/v", t);  // each replaces the last: one set alive at a time
+  }
+  CHECK(keeper.DistinctConditionSets() == 3);
+  CHECK(keeper.Get("default/v")->conditions[0].message == "variant 199");
 }
