@@ -12,7 +12,13 @@
 //                  PodMetricsListFromText, and the same lists held by a
 //                  MetricsCache (what the daemon keeps for one period: the
 //                  lists of every namespace, with their indexes) after one
-//                  HPA of each namespace asked.
+//                  HPA of each namespace asked;
+//   - traces:      the DecisionTrace the reconciler keeps per HPA for
+//                  /debug/hpas (decision_bench's shape: one cpu Utilization
+//                  metric with its 10-pod table, 3 stabilization entries, 3
+//                  conditions; scale_bench's pod names), once as the map of
+//                  full traces the reconciler held before issue 16's step 6,
+//                  once in a TraceKeeper with its default bound on pod tables.
 // "in use" is mallinfo2's uordblks + hblkhd after the step minus before it:
 // what the cache holds, without the allocator's free lists (the daemon's
 // RSS adds those; see bench/README.md "issue 16: memory").
@@ -34,7 +40,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_lib.h"
+#include "controller/core/decision_trace.h"
 #include "controller/metrics_cache.h"
+#include "controller/trace_keeper.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/types/metrics.h"
@@ -146,6 +154,45 @@ class TextSource : public ctrl::MetricsClient {
   const std::map<std::string, std::string>& texts_;
 };
 
+// One HPA's kept trace (see the header comment), as the reconciler stores it (after ShrinkTrace).
+ctrl::DecisionTrace BenchTrace(int h, Time now) {
+  ctrl::DecisionTrace t;
+  t.ns = "bench-" + Pad(h / kHpasPerNamespace, 4);
+  t.name = "app-" + Pad(h % kHpasPerNamespace, 4);
+  t.time = now;
+  t.current_replicas = kPodsPerHpa;
+  t.desired_replicas = kPodsPerHpa;
+  t.reason = "All metrics below target";
+  ctrl::MetricTrace m;
+  m.type = "Resource";
+  m.name = "cpu";
+  m.target_type = "Utilization";
+  m.unit = "%";
+  m.ok = true;
+  for (int p = 0; p < kPodsPerHpa; ++p) {
+    ctrl::PodTraceRow row;
+    row.start_time = now - std::chrono::hours(2);
+    row.request_milli = 100;
+    row.usage_milli = 61;
+    row.phase = ctrl::TracePodPhase::kRunning;
+    row.ready = ctrl::TraceReady::kTrue;
+    row.has_start_time = row.has_request = row.has_usage = true;
+    m.pods.Add(t.name + "-5d9c7b8f6-" + Pad(p, 5), row);
+  }
+  t.metrics.push_back(std::move(m));
+  t.winning_metric = 0;
+  t.normalized = true;
+  for (int i = 0; i < 3; i++) t.normalization.entries.push_back({now, kPodsPerHpa, true});
+  t.conditions = {
+      {"AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"},
+      {"ScalingActive", "True", "ValidMetricFound",
+       "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of "
+       "request)"},
+      {"ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range"}};
+  ctrl::ShrinkTrace(t);
+  return t;
+}
+
 void Row(const char* what, int64_t count, int64_t bytes) {
   std::printf("| %-40s | %9lld | %10.1f | %8.0f |\n", what, static_cast<long long>(count), bytes / 1048576.0,
               count ? static_cast<double>(bytes) / static_cast<double>(count) : 0.0);
@@ -247,6 +294,32 @@ int main(int argc, char** argv) {
     }
   }
   const int64_t cache_bytes = InUse() - before_cache;
+  cache.reset();
+
+  // Decision traces: the old layout (every trace whole), then the TraceKeeper.
+  const Time now = clock.Now();
+  const int64_t before_all_traces = InUse();
+  int64_t all_traces_bytes = 0;
+  {
+    std::map<std::string, std::shared_ptr<const ctrl::DecisionTrace>> all;
+    for (int h = 0; h < hpas; ++h) {
+      auto t = std::make_shared<const ctrl::DecisionTrace>(BenchTrace(h, now));
+      all[t->ns + "/" + t->name] = std::move(t);
+    }
+    all_traces_bytes = InUse() - before_all_traces;
+  }
+  const int64_t before_kept_traces = InUse();
+  ctrl::TraceKeeper keeper;
+  for (int h = 0; h < hpas; ++h) {
+    ctrl::DecisionTrace t = BenchTrace(h, now);
+    const std::string key = t.ns + "/" + t.name;
+    keeper.Keep(key, std::move(t));
+  }
+  const int64_t kept_traces_bytes = InUse() - before_kept_traces;
+  if (keeper.size() != static_cast<size_t>(hpas)) {
+    std::fprintf(stderr, "trace keeper: %zu traces for %d HPAs\n", keeper.size(), hpas);
+    return 1;
+  }
 
   struct mallinfo2 m = mallinfo2();
   std::printf("cache_memory_bench: %d HPAs, %d pods (heap in use, mallinfo2)\n\n", hpas, pods);
@@ -257,6 +330,12 @@ int main(int argc, char** argv) {
   Row("HPA informer store (Hpa + index)", hpas, hpa_bytes);
   Row("one period's PodMetrics lists, decoded", pods, metrics_bytes);
   Row("the same held by MetricsCache", pods, cache_bytes);
+  Row("decision traces, every pod table", hpas, all_traces_bytes);
+  Row("decision traces, TraceKeeper (bounded)", hpas, kept_traces_bytes);
+  std::printf("\nTraceKeeper: %zu traces, %zu with pod tables (bound %zu most recent + failed + asked), "
+              "%zu distinct condition sets\n",
+              keeper.size(), keeper.WithPodTables(), ctrl::TraceKeeper::kDefaultRecentPodTables,
+              keeper.DistinctConditionSets());
   std::printf("\nallocator: arena %.1f MiB, in use %.1f MiB, free in arena %.1f MiB, mmapped %.1f MiB\n",
               m.arena / 1048576.0, m.uordblks / 1048576.0, m.fordblks / 1048576.0, m.hblkhd / 1048576.0);
   return 0;

@@ -53,7 +53,8 @@ HpaReconciler::HpaReconciler(ReconcilerOptions options, const k8s::ObjectStore<k
       events_(events),
       selectors_(selectors),
       monitor_(monitor),
-      clock_(clock) {}
+      clock_(clock),
+      traces_(options_.trace_pod_tables) {}
 
 HpaHistory& HpaReconciler::History(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
@@ -74,7 +75,7 @@ HpaHistory HpaReconciler::HistoryFor(const std::string& key) const {
 void HpaReconciler::DropHistory(const std::string& key) {
   std::lock_guard<std::mutex> l(history_mu_);
   if (history_.erase(key) > 0) changed_histories_.insert(key);
-  traces_.erase(key);
+  traces_.Erase(key);
   unconfirmed_.erase(key);
 }
 
@@ -138,19 +139,9 @@ std::map<std::string, HpaHistory> HpaReconciler::AllHistories() const {
   return history_;
 }
 
-std::shared_ptr<const DecisionTrace> HpaReconciler::TraceFor(const std::string& key) const {
-  std::lock_guard<std::mutex> l(history_mu_);
-  auto it = traces_.find(key);
-  return it == traces_.end() ? nullptr : it->second;
-}
+std::shared_ptr<const DecisionTrace> HpaReconciler::TraceFor(const std::string& key) const { return traces_.Get(key); }
 
-std::vector<std::shared_ptr<const DecisionTrace>> HpaReconciler::Traces() const {
-  std::lock_guard<std::mutex> l(history_mu_);
-  std::vector<std::shared_ptr<const DecisionTrace>> out;
-  out.reserve(traces_.size());
-  for (const auto& [key, trace] : traces_) out.push_back(trace);
-  return out;
-}
+std::vector<std::shared_ptr<const DecisionTrace>> HpaReconciler::Traces() const { return traces_.List(); }
 
 std::optional<int64_t> HpaReconciler::ObservedGeneration(const k8s::Hpa& hpa) const {
   // W3: with HPAGeneration on, every rebuilt status carries the spec's generation.
@@ -235,8 +226,8 @@ ReconcileResult HpaReconciler::Finish(Working& w, Status error, bool spec_error)
   if (w.trace) {
     if (!error.ok() && !w.trace->metrics_failed && w.trace->error.empty()) w.trace->error = error.message();
     ShrinkTrace(*w.trace);  // kept until the next reconcile: no spare capacity
-    std::lock_guard<std::mutex> l(history_mu_);
-    traces_[w.key] = std::move(w.trace);
+    traces_.Keep(w.key, std::move(*w.trace));
+    w.trace.reset();
   }
   if (observer_) observer_(w.report);
   return ReconcileResult{false, std::move(error)};

@@ -43,6 +43,7 @@
 #include "controller/core/replica_calculator.h"
 #include "controller/core/selector_registry.h"
 #include "controller/scale_client.h"
+#include "controller/trace_keeper.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/event_recorder.h"
@@ -68,6 +69,9 @@ struct ReconcilerOptions {
   bool pod_level_resources = GateDefault(Gate::kPodLevelResources);
   // Issue 12: keep the last DecisionTrace of every HPA (TraceFor/Traces).
   bool keep_traces = false;
+  // Issue 16: of those, how many of the most recent keep their pod tables
+  // (besides failed and asked-about HPAs; see trace_keeper.h).
+  size_t trace_pod_tables = TraceKeeper::kDefaultRecentPodTables;
   // Issue 12 shadow mode / `hpad explain`: decide as usual but write
   // nothing - no scale, no status, no events. A rescale counts as done (the
   // history records it, B10) so the decisions follow the controller in charge.
@@ -160,10 +164,17 @@ class HpaReconciler {
   // the scale fresh: still the count it was written over -> not applied, the
   // event is removed; any other count -> it stays.
   bool HasUnconfirmedRescale(const std::string& key) const;
-  // Issue 12 (keep_traces): the last trace of `key`, null when none.
+  // Issue 12 (keep_traces): the last trace of `key`, null when none. Its
+  // pod tables are bounded (issue 16, trace_keeper.h): a trace without them
+  // has pod_tables_omitted set.
   std::shared_ptr<const DecisionTrace> TraceFor(const std::string& key) const;
-  // Every kept trace, in key order.
+  // Every kept trace, in key order, without pod tables and conditions (the
+  // /debug/hpas listing: TraceSummary reads neither).
   std::vector<std::shared_ptr<const DecisionTrace>> Traces() const;
+  // A person asked about `key` (/debug/hpas/<ns>/<name>): keep its pod
+  // tables from its next reconcile on. A hint to the trace store only, so
+  // callable on a const reconciler (the debug endpoint's view).
+  void AskPodTables(const std::string& key) const { traces_.Ask(key); }
 
  private:
   // One reconcile's working state, in the order the stages fill it.
@@ -242,7 +253,7 @@ class HpaReconciler {
   mutable std::mutex history_mu_;
   std::map<std::string, HpaHistory> history_;  // guarded by history_mu_; node-stable: references survive inserts
   std::set<std::string> changed_histories_;     // guarded by history_mu_ (issue 13)
-  std::map<std::string, std::shared_ptr<const DecisionTrace>> traces_;  // guarded by history_mu_
+  mutable TraceKeeper traces_;  // thread-safe by itself; mutable for AskPodTables
   // Issue 15: rescales whose write's outcome is unknown (HasUnconfirmedRescale).
   std::map<std::string, PendingScaleWrite> unconfirmed_;  // guarded by history_mu_
   ScaleEventWriter scale_event_writer_;                    // set before the first Reconcile

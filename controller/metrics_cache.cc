@@ -50,36 +50,143 @@ bool IsEquality(const k8s::LabelSelectorRequirement& r) {
 
 }  // namespace
 
-MetricsCache::ResourceList::ResourceList(Result<std::vector<k8s::PodMetrics>> r) : items(std::move(r)) {
-  if (!items.ok()) return;
-  items->shrink_to_fit();  // the decoder's growth slack, held for a whole period otherwise
-  label_set_of.reserve(items->size());
-  std::map<k8s::Labels, uint32_t> seen;  // label set -> index in label_sets, for this list only
-  for (uint32_t i = 0; i < items->size(); i++) {
-    k8s::PodMetrics& pm = (*items)[i];
-    if (pm.labels.empty()) {
-      label_set_of.push_back(kNoLabels);
-      unlabelled.push_back(i);
-      continue;
-    }
-    auto [it, added] = seen.emplace(std::move(pm.labels), static_cast<uint32_t>(label_sets.size()));
-    pm.labels.clear();  // (moved from, or equal to a set already kept)
-    if (added) label_sets.push_back(it->first);
-    label_set_of.push_back(it->second);
-    for (const auto& [k, v] : it->first) by_label[k][v].push_back(i);
+MetricsCache::ResourceList::ResourceList(Result<std::vector<k8s::PodMetrics>> r) {
+  if (!r.ok()) {
+    status = r.status();
+    return;
   }
+  const std::vector<k8s::PodMetrics> in = std::move(r).value();
+  size_t name_bytes = 0, container_count = 0, usage_count = 0;
+  for (const auto& pm : in) {
+    name_bytes += pm.name.size();
+    container_count += pm.containers.size();
+    for (const auto& c : pm.containers) usage_count += c.usage_milli.size();
+  }
+  // Positions are 32-bit (kNone reserved). A list served within the 64 MiB
+  // reply bound cannot reach that; any other source gets an error, not a
+  // wrapped offset.
+  if (in.size() >= kNone || name_bytes >= kNone || container_count >= kNone || usage_count >= kNone) {
+    status = Status(StatusCode::kInternal,
+                    "unable to fetch metrics from resource metrics API: the list is too large to cache");
+    return;
+  }
+  items.reserve(in.size());
+  names.reserve(name_bytes);
+  containers.reserve(container_count);
+  usage_resource.reserve(usage_count);
+  usage_value.reserve(usage_count);
+  std::map<std::string, uint32_t> ids;   // interned string -> id, for this list only
+  std::map<k8s::Labels, uint32_t> seen;  // label set -> index in label_sets, for this list only
+  auto intern = [&](const std::string& s) {
+    auto it = ids.find(s);
+    if (it != ids.end()) return it->second;
+    const auto id = static_cast<uint32_t>(strings.size());
+    strings.push_back(s);
+    ids.emplace(s, id);
+    return id;
+  };
+  for (uint32_t i = 0; i < in.size(); i++) {
+    const k8s::PodMetrics& pm = in[i];
+    Item item;
+    names += pm.name;
+    item.name_end = static_cast<uint32_t>(names.size());
+    item.ns = intern(pm.ns);
+    item.timestamp = pm.timestamp.time_since_epoch().count();
+    item.window_ms = pm.window.count();
+    for (const auto& c : pm.containers) {
+      for (const auto& [resource, milli] : c.usage_milli) {
+        usage_resource.push_back(intern(resource));
+        usage_value.push_back(milli);
+      }
+      containers.push_back(Container{intern(c.name), static_cast<uint32_t>(usage_value.size())});
+    }
+    item.container_end = static_cast<uint32_t>(containers.size());
+    if (pm.labels.empty()) {
+      unlabelled.push_back(i);
+    } else {
+      auto [it, added] = seen.emplace(pm.labels, static_cast<uint32_t>(label_sets.size()));
+      if (added) label_sets.push_back(it->first);
+      item.label_set = it->second;
+      for (const auto& [k, v] : it->first) by_label[k][v].push_back(i);
+    }
+    items.push_back(item);
+  }
+  // Growth slack would be held for the whole period.
+  strings.shrink_to_fit();
   label_sets.shrink_to_fit();
+  unlabelled.shrink_to_fit();
+  for (auto& [key, values] : by_label)
+    for (auto& [value, positions] : values) positions.shrink_to_fit();
+  strings_sorted.reserve(ids.size());
+  for (const auto& [s, id] : ids) strings_sorted.push_back(id);  // the map's order is the strings' order
+}
+
+std::string_view MetricsCache::ResourceList::NameOf(uint32_t i) const {
+  const uint32_t begin = i == 0 ? 0 : items[i - 1].name_end;
+  return std::string_view(names).substr(begin, items[i].name_end - begin);
 }
 
 const k8s::Labels& MetricsCache::ResourceList::LabelsOf(uint32_t i) const {
-  static const k8s::Labels kNone;
-  const uint32_t set = i < label_set_of.size() ? label_set_of[i] : kNoLabels;
-  return set == kNoLabels ? kNone : label_sets[set];
+  static const k8s::Labels kNoLabels;
+  const uint32_t set = i < items.size() ? items[i].label_set : kNone;
+  return set == kNone ? kNoLabels : label_sets[set];
+}
+
+uint32_t MetricsCache::ResourceList::Find(std::string_view s) const {
+  auto it = std::lower_bound(strings_sorted.begin(), strings_sorted.end(), s,
+                             [&](uint32_t id, std::string_view v) { return std::string_view(strings[id]) < v; });
+  return it != strings_sorted.end() && strings[*it] == s ? *it : kNone;
+}
+
+std::optional<PodMetric> MetricsCache::ResourceList::ValueOf(uint32_t i, uint32_t resource, bool whole_pod,
+                                                             uint32_t container) const {
+  // The same rules, in the same order, as PodMetricValue (M2).
+  const uint32_t first = i == 0 ? 0 : items[i - 1].container_end;
+  const uint32_t last = items[i].container_end;
+  auto usage = [&](uint32_t c) -> const int64_t* {
+    for (uint32_t u = c == 0 ? 0 : containers[c - 1].usage_end; u < containers[c].usage_end; u++)
+      if (usage_resource[u] == resource) return &usage_value[u];
+    return nullptr;
+  };
+  const std::chrono::milliseconds window(items[i].window_ms);
+  if (!whole_pod) {
+    // Container form: the first container of that name only.
+    for (uint32_t c = first; c < last; c++) {
+      if (containers[c].name != container) continue;
+      const int64_t* v = usage(c);
+      if (v) return PodMetric{*v, TimestampOf(i), window};
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+  // Whole pod: every container must report the resource.
+  if (first == last) return std::nullopt;
+  int64_t sum = 0;
+  for (uint32_t c = first; c < last; c++) {
+    const int64_t* v = usage(c);
+    if (!v) return std::nullopt;
+    sum = AddUsageSaturating(sum, *v);
+  }
+  return PodMetric{sum, TimestampOf(i), window};
 }
 
 std::vector<k8s::PodMetrics> MetricsCache::ResourceList::Restored() const {
-  std::vector<k8s::PodMetrics> out = *items;
-  for (uint32_t i = 0; i < out.size(); i++) out[i].labels = LabelsOf(i);
+  std::vector<k8s::PodMetrics> out(items.size());
+  for (uint32_t i = 0; i < items.size(); i++) {
+    k8s::PodMetrics& pm = out[i];
+    pm.name = std::string(NameOf(i));
+    pm.ns = strings[items[i].ns];
+    pm.labels = LabelsOf(i);
+    pm.timestamp = TimestampOf(i);
+    pm.window = std::chrono::milliseconds(items[i].window_ms);
+    for (uint32_t c = i == 0 ? 0 : items[i - 1].container_end; c < items[i].container_end; c++) {
+      k8s::ContainerMetrics cm;
+      cm.name = strings[containers[c].name];
+      for (uint32_t u = c == 0 ? 0 : containers[c - 1].usage_end; u < containers[c].usage_end; u++)
+        cm.usage_milli.emplace(strings[usage_resource[u]], usage_value[u]);
+      pm.containers.push_back(std::move(cm));
+    }
+  }
   return out;
 }
 
@@ -159,16 +266,17 @@ bool MetricsCache::SelectsItem(const std::string& ns, const k8s::Selector& selec
   if (!own.empty()) return selector.Matches(own);
   // No labels on the PodMetrics: the pod's own labels, as metrics-server
   // selects by pod. A PodMetrics of an unknown pod has no labels at all.
-  auto pod = pods_.Get(ns, (*list.items)[i].name);
+  auto pod = pods_.Get(ns, std::string(list.NameOf(i)));
   return selector.Matches(pod ? pod->labels() : k8s::Labels{});
 }
 
-std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,
-                                                         const ResourceList& list) const {
-  const std::vector<k8s::PodMetrics>& items = *list.items;
-  std::vector<const k8s::PodMetrics*> out;
+std::vector<uint32_t> MetricsCache::Select(const std::string& ns, const k8s::Selector& selector,
+                                           const ResourceList& list) const {
+  const auto count = static_cast<uint32_t>(list.size());
+  std::vector<uint32_t> out;
   if (FiltersNothing(selector)) {
-    for (const auto& pm : items) out.push_back(&pm);
+    out.reserve(count);
+    for (uint32_t i = 0; i < count; i++) out.push_back(i);
     return out;
   }
   // An equality requirement k=v can only match items labelled k=v, or
@@ -187,8 +295,8 @@ std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, 
     if (!anchored || posting->size() < anchored->size()) anchored = posting;
   }
   if (!anchored) {  // no equality requirement: every item is a candidate
-    for (uint32_t i = 0; i < items.size(); i++)
-      if (SelectsItem(ns, selector, list, i)) out.push_back(&items[i]);
+    for (uint32_t i = 0; i < count; i++)
+      if (SelectsItem(ns, selector, list, i)) out.push_back(i);
     return out;
   }
   std::vector<uint32_t> candidates;
@@ -197,7 +305,7 @@ std::vector<const k8s::PodMetrics*> MetricsCache::Select(const std::string& ns, 
   std::merge(anchored->begin(), anchored->end(), list.unlabelled.begin(), list.unlabelled.end(),
              std::back_inserter(candidates));
   for (uint32_t i : candidates)
-    if (SelectsItem(ns, selector, list, i)) out.push_back(&items[i]);
+    if (SelectsItem(ns, selector, list, i)) out.push_back(i);
   return out;
 }
 
@@ -226,8 +334,22 @@ std::vector<const k8s::CustomMetricValue*> MetricsCache::Select(const std::strin
 Result<PodMetricsResult> MetricsCache::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                          const k8s::Selector& selector, const std::string& container) {
   auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
-  if (!list->items.ok()) return list->items.status();  // M1: the same text for every HPA of the namespace
-  return ResourceMetricResultFrom(Select(ns, selector, *list), resource, container);
+  if (!list->status.ok()) return list->status;  // M1: the same text for every HPA of the namespace
+  // What ResourceMetricResultFrom gives on the selected PodMetrics (M1-M3),
+  // read from the compact list.
+  const std::vector<uint32_t> selected = Select(ns, selector, *list);
+  if (selected.empty()) return Status(StatusCode::kNotFound, kNoResourceMetrics);
+  const bool whole_pod = container.empty();
+  const uint32_t resource_id = list->Find(resource);
+  const uint32_t container_id = whole_pod ? ResourceList::kNone : list->Find(container);
+  PodMetricsResult out;
+  for (uint32_t i : selected) {
+    // A later item of the same name wins, as in ResourceMetricResultFrom.
+    if (auto v = list->ValueOf(i, resource_id, whole_pod, container_id))
+      out.metrics.insert_or_assign(std::string(list->NameOf(i)), *v);
+  }
+  out.timestamp = list->TimestampOf(selected.front());  // M3
+  return out;
 }
 
 Result<PodMetricsResult> MetricsCache::GetRawMetric(const std::string& ns, const std::string& metric_name,
@@ -256,8 +378,11 @@ Result<ExternalMetricResult> MetricsCache::GetExternalMetric(const std::string& 
 }
 
 Result<std::vector<k8s::PodMetrics>> MetricsCache::ListResourceMetrics(const std::string& ns) {
+  // Rebuilds the PodMetrics from the compact list: nothing in the daemon
+  // calls this on the cache (the reconciler asks GetResourceMetric; the
+  // cache reads its source's lists), so the copy costs only its callers.
   auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
-  if (!list->items.ok()) return list->items.status();
+  if (!list->status.ok()) return list->status;
   return list->Restored();
 }
 

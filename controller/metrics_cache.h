@@ -45,7 +45,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -85,19 +87,54 @@ class MetricsCache : public MetricsClient {
   // namespace: one namespace with 10,000 HPAs must not cost HPAs x pods.
   //
   // Memory (issue 16): the cache holds one period's list of every
-  // namespace, i.e. a PodMetrics per pod of the cluster. The items' own
-  // labels are moved out into one copy per distinct set (the pods of a
-  // template carry equal ones), so `items` hold empty label maps and
-  // LabelsOf(i) gives item i's labels.
+  // namespace, i.e. one item per pod of the cluster, so an item is held in
+  // flat arrays instead of a k8s::PodMetrics (a vector of containers, each
+  // with a std::map of usages: ~524 B a pod): per item its name's end in one
+  // names buffer, its containers' end, its namespace and label set (ids),
+  // timestamp and window (32 B); per container its name (an id) and its
+  // usages' end; per usage a resource id and the value. Names of
+  // namespaces, containers and resources are interned per list (`strings`).
+  // Item i's ranges are [end[i-1], end[i]) (0 for the first). What
+  // GetResourceMetric reads (ValueOf, NameOf, TimestampOf) gives what
+  // PodMetricValue gives on the PodMetrics it was built from; Restored()
+  // rebuilds the PodMetrics for ListResourceMetrics.
   struct ResourceList {
     explicit ResourceList(Result<std::vector<k8s::PodMetrics>> r);
+    size_t size() const { return items.size(); }
+    std::string_view NameOf(uint32_t i) const;
+    Time TimestampOf(uint32_t i) const { return Time(Time::duration(items[i].timestamp)); }
     const k8s::Labels& LabelsOf(uint32_t i) const;
-    // The items with their labels put back (ListResourceMetrics' copies).
+    // M2 on item i: `resource` / `container` are ids from Find (kNone when
+    // the list has no such string); container kNone with `whole_pod` false
+    // means a container name no item has.
+    std::optional<PodMetric> ValueOf(uint32_t i, uint32_t resource, bool whole_pod, uint32_t container) const;
+    // The id of `s` in `strings`, kNone if absent.
+    uint32_t Find(std::string_view s) const;
+    // The items as k8s::PodMetrics, labels included (ListResourceMetrics' copies).
     std::vector<k8s::PodMetrics> Restored() const;
-    Result<std::vector<k8s::PodMetrics>> items;
-    std::vector<k8s::Labels> label_sets;  // distinct non-empty label sets
-    std::vector<uint32_t> label_set_of;   // per item: index into label_sets, kNoLabels if none
-    static constexpr uint32_t kNoLabels = UINT32_MAX;
+
+    static constexpr uint32_t kNone = UINT32_MAX;
+    struct Item {
+      uint32_t name_end = 0;       // into names
+      uint32_t container_end = 0;  // into containers
+      uint32_t ns = kNone;         // id in strings
+      uint32_t label_set = kNone;  // index into label_sets, kNone if no labels
+      int64_t timestamp = 0;       // Time::duration ticks
+      int64_t window_ms = 0;
+    };
+    struct Container {
+      uint32_t name = kNone;  // id in strings
+      uint32_t usage_end = 0;  // into usage_resource / usage_value
+    };
+    Status status;  // the fetch's error; the arrays are empty then
+    std::vector<Item> items;
+    std::string names;
+    std::vector<Container> containers;
+    std::vector<uint32_t> usage_resource;  // id in strings, per container in the map's (name) order
+    std::vector<int64_t> usage_value;      // milli
+    std::vector<std::string> strings;      // interned namespaces, container and resource names
+    std::vector<uint32_t> strings_sorted;  // ids ordered by their string, for Find
+    std::vector<k8s::Labels> label_sets;   // distinct non-empty label sets
     // Own metadata.labels: key -> value -> positions.
     std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> by_label;
     std::vector<uint32_t> unlabelled;  // selected by their pod's labels
@@ -116,8 +153,8 @@ class MetricsCache : public MetricsClient {
   std::shared_ptr<const L> Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key, Fetch fetch);
   void SweepLocked(Time now);
   bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const ResourceList& list, uint32_t i) const;
-  std::vector<const k8s::PodMetrics*> Select(const std::string& ns, const k8s::Selector& selector,
-                                             const ResourceList& list) const;
+  std::vector<uint32_t> Select(const std::string& ns, const k8s::Selector& selector,
+                               const ResourceList& list) const;
   std::vector<const k8s::CustomMetricValue*> Select(const std::string& ns, const k8s::Selector& selector,
                                                     const PodsMetricList& list) const;
 

@@ -111,7 +111,7 @@ std::optional<PodMetric> PodMetricValue(const k8s::PodMetrics& m, const std::str
   for (const auto& c : m.containers) {
     auto it = c.usage_milli.find(resource);
     if (it == c.usage_milli.end()) return std::nullopt;
-    sum += it->second;
+    sum = AddUsageSaturating(sum, it->second);
   }
   return PodMetric{sum, m.timestamp, m.window};
 }
@@ -126,7 +126,7 @@ PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, con
 
 Result<PodMetricsResult> ResourceMetricResultFrom(const std::vector<const k8s::PodMetrics*>& items,
                                                   const std::string& resource, const std::string& container) {
-  if (items.empty()) return Status(StatusCode::kNotFound, "no metrics returned from resource metrics API");
+  if (items.empty()) return Status(StatusCode::kNotFound, kNoResourceMetrics);
   PodMetricsResult out;
   // A later item of the same name wins, as in PodMetricsFromList.
   for (const k8s::PodMetrics* m : items)

@@ -129,6 +129,18 @@ class RestMetricsClient : public MetricsClient {
   ResourceNameResolver resolver_;
 };
 
+// M1: the error of a resource metrics request that selects nothing.
+inline constexpr char kNoResourceMetrics[] = "no metrics returned from resource metrics API";
+
+// M2 whole-pod sum of container usages, saturating at the int64 ends (a
+// hostile usage near the limit must not overflow): shared by PodMetricValue
+// and MetricsCache's compact lists so both give the same value.
+inline int64_t AddUsageSaturating(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return sum;
+}
+
 // Pure conversion of a PodMetrics list (M2) for tests and the client.
 PodMetricsInfo PodMetricsFromList(const std::vector<k8s::PodMetrics>& items, const std::string& resource,
                                   const std::string& container);

@@ -2,7 +2,9 @@
 //
 // Holds immutable snapshots (`shared_ptr<const T>`) keyed like client-go's
 // MetaNamespaceKeyFunc: "namespace/name", or "name" for cluster-scoped
-// objects. A reader gets a pointer it may keep as long as it likes; a later
+// objects. The key is not stored: an item is its snapshot alone, ordered
+// and found by the object's own namespace and name compared piecewise as
+// that string (issue 16: no key string and a smaller node, ~96 B a pod). A reader gets a pointer it may keep as long as it likes; a later
 // update swaps in a new snapshot and never mutates the old one, so listers
 // need no copying and no locks of their own.
 //
@@ -26,6 +28,7 @@
 // in parallel). Tests fill a store directly (listers need no fake).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -33,6 +36,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -99,6 +103,41 @@ Labels GetLabels(const T& t) {
   }
 }
 
+// An object's store key "ns/name" ("name" without a namespace) as up to
+// three pieces, never concatenated: the store compares keys piecewise, so
+// it holds no key string per object (issue 16: ~96 B a pod at 150,000).
+struct KeyPieces {
+  std::string_view piece[3];
+};
+inline KeyPieces PiecesOf(std::string_view ns, std::string_view name) {
+  return ns.empty() ? KeyPieces{{std::string_view(), std::string_view(), name}} : KeyPieces{{ns, "/", name}};
+}
+inline KeyPieces WholeKey(std::string_view key) { return KeyPieces{{key, std::string_view(), std::string_view()}}; }
+// <0, 0, >0 as the concatenated strings compare (std::string's order).
+inline int CompareKeys(const KeyPieces& x, const KeyPieces& y) {
+  size_t xi = 0, xo = 0, yi = 0, yo = 0;
+  while (true) {
+    while (xi < 3 && xo == x.piece[xi].size()) xi++, xo = 0;
+    while (yi < 3 && yo == y.piece[yi].size()) yi++, yo = 0;
+    if (xi == 3 || yi == 3) return (xi == 3 ? 0 : 1) - (yi == 3 ? 0 : 1);
+    const size_t n = std::min(x.piece[xi].size() - xo, y.piece[yi].size() - yo);
+    const int c = x.piece[xi].substr(xo, n).compare(y.piece[yi].substr(yo, n));
+    if (c != 0) return c < 0 ? -1 : 1;
+    xo += n;
+    yo += n;
+  }
+}
+inline bool KeyStartsWith(const KeyPieces& k, std::string_view prefix) {
+  size_t off = 0;
+  for (std::string_view p : k.piece) {
+    if (off == prefix.size()) return true;
+    const size_t n = std::min(p.size(), prefix.size() - off);
+    if (p.substr(0, n) != prefix.substr(off, n)) return false;
+    off += n;
+  }
+  return off == prefix.size();
+}
+
 }  // namespace store_detail
 
 // client-go's MetaNamespaceKeyFunc.
@@ -125,23 +164,28 @@ class ObjectStore {
 
   Ptr Get(const std::string& key) const {
     std::shared_lock<std::shared_mutex> l(mu_);
-    auto it = items_.find(key);
-    return it == items_.end() ? nullptr : it->second.obj;
+    auto it = items_.find(std::string_view(key));
+    return it == items_.end() ? nullptr : it->obj;
   }
-  Ptr Get(const std::string& ns, const std::string& name) const { return Get(ObjectStoreKey(ns, name)); }
+  // The key "ns/name" compared in pieces: no key string is built.
+  Ptr Get(const std::string& ns, const std::string& name) const {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    auto it = items_.find(store_detail::PiecesOf(ns, name));
+    return it == items_.end() ? nullptr : it->obj;
+  }
 
   std::vector<Ptr> List() const {
     std::shared_lock<std::shared_mutex> l(mu_);
     std::vector<Ptr> out;
     out.reserve(items_.size());
-    for (const auto& [k, e] : items_) out.push_back(e.obj);
+    for (const auto& e : items_) out.push_back(e.obj);
     return out;
   }
   std::vector<std::string> Keys() const {
     std::shared_lock<std::shared_mutex> l(mu_);
     std::vector<std::string> out;
     out.reserve(items_.size());
-    for (const auto& [k, e] : items_) out.push_back(k);
+    for (const auto& e : items_) out.push_back(e.Key());
     return out;
   }
   std::vector<Ptr> ListNamespace(const std::string& ns) const {
@@ -161,7 +205,7 @@ class ObjectStore {
     if (selector.IsNothing()) return out;
     std::shared_lock<std::shared_mutex> l(mu_);
     if (ns.empty()) {
-      for (const auto& [k, e] : items_)
+      for (const auto& e : items_)
         if (selector.Matches(e.labels())) out.push_back(e.obj);
       return out;
     }
@@ -186,7 +230,7 @@ class ObjectStore {
       return out;
     }
     for (const auto& ref : *candidates)
-      if (selector.Matches(ref->second.labels())) out.push_back(ref->second.obj);
+      if (selector.Matches(ref->labels())) out.push_back(ref->obj);
     return out;
   }
   size_t Size() const {
@@ -205,7 +249,7 @@ class ObjectStore {
   // Removes the key; returns the removed snapshot (nullptr if absent).
   Ptr Delete(const std::string& key) {
     std::unique_lock<std::shared_mutex> l(mu_);
-    auto it = items_.find(key);
+    auto it = items_.find(std::string_view(key));
     if (it == items_.end()) return nullptr;
     return EraseLocked(it);
   }
@@ -228,7 +272,7 @@ class ObjectStore {
     }
     for (auto it = items_.begin(); it != items_.end();) {
       auto next = std::next(it);
-      if (!seen.count(it->first)) changes.push_back({EraseLocked(it), nullptr});
+      if (!seen.count(it->Key())) changes.push_back({EraseLocked(it), nullptr});
       it = next;
     }
     return changes;
@@ -236,14 +280,40 @@ class ObjectStore {
 
  private:
   static constexpr bool kIsJson = std::is_same_v<T, nlohmann::json>;
-  struct NoLabels {};
+  struct NoJsonMeta {};
+  struct JsonMeta {  // T = json: read once (metadata access copies)
+    std::string ns;
+    std::string name;
+    Labels labels;
+  };
+  // An object and nothing else: its key is its own (namespace, name), read
+  // in place (typed objects are immutable snapshots).
   struct Entry {
     Ptr obj;
-    // Only for T = json (parsed once); typed objects are read in place.
-    [[no_unique_address]] std::conditional_t<kIsJson, Labels, NoLabels> json_labels;
+    [[no_unique_address]] std::conditional_t<kIsJson, JsonMeta, NoJsonMeta> json;
+    std::string_view ns() const {
+      if constexpr (kIsJson) {
+        return json.ns;
+      } else if constexpr (requires { obj->metadata.ns; }) {
+        return obj->metadata.ns;
+      } else {
+        return obj->ns;
+      }
+    }
+    std::string_view name() const {
+      if constexpr (kIsJson) {
+        return json.name;
+      } else if constexpr (requires { obj->metadata.name; }) {
+        return obj->metadata.name;
+      } else {
+        return obj->name;
+      }
+    }
+    store_detail::KeyPieces Pieces() const { return store_detail::PiecesOf(ns(), name()); }
+    std::string Key() const { return ObjectStoreKey(std::string(ns()), std::string(name())); }
     const Labels& labels() const {
       if constexpr (kIsJson) {
-        return json_labels;
+        return json.labels;
       } else if constexpr (requires { obj->metadata.labels; }) {
         return obj->metadata.labels;
       } else if constexpr (requires { obj->labels(); }) {
@@ -253,40 +323,52 @@ class ObjectStore {
       }
     }
   };
-  using Items = std::map<std::string, Entry>;  // ordered: List() is deterministic
-  using ItemRef = typename Items::const_iterator;
+  // Key order (ObjectStoreKey's strings, compared piecewise); lookups by a
+  // key string. Ordered: List() is deterministic.
   struct ByKey {
-    bool operator()(const ItemRef& a, const ItemRef& b) const { return a->first < b->first; }
+    using is_transparent = void;
+    bool operator()(const Entry& a, const Entry& b) const {
+      return store_detail::CompareKeys(a.Pieces(), b.Pieces()) < 0;
+    }
+    bool operator()(const Entry& a, std::string_view b) const {
+      return store_detail::CompareKeys(a.Pieces(), store_detail::WholeKey(b)) < 0;
+    }
+    bool operator()(std::string_view a, const Entry& b) const {
+      return store_detail::CompareKeys(store_detail::WholeKey(a), b.Pieces()) < 0;
+    }
+    bool operator()(const Entry& a, const store_detail::KeyPieces& b) const {
+      return store_detail::CompareKeys(a.Pieces(), b) < 0;
+    }
+    bool operator()(const store_detail::KeyPieces& a, const Entry& b) const {
+      return store_detail::CompareKeys(a, b.Pieces()) < 0;
+    }
   };
-  using RefSet = std::set<ItemRef, ByKey>;
+  using Items = std::set<Entry, ByKey>;
+  using ItemRef = typename Items::const_iterator;
+  struct RefByKey {
+    bool operator()(const ItemRef& a, const ItemRef& b) const { return ByKey()(*a, *b); }
+  };
+  using RefSet = std::set<ItemRef, RefByKey>;
   struct NsIndex {
     size_t count = 0;                                  // objects in the namespace
     std::unordered_map<std::string, RefSet> by_label;  // "key=value" -> objects
   };
 
-  static bool InNamespace(const T& obj, const std::string& ns) {
-    if constexpr (kIsJson) {
-      return store_detail::MetadataString(obj, "namespace") == ns;
-    } else if constexpr (requires { obj.metadata.ns; }) {
-      return obj.metadata.ns == ns;
-    } else {
-      return obj.ns == ns;
-    }
-  }
   // Calls f(entry) for each object of `ns`, in key order: the key range
   // "<ns>/" (ObjectStoreKey), or for "" the keys without a namespace.
   template <typename F>
   void ForEachInNamespaceLocked(const std::string& ns, F&& f) const {
     if (ns.empty()) {
-      for (const auto& [k, e] : items_)
-        if (InNamespace(*e.obj, ns)) f(e);
+      for (const auto& e : items_)
+        if (e.ns() == ns) f(e);
       return;
     }
     const std::string prefix = ns + "/";
-    for (auto it = items_.lower_bound(prefix); it != items_.end() && it->first.starts_with(prefix); ++it) {
+    for (auto it = items_.lower_bound(std::string_view(prefix));
+         it != items_.end() && store_detail::KeyStartsWith(it->Pieces(), prefix); ++it) {
       // A name holding '/' (hostile input) could put another namespace's
       // object in this range: the object's own namespace decides.
-      if (InNamespace(*it->second.obj, ns)) f(it->second);
+      if (it->ns() == ns) f(*it);
     }
   }
 
@@ -298,33 +380,34 @@ class ObjectStore {
   }
 
   Ptr UpsertLocked(Ptr obj) {
-    std::string key = StoreKeyOf(*obj);
-    Ptr old;
-    if (auto it = items_.find(key); it != items_.end()) old = EraseLocked(it);
     Entry e{std::move(obj), {}};
-    if constexpr (kIsJson) e.json_labels = store_detail::GetLabels(*e.obj);
-    const std::string ns = store_detail::Namespace(*e.obj);
-    ItemRef ref = items_.emplace(std::move(key), std::move(e)).first;
-    NsIndex& index = by_ns_[ns];
+    if constexpr (kIsJson) {
+      e.json.ns = store_detail::MetadataString(*e.obj, "namespace");
+      e.json.name = store_detail::MetadataString(*e.obj, "name");
+      e.json.labels = store_detail::GetLabels(*e.obj);
+    }
+    Ptr old;
+    if (auto it = items_.find(e); it != items_.end()) old = EraseLocked(it);
+    ItemRef ref = items_.insert(std::move(e)).first;
+    NsIndex& index = by_ns_[std::string(ref->ns())];
     index.count++;
-    for (const auto& [k, v] : ref->second.labels()) index.by_label[LabelKey(k, v)].insert(ref);
+    for (const auto& [k, v] : ref->labels()) index.by_label[LabelKey(k, v)].insert(ref);
     return old;
   }
   // Unindexes and erases the item; returns its snapshot.
-  Ptr EraseLocked(typename Items::iterator it) {
-    ItemRef ref = it;
-    auto nit = by_ns_.find(store_detail::Namespace(*it->second.obj));
+  Ptr EraseLocked(ItemRef it) {
+    auto nit = by_ns_.find(std::string(it->ns()));
     if (nit != by_ns_.end()) {
       NsIndex& index = nit->second;
-      for (const auto& [k, v] : it->second.labels()) {
+      for (const auto& [k, v] : it->labels()) {
         auto lit = index.by_label.find(LabelKey(k, v));
         if (lit == index.by_label.end()) continue;
-        lit->second.erase(ref);
+        lit->second.erase(it);
         if (lit->second.empty()) index.by_label.erase(lit);
       }
       if (--index.count == 0) by_ns_.erase(nit);
     }
-    Ptr old = std::move(it->second.obj);
+    Ptr old = it->obj;
     items_.erase(it);
     return old;
   }

@@ -296,6 +296,7 @@ std::string RenderTraceText(const DecisionTrace& t) {
                 (m.recomputed ? " (C5/C10: recomputed with unready/missing pods filled in)" : ""));
     Line(o, "      tolerance band (C1): scales up above " + ValueText(m, m.scale_up_above) + " " + m.name +
                 ", down below " + ValueText(m, m.scale_down_below));
+    if (m.pods.empty() && t.pod_tables_omitted) Line(o, std::string("      pods: ") + kPodTablesOmittedNote);
     if (!m.pods.empty()) {
       Line(o, "      pods:");
       for (const auto& p : m.pods.rows) {
@@ -357,6 +358,7 @@ nlohmann::json TraceToJson(const DecisionTrace& t) {
   if (!t.skipped.empty()) j["skipped"] = t.skipped;
   if (!t.error.empty()) j["error"] = t.error;
   if (!t.history_note.empty()) j["history"] = t.history_note;
+  if (t.pod_tables_omitted) j["podTablesOmitted"] = kPodTablesOmittedNote;
   j["winningMetric"] = t.winning_metric;
   j["metricsFailed"] = t.metrics_failed;
   if (!t.metrics_error.empty()) j["metricsError"] = t.metrics_error;
@@ -660,6 +662,9 @@ Result<DecisionTrace> TraceFromJson(const nlohmann::json& j) {
   HPAD_RETURN_IF_ERROR(Text(j, "skipped", root, &t.skipped));
   HPAD_RETURN_IF_ERROR(Text(j, "error", root, &t.error));
   HPAD_RETURN_IF_ERROR(Text(j, "history", root, &t.history_note));
+  std::string omitted;  // issue 16: any text means the pod tables were not kept
+  HPAD_RETURN_IF_ERROR(Text(j, "podTablesOmitted", root, &omitted));
+  t.pod_tables_omitted = !omitted.empty();
   HPAD_RETURN_IF_ERROR(Int(j, "winningMetric", root, &t.winning_metric));
   HPAD_RETURN_IF_ERROR(Bool(j, "metricsFailed", root, &t.metrics_failed));
   HPAD_RETURN_IF_ERROR(Text(j, "metricsError", root, &t.metrics_error));

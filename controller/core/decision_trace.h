@@ -167,7 +167,15 @@ struct DecisionTrace {
   std::vector<ConditionUpdate> conditions{};  // what the decision sets (R3 excluded)
   std::string history_note{};         // e.g. "no history: decided as a freshly started controller"
   std::string error{};                // a reconcile error outside the metrics (scale read, ...)
+  // Issue 16: the metrics had pod tables, not kept for this HPA (the
+  // reconciler keeps them for a bounded set of HPAs, trace_keeper.h).
+  bool pod_tables_omitted = false;
 };
+
+// What a trace without its pod tables says in their place.
+inline constexpr const char* kPodTablesOmittedNote =
+    "not kept for this HPA (bounded to save memory); asking for this trace keeps them from its next reconcile on, "
+    "within one sync period";
 
 // A metric row from its spec and the calculator's result (the current value
 // is read back from the MetricStatus the controller writes, X5), with the

@@ -43,6 +43,9 @@ HttpReply ServeDebugHpas(const HpaReconciler& reconciler, const std::string& pat
   }
   auto trace = reconciler.TraceFor(key);
   if (!trace) return NotFound("no decision trace for HPA " + key.substr(0, 256) + " (not reconciled yet, or unknown)");
+  // Issue 16: pod tables are kept for a bounded set of HPAs, the ones
+  // people asked about among them: from its next reconcile on, this one's.
+  reconciler.AskPodTables(key);
   nlohmann::json j = TraceToJson(*trace);
   j["history"] = "live: this controller's in-memory history";
   return Json(200, j);

@@ -3,7 +3,10 @@
 //                            currentReplicas, desiredReplicas, winningMetric,
 //                            error, summary}, ...]} for every HPA with a trace
 //   /debug/hpas/<ns>/<name>  the last full trace (TraceToJson), including the
-//                            live stabilisation history and policy periods
+//                            live stabilisation history and policy periods;
+//                            pod tables only for a bounded set of HPAs
+//                            (trace_keeper.h): otherwise "podTablesOmitted",
+//                            and asking keeps them from the next reconcile on
 // Read-only views of HpaReconciler::Traces/TraceFor (shared_ptr snapshots;
 // no lock held while rendering). Thread-safe.
 #pragma once

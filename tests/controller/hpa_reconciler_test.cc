@@ -1384,3 +1384,65 @@ TEST_CASE("issue 15: a successor settles the pending scale write it loads: not a
   REQUIRE(after.scale_up_events.size() == 1);
   CHECK(after.scale_up_events[0].timestamp == At(15));
 }
+
+TEST_CASE("Issue 16: kept traces hold pod tables for the most recent and asked-about HPAs only", "[reconciler]") {
+  ReconcilerOptions opts;
+  opts.keep_traces = true;
+  opts.trace_pod_tables = 1;
+  Harness h(opts);
+  h.PutDeployment("web", 2);
+  h.AddPods(2);
+  h.SetCpuUsage(2, "120m");
+  h.api.Put(k8s::resources::kDeployments,
+            Json{{"apiVersion", "apps/v1"},
+                 {"kind", "Deployment"},
+                 {"metadata", {{"name", "api"}, {"namespace", "default"}}},
+                 {"spec", {{"replicas", 2}, {"selector", {{"matchLabels", {{"app", "api"}}}}}}},
+                 {"status", {{"replicas", 2}}}});
+  Json api_items = Json::array();
+  for (int i = 0; i < 2; i++) {
+    PodSpec s;
+    s.name = "api-" + std::to_string(i);
+    s.labels = {{"app", "api"}};
+    s.requests = {{"cpu", 200}};
+    h.pods.Upsert(MakePod(s));
+    api_items.push_back({{"metadata", {{"name", s.name}, {"namespace", "default"}, {"labels", {{"app", "api"}}}}},
+                         {"timestamp", k8s::FormatRfc3339(T0())},
+                         {"window", "60s"},
+                         {"containers", {{{"name", "app"}, {"usage", {{"cpu", "120m"}}}}}}});
+  }
+  h.api.SetPathResponse(RestMetricsClient::ResourceMetricsPath("default", *k8s::Selector::Parse("app=api")),
+                        Json{{"kind", "PodMetricsList"}, {"items", api_items}});
+  h.PutHpa(CpuSpec(60));
+  h.PutHpa(CpuSpec(60, 1, 10, "api"), "api");
+
+  REQUIRE(h.Run(T0()).error.ok());
+  auto web = h.rec.TraceFor("default/web");
+  REQUIRE(web);
+  REQUIRE(web->metrics.size() == 1);
+  CHECK(web->metrics[0].pods.size() == 2);
+  CHECK_FALSE(web->pod_tables_omitted);
+  REQUIRE(h.Run(T0(), "api").error.ok());
+  auto api = h.rec.TraceFor("default/api");
+  REQUIRE(api);
+  CHECK(api->metrics[0].pods.size() == 2);
+  // web's table is dropped (bound 1); the rest of its trace stays.
+  web = h.rec.TraceFor("default/web");
+  REQUIRE(web);
+  CHECK(web->pod_tables_omitted);
+  CHECK(web->metrics[0].pods.empty());
+  CHECK(web->metrics[0].ok);
+  CHECK(web->desired_replicas == 2);
+  CHECK(h.rec.Traces().size() == 2);
+  // Asked about: its next trace keeps the table, past newer reconciles.
+  h.rec.AskPodTables("default/web");
+  REQUIRE(h.Run(T0() + std::chrono::seconds(15)).error.ok());
+  REQUIRE(h.Run(T0() + std::chrono::seconds(15), "api").error.ok());
+  web = h.rec.TraceFor("default/web");
+  REQUIRE(web);
+  CHECK_FALSE(web->pod_tables_omitted);
+  CHECK(web->metrics[0].pods.size() == 2);
+  CHECK(h.rec.TraceFor("default/api")->metrics[0].pods.size() == 2);  // the most recent
+  h.rec.DropHistory("default/web");
+  CHECK(h.rec.TraceFor("default/web") == nullptr);
+}

@@ -468,3 +468,177 @@ TEST_CASE("MetricsCache: indexed filtering equals the per-item definition (M1, M
   CHECK(f.source.resource_lists["default"] == 1);
   CHECK(f.source.custom_lists["default|rps|"] == 1);
 }
+
+namespace {
+
+// The reference for the compact lists (issue 16): the per-item definition of
+// selection (own labels, else the pod's) applied to the PodMetrics as the
+// source served them, then ResourceMetricResultFrom, the conversion the
+// uncached client uses.
+Result<PodMetricsResult> ReferenceResourceMetric(const std::vector<k8s::PodMetrics>& list,
+                                                 const k8s::ObjectStore<k8s::Pod>& pods, const std::string& ns,
+                                                 const std::string& resource, const k8s::Selector& selector,
+                                                 const std::string& container) {
+  std::vector<const k8s::PodMetrics*> selected;
+  for (const auto& pm : list) {
+    if (!selector.IsNothing() && !selector.Empty()) {
+      k8s::Labels labels = pm.labels;
+      if (labels.empty()) {
+        auto pod = pods.Get(ns, pm.name);
+        if (pod) labels = pod->labels();
+      }
+      if (!selector.Matches(labels)) continue;
+    }
+    selected.push_back(&pm);
+  }
+  return ResourceMetricResultFrom(selected, resource, container);
+}
+
+void CheckSameResult(const Result<PodMetricsResult>& got, const Result<PodMetricsResult>& want) {
+  REQUIRE(got.ok() == want.ok());
+  if (!want.ok()) {
+    CHECK(got.status().code() == want.status().code());
+    CHECK(got.status().message() == want.status().message());
+    return;
+  }
+  CHECK(got->timestamp == want->timestamp);
+  REQUIRE(got->metrics.size() == want->metrics.size());
+  for (const auto& [name, m] : want->metrics) {
+    INFO(name);
+    auto it = got->metrics.find(name);
+    REQUIRE(it != got->metrics.end());
+    CHECK(it->second.value == m.value);
+    CHECK(it->second.timestamp == m.timestamp);
+    CHECK(it->second.window == m.window);
+  }
+}
+
+void CheckSamePodMetrics(const std::vector<k8s::PodMetrics>& got, const std::vector<k8s::PodMetrics>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < want.size(); i++) {
+    INFO("item " << i);
+    CHECK(got[i].name == want[i].name);
+    CHECK(got[i].ns == want[i].ns);
+    CHECK(got[i].labels == want[i].labels);
+    CHECK(got[i].timestamp == want[i].timestamp);
+    CHECK(got[i].window == want[i].window);
+    REQUIRE(got[i].containers.size() == want[i].containers.size());
+    for (size_t c = 0; c < want[i].containers.size(); c++) {
+      CHECK(got[i].containers[c].name == want[i].containers[c].name);
+      CHECK(got[i].containers[c].usage_milli == want[i].containers[c].usage_milli);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("MetricsCache: the compact resource list gives what the PodMetrics gave (issue 16, M1-M3)",
+          "[metrics_cache]") {
+  std::mt19937 rng(16);
+  Fixture f;
+  const std::vector<std::map<std::string, std::string>> label_sets = {
+      {{"app", "a"}}, {{"app", "b"}, {"tier", "x"}}, {{"app", "a"}, {"tier", "y"}}, {{"tier", "x"}}, {}, {{"", ""}}};
+  const std::vector<std::string> container_names = {"app", "sidecar", "", "init"};
+  const std::vector<std::string> resources = {"cpu", "memory", "ephemeral-storage", "nvidia.com/gpu"};
+  std::vector<k8s::PodMetrics> list;
+  for (int i = 0; i < 300; i++) {
+    // Duplicate names (a later item wins), some pods unknown to the cache.
+    const std::string name = "p" + std::to_string(rng() % 120);
+    const auto& pod_labels = label_sets[rng() % label_sets.size()];
+    if (rng() % 6 != 0) f.pods.Upsert(PodWith(name, pod_labels));
+    k8s::PodMetrics pm;
+    pm.name = name;
+    pm.ns = rng() % 20 == 0 ? "elsewhere" : "default";  // kept as served
+    if (rng() % 3 != 0) pm.labels = label_sets[rng() % label_sets.size()];
+    pm.timestamp = T0() + std::chrono::milliseconds(static_cast<int64_t>(rng() % 100000));
+    pm.window = std::chrono::milliseconds(static_cast<int64_t>(rng() % 90000));
+    // 0-3 containers (a repeated name: the first one counts for the
+    // container form), each with a random subset of the resources.
+    const int containers = static_cast<int>(rng() % 4);
+    for (int c = 0; c < containers; c++) {
+      k8s::ContainerMetrics cm;
+      cm.name = container_names[rng() % container_names.size()];
+      for (const auto& r : resources)
+        if (rng() % 4 != 0) cm.usage_milli[r] = static_cast<int64_t>(rng() % 5000) - 100;
+      pm.containers.push_back(std::move(cm));
+    }
+    list.push_back(std::move(pm));
+  }
+  // The int64 ends: a whole-pod sum saturates, in both paths.
+  k8s::PodMetrics big = PM("big", INT64_MAX - 5, {{"app", "big"}});
+  big.containers.push_back(k8s::ContainerMetrics{"side", {{"cpu", 10}, {"memory", INT64_MIN}}});
+  big.containers[0].usage_milli["memory"] = INT64_MIN + 3;
+  list.push_back(big);
+  f.source.resource.insert_or_assign("default", list);
+
+  for (const std::string sel : {"", "app=a", "app=b,tier=x", "tier in (x)", "app in (a,b)", "!tier", "app notin (a)",
+                                "tier=y,app", "app=zzz", "app", "app=big"}) {
+    const k8s::Selector s = sel.empty() ? k8s::Selector() : Sel(sel);
+    for (const std::string resource : {"cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "unknown"}) {
+      for (const std::string container : {"", "app", "sidecar", "init", "missing", "side"}) {
+        INFO(sel << " " << resource << " container '" << container << "'");
+        CheckSameResult(f.cache.GetResourceMetric("default", resource, s, container),
+                        ReferenceResourceMetric(list, f.pods, "default", resource, s, container));
+      }
+    }
+  }
+  CheckSameResult(f.cache.GetResourceMetric("default", "cpu", k8s::Selector::Nothing(), ""),
+                  ReferenceResourceMetric(list, f.pods, "default", "cpu", k8s::Selector::Nothing(), ""));
+  auto big_cpu = f.cache.GetResourceMetric("default", "cpu", Sel("app=big"), "");
+  auto big_memory = f.cache.GetResourceMetric("default", "memory", Sel("app=big"), "");
+  REQUIRE(big_cpu.ok());
+  REQUIRE(big_memory.ok());
+  CHECK(big_cpu->metrics.at("big").value == INT64_MAX);
+  CHECK(big_memory->metrics.at("big").value == INT64_MIN);
+  CHECK(PodMetricValue(big, "cpu", "")->value == INT64_MAX);
+
+  // ListResourceMetrics rebuilds the items as served.
+  auto restored = f.cache.ListResourceMetrics("default");
+  REQUIRE(restored.ok());
+  CheckSamePodMetrics(*restored, list);
+  CHECK(f.source.resource_lists["default"] == 1);
+
+  // An empty list and a failed fetch keep their answers.
+  f.source.resource.insert_or_assign("empty", std::vector<k8s::PodMetrics>{});
+  CheckSameResult(f.cache.GetResourceMetric("empty", "cpu", k8s::Selector(), ""),
+                  ReferenceResourceMetric({}, f.pods, "empty", "cpu", k8s::Selector(), ""));
+  auto empty = f.cache.ListResourceMetrics("empty");
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
+  f.source.resource.insert_or_assign("down", Status(StatusCode::kUnavailable, "down"));
+  auto down = f.cache.ListResourceMetrics("down");
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.status().message() == "down");
+}
+
+TEST_CASE("MetricsCache: compact lists with empty names, labels and containers (issue 16)", "[metrics_cache]") {
+  Fixture f;
+  f.pods.Upsert(PodWith("", {{"app", "web"}}));
+  k8s::PodMetrics no_containers = PM("none", 1, {{"app", "web"}});
+  no_containers.containers.clear();
+  k8s::PodMetrics unnamed = PM("", 7, {});  // no labels: the pod named "" gives app=web
+  k8s::PodMetrics two = PM("two", 5, {{"app", "web"}});
+  two.containers.push_back(k8s::ContainerMetrics{"app", {{"cpu", 99}}});  // a second "app": not read
+  two.containers.push_back(k8s::ContainerMetrics{"", {{"cpu", 1}}});
+  const std::vector<k8s::PodMetrics> list = {no_containers, unnamed, two};
+  f.source.resource.insert_or_assign("default", list);
+  auto whole = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "");
+  REQUIRE(whole.ok());
+  CHECK(whole->metrics.size() == 2);  // "none" has no container: no value (M2)
+  CHECK(whole->metrics.at("").value == 7);
+  CHECK(whole->metrics.at("two").value == 5 + 99 + 1);
+  auto app = f.cache.GetResourceMetric("default", "cpu", Sel("app=web"), "app");
+  REQUIRE(app.ok());
+  CHECK(app->metrics.at("two").value == 5);  // the first container of that name
+  CHECK(app->metrics.count("none") == 0);
+  for (const std::string container : {"", "app", "x"}) {
+    for (const std::string resource : {"cpu", "memory", ""}) {
+      INFO(resource << " '" << container << "'");
+      CheckSameResult(f.cache.GetResourceMetric("default", resource, Sel("app=web"), container),
+                      ReferenceResourceMetric(list, f.pods, "default", resource, Sel("app=web"), container));
+    }
+  }
+  auto restored = f.cache.ListResourceMetrics("default");
+  REQUIRE(restored.ok());
+  CheckSamePodMetrics(*restored, list);
+}

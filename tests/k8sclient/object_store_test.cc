@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <atomic>
 #include <thread>
 
@@ -206,4 +208,67 @@ TEST_CASE("object store keys of hostile JSON are empty, never an exception", "[o
   CHECK_NOTHROW(StoreKeyOf(Json::parse(R"({"metadata":[1,2]})")));
   CHECK_NOTHROW(StoreKeyOf(Json::parse(R"([1,2])")));
   CHECK_NOTHROW(StoreKeyOf(Json::parse(R"("text")")));
+}
+
+TEST_CASE("object store orders and finds by the key string without storing it (issue 16)", "[object_store]") {
+  // Namespaces that are prefixes of each other, '-' and '.' sorting below
+  // '/', cluster-scoped names, and hostile names holding '/': List() and
+  // Keys() follow the "ns/name" strings' order, as a map keyed by them did.
+  std::mt19937 rng(16);
+  const std::vector<std::string> namespaces = {"", "a", "a-b", "a.b", "a/b", "ab", "b", "a0"};
+  const std::vector<std::string> names = {"x", "b/x", "x/y", "", "a", "a-b", "zz", "/"};
+  ObjectStore<FlatObj> store;
+  std::map<std::string, std::pair<std::string, std::string>> want;  // key -> the last (ns, name) put under it
+  for (int i = 0; i < 300; i++) {
+    const std::string& ns = namespaces[rng() % namespaces.size()];
+    const std::string& name = names[rng() % names.size()];
+    store.Upsert(Flat(ns, name, {{"app", name}}, i));
+    // Equal key strings ("a/b"+"x" and "a"+"b/x") are one key: the later replaces.
+    want[hpad::k8s::ObjectStoreKey(ns, name)] = {ns, name};
+  }
+  std::vector<std::string> want_keys;
+  for (const auto& [k, v] : want) want_keys.push_back(k);
+  CHECK(store.Keys() == want_keys);
+  CHECK(store.Size() == want.size());
+  auto listed = store.List();
+  REQUIRE(listed.size() == want.size());
+  size_t i = 0;
+  for (const auto& [k, v] : want) {
+    INFO(k);
+    CHECK(listed[i]->ns == v.first);
+    CHECK(listed[i]->name == v.second);
+    auto got = store.Get(k);
+    REQUIRE(got);
+    CHECK(got == listed[i]);
+    CHECK(store.Get(v.first, v.second) == got);
+    i++;
+  }
+  CHECK(store.Get("a/b/x/y/z") == nullptr);
+  CHECK(store.Get("zz/none") == nullptr);
+  CHECK(store.Get("zz", "none") == nullptr);
+  // (ns, name) finds by the key string they make, as the map did: "a" + "b/x" is "a/b/x".
+  if (want.count("a/b/x")) CHECK(store.Get("a", "b/x") == store.Get("a/b", "x"));
+  // A namespace's objects are its own, even when another's key shares the prefix.
+  for (const std::string& ns : namespaces) {
+    if (ns.empty()) continue;
+    INFO(ns);
+    size_t n = 0;
+    for (const auto& o : store.ListNamespace(ns)) {
+      CHECK(o->ns == ns);
+      n++;
+    }
+    size_t expect = 0;
+    for (const auto& [k, v] : want) expect += v.first == ns ? 1 : 0;
+    CHECK(n == expect);
+    CHECK(store.ListSelector(ns, Sel("app=x")).size() ==
+          static_cast<size_t>(std::count_if(want.begin(), want.end(), [&](const auto& e) {
+            return e.second.first == ns && e.second.second == "x";
+          })));
+  }
+  // Deleting by key string removes exactly that object.
+  for (const auto& [k, v] : want) {
+    REQUIRE(store.Delete(k) != nullptr);
+    CHECK(store.Get(k) == nullptr);
+  }
+  CHECK(store.Size() == 0);
 }
