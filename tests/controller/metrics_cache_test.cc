@@ -91,7 +91,10 @@ k8s::PodMetrics PM(const std::string& name, int64_t cpu, std::map<std::string, s
   m.labels = std::move(labels);
   m.timestamp = ts;
   m.window = std::chrono::seconds(30);
-  m.containers.push_back(k8s::ContainerMetrics{"app", {{"cpu", cpu}, {"memory", cpu * 1000}}});
+  // memory = cpu x 1000, saturated: the overflow tests pass cpu near INT64_MAX.
+  int64_t memory = 0;
+  if (__builtin_mul_overflow(cpu, int64_t{1000}, &memory)) memory = cpu < 0 ? INT64_MIN : INT64_MAX;
+  m.containers.push_back(k8s::ContainerMetrics{"app", {{"cpu", cpu}, {"memory", memory}}});
   return m;
 }
 
