@@ -163,7 +163,7 @@ Result<std::map<std::string, HpaHistory>> HistoryStore::Load(const std::set<std:
       std::optional<PendingScaleWrite> p;
       auto h = DecodeHistory(value.get<std::string>(), &p);
       if (!h.ok()) {
-        HPAD_LOG(Warning) << "history ConfigMap " << ns_ << "/" << name << ": entry " << data_key << ": "
+        HPAD_LOG(Warning) << "history ConfigMap " << ns_ << "/" << name << ": entry " << k8s::SafeText(data_key, 256) << ": "
                           << h.status().message() << ": dropped";
         dirty_[shard] = true;
         continue;
