@@ -199,7 +199,7 @@ class LogReader {
 
 // $HPAD_BINARY_DIR/hpad, else ../controller/hpad next to this binary.
 std::string DefaultHpadPath(const char* argv0);
-// fork + exec with stdout/stderr to log_path (truncated), stdin /dev/null,
+// vfork + exec with stdout/stderr to log_path (truncated), stdin /dev/null,
 // in its own process group. The pid, or -1.
 pid_t StartHpad(const std::string& path, const std::vector<std::string>& args, const std::string& log_path);
 // Non-blocking: the exit status if the child has exited (128 + signal when
