@@ -154,7 +154,8 @@ HorizontalController::HorizontalController(ControllerOptions options, Controller
       deps_(deps),
       reconciler_(ReconcilerOptionsFor(options_), deps.hpas.Store(), deps.pods.Store(), deps.metrics, deps.scales,
                   deps.api, deps.events, selectors_, deps.monitor, deps.clock),
-      queue_(std::make_unique<k8s::WorkQueue>(deps.clock, "horizontalpodautoscaler", nullptr, deps.queue_observer)) {
+      queue_(std::make_unique<k8s::WorkQueue>(deps.clock, "horizontalpodautoscaler", nullptr, deps.queue_observer,
+                                             std::chrono::duration_cast<Duration>(options_.queue_delay_granularity))) {
   k8s::InformerHandlers<k8s::Hpa> h;
   h.on_add = [this](const std::shared_ptr<const k8s::Hpa>& hpa) {
     // Q3: the selector slot exists before the key is queued.

@@ -70,6 +70,11 @@ struct ControllerOptions {
   // driver that calls ReconcileKey itself (the simulator): then nothing is
   // queued. Not a ParseControllerOptions flag.
   bool work_queue = true;
+  // The work queue's wake-up granularity (k8sclient/work_queue.h): delayed
+  // keys become ready in batches at most this late. Zero (exact) here; the
+  // daemon's runner sets kDaemonQueueGranularity (docs/divergences.md 28).
+  // Not a ParseControllerOptions flag.
+  std::chrono::nanoseconds queue_delay_granularity{0};
   // Issue 13: persist the behaviour history in ConfigMaps of
   // `history_namespace` (controller/history_store.h). The daemon's
   // --persist-history (default true; the Lease's namespace); off by default

@@ -1,4 +1,6 @@
 #include "k8sclient/work_queue.h"
+
+#include <algorithm>
 #include "k8sclient/base/last_resort.h"
 
 #include <exception>
@@ -40,11 +42,12 @@ int ItemExponentialRateLimiter::NumRequeues(const std::string& key) const {
 }
 
 WorkQueue::WorkQueue(const Clock& clock, std::string name, std::unique_ptr<RateLimiter> limiter,
-                     WorkQueueObserver* observer)
+                     WorkQueueObserver* observer, Duration delay_granularity)
     : clock_(clock),
       name_(std::move(name)),
       limiter_(limiter ? std::move(limiter) : std::make_unique<ItemExponentialRateLimiter>()),
-      observer_(observer) {
+      observer_(observer),
+      delay_granularity_(std::max(Duration::zero(), delay_granularity)) {
   delay_thread_ = std::thread([this] { DelayLoop(); });
 }
 
@@ -251,6 +254,10 @@ void WorkQueue::DelayStep() {
       for (size_t i = 0; i < added_keys.size(); ++i) observer_->OnAdd(name_);
       ReportDepth(depth);
     }
+    // Not before `now` + the granularity: the keys due meanwhile go in the
+    // next pass's batch (see the header).
+    if (next != MonoTime::max() && delay_granularity_ > Duration::zero() && next - now < delay_granularity_)
+      next = now + delay_granularity_;
     clock_.WaitUntil(next, [&] {
       std::lock_guard<std::mutex> l(mu_);
       return shutting_down_ || waiting_generation_ != generation;

@@ -103,7 +103,11 @@ Status DaemonRunner::Start() {
                  << http_->port();
 
   queue_observer_ = NewWorkQueueMetricsObserver(metrics_);
-  wiring_ = std::make_unique<ControllerWiring>(options_.controller, clients_.parts, metrics_, clock_,
+  ControllerOptions controller_options = options_.controller;
+  // Resyncs become ready in batches at most 20 ms late: one wake-up of the
+  // queue per 20 ms instead of one per HPA (issue 16; divergence 28).
+  controller_options.queue_delay_granularity = kDaemonQueueGranularity;
+  wiring_ = std::make_unique<ControllerWiring>(controller_options, clients_.parts, metrics_, clock_,
                                                queue_observer_.get());
   wiring_->controller().SetObserver([this](const ReconcileReport& r) { OnReconcile(r); });
   debug_controller_ = &wiring_->controller();

@@ -30,6 +30,8 @@
 // any thread; Start and Wait from one thread.
 #pragma once
 
+#include <chrono>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -49,6 +51,10 @@
 #include "k8sclient/write_fence.h"
 
 namespace hpad::ctrl {
+
+// The daemon's work-queue wake-up granularity (ControllerOptions::
+// queue_delay_granularity): a resync is at most this late (divergence 28).
+inline constexpr std::chrono::milliseconds kDaemonQueueGranularity{20};
 
 // What main builds for the runner: the clients and their shared controls.
 struct DaemonClients {

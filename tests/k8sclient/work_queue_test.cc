@@ -263,6 +263,45 @@ TEST_CASE("work queue AddAfter wakes the delay thread only for a new earliest de
   CHECK(clock.notifies() == 3);
 }
 
+TEST_CASE("work queue with a wake-up granularity fires delayed keys in batches at most that late", "[work_queue]") {
+  SimulatedClock sim(kStart);
+  RecordingClock clock(sim);
+  WorkQueue q(clock, "test", nullptr, nullptr, 100ms);
+  const hpad::MonoTime t0 = sim.MonoNow();
+  REQUIRE(sim.AwaitSleepers(1));
+  q.AddAfter("ns/a", 10ms);
+  q.AddAfter("ns/b", 50ms);
+  q.AddAfter("ns/c", 150ms);
+  q.AddAfter("ns/d", 400ms);
+  REQUIRE(sim.AwaitSleepers(1));
+  // ns/a woke the thread (a new earliest key) for a pass at t0: the next
+  // pass is a whole granularity later, though ns/a is due at 10 ms.
+  CHECK(clock.last_deadline() == t0 + 100ms);
+  AdvanceAndSettle(sim, 10ms);
+  CHECK(q.Len() == 0);
+  AdvanceAndSettle(sim, 90ms);
+  CHECK(q.Len() == 2);  // a and b in one batch, 90 and 50 ms late
+  CHECK(clock.last_deadline() == t0 + 200ms);  // c (150 ms) is within the granularity
+  AdvanceAndSettle(sim, 100ms);
+  CHECK(q.Len() == 3);
+  CHECK(clock.last_deadline() == t0 + 400ms);  // d is further than the granularity: its own time
+  AdvanceAndSettle(sim, 200ms);
+  CHECK(q.Len() == 4);
+  CHECK(q.DelayedLen() == 0);
+
+  SECTION("a new earliest key still wakes the thread, which then keeps the granularity") {
+    const int notifies = clock.notifies();
+    q.AddAfter("ns/e", 30ms);  // due at 430 ms; the pass it wakes is at 400 ms
+    REQUIRE(sim.AwaitSleepers(1));
+    CHECK(clock.notifies() == notifies + 1);
+    CHECK(clock.last_deadline() == t0 + 500ms);
+    AdvanceAndSettle(sim, 30ms);
+    CHECK(q.Len() == 4);
+    AdvanceAndSettle(sim, 70ms);
+    CHECK(q.Len() == 5);
+  }
+}
+
 TEST_CASE("rate limiter delays: 5ms doubling to a 1000s cap", "[work_queue][rate_limiter]") {
   struct Case {
     int failures;
