@@ -18,6 +18,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "k8sclient/base/strings.h"
 #include "k8sclient/cert_authority.h"
@@ -168,6 +169,53 @@ bool LoadPem(SSL_CTX& ctx, const std::string& cert_pem, const std::string& key_p
 constexpr std::chrono::milliseconds kStopGrace{1000};
 constexpr std::chrono::milliseconds kStopPoll{20};
 
+// The compact JSON text of stored objects, kept while the object lives.
+// Stored objects are immutable shared snapshots, so a list page can copy
+// each item's text instead of serialising it again: with 100,000+ pods the
+// serialisation was most of the simulator's CPU while hpad listed its caches
+// (issue 16), which a real API server does not spend the same way. Entries
+// are found by the object's address and checked through a weak_ptr (a new
+// object at a freed address is a miss); expired entries are swept when the
+// table has doubled since the last sweep. Thread-safe (one mutex; the text
+// is made outside it).
+class SerializedObjects {
+ public:
+  void AppendTo(std::string& out, const std::shared_ptr<const Json>& obj) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = entries_.find(obj.get());
+      if (it != entries_.end() && !it->second.object.expired() && it->second.object.lock() == obj) {
+        out += *it->second.text;
+        return;
+      }
+    }
+    auto text = std::make_shared<std::string>();
+    AppendJson(*text, *obj);
+    out += *text;
+    std::lock_guard<std::mutex> l(mu_);
+    entries_[obj.get()] = Entry{obj, std::move(text)};
+    if (entries_.size() >= 2 * swept_size_ + 1024) {
+      for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->second.object.expired()) {
+          it = entries_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      swept_size_ = entries_.size();
+    }
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const Json> object;
+    std::shared_ptr<const std::string> text;
+  };
+  std::mutex mu_;
+  std::unordered_map<const Json*, Entry> entries_;
+  size_t swept_size_ = 0;
+};
+
 struct ApiServer::Impl {
   ClusterState& state;
   ApiServerOptions opts;
@@ -191,6 +239,7 @@ struct ApiServer::Impl {
   bool started = false;
   std::mutex watchers_mu;
   std::set<std::shared_ptr<Watcher>> watchers;
+  SerializedObjects serialized;  // list items' text (see the class)
 
   Impl(ClusterState& s, ApiServerOptions o) : state(s), opts(std::move(o)) {
     wall = opts.wall_clock != nullptr ? opts.wall_clock : &RealClock::Instance();
@@ -618,7 +667,7 @@ struct ApiServer::Impl {
     for (const auto& o : list->items) {
       if (!first) body += ',';
       first = false;
-      AppendJson(body, *o);
+      serialized.AppendTo(body, o);
     }
     body += "],\"kind\":" + Json(p.info.list_kind).dump() + ",\"metadata\":" + md.dump() + "}";
     res.status = 200;
