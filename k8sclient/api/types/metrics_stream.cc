@@ -21,6 +21,8 @@
 //    value: errors; a null usage entry: skipped).
 // Strings are copied out of the lexer's buffer (moving them would make the
 // lexer grow a fresh buffer for every token); no per-item DOM is built.
+// The value helpers and the text-level checks are shared with the PodList
+// page decoder (pod_list_stream.cc) in json_stream.h.
 // Pure and thread-compatible: each call has its own decoder.
 #include <chrono>
 #include <cmath>
