@@ -2,6 +2,7 @@
 #include "controller/wiring.h"
 
 #include <set>
+#include <string_view>
 
 #include "k8sclient/base/klog.h"
 
@@ -41,11 +42,15 @@ ControllerWiring::ControllerWiring(ControllerOptions options, const ControllerCl
   hpa_informer_ = std::make_unique<k8s::Informer<k8s::Hpa>>(
       *clients_.informers, clock_, informer_options(k8s::resources::kHpaV2, "hpas"),
       [](const k8s::Json& j) { return k8s::HpaFromJson(j); });
+  // Pods of one template share their label set and requests (issue 16).
+  auto interner = std::make_shared<k8s::PodInterner>();
   pod_informer_ = std::make_unique<k8s::Informer<k8s::Pod>>(
       *clients_.informers, clock_, informer_options(k8s::resources::kPods, "pods"),
-      // Pods of one template share their label set and requests (issue 16).
-      [interner = std::make_shared<k8s::PodInterner>()](const k8s::Json& j) {
-        return k8s::PodFromJson(j, interner.get());
+      [interner](const k8s::Json& j) { return k8s::PodFromJson(j, interner.get()); },
+      // List pages are decoded from their text without a DOM (issue 16:
+      // the start-up list of 150,000 pods); watch events use the converter.
+      [interner](std::string_view text, std::string_view what, k8s::PodListPage* page) {
+        return k8s::PodListPageFromText(text, what, interner.get(), page);
       });
   mapper_ = std::make_shared<k8s::DiscoveryRestMapper>(clients_.hpa, clock_);
   // Object metrics name the described object's group-qualified resource

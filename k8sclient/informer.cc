@@ -112,12 +112,42 @@ Result<std::string> Reflector::ListAll(std::unique_ptr<ReflectorSink::List>* lis
   o.field_selector = opts_.field_selector;
   o.limit = opts_.page_size;
   *list = sink_.BeginList();
+  // A typed page decoder (issue 16) reads each page's text without a DOM;
+  // it makes of every page what the DOM path below makes of it.
+  const bool raw = sink_.DecodesPageText();
   std::string rv;
   while (true) {
-    Result<Json> page = api_.List(opts_.gvr, opts_.ns, o);
-    if (!page.ok()) {
+    Status failed;
+    std::string page_rv, next;
+    if (raw) {
+      Result<ApiClient::RawReply> page = api_.ListRaw(opts_.gvr, opts_.ns, o);
+      if (!page.ok()) {
+        failed = page.status();
+      } else if (!page->body.empty()) {  // an empty body: List() returns null, a page without anything
+        Status s = (*list)->AddPageText(page->body, page->what, &page_rv, &next);
+        // A body that does not parse fails the list as List() fails on it (RestApiClient::Do).
+        if (!s.ok()) return InternalError(s.message());
+      }
+    } else {
+      Result<Json> page = api_.List(opts_.gvr, opts_.ns, o);
+      if (!page.ok()) {
+        failed = page.status();
+      } else {
+        Json& p = *page;
+        // Read the page's metadata first: the items are handed over (and
+        // released) before the next page is requested.
+        auto meta = p.find("metadata");
+        if (meta != p.end() && meta->is_object()) {
+          page_rv = StringMember(*meta, "resourceVersion");
+          next = StringMember(*meta, "continue");
+        }
+        auto items = p.find("items");
+        if (items != p.end() && items->is_array()) (*list)->AddItems(*items);
+      }
+    }
+    if (!failed.ok()) {
       // An expired continue token: start over without paging, as client-go does.
-      if (page.status().code() == StatusCode::kGone && !o.continue_token.empty()) {
+      if (failed.code() == StatusCode::kGone && !o.continue_token.empty()) {
         HPAD_LOG(Warning) << "reflector " << opts_.name << ": continue token expired, listing without paging";
         o.continue_token.clear();
         o.limit = 0;
@@ -125,19 +155,9 @@ Result<std::string> Reflector::ListAll(std::unique_ptr<ReflectorSink::List>* lis
         *list = sink_.BeginList();
         continue;
       }
-      return page.status();
+      return failed;
     }
-    Json& p = *page;
-    // Read the page's metadata first: the items are handed over (and
-    // released) before the next page is requested.
-    auto meta = p.find("metadata");
-    std::string next;
-    if (meta != p.end() && meta->is_object()) {
-      if (std::string page_rv = StringMember(*meta, "resourceVersion"); !page_rv.empty()) rv = page_rv;
-      next = StringMember(*meta, "continue");
-    }
-    auto items = p.find("items");
-    if (items != p.end() && items->is_array()) (*list)->AddItems(*items);
+    if (!page_rv.empty()) rv = page_rv;
     if (next.empty() || o.limit == 0) break;
     o.continue_token = next;
   }

@@ -99,6 +99,9 @@ class RestApiClient::BackgroundView final : public ApiClient {
   Result<std::string> GetPathRaw(const std::string& path_and_query) override {
     return owner_.GetPathRawAt(kBg, path_and_query);
   }
+  Result<RawReply> ListRaw(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override {
+    return owner_.ListRawAt(kBg, gvr, ns, opts);
+  }
   ApiClient& Background() override { return *this; }
 
  private:
@@ -282,6 +285,10 @@ Result<Json> RestApiClient::GetPath(const std::string& path_and_query) {
 Result<std::string> RestApiClient::GetPathRaw(const std::string& path_and_query) {
   return GetPathRawAt(Priority::kForeground, path_and_query);
 }
+Result<ApiClient::RawReply> RestApiClient::ListRaw(const GroupVersionResource& gvr, const std::string& ns,
+                                                   const ListOptions& opts) {
+  return ListRawAt(Priority::kForeground, gvr, ns, opts);
+}
 
 Result<Json> RestApiClient::GetAt(Priority p, const ObjectKey& key) {
   HttpRequest r;
@@ -298,6 +305,19 @@ Result<Json> RestApiClient::ListAt(Priority p, const GroupVersionResource& gvr, 
   std::string q = opts.ToQuery(false);
   if (!q.empty()) r.path_and_query += "?" + q;
   return Do({"LIST", gvr.resource, true, p}, std::move(r));
+}
+
+Result<ApiClient::RawReply> RestApiClient::ListRawAt(Priority p, const GroupVersionResource& gvr,
+                                                     const std::string& ns, const ListOptions& opts) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path_and_query = CollectionPath(gvr, ns);
+  std::string q = opts.ToQuery(false);
+  if (!q.empty()) r.path_and_query += "?" + q;
+  auto body = DoBody({"LIST", gvr.resource, true, p}, r);
+  if (!body.ok()) return body.status();
+  // Named as Do() names the body it parses, for the caller's parse errors.
+  return RawReply{std::move(*body), ReplyName("LIST", r.path_and_query)};
 }
 
 Result<std::unique_ptr<WatchStream>> RestApiClient::WatchAt(Priority p, const GroupVersionResource& gvr,

@@ -104,6 +104,7 @@ class RestApiClient final : public ApiClient {
   Status Delete(const ObjectKey& key) override;
   Result<Json> GetPath(const std::string& path_and_query) override;
   Result<std::string> GetPathRaw(const std::string& path_and_query) override;
+  Result<RawReply> ListRaw(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override;
 
   // A view whose requests wait while fewer than burst/2 tokens remain
   // (TokenBucket::TakeKeeping); lives as long as this client.
@@ -123,6 +124,8 @@ class RestApiClient final : public ApiClient {
   // The verbs, at either priority (the public ones are foreground).
   Result<Json> GetAt(Priority p, const ObjectKey& key);
   Result<Json> ListAt(Priority p, const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts);
+  Result<RawReply> ListRawAt(Priority p, const GroupVersionResource& gvr, const std::string& ns,
+                             const ListOptions& opts);
   Result<std::unique_ptr<WatchStream>> WatchAt(Priority p, const GroupVersionResource& gvr, const std::string& ns,
                                                const ListOptions& opts);
   Result<Json> CreateAt(Priority p, const GroupVersionResource& gvr, const std::string& ns, const Json& object);

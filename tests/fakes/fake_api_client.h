@@ -19,6 +19,7 @@
 //   * The action log (Actions, ActionsFor, ActionStrings) and failure
 //     injection (FailNext, FailNextMatching: the next matching requests fail
 //     with a given Status, still recorded).
+//   * ListRaw is List() as text, optionally rewritten (SetListBodyRewriter).
 //   * GetPath answers only what SetPathResponse set (the metrics APIs are
 //     the simulator's HTTP layer, which the fake has no part of).
 //   * Watch-stream control the storage has no reason to do: injected
@@ -279,6 +280,27 @@ class FakeApiClient : public ApiClient {
     for (Json& item : r->items) items.push_back(std::move(item));
     return Record(a, Result<Json>(Json{{"apiVersion", gvr.GroupVersion()}, {"kind", "List"}, {"metadata", meta},
                                        {"items", std::move(items)}}));
+  }
+
+  // List() as text (recorded as the same "list" action), passed through
+  // the rewriter SetListBodyRewriter installed, if any.
+  Result<RawReply> ListRaw(const GroupVersionResource& gvr, const std::string& ns, const ListOptions& opts) override {
+    auto j = List(gvr, ns, opts);
+    if (!j.ok()) return j.status();
+    RawReply reply{j->dump(-1, ' ', false, Json::error_handler_t::replace), "LIST " + gvr.resource + " reply"};
+    std::function<std::string(std::string)> rewrite;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      rewrite = list_body_rewriter_;
+    }
+    if (rewrite) reply.body = rewrite(std::move(reply.body));
+    return reply;
+  }
+  // Serves ListRaw's bodies through `rewrite` (a test's hostile page text:
+  // truncated, odd types); nullptr restores them.
+  void SetListBodyRewriter(std::function<std::string(std::string)> rewrite) {
+    std::lock_guard<std::mutex> l(mu_);
+    list_body_rewriter_ = std::move(rewrite);
   }
 
   Result<std::unique_ptr<WatchStream>> Watch(const GroupVersionResource& gvr, const std::string& ns,
@@ -629,6 +651,7 @@ class FakeApiClient : public ApiClient {
   std::vector<Action> actions_;                // guarded by mu_
   std::deque<FailureRule> failures_;           // guarded by mu_
   std::map<std::string, Result<Json>> paths_;  // guarded by mu_
+  std::function<std::string(std::string)> list_body_rewriter_;  // guarded by mu_
   mutable std::mutex streams_mu_;
   std::vector<OpenWatch> watches_;  // guarded by streams_mu_
 };

@@ -2,15 +2,20 @@
 // watch from the list's resourceVersion, convergence across forced
 // disconnects, stream errors and 410 Gone, bookmarks moving the
 // resourceVersion, watch-timeout renewal, synchronous Relist(), objects
-// that fail conversion being skipped, and a 429 burst on the relist.
+// that fail conversion being skipped, and a 429 burst on the relist; the
+// typed page path (issue 16: pods decoded from each list page's text) gives
+// what the DOM path gives, across pages, skipped pods and a 410 on continue.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 
+#include "k8sclient/api/types/pod.h"
+#include "k8sclient/base/klog.h"
 #include "k8sclient/informer.h"
 #include "tests/fakes/fake_api_client.h"
+#include "tests/k8sclient/api/types/pod_list_reference.h"
 
 namespace {
 
@@ -512,5 +517,179 @@ TEST_CASE("informer: a watch that lived 2 minutes resets the relist backoff", "[
     api.InjectGone(kThings);
     CHECK_FALSE(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 12s));
     CHECK(Eventually([&] { return inf.reflector().lists_done() == 6; }, clock, 100ms, 30s));
+  }
+}
+
+// ---- the typed page path (issue 16): Informer<Pod> with PodListPageFromText
+
+namespace {
+
+using hpad::k8s::Pod;
+using hpad::k8s::PodInterner;
+using hpad::k8s::PodListPage;
+
+// A resource of the test's own named "pods", so the fake stores pods with
+// any fields (no defaulting or validation) and logs name them "pods".
+const GroupVersionResource kTestPods{"example.com", "v1", "pods"};
+
+Json MakePod(const std::string& ns, const std::string& name, const std::string& cpu, bool ready) {
+  return {{"apiVersion", "example.com/v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"namespace", ns}, {"name", name}, {"labels", {{"app", "web"}}}}},
+          {"spec",
+           {{"containers", {{{"name", "app"}, {"resources", {{"requests", {{"cpu", cpu}}}}}}}},
+            {"initContainers", {{{"name", "proxy"}, {"restartPolicy", "Always"}}}}}},
+          {"status",
+           {{"phase", "Running"},
+            {"startTime", "2026-01-01T00:00:00Z"},
+            {"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"},
+                             {"lastTransitionTime", "2026-01-01T00:00:05Z"}}}}}}};
+}
+
+ReflectorOptions PodOptions() {
+  ReflectorOptions o = Options();
+  o.gvr = kTestPods;
+  o.name = "pods";
+  return o;
+}
+
+// An informer on the typed page path (`typed`) or the DOM path, sharing
+// `interner`.
+std::unique_ptr<Informer<Pod>> PodInformer(FakeApiClient& api, SimulatedClock& clock, PodInterner& interner,
+                                           bool typed) {
+  Informer<Pod>::PageDecoder decoder;
+  if (typed) {
+    decoder = [&interner](std::string_view text, std::string_view what, PodListPage* page) {
+      return hpad::k8s::PodListPageFromText(text, what, &interner, page);
+    };
+  }
+  return std::make_unique<Informer<Pod>>(
+      api, clock, PodOptions(), [&interner](const Json& j) { return hpad::k8s::PodFromJson(j, &interner); },
+      std::move(decoder));
+}
+
+// Every cached pod shown in key order.
+std::string ShowStore(const Informer<Pod>& inf) {
+  std::string out;
+  for (const auto& p : inf.Store().List()) out += hpad::k8s::testing::ShowPod(*p) + "\n";
+  return out;
+}
+
+// Collects the "skipping" log lines (text after the klog header).
+struct SkipLog {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  SkipLog() {
+    hpad::k8s::SetLogSink([this](std::string_view l) {
+      if (l.find("skipping") == std::string_view::npos) return;
+      std::lock_guard<std::mutex> g(mu);
+      lines.emplace_back(l.substr(l.find("] ") + 2));
+    });
+  }
+  ~SkipLog() { hpad::k8s::SetLogSink(nullptr); }
+  std::vector<std::string> Take() {
+    std::lock_guard<std::mutex> g(mu);
+    return std::exchange(lines, {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("typed page informer: pages with continue, a skipped pod, as the DOM path", "[informer][pod-stream]") {
+  SimulatedClock clock(kStart);
+  FakeApiClient api(&clock);
+  for (int i = 0; i < 8; ++i)
+    api.Put(kTestPods, MakePod("ns", "p" + std::to_string(i), std::to_string(100 + i) + "m", i % 2 == 0));
+  Json bad = MakePod("ns", "bad", "1", true);
+  bad["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "lots";
+  api.Put(kTestPods, bad);
+  api.Put(kTestPods, MakePod("other", "y", "1", true));
+  int rewrites = 0;
+  api.SetListBodyRewriter([&rewrites](std::string body) {
+    ++rewrites;
+    return body;
+  });
+  PodInterner interner;
+  SkipLog log;
+
+  auto typed = PodInformer(api, clock, interner, true);
+  REQUIRE(typed->Relist().ok());
+  auto typed_log = log.Take();
+  auto lists = api.ActionsFor("list", "pods");
+  REQUIRE(lists.size() == 4);  // 10 pods in pages of 3
+  CHECK(rewrites == 4);        // every page went through ListRaw
+  CHECK(lists[0].options.continue_token.empty());
+  for (size_t i = 1; i < lists.size(); ++i) CHECK_FALSE(lists[i].options.continue_token.empty());
+  CHECK(typed->Store().Size() == 9);
+  CHECK(typed->Store().Get("ns/bad") == nullptr);
+  CHECK(typed->LastSyncResourceVersion() == api.CurrentResourceVersion());
+  auto p1 = typed->Store().Get("ns/p1");
+  REQUIRE(p1 != nullptr);
+  CHECK(p1->ready_status == "False");
+  CHECK(p1->requests().containers.at(0).requests_milli.at("cpu") == 101);
+  CHECK(p1->requests().init_containers.at(0).restart_policy_always);
+  REQUIRE(typed_log.size() == 1);
+  CHECK(typed_log[0] ==
+        "informer pods: skipping pods ns/bad: Invalid: spec.containers[0].resources.requests.cpu: "
+        "quantity \"lots\": expected a number");
+
+  api.ClearActions();
+  auto dom = PodInformer(api, clock, interner, false);
+  REQUIRE(dom->Relist().ok());
+  CHECK(rewrites == 4);  // the DOM path lists with List()
+  CHECK(api.ActionsFor("list", "pods").size() == 4);
+  CHECK(log.Take() == typed_log);
+  CHECK(ShowStore(*typed) == ShowStore(*dom));
+  // Both through one interner: the same shared label set and requests.
+  CHECK(typed->Store().Get("ns/p2")->shared_labels == dom->Store().Get("ns/p2")->shared_labels);
+  CHECK(typed->Store().Get("ns/p2")->shared_requests == dom->Store().Get("ns/p2")->shared_requests);
+
+  SECTION("a 410 on a continue token restarts the list without paging") {
+    api.ClearActions();
+    api.Remove(kTestPods, "ns", "p0");
+    api.FailNextMatching(1, Status(StatusCode::kGone, "continue expired", "Expired", 410),
+                         [](const auto& a) { return a.verb == "list" && !a.options.continue_token.empty(); });
+    int removed = 0;
+    InformerHandlers<Pod> h;
+    h.on_delete = [&removed](const auto&) { ++removed; };
+    typed->AddEventHandler(h);
+    REQUIRE(typed->Relist().ok());
+    auto l = api.ActionsFor("list", "pods");
+    REQUIRE(l.size() == 3);  // page 1, page 2 (410), then everything at once
+    CHECK(l[1].failed);
+    CHECK(l[2].options.limit == 0);
+    CHECK(l[2].options.continue_token.empty());
+    CHECK(typed->Store().Size() == 8);
+    CHECK(removed == 1);
+    CHECK(log.Take().size() == 2);  // the bad pod on page 1 and again in the full list
+    REQUIRE(dom->Relist().ok());
+    CHECK(ShowStore(*typed) == ShowStore(*dom));
+  }
+  SECTION("a page that does not parse fails the list as List() would, the store stays") {
+    api.SetListBodyRewriter([](std::string body) { return body.substr(0, body.size() / 2); });
+    Status s = typed->Relist();
+    CHECK(s.code() == StatusCode::kInternal);
+    CHECK(s.message().find("LIST pods reply: not valid JSON (at byte ") != std::string::npos);
+    CHECK(typed->Store().Size() == 9);
+    CHECK(log.Take().empty());  // nothing from the page that failed
+  }
+  SECTION("odd pages: not an object, items not a list, an empty body") {
+    for (const char* body : {"[1,2]", R"({"metadata":{"resourceVersion":5},"items":{"a":1}})", ""}) {
+      api.SetListBodyRewriter([body](std::string) { return std::string(body); });
+      REQUIRE(typed->Relist().ok());
+      CHECK(typed->Store().Size() == 0);  // an empty list: everything deleted, as the DOM path would
+      CHECK(typed->LastSyncResourceVersion().empty());
+    }
+  }
+  SECTION("the reflector thread: synced through the typed path, then watch events by the converter") {
+    auto live = PodInformer(api, clock, interner, true);
+    live->Start();
+    REQUIRE(live->WaitForSync(hpad::MonoTime::max()));
+    REQUIRE(api.WaitForWatchesOpened(kTestPods, 1));
+    CHECK(ShowStore(*live) == ShowStore(*dom));
+    api.Put(kTestPods, MakePod("ns", "new", "7", true));
+    REQUIRE(Settled([&] { return live->Store().Get("ns/new") != nullptr; }, clock));
+    CHECK(live->Store().Get("ns/new")->requests().containers.at(0).requests_milli.at("cpu") == 7000);
+    live->Stop();
   }
 }

@@ -21,6 +21,8 @@
 //    value: errors; a null usage entry: skipped).
 // Strings are copied out of the lexer's buffer (moving them would make the
 // lexer grow a fresh buffer for every token); no per-item DOM is built.
+// The value helpers and the text-level checks are shared with the PodList
+// page decoder (pod_list_stream.cc) in json_stream.h.
 // Pure and thread-compatible: each call has its own decoder.
 #include <chrono>
 #include <cmath>
@@ -38,6 +40,7 @@
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/types/json_fields.h"
+#include "k8sclient/api/types/json_stream.h"
 #include "k8sclient/api/types/metrics.h"
 #include "k8sclient/base/text.h"
 
@@ -49,147 +52,7 @@ using fields::FieldError;
 
 enum class ListKind { kPodMetrics, kCustom, kExternal };
 
-// One value as the SAX parser reports it (containers only by kind).
-struct Val {
-  enum class T { kNull, kBool, kInt, kUint, kFloat, kString, kObject, kArray };
-  T t = T::kNull;
-  bool b = false;
-  int64_t i = 0;
-  uint64_t u = 0;
-  double d = 0;
-  std::string* s = nullptr;  // the lexer's buffer
-
-  bool null() const { return t == T::kNull; }
-  bool container() const { return t == T::kObject || t == T::kArray; }
-};
-
-// The scalar as the DOM would hold it, for error texts only.
-json ScalarJson(const Val& v) {
-  switch (v.t) {
-    case Val::T::kBool:
-      return json(v.b);
-    case Val::T::kInt:
-      return json(v.i);
-    case Val::T::kUint:
-      return json(v.u);
-    case Val::T::kFloat:
-      return json(v.d);
-    case Val::T::kString:
-      return json(*v.s);
-    default:
-      return json();
-  }
-}
-
-// DescribeJson() of the value.
-std::string Describe(const Val& v) {
-  if (v.t == Val::T::kObject) return "an object";
-  if (v.t == Val::T::kArray) return "a list";
-  return DescribeJson(ScalarJson(v));
-}
-
-// json::type_name() of the value.
-std::string TypeName(const Val& v) {
-  if (v.t == Val::T::kObject) return "object";
-  if (v.t == Val::T::kArray) return "array";
-  return ScalarJson(v).type_name();
-}
-
-std::string Indexed(std::string_view base, size_t i) {
-  std::string s(base);
-  s += '[';
-  s += std::to_string(i);
-  s += ']';
-  return s;
-}
-
-// The first error in the given (code) order, or Ok.
-template <typename... S>
-Status FirstError(const S&... s) {
-  Status out;
-  auto take = [&out](const Status& x) {
-    if (out.ok() && !x.ok()) out = x;
-  };
-  (take(s), ...);
-  return out;
-}
-Status FirstError(const std::map<std::string, Status>& errors) {
-  return errors.empty() ? Status::Ok() : errors.begin()->second;
-}
-
-// ---- fields::Get* semantics for one non-null value; `path` builds the
-// field's path only when an error needs it.
-
-template <typename P>
-Status StringValue(const Val& v, P path, std::string* out) {
-  if (v.t != Val::T::kString) return FieldError(path(), "expected a string, got " + Describe(v));
-  out->assign(*v.s);  // a copy: the lexer keeps its buffer's capacity for the next token
-  return Status::Ok();
-}
-
-template <typename P>
-Status TimeValue(const Val& v, P path, Time* out) {
-  if (v.t != Val::T::kString) return FieldError(path(), "expected a timestamp string, got " + Describe(v));
-  auto t = ParseRfc3339(*v.s);
-  if (!t.ok()) return FieldError(path(), t.status().message());
-  *out = *t;
-  return Status::Ok();
-}
-
-template <typename P>
-Status DurationValue(const Val& v, P path, std::chrono::milliseconds* out) {
-  if (v.t != Val::T::kString) return FieldError(path(), "expected a duration string, got " + Describe(v));
-  auto d = ParseGoDuration(*v.s);
-  if (!d.ok()) return FieldError(path(), d.status().message());
-  *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-  return Status::Ok();
-}
-
-// fields::GetInt64.
-template <typename P>
-Status Int64Value(const Val& v, P path, int64_t* out) {
-  if (v.t == Val::T::kInt) {
-    *out = v.i;
-    return Status::Ok();
-  }
-  if (v.t == Val::T::kUint) {
-    if (v.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      return FieldError(path(), "integer out of range: " + Describe(v));
-    *out = static_cast<int64_t>(v.u);
-    return Status::Ok();
-  }
-  if (v.t == Val::T::kFloat) {
-    double d = v.d;
-    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d) {
-      *out = static_cast<int64_t>(d);
-      return Status::Ok();
-    }
-  }
-  return FieldError(path(), "expected an integer, got " + Describe(v));
-}
-
-// fields::QuantityFromJson, as milli-units.
-template <typename P>
-Status MilliValue(const Val& v, P path, int64_t* out) {
-  if (v.t == Val::T::kString) {
-    std::string_view text = *v.s;
-    // Kubernetes' UnmarshalJSON trims surrounding spaces.
-    size_t b = text.find_first_not_of(" \t\r\n");
-    size_t e = text.find_last_not_of(" \t\r\n");
-    text = b == std::string_view::npos ? std::string_view() : text.substr(b, e - b + 1);
-    auto q = Quantity::Parse(text);
-    if (!q.ok()) return FieldError(path(), q.status().message());
-    *out = q->MilliValue();
-    return Status::Ok();
-  }
-  if (v.t == Val::T::kInt || v.t == Val::T::kUint || v.t == Val::T::kFloat) {
-    auto q = fields::QuantityFromJson(ScalarJson(v), path());  // rare: the text of a JSON number
-    if (!q.ok()) return q.status();
-    *out = q->MilliValue();
-    return Status::Ok();
-  }
-  return FieldError(path(), "expected a quantity, got " + Describe(v));
-}
+using namespace json_stream;
 
 // Roles of the open containers the decoder descends into (others are skipped).
 enum class Role : uint8_t {
@@ -293,11 +156,7 @@ class ListDecoder {
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
-    if (const auto* pe = dynamic_cast<const json::parse_error*>(&ex)) {
-      syntax_error_ = "not valid JSON (at byte " + std::to_string(pe->byte) + ")";
-    } else {
-      syntax_error_ = "not valid JSON: " + SafeText(ex.what(), 200);
-    }
+    syntax_error_ = SyntaxErrorText(ex);
     return false;
   }
 
@@ -853,31 +712,6 @@ class ListDecoder {
   std::optional<std::string> syntax_error_;
 };
 
-// Runs the decoder over `text` with ParseForeignJson's checks and texts.
-Status Decode(ListDecoder& d, std::string_view text, std::string_view what, size_t max_bytes, bool* text_error) {
-  if (text_error) *text_error = false;
-  const std::string source(what.empty() ? std::string_view("JSON input") : what);
-  auto text_failure = [&](std::string message) {
-    if (text_error) *text_error = true;
-    return InvalidError(source + ": " + message);
-  };
-  if (text.size() > max_bytes) {
-    return text_failure(std::to_string(text.size()) + " bytes exceed the limit of " + std::to_string(max_bytes) +
-                        " bytes");
-  }
-  if (JsonNestingExceeds(text, kMaxJsonDepth)) {
-    return text_failure("JSON nested deeper than the limit of " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  try {
-    if (!json::sax_parse(text.begin(), text.end(), &d)) {
-      return text_failure(d.syntax_error().value_or("not valid JSON"));
-    }
-  } catch (const std::exception& e) {
-    return text_failure("not valid JSON: " + SafeText(e.what(), 200));
-  }
-  return d.error();
-}
-
 static_assert(kMetricsListMaxBytes == kMaxJsonBytes, "the stream decoders take ParseForeignJson's limit");
 
 }  // namespace
@@ -885,21 +719,21 @@ static_assert(kMetricsListMaxBytes == kMaxJsonBytes, "the stream decoders take P
 Result<std::vector<PodMetrics>> PodMetricsListFromText(std::string_view text, std::string_view what,
                                                        bool* text_error, size_t max_bytes) {
   ListDecoder d(ListKind::kPodMetrics, false);
-  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  HPAD_RETURN_IF_ERROR(DecodeText(d, text, what, max_bytes, text_error));
   return std::move(d.pod_metrics);
 }
 
 Result<std::vector<CustomMetricValue>> MetricValueListFromText(std::string_view text, std::string_view what,
                                                                bool* text_error, size_t max_bytes) {
   ListDecoder d(ListKind::kCustom, false);
-  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  HPAD_RETURN_IF_ERROR(DecodeText(d, text, what, max_bytes, text_error));
   return std::move(d.custom);
 }
 
 Result<std::vector<CustomMetricValue>> MetricValueAsListFromText(std::string_view text, std::string_view what,
                                                                  bool* text_error, size_t max_bytes) {
   ListDecoder d(ListKind::kCustom, true);
-  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  HPAD_RETURN_IF_ERROR(DecodeText(d, text, what, max_bytes, text_error));
   return std::move(d.custom);
 }
 
@@ -907,7 +741,7 @@ Result<std::vector<ExternalMetricValue>> ExternalMetricValueListFromText(std::st
                                                                          std::string_view what, bool* text_error,
                                                                          size_t max_bytes) {
   ListDecoder d(ListKind::kExternal, false);
-  HPAD_RETURN_IF_ERROR(Decode(d, text, what, max_bytes, text_error));
+  HPAD_RETURN_IF_ERROR(DecodeText(d, text, what, max_bytes, text_error));
   return std::move(d.external);
 }
 

@@ -23,12 +23,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/label_selector.h"
+#include "k8sclient/api/list_page.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/status.h"
 
@@ -108,5 +111,20 @@ class PodInterner {
 // Pod JSON -> Pod. With an interner, the label set and requests are shared
 // with the other pods converted through it; without, each pod owns its own.
 Result<Pod> PodFromJson(const nlohmann::json& j, PodInterner* interner = nullptr);
+
+// One page of a PodList reply decoded from its text without a DOM (issue
+// 16: the pod informer's list pages, pod_list_stream.cc). The result is
+// what the informer's DOM path makes of the same page: ParseForeignJson's
+// errors (same texts and codes; *text_error set) for text that does not
+// parse, else the page's metadata.resourceVersion and metadata.continue as
+// the reflector reads them (strings only, "" otherwise), and each element
+// of `items` (when an array) converted as PodFromJson(item, interner) does,
+// or skipped under the key StoreKeyOf reads from its JSON with
+// PodFromJson's error. A page that is not an object, or whose items are not
+// a list, has no items; nothing about a page is an error once it parses.
+// `page` is overwritten (left empty on error). Pure apart from the interner.
+using PodListPage = ListPage<Pod>;
+Status PodListPageFromText(std::string_view text, std::string_view what, PodInterner* interner, PodListPage* page,
+                           bool* text_error = nullptr, size_t max_bytes = kMaxJsonBytes);
 
 }  // namespace hpad::k8s
