@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 
 namespace hpad::k8s {
 namespace {
@@ -35,7 +35,7 @@ TEST_CASE("cpprest transport: a trickled reply body fails at the request timeout
   TransportConfig cfg;
   cfg.server = "http://127.0.0.1:" + std::to_string(port);
   cfg.timeout = std::chrono::milliseconds(400);
-  auto transport = NewCpprestTransport(cfg);
+  auto transport = NewHttpTransport(cfg);
   REQUIRE(transport.ok());
   HttpRequest req;
   req.path_and_query = "/trickle";

@@ -17,7 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/base/version.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/rest_api_client.h"
 #include "k8sclient/watch_decoder.h"
 #include "tests/k8sclient/tls_fixture.h"
@@ -35,7 +35,7 @@ const TestPki& Pki() {
 }
 
 std::unique_ptr<HttpTransport> MustTransport(TransportConfig cfg) {
-  auto t = NewCpprestTransport(std::move(cfg));
+  auto t = NewHttpTransport(std::move(cfg));
   REQUIRE(t.ok());
   return std::move(*t);
 }
@@ -140,25 +140,25 @@ TEST_CASE("bad TLS material is rejected when the transport is made", "[transport
   TransportConfig cfg;
   cfg.server = "https://127.0.0.1:1";
   cfg.ca_pem = "not a certificate";
-  auto t = NewCpprestTransport(cfg);
+  auto t = NewHttpTransport(cfg);
   REQUIRE_FALSE(t.ok());
   CHECK(t.status().code() == StatusCode::kInvalid);
   CHECK_THAT(t.status().message(), Catch::Contains("certificate authority"));
 
   cfg.ca_pem.clear();
   cfg.client_cert_pem = Pki().client.cert_pem;
-  auto t2 = NewCpprestTransport(cfg);  // key missing
+  auto t2 = NewHttpTransport(cfg);  // key missing
   REQUIRE_FALSE(t2.ok());
   CHECK_THAT(t2.status().message(), Catch::Contains("client key"));
 
   cfg.client_key_pem = "garbage";
-  auto t3 = NewCpprestTransport(cfg);
+  auto t3 = NewHttpTransport(cfg);
   REQUIRE_FALSE(t3.ok());
   CHECK_THAT(t3.status().message(), Catch::Contains("client key"));
 
   cfg = {};
   cfg.server = "ftp://x";
-  auto t4 = NewCpprestTransport(cfg);
+  auto t4 = NewHttpTransport(cfg);
   REQUIRE_FALSE(t4.ok());
   CHECK_THAT(t4.status().message(), Catch::Contains("ftp://x"));
 }
