@@ -1,5 +1,5 @@
 // CancelScope, RequestDeadlineScope and WriteFence (k8sclient/cancel_scope.h,
-// write_fence.h), and how RestApiClient and the cpprest transport honour
+// write_fence.h), and how RestApiClient and the HTTP transport honour
 // them over loopback (issue 14 item 5, issue 15 item 1): a request stalled
 // on the server is aborted by cancellation and by its hard deadline; a
 // write is refused without reaching the server once the fence has closed
