@@ -518,6 +518,12 @@ class IdleClosingServer {
         pollfd p{fd, POLLIN, 0};
         if (poll(&p, 1, 5) > 0) break;
       }
+      if (close_now) {
+        // Closed before CloseIdle returns: the connection really is stale
+        // when the client's next request starts.
+        close(fd);
+        fd = -1;
+      }
       {
         std::lock_guard<std::mutex> l(mu_);
         --idle_;
@@ -526,7 +532,7 @@ class IdleClosingServer {
       cv_.notify_all();
       if (close_now || !ReadRequest(fd, &buf)) break;
     }
-    close(fd);
+    if (fd >= 0) close(fd);
     {
       std::lock_guard<std::mutex> l(mu_);
       --open_;
