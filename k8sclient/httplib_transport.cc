@@ -1,7 +1,7 @@
 // HttpTransport::Send over cpp-httplib's blocking client on the caller's
 // thread; OpenStream delegated to the cpprestsdk transport. The only TU
 // that uses httplib's client: every httplib/OpenSSL failure (and any
-// exception) is turned into a Status here (architecture.md "Errors").
+// exception) is turned into a Status here (architecture.md "Transport").
 //
 // Facts about the Debian cpp-httplib 0.11.4 client this relies on:
 //  - a ClientImpl holds one connection and serialises requests on it, so
@@ -38,7 +38,15 @@
 // that failed before any reply byte is retried the same way (cpprest did
 // that by itself for bodiless requests). A request that timed out, was
 // cancelled or hit its deadline is never retried. A client that failed or
-// was aborted is destroyed, never returned to the pool.
+// was aborted is destroyed, never returned to the pool. A write whose
+// bytes were accepted but whose reply never came is not retried (the
+// server may have acted on it; Go's net/http does the same).
+//
+// Known gap (hostile input): 0.11.4 matches the status line with
+// std::regex, which recurses per character of the reason phrase; a status
+// line of hundreds of KiB overflows the stack. Closing it needs our own
+// Stream under httplib's parser (a private virtual process_socket
+// override) or our own reply parser.
 #include "k8sclient/httplib_transport.h"
 
 #include <arpa/inet.h>
