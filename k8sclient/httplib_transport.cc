@@ -43,10 +43,10 @@
 // server may have acted on it; Go's net/http does the same).
 //
 // Known gap (hostile input): 0.11.4 matches the status line with
-// std::regex, which recurses per character of the reason phrase; a status
-// line of hundreds of KiB overflows the stack. Closing it needs our own
-// Stream under httplib's parser (a private virtual process_socket
-// override) or our own reply parser.
+// std::regex, which recurses per character of the reason phrase; a 1 MiB
+// status line overflows the stack (the threshold was not measured).
+// Closing it needs our own Stream under httplib's parser (a private virtual
+// process_socket override) or our own reply parser.
 #include "k8sclient/httplib_transport.h"
 
 #include <arpa/inet.h>
