@@ -6,7 +6,7 @@
 // is set. RestApiClient (RestApiClientOptions::cancel_scope) checks it
 // before every attempt and before every back-off wait, and hands it to the
 // transport with each request; the transport registers a callback that
-// aborts the exchange (cpprest's cancellation token), so a request stalled
+// aborts the exchange (shuts its socket down), so a request stalled
 // on a server returns kCancelled at once. The daemon's runner cancels its
 // scope after the shutdown grace period, so shutdown ends by joining
 // threads.

@@ -37,12 +37,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <system_error>
-#include <thread>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
@@ -50,6 +48,7 @@
 
 #include "k8sclient/api_client.h"
 #include "k8sclient/cert_authority.h"
+#include "k8sclient/deadline_timer.h"
 #include "k8sclient/base/klog.h"
 
 namespace hpad::k8s {
@@ -145,80 +144,6 @@ HttpHeaders CopyHeaders(const http::http_headers& h) {
   for (const auto& [k, v] : h) out.emplace_back(k, v);
   return out;
 }
-
-// Runs callbacks at steady-clock deadlines on one lazily started thread
-// (hard request deadlines: physical time, this is the I/O adapter). mu_
-// guards everything; callbacks run without it and must not block.
-class DeadlineTimer {
- public:
-  ~DeadlineTimer() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint64_t Add(std::chrono::steady_clock::time_point at, std::function<void()> fn) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
-    uint64_t id = next_++;
-    timers_.emplace(std::make_pair(at, id), std::move(fn));
-    cv_.notify_all();
-    return id;
-  }
-  // After Remove returns, the callback is not running and will not run.
-  void Remove(uint64_t id) {
-    std::unique_lock<std::mutex> l(mu_);
-    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-      if (it->first.second == id) {
-        timers_.erase(it);
-        return;
-      }
-    }
-    cv_.wait(l, [&] { return running_ != id; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!stop_) {
-      if (timers_.empty()) {
-        cv_.wait(l);
-        continue;
-      }
-      auto first = timers_.begin();
-      // A copy, not a reference into the node: wait_until releases mu_, a
-      // Remove may erase that node meanwhile, and wait_until reads its
-      // argument again on waking (a heap-use-after-free ASan found).
-      const std::chrono::steady_clock::time_point due = first->first.first;
-      if (RealClock::Instance().MonoNow() < due) {
-        cv_.wait_until(l, due);
-        continue;
-      }
-      std::function<void()> fn = std::move(first->second);
-      running_ = first->first.second;
-      timers_.erase(first);
-      l.unlock();
-      try {
-        fn();
-      } catch (...) {
-        // cancelling a token does not throw; nothing may end this thread
-      }
-      l.lock();
-      running_ = 0;
-      cv_.notify_all();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  uint64_t next_ = 1;
-  uint64_t running_ = 0;
-  std::map<std::pair<std::chrono::steady_clock::time_point, uint64_t>, std::function<void()>> timers_;
-  std::thread thread_;
-};
 
 class CpprestStream final : public HttpStream {
  public:

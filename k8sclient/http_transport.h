@@ -1,9 +1,11 @@
 // HttpTransport: the seam between k8sclient and an HTTP library.
 //
-// RestApiClient speaks Kubernetes over this interface; the one real
-// implementation is cpprest_transport.h (cpprestsdk + OpenSSL), and it is the
-// only code that sees cpprestsdk. A transport is built from a TransportConfig
-// (server URL, TLS material, credentials), which kubeconfig.h produces.
+// RestApiClient speaks Kubernetes over this interface; the real
+// implementation is NewHttpTransport (httplib_transport.h): Send on
+// cpp-httplib's blocking client on the caller's thread, OpenStream on
+// cpprestsdk (cpprest_transport.h, the only code that sees cpprestsdk). A
+// transport is built from a TransportConfig (server URL, TLS material,
+// credentials), which kubeconfig.h produces.
 //
 // Errors: a request that got any HTTP response returns it (status codes are
 // the caller's business); connection refused, DNS and TLS failures are

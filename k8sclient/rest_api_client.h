@@ -9,7 +9,7 @@
 //   retried for writes: the server rejected it before doing anything. Other
 //   writes (POST/PUT/PATCH) are never repeated blindly (the transport only
 //   repeats one that failed while being written, which the server cannot
-//   have processed: see cpprest_transport.h);
+//   have processed: see httplib_transport.h);
 // - watches over HttpTransport::OpenStream decoded by WatchEventDecoder
 //   (ERROR events are passed through as kError events; see
 //   StatusFromWatchError);

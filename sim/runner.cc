@@ -7,7 +7,7 @@
 #include "controller/annotations.h"
 #include "controller/flag_table.h"
 #include "sim/controller_driver.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/api/label_selector.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
@@ -424,7 +424,7 @@ void Execution::Execute() {
   tc.server = server_->url();
   tc.user_agent = kSimControllerUserAgent;
   tc.timeout = kSimClientTimeout;
-  auto transport = k8s::NewCpprestTransport(tc);
+  auto transport = k8s::NewHttpTransport(tc);
   if (!transport.ok()) {
     result_.error = "client transport: " + transport.status().message();
     return;

@@ -13,7 +13,7 @@
 #include "k8sclient/base/klog.h"
 #include "k8sclient/base/text.h"
 #include "k8sclient/base/version.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/rest_api_client.h"
 
 namespace hpad::ctrl {
@@ -317,7 +317,7 @@ int RunExplain(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!a.ns_given) a.ns = config->ns.empty() ? "default" : config->ns;
   config->transport.user_agent = std::string("hpad-explain/") + Version();
   config->transport.timeout = std::chrono::seconds(15);
-  auto transport = k8s::NewCpprestTransport(config->transport);
+  auto transport = k8s::NewHttpTransport(config->transport);
   if (!transport.ok()) return Fail(err, "client configuration from " + config->source + ": " + transport.status().message(), 1);
   // One client for every part (ControllerClients::Single), unlike the
   // daemon's per-part clients (issue 16): explain is a one-shot, read-only

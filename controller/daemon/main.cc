@@ -21,7 +21,7 @@
 #include "controller/daemon/prometheus_metrics.h"
 #include "controller/daemon/runner.h"
 #include "k8sclient/base/version.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/base/klog.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   if (opts.dry_run) {
     config->transport.user_agent = std::string("hpad-shadow/") + hpad::Version() + " (" + clients.identity + ")";
   }
-  auto transport = hpad::k8s::NewCpprestTransport(config->transport);
+  auto transport = hpad::k8s::NewHttpTransport(config->transport);
   if (!transport.ok()) {
     HPAD_LOG(Error) << "client configuration from " << config->source << ": " << transport.status().message();
     return 1;
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     // controller's), one attempt each (the elector retries within its renew
     // deadline), not cancelled by shutdown (the release comes after it),
     // not rate-limited behind the controller's writes.
-    auto lease_transport = hpad::k8s::NewCpprestTransport(config->transport);
+    auto lease_transport = hpad::k8s::NewHttpTransport(config->transport);
     if (!lease_transport.ok()) {
       HPAD_LOG(Error) << "client configuration from " << config->source << ": "
                       << lease_transport.status().message();

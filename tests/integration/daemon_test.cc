@@ -24,7 +24,7 @@
 #include <sstream>
 #include <thread>
 
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/kubeconfig.h"
 #include "k8sclient/rest_api_client.h"
 #include "tests/integration/process_harness.h"
@@ -101,7 +101,7 @@ std::shared_ptr<k8s::RestApiClient> ClientFor(const std::string& kubeconfig) {
   ko.missing_files_are_errors = true;
   auto cfg = k8s::LoadKubeconfig(ko, RealClock::Instance());
   REQUIRE(cfg.ok());
-  auto t = k8s::NewCpprestTransport(cfg->transport);
+  auto t = k8s::NewHttpTransport(cfg->transport);
   REQUIRE(t.ok());
   return std::make_shared<k8s::RestApiClient>(std::move(t).value(), RealClock::Instance());
 }

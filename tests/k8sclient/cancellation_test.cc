@@ -1,5 +1,5 @@
 // CancelScope, RequestDeadlineScope and WriteFence (k8sclient/cancel_scope.h,
-// write_fence.h), and how RestApiClient and the cpprest transport honour
+// write_fence.h), and how RestApiClient and the HTTP transport honour
 // them over loopback (issue 14 item 5, issue 15 item 1): a request stalled
 // on the server is aborted by cancellation and by its hard deadline; a
 // write is refused without reaching the server once the fence has closed
@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "k8sclient/cancel_scope.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/rest_api_client.h"
 #include "k8sclient/write_fence.h"
 #include "tests/fakes/manual_clock.h"
@@ -91,7 +91,7 @@ struct StallingServer {
 };
 
 std::unique_ptr<HttpTransport> MustTransport(TransportConfig cfg) {
-  auto t = NewCpprestTransport(std::move(cfg));
+  auto t = NewHttpTransport(std::move(cfg));
   REQUIRE(t.ok());
   return std::move(*t);
 }

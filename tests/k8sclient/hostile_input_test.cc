@@ -10,7 +10,7 @@
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api_client.h"
 #include "k8sclient/base/text.h"
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 #include "k8sclient/http_transport.h"
 #include "k8sclient/watch_decoder.h"
 
@@ -137,19 +137,19 @@ TEST_CASE("hostile: credentials are never sent over http:// to another host", "[
   TransportConfig cfg;
   cfg.server = "http://10.1.2.3:8080";
   cfg.token_source = std::make_shared<StaticTokenSource>("sekret");
-  auto refused = NewCpprestTransport(cfg);
+  auto refused = NewHttpTransport(cfg);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kInvalid);
   CHECK_THAT(refused.status().message(), Catch::Contains("http://10.1.2.3:8080") && Catch::Contains("clear text"));
   CHECK_THAT(refused.status().message(), !Catch::Contains("sekret"));
 
   cfg.server = "http://127.0.0.1:8001";  // kubectl proxy
-  CHECK(NewCpprestTransport(cfg).ok());
+  CHECK(NewHttpTransport(cfg).ok());
   cfg.server = "https://10.1.2.3:6443";
-  CHECK(NewCpprestTransport(cfg).ok());
+  CHECK(NewHttpTransport(cfg).ok());
   cfg.server = "http://10.1.2.3:8080";  // no credentials: allowed
   cfg.token_source = nullptr;
-  CHECK(NewCpprestTransport(cfg).ok());
+  CHECK(NewHttpTransport(cfg).ok());
 }
 
 }  // namespace

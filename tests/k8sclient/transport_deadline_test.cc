@@ -1,7 +1,7 @@
 // The request timeout bounds a whole exchange, body included (issue 10, the
 // hostile API server's `trickle`): a server sending a byte now and then is
-// cut near the deadline (by cpprest's read timeout or the transport's body
-// deadline), and the cut connection is not reused.
+// cut near the deadline (by the socket's inactivity timeout or the
+// transport's deadline timer), and the cut connection is not reused.
 #include <httplib.h>
 
 #include <atomic>
@@ -9,16 +9,16 @@
 #include <chrono>
 #include <thread>
 
-#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/httplib_transport.h"
 
 namespace hpad::k8s {
 namespace {
 
-TEST_CASE("cpprest transport: a trickled reply body fails at the request timeout", "[transport][deadline]") {
+TEST_CASE("transport: a trickled reply body fails at the request timeout", "[transport][deadline]") {
   httplib::Server srv;
   std::atomic<bool> stop{false};
   // 200 bytes, one every 150 ms (30 s if read to the end): always active
-  // within cpprest's 400 ms inactivity timeout.
+  // within the 400 ms inactivity timeout.
   srv.Get("/trickle", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content_provider(200, "application/json", [&](size_t, size_t, httplib::DataSink& sink) {
       if (stop) return false;
@@ -35,7 +35,7 @@ TEST_CASE("cpprest transport: a trickled reply body fails at the request timeout
   TransportConfig cfg;
   cfg.server = "http://127.0.0.1:" + std::to_string(port);
   cfg.timeout = std::chrono::milliseconds(400);
-  auto transport = NewCpprestTransport(cfg);
+  auto transport = NewHttpTransport(cfg);
   REQUIRE(transport.ok());
   HttpRequest req;
   req.path_and_query = "/trickle";
@@ -44,7 +44,7 @@ TEST_CASE("cpprest transport: a trickled reply body fails at the request timeout
   const auto took = std::chrono::steady_clock::now() - start;
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kTimeout);
-  // Cut either by cpprest's own read timeout or by the body deadline,
+  // Cut either by the socket's read timeout or by the deadline timer,
   // whichever notices first; both are a timeout within bounds.
   INFO(r.status().message());
   CHECK(took < std::chrono::seconds(5));  // far below the 30 s the trickle would take

@@ -39,7 +39,7 @@ struct Sent {
 
 // Answers every request at once (200, the body echoed) and records what was
 // sent when, on the injected clock. Shared by all the clients, like the
-// daemon's one cpprest transport.
+// daemon's one HTTP transport.
 class RecordingTransport final : public k8s::HttpTransport {
  public:
   explicit RecordingTransport(const hpad::Clock& clock) : clock_(clock) {}

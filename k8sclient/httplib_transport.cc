@@ -1,0 +1,640 @@
+// HttpTransport::Send over cpp-httplib's blocking client on the caller's
+// thread; OpenStream delegated to the cpprestsdk transport. The only TU
+// that uses httplib's client: every httplib/OpenSSL failure (and any
+// exception) is turned into a Status here (architecture.md "Transport").
+//
+// Facts about the Debian cpp-httplib 0.11.4 client this relies on:
+//  - a ClientImpl holds one connection and serialises requests on it, so
+//    the transport keeps a pool of idle clients per timeout and checks one
+//    out per exchange (nothing waits on another request's connection);
+//  - its read/write timeouts are per socket operation (inactivity), so the
+//    request timeout and hard_timeout are enforced by a DeadlineTimer. Its
+//    stop() cannot abort an exchange at every stage: it waits for the
+//    client's socket mutex, which connect and the TLS handshake hold, and
+//    before the request is marked in flight it only closes the idle socket
+//    (the request then goes on on a new one). So the transport aborts by
+//    itself: the socket_options hook (called for every new socket, before
+//    connect) and the check-out of a pooled connection give a SocketTap a
+//    dup() of the socket in use, and an abort shutdown()s it - never
+//    blocking, at any stage, and never hitting an unrelated socket that got
+//    a reused descriptor number (the dup is closed only after the exchange);
+//  - with server_certificate_verification on, it always adds the system
+//    trust paths to the context (a configured CA would not replace the
+//    system store), so it is switched off and the transport has OpenSSL
+//    verify the chain and the host name/IP itself (SSL_VERIFY_PEER and the
+//    context's X509_VERIFY_PARAM), as cpprest's asio rfc2818 check did;
+//  - it writes with send() without MSG_NOSIGNAL, so SIGPIPE is blocked on
+//    the calling thread during an exchange and a pending one is consumed;
+//  - url_encode would rewrite the (already percent-encoded) path and
+//    decompress would ask for gzip: both off, bytes go as given;
+//  - its own stale-socket check (peek before reuse) misses a TLS peer that
+//    sent close_notify, so a pooled connection that is readable while idle
+//    (EOF, close_notify, anything unsolicited) is dropped before reuse.
+//
+// Stale keep-alive connections: the server may close an idle connection
+// just after the check above. A request that failed while being written
+// cannot have been processed, so - like Go's net/http - it is retried once,
+// whatever its verb, on a new connection; a GET/HEAD on a reused connection
+// that failed before any reply byte is retried the same way (cpprest did
+// that by itself for bodiless requests). A request that timed out, was
+// cancelled or hit its deadline is never retried. A client that failed or
+// was aborted is destroyed, never returned to the pool. A write whose
+// bytes were accepted but whose reply never came is not retried (the
+// server may have acted on it; Go's net/http does the same).
+//
+// Known gap (hostile input): 0.11.4 matches the status line with
+// std::regex, which recurses per character of the reason phrase; a 1 MiB
+// status line overflows the stack (the threshold was not measured).
+// Closing it needs our own Stream under httplib's parser (a private virtual
+// process_socket override) or our own reply parser.
+#include "k8sclient/httplib_transport.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <httplib.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "k8sclient/base/clock.h"
+#include "k8sclient/base/klog.h"
+#include "k8sclient/cpprest_transport.h"
+#include "k8sclient/deadline_timer.h"
+
+namespace hpad::k8s {
+
+namespace {
+
+// Idle clients (one connection each) kept over all timeouts; more
+// concurrent requests than this still work, the extra clients are closed
+// when they come back. hpad has ~5 workers plus informers, events and the
+// leader elector in flight at once.
+constexpr size_t kMaxIdleClients = 32;
+using Clock = std::chrono::steady_clock;
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct StoreFree {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+// The certificates of a PEM buffer (validated by NewCpprestTransport).
+std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
+  std::vector<X509Ptr> out;
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return out;
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+  ERR_clear_error();  // the loop ends on "no start line"
+  return out;
+}
+
+// The oldest OpenSSL error of this thread (the handshake ran here), then
+// the queue is cleared so it cannot leak into another request's message.
+std::string TakeOpenSslError() {
+  unsigned long e = ERR_get_error();
+  std::string out;
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    out = buf;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+std::string BodyTooLarge(size_t limit) {
+  return "response body larger than the limit of " + std::to_string(limit) + " bytes";
+}
+
+// Content-Length as sent (digits only, saturating); nullopt if absent or not a number.
+std::optional<uint64_t> ParseContentLength(const httplib::Response& res) {
+  if (!res.has_header("Content-Length")) return std::nullopt;
+  const std::string v = res.get_header_value("Content-Length");
+  if (v.empty()) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return UINT64_MAX;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+// A request path goes on the request line as given: control characters,
+// spaces and non-ASCII bytes would break (or inject into) the request.
+bool ValidRequestTarget(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  return std::all_of(p.begin(), p.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f;
+  });
+}
+bool ValidHeaderText(const std::string& s) {
+  return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+// SIGPIPE blocked on this thread while it lives; a SIGPIPE raised meanwhile
+// (a write to a connection the peer closed) is consumed, not delivered.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGPIPE);
+    blocked_ = pthread_sigmask(SIG_BLOCK, &set_, &old_) == 0 && !sigismember(&old_, SIGPIPE);
+  }
+  ~SigpipeBlock() {
+    if (!blocked_) return;
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&set_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t set_;
+  sigset_t old_;
+  bool blocked_ = false;
+};
+
+// Why an exchange was aborted.
+enum class Abort { kNone, kCancelled, kHardDeadline, kTimeout };
+
+// The socket of the exchange in flight on one client, so that another
+// thread (DeadlineTimer, CancelScope::Cancel) can abort the exchange. One
+// per pooled client, reset after each exchange. mu guards everything.
+class SocketTap {
+ public:
+  ~SocketTap() { Reset(); }
+  // The client made (or reuses) `sock`: keep a descriptor of our own.
+  void Set(int sock) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (fd_ >= 0) close(fd_);
+    fd_ = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+    if (reason_ != Abort::kNone && fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+  }
+  // Ends the exchange: its socket (and any it makes later) is shut down;
+  // the first reason is kept. Never blocks.
+  void Fire(Abort why) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (reason_ == Abort::kNone) reason_ = why;
+    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+  }
+  Abort reason() {
+    std::lock_guard<std::mutex> l(mu_);
+    return reason_;
+  }
+  // After an exchange, once no callback can Fire any more.
+  void Reset() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    reason_ = Abort::kNone;
+  }
+
+ private:
+  std::mutex mu_;
+  int fd_ = -1;
+  Abort reason_ = Abort::kNone;
+};
+
+// A client (one connection) and its tap.
+struct PooledClient {
+  std::unique_ptr<httplib::ClientImpl> client;
+  std::shared_ptr<SocketTap> tap;
+};
+
+class HttplibTransport final : public HttpTransport {
+ public:
+  HttplibTransport(TransportConfig config, ServerUrl url, std::unique_ptr<HttpTransport> streams)
+      : config_(std::move(config)),
+        url_(std::move(url)),
+        streams_(std::move(streams)),
+        max_body_bytes_(config_.max_body_bytes > 0 ? config_.max_body_bytes : kDefaultMaxBodyBytes) {
+    host_ = url_.host;
+    if (host_.size() >= 2 && host_.front() == '[' && host_.back() == ']') host_ = host_.substr(1, host_.size() - 2);
+    in6_addr a6;
+    in_addr a4;
+    host_is_ip_ = inet_pton(AF_INET, host_.c_str(), &a4) == 1 || inet_pton(AF_INET6, host_.c_str(), &a6) == 1;
+    if (url_.https()) {
+      if (!config_.ca_pem.empty() && !config_.insecure_skip_tls_verify) {
+        ca_store_.reset(X509_STORE_new());
+        for (auto& c : ReadCertificates(config_.ca_pem)) X509_STORE_add_cert(ca_store_.get(), c.get());
+        ERR_clear_error();  // a duplicate certificate is not an error
+      }
+      if (!config_.client_cert_pem.empty()) {
+        client_chain_ = ReadCertificates(config_.client_cert_pem);
+        std::unique_ptr<BIO, BioFree> bio(
+            BIO_new_mem_buf(config_.client_key_pem.data(), static_cast<int>(config_.client_key_pem.size())));
+        if (bio) client_key_.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+        ERR_clear_error();
+      }
+    }
+  }
+
+  ~HttplibTransport() override {
+    // Idle clients first (their sockets close); the timer is joined last.
+    std::lock_guard<std::mutex> l(mu_);
+    idle_.clear();
+  }
+
+  const std::string& server() const override { return config_.server; }
+
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    auto r = SendOnce(request);
+    if (r.ok() && r->status == 401 && config_.token_source) {
+      // The token may have rotated or expired (exec plugin): refresh and try
+      // once more, like client-go's exec authenticator does.
+      config_.token_source->Invalidate();
+      r = SendOnce(request);
+    }
+    return r;
+  }
+
+  Result<std::unique_ptr<HttpStream>> OpenStream(const HttpRequest& request) override {
+    return streams_->OpenStream(request);
+  }
+
+ private:
+
+  // What one exchange did, beyond its result.
+  struct Outcome {
+    Result<HttpResponse> result = InternalError("unset");
+    bool reusable = false;  // the client may go back to the pool
+    bool retry = false;     // nothing was processed: retry on a new connection
+  };
+
+  std::chrono::milliseconds Timeout(const HttpRequest& r) const {
+    return r.timeout.count() > 0 ? r.timeout : config_.timeout;
+  }
+
+  // A new client (no connection yet) for `timeout`; nullopt when OpenSSL
+  // cannot make a context.
+  std::optional<PooledClient> NewClient(std::chrono::milliseconds timeout) const {
+    std::unique_ptr<httplib::ClientImpl> c;
+    if (url_.https()) {
+      auto s = std::make_unique<httplib::SSLClient>(host_, url_.port);
+      SSL_CTX* ctx = s->ssl_context();
+      if (ctx == nullptr) return std::nullopt;
+      s->enable_server_certificate_verification(false);  // verified by OpenSSL itself, below
+      if (!config_.insecure_skip_tls_verify) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+        if (ca_store_) {
+          SSL_CTX_set1_cert_store(ctx, ca_store_.get());  // replaces the system store
+        } else {
+          SSL_CTX_set_default_verify_paths(ctx);
+        }
+        X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+        if (host_is_ip_) {
+          X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str());
+        } else {
+          X509_VERIFY_PARAM_set1_host(param, host_.c_str(), host_.size());
+        }
+      }
+      if (!client_chain_.empty() && client_key_) {
+        SSL_CTX_use_certificate(ctx, client_chain_[0].get());
+        for (size_t i = 1; i < client_chain_.size(); ++i) SSL_CTX_add1_chain_cert(ctx, client_chain_[i].get());
+        SSL_CTX_use_PrivateKey(ctx, client_key_.get());
+      }
+      ERR_clear_error();
+      c = std::move(s);
+    } else {
+      c = std::make_unique<httplib::ClientImpl>(host_, url_.port);
+    }
+    auto tap = std::make_shared<SocketTap>();
+    c->set_socket_options([tap](int sock) { tap->Set(sock); });  // every new socket, before connect
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);  // header and body are separate writes: no Nagle delay
+    c->set_url_encode(false);
+    c->set_decompress(false);
+    c->set_follow_location(false);
+    c->set_connection_timeout(timeout);
+    c->set_read_timeout(timeout);
+    c->set_write_timeout(timeout);
+    return PooledClient{std::move(c), std::move(tap)};
+  }
+
+  // An idle client for `timeout` whose connection is still usable, or a new
+  // one. `reused`: it holds an open connection from an earlier request.
+  std::optional<PooledClient> Checkout(std::chrono::milliseconds timeout, bool* reused) {
+    for (;;) {
+      std::optional<PooledClient> c;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = idle_.find(timeout.count());
+        if (it != idle_.end() && !it->second.empty()) {
+          c = std::move(it->second.back());  // the most recently used: warmest
+          it->second.pop_back();
+          --idle_count_;
+        }
+      }
+      if (!c) break;
+      if (c->client->is_socket_open() == 0) {
+        *reused = false;
+        return c;
+      }
+      // A connection idle in the pool must have nothing to read: EOF, a
+      // TLS close_notify or anything unsolicited means the server is done
+      // with it (or broke the protocol).
+      pollfd p{c->client->socket(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) {
+        *reused = true;
+        c->tap->Set(c->client->socket());  // no socket_options call for it
+        return c;
+      }
+      HPAD_VLOG(3) << config_.server << ": dropping a pooled connection the server closed";
+    }
+    *reused = false;
+    return NewClient(timeout);
+  }
+
+  void Return(std::chrono::milliseconds timeout, PooledClient c) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (idle_count_ < kMaxIdleClients) {
+        idle_[timeout.count()].push_back(std::move(c));
+        ++idle_count_;
+        return;
+      }
+    }
+    // c (and its connection) closes here, outside the lock
+  }
+
+  Result<HttpResponse> SendOnce(const HttpRequest& r) {
+    if (r.cancel && r.cancel->cancelled())
+      return Status(StatusCode::kCancelled, config_.server + ": request cancelled before it was sent", "Cancelled");
+    if (!ValidRequestTarget(url_.path_prefix + r.path_and_query))
+      return InvalidError("bad request path \"" + r.path_and_query + "\"");
+    const auto timeout = Timeout(r);
+    // time_point::max(): no hard deadline.
+    const Clock::time_point hard_deadline =
+        r.hard_timeout.count() > 0 ? Clock::now() + r.hard_timeout : Clock::time_point::max();
+    try {
+      bool reused = false;
+      std::optional<PooledClient> c = Checkout(timeout, &reused);
+      if (!c) return UnavailableError(config_.server + ": cannot create a TLS context: " + TakeOpenSslError());
+      Outcome out = Exchange(*c, r, timeout, hard_deadline, reused);
+      if (out.reusable) {
+        Return(timeout, std::move(*c));
+        return std::move(out.result);
+      }
+      c.reset();
+      if (!out.retry) return std::move(out.result);
+      HPAD_VLOG(2) << r.method << " " << r.path_and_query << ": " << out.result.status().message()
+                   << "; retrying once on a new connection";
+      c = NewClient(timeout);
+      if (!c) return UnavailableError(config_.server + ": cannot create a TLS context: " + TakeOpenSslError());
+      out = Exchange(*c, r, timeout, hard_deadline, false);
+      if (out.reusable) Return(timeout, std::move(*c));
+      return std::move(out.result);
+    } catch (const std::exception& e) {
+      return UnavailableError(config_.server + ": " + e.what());
+    } catch (...) {
+      return InternalError(config_.server + ": unknown exception from cpp-httplib");
+    }
+  }
+
+  // One exchange on `pc`. Must not throw past the point where callbacks are
+  // registered without unregistering them (RAII below).
+  Outcome Exchange(PooledClient& pc, const HttpRequest& r, std::chrono::milliseconds timeout,
+                   Clock::time_point hard_deadline, bool reused) {
+    Outcome out;
+    httplib::Request req;
+    req.method = r.method;
+    req.path = url_.path_prefix + r.path_and_query;
+    req.headers.emplace("User-Agent", config_.user_agent);
+    req.headers.emplace("Accept", "application/json");
+    for (const auto& [k, v] : r.headers) {
+      if (!ValidHeaderText(k) || !ValidHeaderText(v) || k.empty()) {
+        out.result = InvalidError("bad request header \"" + k + "\"");
+        return out;
+      }
+      req.headers.erase(k);
+      req.headers.emplace(k, v);
+    }
+    if (config_.token_source) {
+      auto token = config_.token_source->Token();
+      if (!token.ok()) {
+        out.result = token.status().WithContext("getting bearer token");
+        return out;
+      }
+      if (!token->empty()) {
+        if (!ValidHeaderText(*token)) {
+          out.result = InvalidError("bearer token contains a line break");
+          return out;
+        }
+        req.headers.erase("Authorization");
+        req.headers.emplace("Authorization", "Bearer " + *token);
+      }
+    }
+    if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+      req.body = r.body;  // httplib adds Content-Length
+      req.headers.erase("Content-Type");
+      req.headers.emplace("Content-Type", r.content_type.empty() ? "application/json" : r.content_type);
+    }
+
+    // Reply: headers first (a Content-Length over the limit aborts before
+    // any body byte), then the body streamed into one string, aborted once
+    // it passes the limit.
+    const auto start = Clock::now();
+    auto last_progress = start;
+    bool got_headers = false;
+    bool too_large = false;
+    std::string body;
+    req.response_handler = [&](const httplib::Response& res) {
+      got_headers = true;
+      last_progress = Clock::now();
+      if (auto cl = ParseContentLength(res)) {
+        if (*cl > max_body_bytes_) {
+          too_large = true;
+          return false;
+        }
+        body.reserve(static_cast<size_t>(*cl));
+      }
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      last_progress = Clock::now();
+      if (n > max_body_bytes_ - std::min(body.size(), max_body_bytes_)) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    };
+
+    // Deadlines and cancellation abort the exchange through its SocketTap.
+    const auto timeout_deadline = start + timeout;
+    Abort deadline_reason = Abort::kTimeout;
+    auto deadline = timeout_deadline;
+    if (hard_deadline <= timeout_deadline) {
+      deadline = hard_deadline;
+      deadline_reason = Abort::kHardDeadline;
+      if (start >= hard_deadline) {
+        out.result = DeadlineError(r);
+        return out;
+      }
+    }
+    std::shared_ptr<SocketTap> tap = pc.tap;
+    // Unregisters both callbacks however this block is left; after that
+    // neither runs nor will run.
+    struct Unregister {
+      DeadlineTimer& timer;
+      const std::shared_ptr<CancelScope>& scope;
+      uint64_t timer_handle = 0, scope_handle = 0;
+      ~Unregister() {
+        if (timer_handle != 0) timer.Remove(timer_handle);
+        if (scope && scope_handle != 0) scope->Remove(scope_handle);
+      }
+    };
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    bool ok;
+    {
+      Unregister unregister{timer_, r.cancel};
+      unregister.timer_handle = timer_.Add(deadline, [tap, deadline_reason] { tap->Fire(deadline_reason); });
+      if (r.cancel) unregister.scope_handle = r.cancel->OnCancel([tap] { tap->Fire(Abort::kCancelled); });
+      SigpipeBlock no_sigpipe;
+      ok = pc.client->send(req, res, err);
+    }
+    // The callbacks are gone: the reason is final; our descriptor is closed.
+    const Abort aborted = tap->reason();
+    tap->Reset();
+
+    switch (aborted) {
+      case Abort::kCancelled:
+        out.result = Status(StatusCode::kCancelled, config_.server + ": " + r.method + " request cancelled", "Cancelled");
+        return out;
+      case Abort::kHardDeadline:
+        out.result = DeadlineError(r);
+        return out;
+      case Abort::kTimeout:
+        out.result = Status(StatusCode::kTimeout,
+                            config_.server + ": " + r.method + " request timed out: no complete reply within " +
+                                std::to_string(timeout.count()) + "ms",
+                            "Timeout");
+        return out;
+      case Abort::kNone:
+        break;
+    }
+    if (too_large) {
+      out.result = UnavailableError(config_.server + ": " + BodyTooLarge(max_body_bytes_));
+      return out;
+    }
+    if (!ok) {
+      out.result = ErrorFrom(err, r, timeout, Clock::now() - last_progress);
+      const bool timed_out = out.result.status().code() == StatusCode::kTimeout;
+      out.retry = !timed_out && (err == httplib::Error::Write ||
+                                 (reused && !got_headers && err == httplib::Error::Read &&
+                                  (r.method == "GET" || r.method == "HEAD")));
+      return out;
+    }
+    ERR_clear_error();
+    HttpResponse resp;
+    resp.status = res.status;
+    for (const auto& [k, v] : res.headers) resp.headers.emplace_back(k, v);
+    resp.body = std::move(body);
+    out.result = std::move(resp);
+    out.reusable = true;
+    return out;
+  }
+
+  Status ErrorFrom(httplib::Error err, const HttpRequest& r, std::chrono::milliseconds timeout,
+                   Clock::duration idle) const {
+    const std::string what = httplib::to_string(err);
+    switch (err) {
+      case httplib::Error::ConnectionTimeout:
+        ERR_clear_error();
+        return Status(StatusCode::kTimeout, config_.server + ": " + what, "Timeout");
+      case httplib::Error::SSLConnection:
+      case httplib::Error::SSLLoadingCerts:
+      case httplib::Error::SSLServerVerification: {
+        std::string ssl = TakeOpenSslError();
+        return UnavailableError(config_.server + ": " + what + (ssl.empty() ? "" : ": " + ssl));
+      }
+      case httplib::Error::Read:
+      case httplib::Error::Write:
+      case httplib::Error::Unknown:
+        ERR_clear_error();
+        // httplib reports an expired socket timeout like any other read or
+        // write failure; no byte for the whole timeout is the tell.
+        if (idle >= timeout)
+          return Status(StatusCode::kTimeout,
+                        config_.server + ": " + r.method + " " + what + ": no data for " +
+                            std::to_string(timeout.count()) + "ms",
+                        "Timeout");
+        return UnavailableError(config_.server + ": " + what);
+      default:
+        ERR_clear_error();
+        return UnavailableError(config_.server + ": " + what);
+    }
+  }
+
+  Status DeadlineError(const HttpRequest& r) const {
+    return Status(StatusCode::kTimeout,
+                  config_.server + ": " + r.method + " request aborted: no complete reply within " +
+                      std::to_string(r.hard_timeout.count()) + "ms",
+                  "Timeout");
+  }
+
+  const TransportConfig config_;
+  const ServerUrl url_;
+  const std::unique_ptr<HttpTransport> streams_;  // OpenStream (cpprestsdk)
+  const size_t max_body_bytes_;
+  std::string host_;  // url_.host without IPv6 brackets
+  bool host_is_ip_ = false;
+  std::unique_ptr<X509_STORE, StoreFree> ca_store_;  // null: system trust store
+  std::vector<X509Ptr> client_chain_;
+  std::unique_ptr<EVP_PKEY, KeyFree> client_key_;
+  std::mutex mu_;  // guards idle_, idle_count_
+  std::map<int64_t, std::vector<PooledClient>> idle_;  // by timeout in ms
+  size_t idle_count_ = 0;
+  DeadlineTimer timer_;  // last: destroyed (joined) first
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpTransport>> NewHttpTransport(TransportConfig config) {
+  if (config.timeout.count() <= 0) config.timeout = std::chrono::seconds(30);
+  // Validates the URL, credentials transport and PEM material, and serves
+  // OpenStream.
+  auto streams = NewCpprestTransport(config);
+  if (!streams.ok()) return streams.status();
+  auto url = ParseServerUrl(config.server);
+  if (!url.ok()) return url.status();
+  return std::unique_ptr<HttpTransport>(
+      std::make_unique<HttplibTransport>(std::move(config), std::move(*url), std::move(*streams)));
+}
+
+}  // namespace hpad::k8s
