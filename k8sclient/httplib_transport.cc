@@ -42,15 +42,16 @@
 // bytes were accepted but whose reply never came is not retried (the
 // server may have acted on it; Go's net/http does the same).
 //
-// Known gap (hostile input): 0.11.4 matches the status line with
-// std::regex, which recurses per character of the reason phrase; a 1 MiB
-// status line overflows the stack (the threshold was not measured).
-// Closing it needs our own Stream under httplib's parser (a private virtual
-// process_socket override) or our own reply parser.
+//  - it matches the reply's status line with std::regex, which recurses
+//    per character (a 1 MiB reason phrase overflowed the stack), and reads
+//    that line without a length limit: the clients run their exchanges on
+//    our own HeadBoundStream (a private virtual process_socket override),
+//    which fails a status line over 4 KiB before the regex sees it.
 #include "k8sclient/httplib_transport.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,6 +60,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -229,6 +232,178 @@ class SocketTap {
   Abort reason_ = Abort::kNone;
 };
 
+// Bytes of a reply's status line ("HTTP/1.1 200 OK\r\n") accepted before
+// the exchange fails (see HeadBoundStream).
+constexpr size_t kMaxStatusLineBytes = 4096;
+
+// httplib's Stream for one exchange, in place of its own SocketStream /
+// SSLSocketStream (installed by the Bounded*Client process_socket overrides
+// below), so that a hostile status line cannot crash hpad: 0.11.4 reads the
+// status line with no length limit and matches it with std::regex, which
+// recurses once per character (a 1 MiB reason phrase overflowed the stack).
+// Here a status line longer than kMaxStatusLineBytes fails the read, and
+// so the exchange (Error::Read -> kUnavailable), before the regex sees it.
+// Otherwise it behaves as httplib's streams: each read and write waits at
+// most `timeout` for the socket (inactivity; the whole exchange is bounded
+// by the transport's DeadlineTimer through the SocketTap, whose shutdown()
+// also wakes a blocked read here), TLS through the session httplib set up.
+// Reads of a plain socket are buffered (httplib reads the head byte by
+// byte). Used by one thread, for one exchange.
+class HeadBoundStream final : public httplib::Stream {
+ public:
+  HeadBoundStream(int sock, SSL* ssl, std::chrono::milliseconds timeout)
+      : sock_(sock), ssl_(ssl), timeout_ms_(static_cast<int>(std::clamp<int64_t>(timeout.count(), 1, INT32_MAX))) {}
+
+  bool is_readable() const override {
+    if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return true;
+    if (ssl_ == nullptr && buffered_ < filled_) return true;
+    return Wait(POLLIN);
+  }
+  bool is_writable() const override { return Wait(POLLOUT); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (size == 0) return 0;
+    ssize_t n = ssl_ != nullptr ? ReadTls(ptr, size) : ReadPlain(ptr, size);
+    if (n > 0 && !status_line_done_) {
+      const void* nl = std::memchr(ptr, '\n', static_cast<size_t>(n));
+      status_line_bytes_ += nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - ptr) + 1
+                                          : static_cast<size_t>(n);
+      status_line_done_ = nl != nullptr;
+      if (status_line_bytes_ > kMaxStatusLineBytes) return -1;
+    }
+    return n;
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!Wait(POLLOUT)) return -1;
+    if (ssl_ != nullptr) {
+      const int want = static_cast<int>(std::min<size_t>(size, INT32_MAX));
+      for (int attempt = 0; attempt < 1000; ++attempt) {
+        ERR_clear_error();
+        const int r = SSL_write(ssl_, ptr, want);
+        if (r > 0) return r;
+        const int err = SSL_get_error(ssl_, r);
+        if (err == SSL_ERROR_WANT_WRITE) {
+          if (!Wait(POLLOUT)) return -1;
+        } else if (err == SSL_ERROR_WANT_READ) {
+          if (!Wait(POLLIN)) return -1;
+        } else {
+          return -1;
+        }
+      }
+      return -1;
+    }
+    for (;;) {
+      const ssize_t r = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+      if (r < 0 && errno == EINTR) continue;
+      return r;
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { Address(true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { Address(false, ip, port); }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  // Waits up to the timeout for `events` on the socket; false on timeout,
+  // error or hang-up without the event.
+  bool Wait(short events) const {
+    pollfd p{sock_, events, 0};
+    for (;;) {
+      const int r = poll(&p, 1, timeout_ms_);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+    }
+  }
+
+  ssize_t ReadTls(char* ptr, size_t size) {
+    const int want = static_cast<int>(std::min<size_t>(size, INT32_MAX));
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      if (SSL_pending(ssl_) == 0 && !Wait(POLLIN)) return -1;
+      ERR_clear_error();
+      const int r = SSL_read(ssl_, ptr, want);
+      if (r > 0) return r;
+      const int err = SSL_get_error(ssl_, r);
+      if (err == SSL_ERROR_ZERO_RETURN) return 0;  // close_notify: end of stream
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return -1;
+    }
+    return -1;
+  }
+
+  ssize_t ReadPlain(char* ptr, size_t size) {
+    if (buffered_ == filled_) {
+      if (!Wait(POLLIN)) return -1;
+      ssize_t r;
+      do {
+        r = ::recv(sock_, buffer_, sizeof(buffer_), 0);
+      } while (r < 0 && errno == EINTR);
+      if (r <= 0) return r;
+      buffered_ = 0;
+      filled_ = static_cast<size_t>(r);
+    }
+    const size_t n = std::min(size, filled_ - buffered_);
+    std::memcpy(ptr, buffer_ + buffered_, n);
+    buffered_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  void Address(bool remote, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    auto* sa = reinterpret_cast<sockaddr*>(&addr);
+    if ((remote ? getpeername(sock_, sa, &len) : getsockname(sock_, sa, &len)) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+      inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
+      port = ntohs(a->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+      inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
+      port = ntohs(a->sin6_port);
+    }
+    ip = text;
+  }
+
+  const int sock_;
+  SSL* const ssl_;
+  const int timeout_ms_;
+  size_t status_line_bytes_ = 0;
+  bool status_line_done_ = false;
+  char buffer_[4096];
+  size_t buffered_ = 0;  // buffer_[buffered_, filled_) not yet returned
+  size_t filled_ = 0;
+};
+
+// httplib's clients with HeadBoundStream under their reply parser (their
+// process_socket is a private virtual: overriding it is the one seam).
+class BoundedSslClient final : public httplib::SSLClient {
+ public:
+  BoundedSslClient(const std::string& host, int port, std::chrono::milliseconds timeout)
+      : httplib::SSLClient(host, port), timeout_(timeout) {}
+
+ private:
+  bool process_socket(const Socket& socket, std::function<bool(httplib::Stream& strm)> callback) override {
+    if (socket.ssl == nullptr) return false;
+    HeadBoundStream strm(socket.sock, socket.ssl, timeout_);
+    return callback(strm);
+  }
+  const std::chrono::milliseconds timeout_;
+};
+
+class BoundedPlainClient final : public httplib::ClientImpl {
+ public:
+  BoundedPlainClient(const std::string& host, int port, std::chrono::milliseconds timeout)
+      : httplib::ClientImpl(host, port), timeout_(timeout) {}
+
+ private:
+  bool process_socket(const Socket& socket, std::function<bool(httplib::Stream& strm)> callback) override {
+    HeadBoundStream strm(socket.sock, nullptr, timeout_);
+    return callback(strm);
+  }
+  const std::chrono::milliseconds timeout_;
+};
+
 // A client (one connection) and its tap.
 struct PooledClient {
   std::unique_ptr<httplib::ClientImpl> client;
@@ -304,7 +479,7 @@ class HttplibTransport final : public HttpTransport {
   std::optional<PooledClient> NewClient(std::chrono::milliseconds timeout) const {
     std::unique_ptr<httplib::ClientImpl> c;
     if (url_.https()) {
-      auto s = std::make_unique<httplib::SSLClient>(host_, url_.port);
+      auto s = std::make_unique<BoundedSslClient>(host_, url_.port, timeout);
       SSL_CTX* ctx = s->ssl_context();
       if (ctx == nullptr) return std::nullopt;
       s->enable_server_certificate_verification(false);  // verified by OpenSSL itself, below
@@ -330,7 +505,7 @@ class HttplibTransport final : public HttpTransport {
       ERR_clear_error();
       c = std::move(s);
     } else {
-      c = std::make_unique<httplib::ClientImpl>(host_, url_.port);
+      c = std::make_unique<BoundedPlainClient>(host_, url_.port, timeout);
     }
     auto tap = std::make_shared<SocketTap>();
     c->set_socket_options([tap](int sock) { tap->Set(sock); });  // every new socket, before connect

@@ -674,10 +674,10 @@ class CannedReplyServer {
 };
 
 // Hostile reply heads come back as errors (or responses), never as a crash
-// or an exception. Not covered: a 1 MiB status line (threshold not
-// measured) overflows the stack in cpp-httplib 0.11.4's std::regex parse
-// (the reason phrase is matched recursively) - docs/architecture.md
-// "Transport".
+// or an exception. A long status line would overflow the stack in
+// cpp-httplib 0.11.4's std::regex parse (the reason phrase is matched
+// recursively): the transport's HeadBoundStream stops it at 4 KiB
+// (docs/architecture.md "Transport").
 TEST_CASE("hostile reply heads are errors, not crashes", "[transport][hostile]") {
   const std::string long_header = "X-Junk: " + std::string(64 << 10, 'b') + "\r\n";
   std::string many_headers;
@@ -688,6 +688,11 @@ TEST_CASE("hostile reply heads are errors, not crashes", "[transport][hostile]")
     bool expect_response;
   };
   const std::vector<Reply> replies = {
+      // httplib 0.11.4 would match these with a recursive std::regex (1 MiB
+      // overflowed the stack): the transport's stream stops at 4 KiB.
+      {"1 MiB status line", "HTTP/1.1 200 " + std::string(1 << 20, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", false},
+      {"status line of 4 KiB", "HTTP/1.1 200 " + std::string(4096 - 15, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", true},
+      {"status line of 4 KiB + 1", "HTTP/1.1 200 " + std::string(4096 - 14, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", false},
       {"64 KiB header line", "HTTP/1.1 200 OK\r\n" + long_header + "Content-Length: 2\r\n\r\n{}", false},
       {"20,000 headers", "HTTP/1.1 200 OK\r\n" + many_headers + "Content-Length: 2\r\n\r\n{}", true},
       {"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n\r\n", false},
