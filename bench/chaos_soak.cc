@@ -920,7 +920,23 @@ int main(int argc, char** argv) {
   for (const Fault& f : faults) {
     if (f.kind != FaultKind::kStop || f.skipped || !f.started) continue;
     auto space = f.target.find(' ');
-    resumed.push_back({space == std::string::npos ? f.target : f.target.substr(space + 1), f.end_time});
+    const std::string frozen = space == std::string::npos ? f.target : f.target.substr(space + 1);
+    // Only a leader whose lease another replica took while it was stopped
+    // is a stale writer after SIGCONT. The standby may miss the short
+    // window between the lease's expiry (as it observed it, up to a retry
+    // period late) and the SIGCONT; then the resumed leader renews its own
+    // lease, as the Lease protocol allows, and its writes are an ordinary
+    // leader's (the overlap check still covers them).
+    bool taken = false;
+    for (const auto& w : writes)
+      if (w.resource == "leases" && w.code >= 200 && w.code < 300 && w.arrived >= f.start_time &&
+          w.arrived <= f.end_time && IdentityOfUserAgent(w.user_agent) != frozen)
+        taken = true;
+    if (!taken) {
+      detail("writers: " + frozen + " kept its lease through its SIGSTOP (no other replica took it before SIGCONT)");
+      continue;
+    }
+    resumed.push_back({frozen, f.end_time});
   }
   for (const auto& w : writes) {
     if (w.resource == "leases") continue;

@@ -46,7 +46,8 @@
 //    per character (a 1 MiB reason phrase overflowed the stack), and reads
 //    that line without a length limit: the clients run their exchanges on
 //    our own HeadBoundStream (a private virtual process_socket override),
-//    which fails a status line over 4 KiB before the regex sees it.
+//    which fails a status line over 4 KiB before the regex sees it, and a
+//    head over 1 MiB (httplib does not limit the number of headers).
 #include "k8sclient/httplib_transport.h"
 
 #include <arpa/inet.h>
@@ -91,6 +92,11 @@ namespace {
 // when they come back. hpad has ~5 workers plus informers, events and the
 // leader elector in flight at once.
 constexpr size_t kMaxIdleClients = 32;
+// A pooled connection idle longer than this is closed instead of reused:
+// an idle keep-alive connection can hold a server thread (the simulator's
+// thread-per-connection server; proxies), and cpprest, which this
+// transport replaced, dropped idle connections after 30-60 s as well.
+constexpr std::chrono::seconds kMaxIdleTime{30};
 using Clock = std::chrono::steady_clock;
 
 struct X509Free {
@@ -232,17 +238,26 @@ class SocketTap {
   Abort reason_ = Abort::kNone;
 };
 
-// Bytes of a reply's status line ("HTTP/1.1 200 OK\r\n") accepted before
-// the exchange fails (see HeadBoundStream).
+// Limits on a reply's head (status line and headers), see HeadBoundStream.
+// A line httplib may match as a status line (the first of a head, any of a
+// 1xx reply's head), "\r\n" included; other header lines keep httplib's
+// own limit (CPPHTTPLIB_HEADER_MAX_LENGTH, 8 KiB).
 constexpr size_t kMaxStatusLineBytes = 4096;
+constexpr size_t kMaxHeaderLineBytes = 8192;
+constexpr size_t kMaxHeadBytes = 1024 * 1024;  // every head of the reply together
 
 // httplib's Stream for one exchange, in place of its own SocketStream /
 // SSLSocketStream (installed by the Bounded*Client process_socket overrides
-// below), so that a hostile status line cannot crash hpad: 0.11.4 reads the
-// status line with no length limit and matches it with std::regex, which
-// recurses once per character (a 1 MiB reason phrase overflowed the stack).
-// Here a status line longer than kMaxStatusLineBytes fails the read, and
-// so the exchange (Error::Read -> kUnavailable), before the regex sees it.
+// below), so that a hostile reply head cannot crash hpad or grow it: 0.11.4
+// reads the status line with no length limit and matches it with
+// std::regex, which recurses once per character (a 1 MiB reason phrase
+// overflowed the stack), and keeps reading header lines (up to 8 KiB
+// each) with no limit on their number. Here a line longer than
+// kMaxStatusLineBytes where httplib may take it for a status line (or than
+// kMaxHeaderLineBytes elsewhere), or a head longer than kMaxHeadBytes,
+// fails the read and so the exchange (Error::Read -> kUnavailable). httplib skips a
+// "100 Continue" and matches a later line as the next status line, so the
+// head of a 1xx reply is followed by another head, bounded the same way.
 // Otherwise it behaves as httplib's streams: each read and write waits at
 // most `timeout` for the socket (inactivity; the whole exchange is bounded
 // by the transport's DeadlineTimer through the SocketTap, whose shutdown()
@@ -264,12 +279,29 @@ class HeadBoundStream final : public httplib::Stream {
   ssize_t read(char* ptr, size_t size) override {
     if (size == 0) return 0;
     ssize_t n = ssl_ != nullptr ? ReadTls(ptr, size) : ReadPlain(ptr, size);
-    if (n > 0 && !status_line_done_) {
-      const void* nl = std::memchr(ptr, '\n', static_cast<size_t>(n));
-      status_line_bytes_ += nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - ptr) + 1
-                                          : static_cast<size_t>(n);
-      status_line_done_ = nl != nullptr;
-      if (status_line_bytes_ > kMaxStatusLineBytes) return -1;
+    for (ssize_t i = 0; i < n && in_head_; ++i) {
+      const char c = ptr[i];
+      const size_t line_limit = line_index_ == 0 || informational_ ? kMaxStatusLineBytes : kMaxHeaderLineBytes;
+      if (++head_bytes_ > kMaxHeadBytes || ++line_bytes_ > line_limit) return -1;
+      if (line_index_ == 0 && line_bytes_ <= sizeof(status_prefix_)) status_prefix_[line_bytes_ - 1] = c;
+      if (c == '\r') continue;
+      if (c != '\n') {
+        ++line_content_;
+        continue;
+      }
+      if (line_index_ == 0) {
+        // "HTTP/1.1 1xx": another head follows this one.
+        informational_ = line_bytes_ > sizeof(status_prefix_) &&
+                         std::memcmp(status_prefix_, "HTTP/1.", 7) == 0 && status_prefix_[9] == '1';
+        ++line_index_;
+      } else if (line_content_ == 0) {  // the empty line that ends a head
+        line_index_ = 0;
+        in_head_ = informational_;
+      } else {
+        ++line_index_;
+      }
+      line_bytes_ = 0;
+      line_content_ = 0;
     }
     return n;
   }
@@ -368,8 +400,14 @@ class HeadBoundStream final : public httplib::Stream {
   const int sock_;
   SSL* const ssl_;
   const int timeout_ms_;
-  size_t status_line_bytes_ = 0;
-  bool status_line_done_ = false;
+  // The reply's head, as read so far.
+  bool in_head_ = true;
+  size_t head_bytes_ = 0;
+  size_t line_index_ = 0;    // of the current line in its head; 0: the status line
+  size_t line_bytes_ = 0;    // of the current line, '\r' and '\n' included
+  size_t line_content_ = 0;  // of the current line, without '\r'
+  char status_prefix_[10] = {};  // "HTTP/1.1 2"
+  bool informational_ = false;
   char buffer_[4096];
   size_t buffered_ = 0;  // buffer_[buffered_, filled_) not yet returned
   size_t filled_ = 0;
@@ -408,6 +446,7 @@ class BoundedPlainClient final : public httplib::ClientImpl {
 struct PooledClient {
   std::unique_ptr<httplib::ClientImpl> client;
   std::shared_ptr<SocketTap> tap;
+  std::chrono::steady_clock::time_point idle_since{};  // when it went back to the pool
 };
 
 class HttplibTransport final : public HttpTransport {
@@ -535,6 +574,10 @@ class HttplibTransport final : public HttpTransport {
         }
       }
       if (!c) break;
+      if (std::chrono::steady_clock::now() - c->idle_since > kMaxIdleTime) {
+        HPAD_VLOG(3) << config_.server << ": closing a connection idle for over " << kMaxIdleTime.count() << "s";
+        continue;  // closed as c goes out of scope
+      }
       if (c->client->is_socket_open() == 0) {
         *reused = false;
         return c;
@@ -555,15 +598,26 @@ class HttplibTransport final : public HttpTransport {
   }
 
   void Return(std::chrono::milliseconds timeout, PooledClient c) {
+    std::vector<PooledClient> expired;  // closed outside the lock, with c if it is not kept
     {
       std::lock_guard<std::mutex> l(mu_);
+      const auto now = std::chrono::steady_clock::now();
+      // The pool hands out its most recent connection first: the oldest
+      // ones would sit idle for ever, so they are swept here.
+      for (auto& [ms, list] : idle_) {
+        auto keep = std::stable_partition(list.begin(), list.end(),
+                                   [&](const PooledClient& p) { return now - p.idle_since <= kMaxIdleTime; });
+        for (auto it = keep; it != list.end(); ++it) expired.push_back(std::move(*it));
+        idle_count_ -= static_cast<size_t>(list.end() - keep);
+        list.erase(keep, list.end());
+      }
+      c.idle_since = now;
       if (idle_count_ < kMaxIdleClients) {
         idle_[timeout.count()].push_back(std::move(c));
         ++idle_count_;
         return;
       }
     }
-    // c (and its connection) closes here, outside the lock
   }
 
   Result<HttpResponse> SendOnce(const HttpRequest& r) {

@@ -676,12 +676,15 @@ class CannedReplyServer {
 // Hostile reply heads come back as errors (or responses), never as a crash
 // or an exception. A long status line would overflow the stack in
 // cpp-httplib 0.11.4's std::regex parse (the reason phrase is matched
-// recursively): the transport's HeadBoundStream stops it at 4 KiB
-// (docs/architecture.md "Transport").
+// recursively) and httplib does not bound the number of headers: the
+// transport's HeadBoundStream stops a status line at 4 KiB and a head at
+// 1 MiB (docs/architecture.md "Transport").
 TEST_CASE("hostile reply heads are errors, not crashes", "[transport][hostile]") {
   const std::string long_header = "X-Junk: " + std::string(64 << 10, 'b') + "\r\n";
   std::string many_headers;
   for (int i = 0; i < 20000; ++i) many_headers += "X-H" + std::to_string(i) + ": v\r\n";
+  std::string hundred_thousand_headers;
+  for (int i = 0; i < 100000; ++i) hundred_thousand_headers += "X-H" + std::to_string(i) + ": v\r\n";
   struct Reply {
     const char* name;
     std::string bytes;
@@ -693,6 +696,19 @@ TEST_CASE("hostile reply heads are errors, not crashes", "[transport][hostile]")
       {"1 MiB status line", "HTTP/1.1 200 " + std::string(1 << 20, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", false},
       {"status line of 4 KiB", "HTTP/1.1 200 " + std::string(4096 - 15, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", true},
       {"status line of 4 KiB + 1", "HTTP/1.1 200 " + std::string(4096 - 14, 'x') + "\r\nContent-Length: 2\r\n\r\n{}", false},
+      {"1 MiB status line after a 100 Continue",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 " + std::string(1 << 20, 'x') + "\r\nContent-Length: 2\r\n\r\n{}",
+       false},
+      {"100 Continue, then the reply", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+       true},
+      {"a head over 1 MiB (100,000 headers)", "HTTP/1.1 200 OK\r\n" + hundred_thousand_headers + "Content-Length: 2\r\n\r\n{}",
+       false},
+      {"a 6 KiB header line (httplib's own limit is 8 KiB)",
+       "HTTP/1.1 200 OK\r\nX-Long: " + std::string(6 << 10, 'h') + "\r\nContent-Length: 2\r\n\r\n{}", true},
+      {"a 6 KiB header line in a 100 Continue head",
+       "HTTP/1.1 100 Continue\r\nX-Long: " + std::string(6 << 10, 'h') + "\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", false},
+      {"a body with a line over 4 KiB", "HTTP/1.1 200 OK\r\nContent-Length: 8194\r\n\r\n\"" + std::string(8192, 'y') + "\"",
+       true},
       {"64 KiB header line", "HTTP/1.1 200 OK\r\n" + long_header + "Content-Length: 2\r\n\r\n{}", false},
       {"20,000 headers", "HTTP/1.1 200 OK\r\n" + many_headers + "Content-Length: 2\r\n\r\n{}", true},
       {"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n\r\n", false},
