@@ -51,7 +51,7 @@ struct ApiServerOptions {
   int port = 0;        // 0: pick a free port
   bool tls = true;     // false: plain http
   std::string token;   // bearer token; empty: a random one is generated (TLS only)
-  int threads = 256;   // each open watch and each idle keep-alive connection holds one
+  int threads = 64;    // each open watch holds one
   // Wall time for watch timeoutSeconds, slow: faults and certificate
   // validity (TLS peers check against the wall clock, so not the scenario's
   // virtual clock). nullptr: RealClock::Instance().
