@@ -98,6 +98,9 @@ constexpr size_t kMaxIdleClients = 32;
 // transport replaced, dropped idle connections after 30-60 s as well.
 constexpr std::chrono::seconds kMaxIdleTime{30};
 using Clock = std::chrono::steady_clock;
+// Physical monotonic time through the project's real clock (this is the I/O
+// adapter: deadlines, idle ages and inactivity are real time).
+Clock::time_point Now() { return RealClock::Instance().MonoNow(); }
 
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
@@ -446,7 +449,7 @@ class BoundedPlainClient final : public httplib::ClientImpl {
 struct PooledClient {
   std::unique_ptr<httplib::ClientImpl> client;
   std::shared_ptr<SocketTap> tap;
-  std::chrono::steady_clock::time_point idle_since{};  // when it went back to the pool
+  Clock::time_point idle_since{};  // when it went back to the pool
 };
 
 class HttplibTransport final : public HttpTransport {
@@ -574,7 +577,7 @@ class HttplibTransport final : public HttpTransport {
         }
       }
       if (!c) break;
-      if (std::chrono::steady_clock::now() - c->idle_since > kMaxIdleTime) {
+      if (Now() - c->idle_since > kMaxIdleTime) {
         HPAD_VLOG(3) << config_.server << ": closing a connection idle for over " << kMaxIdleTime.count() << "s";
         continue;  // closed as c goes out of scope
       }
@@ -601,7 +604,7 @@ class HttplibTransport final : public HttpTransport {
     std::vector<PooledClient> expired;  // closed outside the lock, with c if it is not kept
     {
       std::lock_guard<std::mutex> l(mu_);
-      const auto now = std::chrono::steady_clock::now();
+      const auto now = Now();
       // The pool hands out its most recent connection first: the oldest
       // ones would sit idle for ever, so they are swept here.
       for (auto& [ms, list] : idle_) {
@@ -628,7 +631,7 @@ class HttplibTransport final : public HttpTransport {
     const auto timeout = Timeout(r);
     // time_point::max(): no hard deadline.
     const Clock::time_point hard_deadline =
-        r.hard_timeout.count() > 0 ? Clock::now() + r.hard_timeout : Clock::time_point::max();
+        r.hard_timeout.count() > 0 ? Now() + r.hard_timeout : Clock::time_point::max();
     try {
       bool reused = false;
       std::optional<PooledClient> c = Checkout(timeout, &reused);
@@ -696,14 +699,14 @@ class HttplibTransport final : public HttpTransport {
     // Reply: headers first (a Content-Length over the limit aborts before
     // any body byte), then the body streamed into one string, aborted once
     // it passes the limit.
-    const auto start = Clock::now();
+    const auto start = Now();
     auto last_progress = start;
     bool got_headers = false;
     bool too_large = false;
     std::string body;
     req.response_handler = [&](const httplib::Response& res) {
       got_headers = true;
-      last_progress = Clock::now();
+      last_progress = Now();
       if (auto cl = ParseContentLength(res)) {
         if (*cl > max_body_bytes_) {
           too_large = true;
@@ -714,7 +717,7 @@ class HttplibTransport final : public HttpTransport {
       return true;
     };
     req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      last_progress = Clock::now();
+      last_progress = Now();
       if (n > max_body_bytes_ - std::min(body.size(), max_body_bytes_)) {
         too_large = true;
         return false;
@@ -782,7 +785,7 @@ class HttplibTransport final : public HttpTransport {
       return out;
     }
     if (!ok) {
-      out.result = ErrorFrom(err, r, timeout, Clock::now() - last_progress);
+      out.result = ErrorFrom(err, r, timeout, Now() - last_progress);
       const bool timed_out = out.result.status().code() == StatusCode::kTimeout;
       out.retry = !timed_out && (err == httplib::Error::Write ||
                                  (reused && !got_headers && err == httplib::Error::Read &&

@@ -184,7 +184,7 @@ class SerializedObjects {
     {
       std::lock_guard<std::mutex> l(mu_);
       auto it = entries_.find(obj.get());
-      if (it != entries_.end() && !it->second.object.expired() && it->second.object.lock() == obj) {
+      if (it != entries_.end() && it->second.object.lock() == obj) {  // null once expired
         out += *it->second.text;
         return;
       }
