@@ -23,6 +23,7 @@
 #include "k8sclient/base/version.h"
 #include "k8sclient/httplib_transport.h"
 #include "k8sclient/base/klog.h"
+#include "k8sclient/base/last_resort.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/rest_api_client.h"
 #include "k8sclient/write_fence.h"
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
   const auto& opts = flags.options;
 
   hpad::RealClock& clock = hpad::RealClock::Instance();
+  // The log is batched (klog.h): a crash must still write its buffered
+  // lines. A normal return or exit() flushes through atexit.
+  hpad::k8s::InstallCrashLogFlush();
   hpad::k8s::SetLogClock(&clock);
   hpad::k8s::SetLogVerbosity(opts.verbosity);
   HPAD_LOG(Info) << "hpad " << hpad::Version() << " starting (pid " << ::getpid() << ")";
@@ -184,6 +188,8 @@ int main(int argc, char** argv) {
   signal_thread.join();
   if (runner.abandoned()) {
     // The last resort (runner.h): a thread still uses the runner.
+    // _Exit runs no atexit handler: write the batched log lines first.
+    hpad::k8s::FlushLog();
     std::fflush(stderr);
     std::_Exit(code);
   }

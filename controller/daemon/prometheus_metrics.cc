@@ -7,6 +7,12 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+
 #include "k8sclient/work_queue.h"
 
 namespace hpad::ctrl {
@@ -39,9 +45,98 @@ const Histogram::BucketBoundaries& RequestBuckets() {
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
+constexpr size_t kNoIndex = static_cast<size_t>(-1);
+constexpr size_t kActions = 3;  // ActionLabel: kNone, kScaleUp, kScaleDown
+constexpr size_t kErrors = 3;   // ErrorLabel: kNone, kSpec, kInternal
+// spec.metrics[*].type values of autoscaling/v2; any other text (a newer
+// API, a bug) is still counted, through the uncached path.
+constexpr std::array<std::string_view, 5> kMetricTypes = {"Resource", "Pods", "Object", "External",
+                                                          "ContainerResource"};
+
+// Table indices; kNoIndex for a value outside the enum (a cast), which then
+// takes the uncached path and is labelled by LabelText as before.
+size_t LabelIndex(ActionLabel a, ErrorLabel e) {
+  const auto ai = static_cast<size_t>(a);
+  const auto ei = static_cast<size_t>(e);
+  return ai < kActions && ei < kErrors ? ai * kErrors + ei : kNoIndex;
+}
+size_t MetricTypeIndex(const std::string& type) {
+  for (size_t i = 0; i < kMetricTypes.size(); ++i) {
+    if (type == kMetricTypes[i]) return i;
+  }
+  return kNoIndex;
+}
+
+// A series resolved on first use: Family::Add (which returns the series
+// already there when another thread won the race) once, then the pointer.
+template <typename T, typename MakeLabels, typename... Args>
+T& Resolve(std::atomic<T*>& slot, prometheus::Family<T>& family, const MakeLabels& make_labels,
+           const Args&... args) {
+  T* series = slot.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    series = &family.Add(make_labels(), args...);
+    slot.store(series, std::memory_order_release);
+  }
+  return *series;
+}
+
+// The counter and histogram of one label combination.
+struct CountAndDuration {
+  std::atomic<prometheus::Counter*> count{nullptr};
+  std::atomic<Histogram*> duration{nullptr};
+};
+
+struct QueueSeries {
+  std::atomic<prometheus::Gauge*> depth{nullptr};
+  std::atomic<prometheus::Counter*> adds{nullptr};
+  std::atomic<prometheus::Counter*> retries{nullptr};
+  std::atomic<Histogram*> queue_duration{nullptr};
+  std::atomic<Histogram*> work_duration{nullptr};
+};
+
+// Appends `part` length-first, so different label values never make the
+// same key (a value may contain any byte).
+void AppendKeyPart(std::string& key, std::string_view part) {
+  const size_t n = part.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(part);
+}
+
+// A per-thread key buffer: building a key allocates only while it grows.
+std::string& ScratchKey() {
+  thread_local std::string key;
+  key.clear();
+  return key;
+}
+
+// The entry for `key`, added when missing; nullptr when the map is full
+// (the caller then takes the uncached path). Entries are never erased, so
+// the pointer stays valid after the lock is released.
+template <typename Entry>
+Entry* FindOrAdd(std::mutex& mu, std::unordered_map<std::string, Entry>& map, const std::string& key) {
+  std::lock_guard<std::mutex> l(mu);
+  auto it = map.find(key);
+  if (it != map.end()) return &it->second;
+  if (map.size() >= kMaxCachedSeries) return nullptr;
+  return &map.try_emplace(key).first->second;
+}
+
 }  // namespace
 
-DaemonMetrics::DaemonMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+struct DaemonMetrics::SeriesCache {
+  std::array<CountAndDuration, kActions * kErrors> reconciliations;
+  std::array<CountAndDuration, kActions * kErrors * kMetricTypes.size()> computations;
+  std::mutex mu;
+  std::unordered_map<std::string, QueueSeries> queues;          // guarded by mu; key: the queue name
+  std::unordered_map<std::string, CountAndDuration> requests;  // guarded by mu; key: verb, host, code
+  // Guards the map and every Set/Remove of its gauges, so a Delete cannot
+  // remove a gauge another thread is setting through a stale pointer.
+  std::mutex desired_mu;
+  std::unordered_map<std::string, prometheus::Gauge*> desired;  // guarded by desired_mu; key: ns, name
+};
+
+DaemonMetrics::DaemonMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()), cache_(std::make_unique<SeriesCache>()) {
   auto& r = *registry_;
   const std::string hpa = "horizontal_pod_autoscaler_controller_";
   reconciliations_ = &prometheus::BuildCounter()
@@ -114,46 +209,130 @@ DaemonMetrics::~DaemonMetrics() = default;
 
 void DaemonMetrics::ObserveReconciliationResult(ActionLabel action, ErrorLabel error,
                                                 std::chrono::nanoseconds duration) {
-  prometheus::Labels l{{"action", std::string(LabelText(action))}, {"error", std::string(LabelText(error))}};
-  reconciliations_->Add(l).Increment();
-  reconciliation_duration_->Add(l, HpaBuckets()).Observe(Seconds(duration));
+  auto labels = [&] {
+    return prometheus::Labels{{"action", std::string(LabelText(action))}, {"error", std::string(LabelText(error))}};
+  };
+  const size_t i = LabelIndex(action, error);
+  if (i == kNoIndex) {
+    reconciliations_->Add(labels()).Increment();
+    reconciliation_duration_->Add(labels(), HpaBuckets()).Observe(Seconds(duration));
+    return;
+  }
+  auto& s = cache_->reconciliations[i];
+  Resolve(s.count, *reconciliations_, labels).Increment();
+  Resolve(s.duration, *reconciliation_duration_, labels, HpaBuckets()).Observe(Seconds(duration));
 }
 
 void DaemonMetrics::ObserveMetricComputationResult(ActionLabel action, ErrorLabel error,
                                                    std::chrono::nanoseconds duration, const std::string& metric_type) {
-  prometheus::Labels l{{"action", std::string(LabelText(action))},
-                       {"error", std::string(LabelText(error))},
-                       {"metric_type", metric_type}};
-  metric_computations_->Add(l).Increment();
-  metric_computation_duration_->Add(l, HpaBuckets()).Observe(Seconds(duration));
+  auto labels = [&] {
+    return prometheus::Labels{{"action", std::string(LabelText(action))},
+                              {"error", std::string(LabelText(error))},
+                              {"metric_type", metric_type}};
+  };
+  const size_t i = LabelIndex(action, error);
+  const size_t t = MetricTypeIndex(metric_type);
+  if (i == kNoIndex || t == kNoIndex) {
+    metric_computations_->Add(labels()).Increment();
+    metric_computation_duration_->Add(labels(), HpaBuckets()).Observe(Seconds(duration));
+    return;
+  }
+  auto& s = cache_->computations[i * kMetricTypes.size() + t];
+  Resolve(s.count, *metric_computations_, labels).Increment();
+  Resolve(s.duration, *metric_computation_duration_, labels, HpaBuckets()).Observe(Seconds(duration));
 }
 
 void DaemonMetrics::SetDesiredReplicas(const std::string& ns, const std::string& hpa_name, int32_t replicas) {
-  desired_replicas_->Add({{"namespace", ns}, {"hpa_name", hpa_name}}).Set(replicas);
+  std::string& key = ScratchKey();
+  AppendKeyPart(key, ns);
+  AppendKeyPart(key, hpa_name);
+  auto& c = *cache_;
+  std::lock_guard<std::mutex> l(c.desired_mu);
+  auto it = c.desired.find(key);
+  if (it == c.desired.end()) {
+    auto& g = desired_replicas_->Add({{"namespace", ns}, {"hpa_name", hpa_name}});
+    it = c.desired.emplace(key, &g).first;
+  }
+  it->second->Set(replicas);
 }
 
 void DaemonMetrics::DeleteDesiredReplicas(const std::string& ns, const std::string& hpa_name) {
-  // Add() returns the existing series; removing it stops exporting a deleted HPA.
+  std::string& key = ScratchKey();
+  AppendKeyPart(key, ns);
+  AppendKeyPart(key, hpa_name);
+  auto& c = *cache_;
+  std::lock_guard<std::mutex> l(c.desired_mu);
+  auto it = c.desired.find(key);
+  if (it != c.desired.end()) {
+    // Removing the series stops exporting a deleted HPA.
+    desired_replicas_->Remove(it->second);
+    c.desired.erase(it);
+    return;
+  }
+  // Never set through the cache, so the family has no such series: Add()
+  // and Remove() leave it so, as they always did.
   auto& g = desired_replicas_->Add({{"namespace", ns}, {"hpa_name", hpa_name}});
   desired_replicas_->Remove(&g);
 }
 
 void DaemonMetrics::SetNumHpas(size_t n) { num_hpas_->Set(static_cast<double>(n)); }
 
-void DaemonMetrics::SetQueueDepth(const std::string& name, int depth) { queue_depth_->Add({{"name", name}}).Set(depth); }
-void DaemonMetrics::QueueAdd(const std::string& name) { queue_adds_->Add({{"name", name}}).Increment(); }
-void DaemonMetrics::QueueRetry(const std::string& name) { queue_retries_->Add({{"name", name}}).Increment(); }
+void DaemonMetrics::SetQueueDepth(const std::string& name, int depth) {
+  auto labels = [&] { return prometheus::Labels{{"name", name}}; };
+  if (auto* q = FindOrAdd(cache_->mu, cache_->queues, name)) {
+    Resolve(q->depth, *queue_depth_, labels).Set(depth);
+  } else {
+    queue_depth_->Add(labels()).Set(depth);
+  }
+}
+void DaemonMetrics::QueueAdd(const std::string& name) {
+  auto labels = [&] { return prometheus::Labels{{"name", name}}; };
+  if (auto* q = FindOrAdd(cache_->mu, cache_->queues, name)) {
+    Resolve(q->adds, *queue_adds_, labels).Increment();
+  } else {
+    queue_adds_->Add(labels()).Increment();
+  }
+}
+void DaemonMetrics::QueueRetry(const std::string& name) {
+  auto labels = [&] { return prometheus::Labels{{"name", name}}; };
+  if (auto* q = FindOrAdd(cache_->mu, cache_->queues, name)) {
+    Resolve(q->retries, *queue_retries_, labels).Increment();
+  } else {
+    queue_retries_->Add(labels()).Increment();
+  }
+}
 void DaemonMetrics::ObserveQueueLatency(const std::string& name, std::chrono::nanoseconds waited) {
-  queue_duration_->Add({{"name", name}}, QueueBuckets()).Observe(Seconds(waited));
+  auto labels = [&] { return prometheus::Labels{{"name", name}}; };
+  if (auto* q = FindOrAdd(cache_->mu, cache_->queues, name)) {
+    Resolve(q->queue_duration, *queue_duration_, labels, QueueBuckets()).Observe(Seconds(waited));
+  } else {
+    queue_duration_->Add(labels(), QueueBuckets()).Observe(Seconds(waited));
+  }
 }
 void DaemonMetrics::ObserveWorkDuration(const std::string& name, std::chrono::nanoseconds worked) {
-  work_duration_->Add({{"name", name}}, QueueBuckets()).Observe(Seconds(worked));
+  auto labels = [&] { return prometheus::Labels{{"name", name}}; };
+  if (auto* q = FindOrAdd(cache_->mu, cache_->queues, name)) {
+    Resolve(q->work_duration, *work_duration_, labels, QueueBuckets()).Observe(Seconds(worked));
+  } else {
+    work_duration_->Add(labels(), QueueBuckets()).Observe(Seconds(worked));
+  }
 }
 
 void DaemonMetrics::ObserveRequest(const std::string& verb, const std::string& host, const std::string& code,
                                    std::chrono::nanoseconds duration) {
-  requests_->Add({{"code", code}, {"host", host}, {"method", verb}}).Increment();
-  request_duration_->Add({{"verb", verb}, {"host", host}}, RequestBuckets()).Observe(Seconds(duration));
+  auto count_labels = [&] { return prometheus::Labels{{"code", code}, {"host", host}, {"method", verb}}; };
+  auto duration_labels = [&] { return prometheus::Labels{{"verb", verb}, {"host", host}}; };
+  std::string& key = ScratchKey();
+  AppendKeyPart(key, verb);
+  AppendKeyPart(key, host);
+  AppendKeyPart(key, code);
+  if (auto* r = FindOrAdd(cache_->mu, cache_->requests, key)) {
+    Resolve(r->count, *requests_, count_labels).Increment();
+    Resolve(r->duration, *request_duration_, duration_labels, RequestBuckets()).Observe(Seconds(duration));
+  } else {
+    requests_->Add(count_labels()).Increment();
+    request_duration_->Add(duration_labels(), RequestBuckets()).Observe(Seconds(duration));
+  }
 }
 
 void DaemonMetrics::SetLeader(const std::string& name, bool leading) {

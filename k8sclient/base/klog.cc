@@ -1,31 +1,174 @@
-// klog-style logging (see klog.h).
+// klog-style logging (see klog.h) and the batched stderr sink (see
+// last_resort.h: FlushLog and the crash flush are declared there).
 #include "k8sclient/base/klog.h"
 
+#include <poll.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <thread>
 #include <utility>
+
+#include "k8sclient/base/last_resort.h"
 
 namespace hpad::k8s {
 namespace {
+
+// How the default sink writes (issue 16).
+enum class StderrMode : int {
+  kBatched,    // lines collect in `pending`; the flusher thread or a W/E line writes them
+  kDirect,     // each line is written at once: after the exit or crash flush, or without a flusher thread
+  kForkChild,  // a fork() child: the inherited `pending` is the parent's to write, never ours
+};
 
 struct LogState {
   std::atomic<const Clock*> clock{nullptr};
   std::atomic<int> verbosity{0};
   std::mutex sink_mu;
-  LogSink sink;  // guarded by sink_mu; empty = stderr
+  LogSink sink;  // guarded by sink_mu; empty = the batched stderr sink
+
+  // The batched stderr sink. Lock order: write_mu, then sink_mu. Appending
+  // takes sink_mu only, so a logging caller never waits for a write(2)
+  // unless it logs a W/E line or the buffer is over kMaxLogBufferBytes.
+  std::atomic<StderrMode> mode{StderrMode::kBatched};
+  std::string pending;                 // guarded by sink_mu: complete lines, '\n'-terminated, not yet taken
+  bool flush_now = false;              // guarded by sink_mu: pending passed kLogBatchBytes, flusher woken
+  bool flusher_started = false;        // guarded by sink_mu
+  std::condition_variable pending_cv;  // with sink_mu: wakes the flusher (empty -> non-empty, or flush_now)
+  // Held from taking `pending` until its bytes are written, so batches
+  // reach fd 2 whole and in the order they were logged.
+  std::mutex write_mu;
+  std::string writing;  // guarded by write_mu: the batch being written (its capacity is reused)
 };
 
 LogState& State() {
   static LogState* state = new LogState();  // never destroyed: logging may run during exit
   return *state;
+}
+
+// Writes [data, data + size) to fd 2 whole: a short write continues where
+// it stopped, EINTR retries, EAGAIN (a non-blocking fd 2 whose pipe is
+// full) waits in poll() for room instead of spinning; any other error (fd 2
+// closed, EPIPE) drops the rest - the bytes cannot be delivered and retrying
+// would spin. `max_full_waits` bounds the EAGAIN waits (the crash path must
+// end; -1: unbounded, like a blocking write). Uses only async-signal-safe
+// calls (write, poll).
+void WriteStderr(const char* data, size_t size, int max_full_waits) {
+  int full_waits = 0;
+  while (size > 0) {
+    ssize_t n = ::write(STDERR_FILENO, data, size);
+    if (n > 0) {
+      data += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (max_full_waits >= 0 && full_waits++ >= max_full_waits) return;
+      pollfd pfd{STDERR_FILENO, POLLOUT, 0};
+      ::poll(&pfd, 1, 1000);
+      continue;
+    }
+    return;  // n == 0 or a hard error
+  }
+}
+
+// Takes every pending line and writes it (one write(2) unless short).
+void FlushPending(LogState& st) {
+  std::lock_guard<std::mutex> w(st.write_mu);
+  {
+    std::lock_guard<std::mutex> l(st.sink_mu);
+    if (st.pending.empty()) return;
+    st.writing.swap(st.pending);  // pending keeps the old batch's capacity: no allocation per batch
+    st.flush_now = false;
+  }
+  WriteStderr(st.writing.data(), st.writing.size(), -1);
+  st.writing.clear();
+}
+
+// The flusher: sleeps while nothing is pending; once a line arrives (one
+// notify), waits up to kLogFlushDelay for more - lines logged meanwhile do
+// not wake it - and writes the batch. The delay is real time on purpose:
+// stderr is read by people and log collectors in real time, whatever clock
+// the process injects for its timestamps (a simulation's clock included).
+void FlusherLoop() {
+  auto& st = State();
+  for (;;) {
+    try {
+      {
+        std::unique_lock<std::mutex> l(st.sink_mu);
+        st.pending_cv.wait(l, [&] { return !st.pending.empty(); });
+        st.pending_cv.wait_for(l, kLogFlushDelay, [&] { return st.flush_now || st.pending.empty(); });
+      }
+      FlushPending(st);
+    } catch (...) {
+      // Only a failing lock or wait can throw here. The thread must not end
+      // (lines would wait for a W/E line); it cannot log about itself
+      // either. Pause so a persistent failure cannot spin.
+      ::usleep(static_cast<useconds_t>(std::chrono::microseconds(kLogFlushDelay).count()));
+    }
+  }
+}
+
+// exit(): write what is pending and switch to one write per line, so lines
+// logged later in the exit (static destructors, threads still running) are
+// not left in a buffer nobody writes.
+void FlushAtExit() {
+  auto& st = State();
+  if (st.mode.load() == StderrMode::kForkChild) return;
+  std::lock_guard<std::mutex> w(st.write_mu);
+  {
+    std::lock_guard<std::mutex> l(st.sink_mu);
+    st.writing.swap(st.pending);
+    st.mode.store(StderrMode::kDirect);
+  }
+  WriteStderr(st.writing.data(), st.writing.size(), -1);
+  st.writing.clear();
+}
+
+// fork(): the child holds a copy of the parent's pending lines, which the
+// parent writes; the child writing them too would duplicate them, and it
+// has no flusher thread. So a child writes each line at once and never the
+// inherited buffer. (posix_spawn and vfork children run no atfork handler;
+// they must not log before exec, as for any non-async-signal-safe call.)
+void AtForkChild() { State().mode.store(StderrMode::kForkChild); }
+
+// Starts the flusher with the first batched line (sink_mu held). Returns
+// false when no thread can be started: the caller then writes directly.
+bool StartFlusher(LogState& st) {
+  st.flusher_started = true;
+  std::atexit(FlushAtExit);
+  ::pthread_atfork(nullptr, nullptr, AtForkChild);
+  try {
+    std::thread(FlusherLoop).detach();  // never joined: it sleeps through exit like any idle thread
+  } catch (...) {
+    st.mode.store(StderrMode::kDirect);
+    return false;
+  }
+  return true;
+}
+
+// Try-locks `mu` for up to ~0.5 s (50 x 10 ms): long enough for another
+// thread to finish a write(2) of a batch, short enough that a crash whose
+// thread holds the lock still ends. nanosleep is async-signal-safe.
+bool TryLockBriefly(std::mutex& mu) {
+  for (int i = 0; i < 50; ++i) {
+    if (mu.try_lock()) return true;
+    timespec pause{0, 10 * 1000 * 1000};
+    ::nanosleep(&pause, nullptr);
+  }
+  return false;
 }
 
 char SeverityChar(LogSeverity s) {
@@ -220,14 +363,77 @@ LogMessage::~LogMessage() {
   Time now = clock ? clock->Now() : Time{};
   static thread_local long tid = static_cast<long>(::syscall(SYS_gettid));
   std::string line = FormatLogLine(severity_, now, tid, file_, line_, RedactSecrets(stream_.str()));
-  std::lock_guard<std::mutex> l(st.sink_mu);
+  std::unique_lock<std::mutex> l(st.sink_mu);
   if (st.sink) {
     st.sink(line);
-  } else {
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    return;
   }
+  line.push_back('\n');
+  StderrMode mode = st.mode.load();
+  if (mode == StderrMode::kBatched && !st.flusher_started && !StartFlusher(st)) mode = StderrMode::kDirect;
+  if (mode == StderrMode::kForkChild) {
+    // No other thread of ours exists to hold write_mu; sink_mu keeps lines whole.
+    WriteStderr(line.data(), line.size(), -1);
+    return;
+  }
+  if (mode == StderrMode::kDirect) {
+    l.unlock();
+    std::lock_guard<std::mutex> w(st.write_mu);  // after any batch being written
+    WriteStderr(line.data(), line.size(), -1);
+    return;
+  }
+  const bool was_empty = st.pending.empty();
+  st.pending.append(line);
+  // A W/E line is written before the call returns, with everything logged
+  // before it. So is a buffer over its bound: fd 2 is not being drained,
+  // and the caller waits for room as an unbatched klog caller would, rather
+  // than losing lines (which would hide exactly what happened while the
+  // log reader was stuck) or growing without bound.
+  if (severity_ != LogSeverity::kInfo || st.pending.size() >= kMaxLogBufferBytes) {
+    l.unlock();
+    FlushPending(st);
+    return;
+  }
+  bool wake = was_empty;  // the flusher sleeps until a batch starts...
+  if (st.pending.size() >= kLogBatchBytes && !st.flush_now) {
+    st.flush_now = true;  // ...and is woken once more when it is big enough to write now
+    wake = true;
+  }
+  l.unlock();
+  if (wake) st.pending_cv.notify_one();
+}
+
+void FlushLog() {
+  auto& st = State();
+  if (st.mode.load() == StderrMode::kForkChild) return;
+  FlushPending(st);
+}
+
+// Runs in a signal handler or std::terminate, maybe on a thread that died
+// holding a log mutex, maybe while other threads keep logging. Blocking on
+// the mutexes could hang the crash forever; reading `pending` without them
+// could read a buffer another thread is reallocating. So: try-lock (never
+// blocks; in glibc a plain compare-and-swap, not on POSIX's
+// async-signal-safe list but free of internal locks and allocation), with
+// brief retries so a flusher in the middle of a write(2) can finish; if the
+// locks cannot be had, the buffer is given up - a lost tail beats a hung
+// crash. The EAGAIN waits are bounded (a crash must end); a blocking fd 2
+// whose pipe stays full still blocks, as any write would. Afterwards lines
+// are written at once, so what other threads log while the process dies is
+// not left in the buffer.
+void FlushLogFromSignalHandler() {
+  const int saved_errno = errno;
+  auto& st = State();
+  if (st.mode.load() != StderrMode::kForkChild && TryLockBriefly(st.write_mu)) {
+    if (TryLockBriefly(st.sink_mu)) {
+      WriteStderr(st.pending.data(), st.pending.size(), 2);
+      st.pending.clear();
+      st.mode.store(StderrMode::kDirect);
+      st.sink_mu.unlock();
+    }
+    st.write_mu.unlock();
+  }
+  errno = saved_errno;
 }
 
 }  // namespace hpad::k8s

@@ -15,7 +15,7 @@
 // body, a dumped config) is masked; callers should still never log them.
 //
 // Thread safety: all functions are safe to call from any thread; one line is
-// written atomically (a mutex around the sink).
+// written whole (a mutex around the sink). Stderr is batched: klog.cc.
 #pragma once
 
 #include <functional>
@@ -34,7 +34,7 @@ void SetLogClock(const Clock* clock);  // nullptr: epoch timestamps
 void SetLogVerbosity(int verbosity);
 int LogVerbosity();
 // Receives each complete line without the trailing newline. nullptr restores
-// the default sink (stderr, flushed per line).
+// the default sink (stderr, batched; FlushLog() is in last_resort.h).
 using LogSink = std::function<void(std::string_view line)>;
 void SetLogSink(LogSink sink);
 

@@ -1,11 +1,23 @@
 // klog-style log lines and credential redaction (k8sclient/klog.h).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "k8sclient/base/klog.h"
+#include "k8sclient/base/last_resort.h"
 #include "k8sclient/api/time_format.h"
 
 namespace hpad::k8s {
@@ -115,6 +127,212 @@ TEST_CASE("klog: HPAD_LOG writes whole redacted lines to the sink, HPAD_VLOG obe
   CHECK(lines[1].find("] shown 1") != std::string::npos);
   CHECK(formatted == 1);  // the level-2 message was never formatted
   for (size_t i = 2; i < lines.size(); ++i) CHECK(lines[i].find("] line ") != std::string::npos);
+}
+
+// The batched default sink (issue 16, last_resort.h). Each test points
+// fd 2 at a fresh temporary file for its duration (FlushLog() first, so
+// earlier lines stay where they were going).
+class StderrToFile {
+ public:
+  StderrToFile() {
+    FlushLog();
+    std::fflush(stderr);
+    char name[] = "/tmp/hpad-klog-test-XXXXXX";
+    int fd = ::mkstemp(name);
+    REQUIRE(fd >= 0);
+    path_ = name;
+    saved_ = ::dup(2);
+    REQUIRE(saved_ >= 0);
+    REQUIRE(::dup2(fd, 2) == 2);
+    ::close(fd);
+  }
+  ~StderrToFile() {
+    FlushLog();
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    ::unlink(path_.c_str());
+  }
+  StderrToFile(const StderrToFile&) = delete;
+  StderrToFile& operator=(const StderrToFile&) = delete;
+  std::string Contents() const {
+    std::ifstream in(path_, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  // Waits (polling, generous bound) until the file holds `text`.
+  bool WaitFor(const std::string& text) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Contents().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+ private:
+  std::string path_;
+  int saved_ = -1;
+};
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+TEST_CASE("klog: the stderr sink writes every line whole and in order across threads", "[klog][stderr]") {
+  StderrToFile err;
+  constexpr int kThreads = 4;
+  constexpr int kLines = 3000;  // ~400 KB in all: several 64 KiB batches
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kLines; ++i)
+        HPAD_LOG(Info) << "batched " << t << " " << i << " " << std::string(i % 100, 'x');
+    });
+  }
+  for (auto& th : threads) th.join();
+  FlushLog();
+  const std::string out = err.Contents();
+  REQUIRE(!out.empty());
+  CHECK(out.back() == '\n');
+  std::vector<int> next(kThreads, 0);
+  std::istringstream lines(out);
+  int total = 0;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    REQUIRE(line.rfind("I0101 00:00:00.000000 ", 0) == 0);
+    auto at = line.find("] batched ");
+    REQUIRE(at != std::string::npos);
+    std::istringstream fields(line.substr(at + 10));
+    int t = -1, i = -1;
+    std::string pad;
+    fields >> t >> i;
+    REQUIRE(t >= 0);
+    REQUIRE(t < kThreads);
+    CHECK(i == next[t]);  // each thread's lines in the order it logged them
+    next[t] = i + 1;
+    std::getline(fields, pad);
+    CHECK(pad == (i % 100 ? " " + std::string(i % 100, 'x') : std::string(" ")));
+    ++total;
+  }
+  CHECK(total == kThreads * kLines);
+}
+
+TEST_CASE("klog: a Warning is on stderr, after the lines before it, when the call returns", "[klog][stderr]") {
+  StderrToFile err;
+  HPAD_LOG(Info) << "info before the warning";
+  HPAD_LOG(Warning) << "the warning";
+  const std::string out = err.Contents();  // no wait: the Warning wrote synchronously
+  const auto info = out.find("] info before the warning\n");
+  const auto warning = out.find("] the warning\n");
+  REQUIRE(info != std::string::npos);
+  REQUIRE(warning != std::string::npos);
+  CHECK(info < warning);
+  CHECK(out.rfind("W0101 ", warning) != std::string::npos);
+  HPAD_LOG(Info) << "info before the error";
+  HPAD_LOG(Error) << "the error";
+  CHECK(err.Contents().find("] info before the error\n") != std::string::npos);
+  CHECK(err.Contents().find("] the error\n") != std::string::npos);
+}
+
+TEST_CASE("klog: an Info line reaches stderr by itself, with no flush call", "[klog][stderr]") {
+  StderrToFile err;
+  HPAD_LOG(Info) << "left to the flusher";
+  CHECK(err.WaitFor("] left to the flusher\n"));  // kLogFlushDelay later; the bound is generous
+  // A second batch after an idle period wakes the flusher again.
+  HPAD_LOG(Info) << "second batch";
+  CHECK(err.WaitFor("] second batch\n"));
+  CHECK(Count(err.Contents(), "] left to the flusher\n") == 1);
+}
+
+TEST_CASE("klog: a fork child writes its own lines, never the parent's buffered ones", "[klog][stderr]") {
+  StderrToFile err;
+  HPAD_LOG(Info) << "parent line before fork";
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    HPAD_LOG(Info) << "child line";
+    FlushLog();
+    std::_Exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  FlushLog();
+  const std::string out = err.Contents();
+  INFO(out);
+  CHECK(Count(out, "] parent line before fork\n") == 1);
+  CHECK(Count(out, "] child line\n") == 1);
+}
+
+// The exit and crash flushes, in a fresh process (this test binary again,
+// running only the hidden child test below): its first line is still
+// buffered when it exits or crashes a few microseconds later.
+std::string RunLoggingChild(const std::string& mode, int* status) {
+  char name[] = "/tmp/hpad-klog-child-XXXXXX";
+  int fd = ::mkstemp(name);
+  REQUIRE(fd >= 0);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::setenv("HPAD_KLOG_CHILD", mode.c_str(), 1);
+    ::execl("/proc/self/exe", "k8sclient_tests", "klog: child process of the exit and crash flush tests",
+            static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::close(fd);
+  REQUIRE(::waitpid(pid, status, 0) == pid);
+  std::ifstream in(name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ::unlink(name);
+  return ss.str();
+}
+
+TEST_CASE("klog: child process of the exit and crash flush tests", "[.klog_child]") {
+  const char* mode = std::getenv("HPAD_KLOG_CHILD");
+  REQUIRE(mode != nullptr);  // run by the tests below only
+  InstallCrashLogFlush();
+  HPAD_LOG(Info) << "buffered line of a child that will " << mode;
+  const std::string m = mode;
+  if (m == "exit") std::exit(0);
+  if (m == "segv") ::raise(SIGSEGV);
+  if (m == "terminate") std::terminate();
+  FAIL("unknown HPAD_KLOG_CHILD " << m);
+}
+
+TEST_CASE("klog: exit() writes the buffered lines", "[klog][stderr]") {
+  int status = 0;
+  const std::string out = RunLoggingChild("exit", &status);
+  INFO(out);
+  CHECK(WIFEXITED(status));
+  CHECK(Count(out, "] buffered line of a child that will exit\n") == 1);
+}
+
+TEST_CASE("klog: a fatal signal writes the buffered lines, then kills with that signal", "[klog][stderr]") {
+  int status = 0;
+  const std::string out = RunLoggingChild("segv", &status);
+  INFO(out);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGSEGV);
+  CHECK(Count(out, "] buffered line of a child that will segv\n") == 1);
+}
+
+TEST_CASE("klog: std::terminate writes the buffered lines, then aborts", "[klog][stderr]") {
+  int status = 0;
+  const std::string out = RunLoggingChild("terminate", &status);
+  INFO(out);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(Count(out, "] buffered line of a child that will terminate\n") == 1);
 }
 
 }  // namespace
