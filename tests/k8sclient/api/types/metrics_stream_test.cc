@@ -15,6 +15,8 @@
 
 #include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/types/json_stream.h"
 #include "k8sclient/api/types/metrics.h"
 #include "k8sclient/api/types/pod_metrics_table.h"
 
@@ -485,4 +487,39 @@ TEST_CASE("PodMetricsTable: many distinct label sets are kept apart (issue 16)",
   CHECK(table->label_set_count() == 2000);  // (i % 700, i % 3) repeats only after 2100 items
   for (uint32_t i = 0; i < items.size(); i++) CHECK(table->LabelsOf(i) == items[i].labels);
   CHECK(ShowAll(table->ToPodMetrics()) == ShowAll(items));
+}
+
+TEST_CASE("the quantity shortcut of the stream decoders equals Quantity::Parse (issue 16)",
+          "[metrics-types][metrics-stream]") {
+  std::mt19937 rng(7);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  const std::vector<std::string> suffixes = {"", "n", "u", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti", "K",
+                                             "i", "e3", "mm", " ", ".5", "Kib", "E"};
+  int fast = 0;
+  for (int i = 0; i < 20000; i++) {
+    std::string digits;
+    const size_t len = 1 + pick(20);
+    for (size_t d = 0; d < len; d++) digits += static_cast<char>('0' + pick(10));
+    if (pick(4) == 0) digits = std::to_string(pick(2000));  // short ones, "0" included
+    const std::string text = digits + suffixes[pick(suffixes.size())];
+    INFO("quantity: " << text);
+    int64_t milli = 0;
+    if (!json_stream::FastMilli(text, &milli)) continue;
+    fast++;
+    auto q = Quantity::Parse(text);
+    REQUIRE(q.ok());
+    CHECK(q->MilliValue() == milli);
+  }
+  CHECK(fast > 5000);  // the shortcut is taken for the common forms
+  for (const char* common : {"250m", "1234567n", "52428Ki", "3", "0", "1Gi", "999999999999999999n", "15u"}) {
+    int64_t milli = 0;
+    INFO(common);
+    REQUIRE(json_stream::FastMilli(common, &milli));
+    CHECK(Quantity::Parse(common)->MilliValue() == milli);
+  }
+  for (const char* other : {"", "-1", "+1", "01", "1.5", "1e3", "m", "Ki", "1K", "9223372036854775807", "1Ti"}) {
+    int64_t milli = 0;
+    INFO(other);
+    CHECK_FALSE(json_stream::FastMilli(other, &milli));
+  }
 }
