@@ -181,12 +181,17 @@ uint32_t PodMetricsTableBuilder::LabelSet(size_t n, KeyAt key, ValueAt value) {
   };
   auto [head, added] = set_head_.try_emplace(h, static_cast<uint32_t>(t_.label_sets_.size()));
   if (!added) {
+    // Sets of one hash form a chain, walked at most kMaxChain long: hostile
+    // labels made to collide cost a duplicate set, not a quadratic walk
+    // (sharing sets saves memory; LabelsOf is right either way).
+    constexpr int kMaxChain = 8;
     uint32_t last = head->second;
-    for (uint32_t s = head->second; s != PodMetricsTable::kNone; s = set_next_[s]) {
+    int walked = 0;
+    for (uint32_t s = head->second; s != PodMetricsTable::kNone && walked < kMaxChain; s = set_next_[s], walked++) {
       if (same(t_.label_sets_[s])) return s;
       last = s;
     }
-    set_next_[last] = static_cast<uint32_t>(t_.label_sets_.size());
+    if (walked < kMaxChain) set_next_[last] = static_cast<uint32_t>(t_.label_sets_.size());
   }
   Labels set;
   for (size_t k = 0; k < n; k++) set.emplace_hint(set.end(), key(k), value(k));
