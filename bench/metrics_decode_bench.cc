@@ -7,21 +7,28 @@
 //   - DOM:    ParseForeignJson + PodMetricsListFromJson / MetricValueListFromJson
 //             (what RestMetricsClient did through ApiClient::GetPath);
 //   - stream: PodMetricsListFromText / MetricValueListFromText (SAX into the
-//             structs, what it does now through GetPathRaw).
+//             structs, what it does now through GetPathRaw);
+//   - table:  PodMetricsTableFromText (SAX straight into the flat table
+//             MetricsCache keeps, no k8s::PodMetrics in between).
+// Heap allocations per pod are counted too (a replaced operator new).
 // Printed as microseconds per pod (per item) and the speed-up.
 //
 // Status comparison: HpaStatusEqual on a typical status (2 metrics, 3
 // conditions) against the JSON comparison it replaced
 // (HpaStatusToJson(a) == HpaStatusToJson(b)), in nanoseconds per call.
 //
-// --stream-only times the streamed PodMetricsList alone (for a profiler).
+// --stream-only times the PodMetricsList streamed into a table alone (for a
+// profiler).
 // Single-threaded; the wall clock (steady_clock) is read only to time the
 // loops. A benchmark, not a test: it prints numbers and exits 0 unless its
 // own arguments are bad or a decoder fails on its own input.
+#include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +37,24 @@
 #include "k8sclient/api/time_format.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
+
+// Heap allocations, counted by replacing the global operator new (every
+// std::allocator and nlohmann allocation goes through it).
+std::atomic<uint64_t> g_allocations{0};
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+// Out of line: gcc's -Wmismatched-new-delete cannot see that this new and
+// this delete pair malloc and free when it inlines one of them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -81,6 +106,14 @@ double TimeNs(int rounds, F fn) {
   return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / rounds;
 }
 
+// Heap allocations of one call of fn.
+template <typename F>
+uint64_t Allocations(F fn) {
+  const uint64_t before = g_allocations.load();
+  fn();
+  return g_allocations.load() - before;
+}
+
 bool failed = false;
 template <typename R>
 size_t Size(const R& r) {
@@ -126,26 +159,34 @@ int main(int argc, char** argv) {
     sink += Size(k8s::PodMetricsListFromJson(*j));
   };
   auto stream_pm = [&] { sink += Size(k8s::PodMetricsListFromText(pm, "bench")); };
+  auto table_pm = [&] { sink += Size(k8s::PodMetricsTableFromText(pm, "bench")); };
   auto dom_mv = [&] {
     auto j = k8s::ParseForeignJson(mv, "bench");
     sink += Size(k8s::MetricValueListFromJson(*j));
   };
   auto stream_mv = [&] { sink += Size(k8s::MetricValueListFromText(mv, "bench")); };
   if (stream_only) {
-    const double t = TimeNs(rounds, stream_pm) / pods / 1000;
-    std::printf("PodMetricsList streamed: %.3f us/pod\n", t);
+    const double t = TimeNs(rounds, table_pm) / pods / 1000;
+    std::printf("PodMetricsList streamed into a table: %.3f us/pod\n", t);
     return sink == 0 || failed ? 1 : 0;
   }
-  dom_pm(), stream_pm(), dom_mv(), stream_mv();  // warm-up
+  dom_pm(), stream_pm(), table_pm(), dom_mv(), stream_mv();  // warm-up
   const double t_dom_pm = TimeNs(rounds, dom_pm) / pods / 1000;
   const double t_stream_pm = TimeNs(rounds, stream_pm) / pods / 1000;
+  const double t_table_pm = TimeNs(rounds, table_pm) / pods / 1000;
   const double t_dom_mv = TimeNs(rounds, dom_mv) / pods / 1000;
   const double t_stream_mv = TimeNs(rounds, stream_mv) / pods / 1000;
   std::printf("metrics_decode_bench: %d pods per list (PodMetricsList %zu bytes, MetricValueList %zu bytes), %d rounds\n",
               pods, pm.size(), mv.size(), rounds);
   std::printf("%-16s %12s %12s %8s\n", "list", "DOM us/pod", "stream us/pod", "speed-up");
   std::printf("%-16s %12.3f %12.3f %7.2fx\n", "PodMetricsList", t_dom_pm, t_stream_pm, t_dom_pm / t_stream_pm);
+  std::printf("%-16s %12.3f %12.3f %7.2fx\n", "PodMetrics table", t_dom_pm, t_table_pm, t_dom_pm / t_table_pm);
   std::printf("%-16s %12.3f %12.3f %7.2fx\n", "MetricValueList", t_dom_mv, t_stream_mv, t_dom_mv / t_stream_mv);
+  const double per_pod = static_cast<double>(pods);
+  std::printf("%-16s %12s %12s\n", "allocations", "DOM /pod", "stream /pod");
+  std::printf("%-16s %12.2f %12.2f\n", "PodMetricsList", Allocations(dom_pm) / per_pod, Allocations(stream_pm) / per_pod);
+  std::printf("%-16s %12.2f %12.2f\n", "PodMetrics table", Allocations(dom_pm) / per_pod, Allocations(table_pm) / per_pod);
+  std::printf("%-16s %12.2f %12.2f\n", "MetricValueList", Allocations(dom_mv) / per_pod, Allocations(stream_mv) / per_pod);
 
   // W4: a status as the reconciler builds it, compared with an equal copy
   // (the common case: nothing changed, no write).

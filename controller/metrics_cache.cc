@@ -50,110 +50,56 @@ bool IsEquality(const k8s::LabelSelectorRequirement& r) {
 
 }  // namespace
 
-MetricsCache::ResourceList::ResourceList(Result<std::vector<k8s::PodMetrics>> r) {
+MetricsCache::ResourceList::ResourceList(Result<k8s::PodMetricsTable> r) {
   if (!r.ok()) {
     status = r.status();
     return;
   }
-  const std::vector<k8s::PodMetrics> in = std::move(r).value();
-  size_t name_bytes = 0, container_count = 0, usage_count = 0;
-  for (const auto& pm : in) {
-    name_bytes += pm.name.size();
-    container_count += pm.containers.size();
-    for (const auto& c : pm.containers) usage_count += c.usage_milli.size();
-  }
-  // Positions are 32-bit (kNone reserved). A list served within the 64 MiB
-  // reply bound cannot reach that; any other source gets an error, not a
-  // wrapped offset.
-  if (in.size() >= kNone || name_bytes >= kNone || container_count >= kNone || usage_count >= kNone) {
-    status = Status(StatusCode::kInternal,
-                    "unable to fetch metrics from resource metrics API: the list is too large to cache");
-    return;
-  }
-  items.reserve(in.size());
-  names.reserve(name_bytes);
-  containers.reserve(container_count);
-  usage_resource.reserve(usage_count);
-  usage_value.reserve(usage_count);
-  std::map<std::string, uint32_t> ids;   // interned string -> id, for this list only
-  std::map<k8s::Labels, uint32_t> seen;  // label set -> index in label_sets, for this list only
-  auto intern = [&](const std::string& s) {
-    auto it = ids.find(s);
-    if (it != ids.end()) return it->second;
-    const auto id = static_cast<uint32_t>(strings.size());
-    strings.push_back(s);
-    ids.emplace(s, id);
-    return id;
-  };
-  for (uint32_t i = 0; i < in.size(); i++) {
-    const k8s::PodMetrics& pm = in[i];
-    Item item;
-    names += pm.name;
-    item.name_end = static_cast<uint32_t>(names.size());
-    item.ns = intern(pm.ns);
-    item.timestamp = pm.timestamp.time_since_epoch().count();
-    item.window_ms = pm.window.count();
-    for (const auto& c : pm.containers) {
-      for (const auto& [resource, milli] : c.usage_milli) {
-        usage_resource.push_back(intern(resource));
-        usage_value.push_back(milli);
-      }
-      containers.push_back(Container{intern(c.name), static_cast<uint32_t>(usage_value.size())});
-    }
-    item.container_end = static_cast<uint32_t>(containers.size());
-    if (pm.labels.empty()) {
+  table = std::move(r).value();  // the decoded arrays themselves: no copy
+  // The indexes, per label set first: items sharing a set (a Deployment's
+  // pods) share its postings' keys.
+  std::vector<std::vector<uint32_t>> by_set(table.label_set_count());
+  for (uint32_t i = 0; i < table.size(); i++) {
+    const uint32_t set = table.LabelSetOf(i);
+    if (set == kNone) {
       unlabelled.push_back(i);
     } else {
-      auto [it, added] = seen.emplace(pm.labels, static_cast<uint32_t>(label_sets.size()));
-      if (added) label_sets.push_back(it->first);
-      item.label_set = it->second;
-      for (const auto& [k, v] : it->first) by_label[k][v].push_back(i);
+      by_set[set].push_back(i);
     }
-    items.push_back(item);
   }
-  // Growth slack would be held for the whole period.
-  strings.shrink_to_fit();
-  label_sets.shrink_to_fit();
+  for (uint32_t set = 0; set < by_set.size(); set++) {
+    for (const auto& [k, v] : table.label_set(set)) {
+      std::vector<uint32_t>& positions = by_label[k][v];
+      positions.insert(positions.end(), by_set[set].begin(), by_set[set].end());
+    }
+  }
+  // Postings were filled set by set: back to ascending (server) order where
+  // several sets share a label.
+  for (auto& [key, values] : by_label) {
+    for (auto& [value, positions] : values) {
+      if (!std::is_sorted(positions.begin(), positions.end())) std::sort(positions.begin(), positions.end());
+      positions.shrink_to_fit();  // growth slack would be held for the whole period
+    }
+  }
   unlabelled.shrink_to_fit();
-  for (auto& [key, values] : by_label)
-    for (auto& [value, positions] : values) positions.shrink_to_fit();
-  strings_sorted.reserve(ids.size());
-  for (const auto& [s, id] : ids) strings_sorted.push_back(id);  // the map's order is the strings' order
-}
-
-std::string_view MetricsCache::ResourceList::NameOf(uint32_t i) const {
-  const uint32_t begin = i == 0 ? 0 : items[i - 1].name_end;
-  return std::string_view(names).substr(begin, items[i].name_end - begin);
-}
-
-const k8s::Labels& MetricsCache::ResourceList::LabelsOf(uint32_t i) const {
-  static const k8s::Labels kNoLabels;
-  const uint32_t set = i < items.size() ? items[i].label_set : kNone;
-  return set == kNone ? kNoLabels : label_sets[set];
-}
-
-uint32_t MetricsCache::ResourceList::Find(std::string_view s) const {
-  auto it = std::lower_bound(strings_sorted.begin(), strings_sorted.end(), s,
-                             [&](uint32_t id, std::string_view v) { return std::string_view(strings[id]) < v; });
-  return it != strings_sorted.end() && strings[*it] == s ? *it : kNone;
 }
 
 std::optional<PodMetric> MetricsCache::ResourceList::ValueOf(uint32_t i, uint32_t resource, bool whole_pod,
                                                              uint32_t container) const {
   // The same rules, in the same order, as PodMetricValue (M2).
-  const uint32_t first = i == 0 ? 0 : items[i - 1].container_end;
-  const uint32_t last = items[i].container_end;
-  auto usage = [&](uint32_t c) -> const int64_t* {
-    for (uint32_t u = c == 0 ? 0 : containers[c - 1].usage_end; u < containers[c].usage_end; u++)
-      if (usage_resource[u] == resource) return &usage_value[u];
-    return nullptr;
+  const uint32_t first = table.ContainersBegin(i);
+  const uint32_t last = table.ContainersEnd(i);
+  auto usage = [&](uint32_t c) -> std::optional<int64_t> {
+    for (uint32_t u = table.UsagesBegin(c); u < table.UsagesEnd(c); u++)
+      if (table.UsageResource(u) == resource) return table.UsageValue(u);
+    return std::nullopt;
   };
-  const std::chrono::milliseconds window(items[i].window_ms);
+  const std::chrono::milliseconds window = table.WindowOf(i);
   if (!whole_pod) {
     // Container form: the first container of that name only.
     for (uint32_t c = first; c < last; c++) {
-      if (containers[c].name != container) continue;
-      const int64_t* v = usage(c);
+      if (table.ContainerName(c) != container) continue;
+      const std::optional<int64_t> v = usage(c);
       if (v) return PodMetric{*v, TimestampOf(i), window};
       return std::nullopt;
     }
@@ -163,31 +109,11 @@ std::optional<PodMetric> MetricsCache::ResourceList::ValueOf(uint32_t i, uint32_
   if (first == last) return std::nullopt;
   int64_t sum = 0;
   for (uint32_t c = first; c < last; c++) {
-    const int64_t* v = usage(c);
+    const std::optional<int64_t> v = usage(c);
     if (!v) return std::nullopt;
     sum = AddUsageSaturating(sum, *v);
   }
   return PodMetric{sum, TimestampOf(i), window};
-}
-
-std::vector<k8s::PodMetrics> MetricsCache::ResourceList::Restored() const {
-  std::vector<k8s::PodMetrics> out(items.size());
-  for (uint32_t i = 0; i < items.size(); i++) {
-    k8s::PodMetrics& pm = out[i];
-    pm.name = std::string(NameOf(i));
-    pm.ns = strings[items[i].ns];
-    pm.labels = LabelsOf(i);
-    pm.timestamp = TimestampOf(i);
-    pm.window = std::chrono::milliseconds(items[i].window_ms);
-    for (uint32_t c = i == 0 ? 0 : items[i - 1].container_end; c < items[i].container_end; c++) {
-      k8s::ContainerMetrics cm;
-      cm.name = strings[containers[c].name];
-      for (uint32_t u = c == 0 ? 0 : containers[c - 1].usage_end; u < containers[c].usage_end; u++)
-        cm.usage_milli.emplace(strings[usage_resource[u]], usage_value[u]);
-      pm.containers.push_back(std::move(cm));
-    }
-  }
-  return out;
 }
 
 MetricsCache::PodsMetricList::PodsMetricList(Result<std::vector<k8s::CustomMetricValue>> r) : items(std::move(r)) {
@@ -333,7 +259,7 @@ std::vector<const k8s::CustomMetricValue*> MetricsCache::Select(const std::strin
 
 Result<PodMetricsResult> MetricsCache::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                          const k8s::Selector& selector, const std::string& container) {
-  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
+  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetricsTable(ns)); });
   if (!list->status.ok()) return list->status;  // M1: the same text for every HPA of the namespace
   // What ResourceMetricResultFrom gives on the selected PodMetrics (M1-M3),
   // read from the compact list.
@@ -381,9 +307,15 @@ Result<std::vector<k8s::PodMetrics>> MetricsCache::ListResourceMetrics(const std
   // Rebuilds the PodMetrics from the compact list: nothing in the daemon
   // calls this on the cache (the reconciler asks GetResourceMetric; the
   // cache reads its source's lists), so the copy costs only its callers.
-  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetrics(ns)); });
+  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetricsTable(ns)); });
   if (!list->status.ok()) return list->status;
-  return list->Restored();
+  return list->table.ToPodMetrics();
+}
+
+Result<k8s::PodMetricsTable> MetricsCache::ListResourceMetricsTable(const std::string& ns) {
+  auto list = Lookup(resource_, ns, [&] { return ResourceList(source_.ListResourceMetricsTable(ns)); });
+  if (!list->status.ok()) return list->status;
+  return list->table;  // a copy: the cached one is shared
 }
 
 Result<std::vector<k8s::CustomMetricValue>> MetricsCache::ListPodsMetric(const std::string& ns,

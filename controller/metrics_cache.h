@@ -4,7 +4,7 @@
 // 10,000 HPAs that is 10,000+ metrics calls a period (issue 7).
 //
 // How: the first HPA of a namespace to ask fetches the namespace's whole
-// list through `source` (ListResourceMetrics / ListPodsMetric: no label
+// list through `source` (ListResourceMetricsTable / ListPodsMetric: no label
 // selector); every HPA then filters that list with its own selector, as the
 // metrics APIs would have done server side (through indexes built once per
 // fetch, so a filter visits the HPA's own items, not the namespace's):
@@ -55,6 +55,7 @@
 #include "k8sclient/base/clock.h"
 #include "k8sclient/object_store.h"
 #include "k8sclient/api/types/pod.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 
 namespace hpad::ctrl {
 
@@ -73,6 +74,7 @@ class MetricsCache : public MetricsClient {
                                                  const k8s::Selector& metric_selector) override;
   // The cached namespace-wide lists themselves (copies).
   Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override;
+  Result<k8s::PodMetricsTable> ListResourceMetricsTable(const std::string& ns) override;
   Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns, const std::string& metric_name,
                                                              const k8s::Selector& metric_selector) override;
 
@@ -86,55 +88,31 @@ class MetricsCache : public MetricsClient {
   // server order) so an HPA's filter visits its own items, not the whole
   // namespace: one namespace with 10,000 HPAs must not cost HPAs x pods.
   //
-  // Memory (issue 16): the cache holds one period's list of every
-  // namespace, i.e. one item per pod of the cluster, so an item is held in
-  // flat arrays instead of a k8s::PodMetrics (a vector of containers, each
-  // with a std::map of usages: ~524 B a pod): per item its name's end in one
-  // names buffer, its containers' end, its namespace and label set (ids),
-  // timestamp and window (32 B); per container its name (an id) and its
-  // usages' end; per usage a resource id and the value. Names of
-  // namespaces, containers and resources are interned per list (`strings`).
-  // Item i's ranges are [end[i-1], end[i]) (0 for the first). What
+  // Memory and CPU (issue 16): the cache holds one period's list of every
+  // namespace, i.e. one item per pod of the cluster, so the items are the
+  // source's k8s::PodMetricsTable (flat arrays: 32 B an item, 8 B a
+  // container, 12 B a usage, plus the name; ~524 B a pod as
+  // k8s::PodMetrics), moved in as decoded (no PodMetrics and no compaction
+  // in between): the cache adds only its label indexes. What
   // GetResourceMetric reads (ValueOf, NameOf, TimestampOf) gives what
-  // PodMetricValue gives on the PodMetrics it was built from; Restored()
-  // rebuilds the PodMetrics for ListResourceMetrics.
+  // PodMetricValue gives on the PodMetrics the table stands for;
+  // ListResourceMetrics rebuilds those with ToPodMetrics().
   struct ResourceList {
-    explicit ResourceList(Result<std::vector<k8s::PodMetrics>> r);
-    size_t size() const { return items.size(); }
-    std::string_view NameOf(uint32_t i) const;
-    Time TimestampOf(uint32_t i) const { return Time(Time::duration(items[i].timestamp)); }
-    const k8s::Labels& LabelsOf(uint32_t i) const;
+    explicit ResourceList(Result<k8s::PodMetricsTable> r);
+    size_t size() const { return table.size(); }
+    std::string_view NameOf(uint32_t i) const { return table.NameOf(i); }
+    Time TimestampOf(uint32_t i) const { return table.TimestampOf(i); }
+    const k8s::Labels& LabelsOf(uint32_t i) const { return table.LabelsOf(i); }
     // M2 on item i: `resource` / `container` are ids from Find (kNone when
     // the list has no such string); container kNone with `whole_pod` false
     // means a container name no item has.
     std::optional<PodMetric> ValueOf(uint32_t i, uint32_t resource, bool whole_pod, uint32_t container) const;
-    // The id of `s` in `strings`, kNone if absent.
-    uint32_t Find(std::string_view s) const;
-    // The items as k8s::PodMetrics, labels included (ListResourceMetrics' copies).
-    std::vector<k8s::PodMetrics> Restored() const;
+    // The id of `s` among the table's strings, kNone if absent.
+    uint32_t Find(std::string_view s) const { return table.Find(s); }
 
-    static constexpr uint32_t kNone = UINT32_MAX;
-    struct Item {
-      uint32_t name_end = 0;       // into names
-      uint32_t container_end = 0;  // into containers
-      uint32_t ns = kNone;         // id in strings
-      uint32_t label_set = kNone;  // index into label_sets, kNone if no labels
-      int64_t timestamp = 0;       // Time::duration ticks
-      int64_t window_ms = 0;
-    };
-    struct Container {
-      uint32_t name = kNone;  // id in strings
-      uint32_t usage_end = 0;  // into usage_resource / usage_value
-    };
-    Status status;  // the fetch's error; the arrays are empty then
-    std::vector<Item> items;
-    std::string names;
-    std::vector<Container> containers;
-    std::vector<uint32_t> usage_resource;  // id in strings, per container in the map's (name) order
-    std::vector<int64_t> usage_value;      // milli
-    std::vector<std::string> strings;      // interned namespaces, container and resource names
-    std::vector<uint32_t> strings_sorted;  // ids ordered by their string, for Find
-    std::vector<k8s::Labels> label_sets;   // distinct non-empty label sets
+    static constexpr uint32_t kNone = k8s::PodMetricsTable::kNone;
+    Status status;  // the fetch's error; the table is empty then
+    k8s::PodMetricsTable table;
     // Own metadata.labels: key -> value -> positions.
     std::unordered_map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> by_label;
     std::vector<uint32_t> unlabelled;  // selected by their pod's labels

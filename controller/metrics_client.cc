@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 
 namespace hpad::ctrl {
 namespace {
@@ -181,6 +182,17 @@ Result<std::vector<k8s::PodMetrics>> FetchPodMetrics(k8s::ApiClient& client, con
   return items;
 }
 
+// FetchPodMetrics into a table (issue 16: no k8s::PodMetrics in between).
+Result<k8s::PodMetricsTable> FetchPodMetricsTable(k8s::ApiClient& client, const std::string& path) {
+  auto body = client.GetPathRaw(path);
+  if (!body.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", body.status());
+  auto table = DecodeBody(*body, path, [](std::string_view t, std::string_view w, bool* e) {
+    return k8s::PodMetricsTableFromText(t, w, e);
+  });
+  if (!table.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", table.status());
+  return table;
+}
+
 Result<std::vector<k8s::CustomMetricValue>> FetchMetricValues(k8s::ApiClient& client, const std::string& path) {
   auto body = client.GetPathRaw(path);
   if (!body.ok()) return Wrap("unable to fetch metrics from custom metrics API: ", body.status());
@@ -192,6 +204,14 @@ Result<std::vector<k8s::CustomMetricValue>> FetchMetricValues(k8s::ApiClient& cl
 }
 
 }  // namespace
+
+Result<k8s::PodMetricsTable> MetricsClient::ListResourceMetricsTable(const std::string& ns) {
+  auto items = ListResourceMetrics(ns);
+  if (!items.ok()) return items.status();
+  auto table = k8s::PodMetricsTable::FromPodMetrics(*items);
+  if (!table.ok()) return Wrap("unable to fetch metrics from resource metrics API: ", table.status());
+  return table;
+}
 
 Result<PodMetricsResult> RestMetricsClient::GetResourceMetric(const std::string& ns, const std::string& resource,
                                                               const k8s::Selector& selector,
@@ -212,6 +232,10 @@ Result<PodMetricsResult> RestMetricsClient::GetRawMetric(const std::string& ns, 
 Result<std::vector<k8s::PodMetrics>> RestMetricsClient::ListResourceMetrics(const std::string& ns) {
   // Selector "everything" renders as "": no labelSelector parameter.
   return FetchPodMetrics(*resource_client_, ResourceMetricsPath(ns, k8s::Selector()));
+}
+
+Result<k8s::PodMetricsTable> RestMetricsClient::ListResourceMetricsTable(const std::string& ns) {
+  return FetchPodMetricsTable(*resource_client_, ResourceMetricsPath(ns, k8s::Selector()));
 }
 
 Result<std::vector<k8s::CustomMetricValue>> RestMetricsClient::ListPodsMetric(const std::string& ns,

@@ -27,6 +27,7 @@
 #include "k8sclient/base/status.h"
 #include "k8sclient/api/types/hpa.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 
 namespace hpad::ctrl {
 
@@ -69,6 +70,13 @@ class MetricsClient {
   // ("unable to fetch metrics from resource|custom metrics API: <e>"); an
   // empty list is not an error here (the caller filters first).
   virtual Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) = 0;
+  // The same list as a flat table (issue 16: what MetricsCache keeps). The
+  // default converts ListResourceMetrics' items (fakes and the simulator's
+  // clients keep working); RestMetricsClient decodes the reply straight
+  // into the table. Same items, same errors; a list too large for the
+  // table's 32-bit positions is kInternal "unable to fetch metrics from
+  // resource metrics API: the list is too large to cache".
+  virtual Result<k8s::PodMetricsTable> ListResourceMetricsTable(const std::string& ns);
   virtual Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns,
                                                                      const std::string& metric_name,
                                                                      const k8s::Selector& metric_selector) = 0;
@@ -107,6 +115,7 @@ class RestMetricsClient : public MetricsClient {
   Result<ExternalMetricResult> GetExternalMetric(const std::string& ns, const std::string& metric_name,
                                                  const k8s::Selector& metric_selector) override;
   Result<std::vector<k8s::PodMetrics>> ListResourceMetrics(const std::string& ns) override;
+  Result<k8s::PodMetricsTable> ListResourceMetricsTable(const std::string& ns) override;
   Result<std::vector<k8s::CustomMetricValue>> ListPodsMetric(const std::string& ns, const std::string& metric_name,
                                                              const k8s::Selector& metric_selector) override;
 

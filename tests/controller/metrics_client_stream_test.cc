@@ -16,6 +16,7 @@
 
 #include "controller/metrics_client.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 #include "k8sclient/rest_api_client.h"
 #include "tests/controller/controller_test_util.h"
 
@@ -48,6 +49,22 @@ class ScriptedTransport final : public k8s::HttpTransport {
   std::map<std::string, k8s::HttpResponse> replies_;
   std::string server_ = "http://scripted";
 };
+
+std::string ShowPods(const std::vector<k8s::PodMetrics>& items) {
+  std::string s;
+  for (const auto& m : items) {
+    s += m.name + "|" + m.ns + "|" + std::to_string(m.timestamp.time_since_epoch().count()) + "|" +
+         std::to_string(m.window.count()) + "|";
+    for (const auto& [k, v] : m.labels) s += k + "=" + v + ",";
+    for (const auto& c : m.containers) {
+      s += "[" + c.name;
+      for (const auto& [k, v] : c.usage_milli) s += " " + k + ":" + std::to_string(v);
+      s += "]";
+    }
+    s += "\n";
+  }
+  return s;
+}
 
 struct Fixture {
   Fixture() : clock(testing::T0()) {
@@ -159,6 +176,16 @@ TEST_CASE("RestMetricsClient answers as GetPath + the DOM decoders did, for ever
         CHECK((*pods)[i].window == (*former_pods)[i].window);
         REQUIRE((*pods)[i].containers.size() == (*former_pods)[i].containers.size());
       }
+    }
+    // The table path (what MetricsCache reads): the same items, the same error.
+    auto table = client.ListResourceMetricsTable("default");
+    REQUIRE(table.ok() == pods.ok());
+    if (!table.ok()) {
+      CHECK(table.status().code() == pods.status().code());
+      CHECK(table.status().message() == pods.status().message());
+    } else {
+      CHECK(ShowPods(table->ToPodMetrics()) == ShowPods(*pods));
+      CHECK(ShowPods(*pods) == ShowPods(*former_pods));
     }
 
     auto custom = client.ListPodsMetric("default", "rps", everything);

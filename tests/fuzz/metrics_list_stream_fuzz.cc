@@ -1,6 +1,7 @@
 // Differential fuzzing of the streaming metrics decoders (issue 16): every
-// input goes through the four streaming decoders (PodMetricsList,
-// MetricValueList, a lone MetricValue, ExternalMetricValueList) and through
+// input goes through the five streaming decoders (PodMetricsList, the same
+// into a PodMetricsTable read back with ToPodMetrics(), MetricValueList, a
+// lone MetricValue, ExternalMetricValueList) and through
 // the DOM reference (ParseForeignJson + *FromJson), and the two must agree:
 // both fail with the same code and text (text-level failures flagged as
 // such), or both decode to the same values. Error texts must be safe.
@@ -11,6 +12,7 @@
 
 #include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {
@@ -82,6 +84,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Compare(
       "PodMetricsList", text, parsed,
       [](std::string_view t, std::string_view w, bool* e) { return k8s::PodMetricsListFromText(t, w, e); },
+      [](const json& j) { return k8s::PodMetricsListFromJson(j); });
+  Compare(
+      "PodMetricsTable", text, parsed,
+      [](std::string_view t, std::string_view w, bool* e) -> Result<std::vector<k8s::PodMetrics>> {
+        auto table = k8s::PodMetricsTableFromText(t, w, e);
+        if (!table.ok()) return table.status();
+        return table->ToPodMetrics();
+      },
       [](const json& j) { return k8s::PodMetricsListFromJson(j); });
   Compare(
       "MetricValueList", text, parsed,

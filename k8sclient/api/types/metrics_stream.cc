@@ -1,6 +1,10 @@
 // Streaming decoders of the three metrics list bodies (see metrics.h,
 // issue 16): nlohmann's SAX parser feeds a small state machine that fills
-// the typed structs directly, without building a DOM.
+// the typed structs directly, without building a DOM. A PodMetricsList goes
+// into a PodMetricsTable (pod_metrics_table.h) through per-item scratch
+// reused across items (an object's members as a sorted, last-wins vector
+// instead of a std::map); PodMetricsListFromText is that table's
+// ToPodMetrics(), so one decoder serves both.
 //
 // The DOM decoders (metrics.cc, behind ParseForeignJson) are the reference;
 // these give the same value or the same error text for every input:
@@ -24,6 +28,7 @@
 // The value helpers and the text-level checks are shared with the PodList
 // page decoder (pod_list_stream.cc) in json_stream.h.
 // Pure and thread-compatible: each call has its own decoder.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -42,6 +47,7 @@
 #include "k8sclient/api/types/json_fields.h"
 #include "k8sclient/api/types/json_stream.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 #include "k8sclient/base/text.h"
 
 namespace hpad::k8s {
@@ -74,17 +80,99 @@ struct Frame {
   size_t next_index = 0;        // lists: the next element's index
 };
 
-// Per-item decoding state: the value being filled and one error slot per
+// The members of one JSON object read as a std::map would hold them,
+// without a node per member: entries are appended in document order (each
+// member's value or error), then Settle() sorts them by key and keeps the
+// last of each key (the DOM keeps the last of duplicate keys). [0, n) are
+// in use; the vector keeps its entries and their strings' capacity, so
+// decoding the next item's members allocates nothing.
+template <typename V>
+struct Members {
+  enum class State : uint8_t { kNull, kValue, kError };
+  struct Entry {
+    std::string key;
+    V value{};
+    uint32_t seq = 0;
+    State state = State::kNull;
+    Status error;
+  };
+  std::vector<Entry> e;
+  size_t n = 0;
+
+  // A member named `key`, with no value yet (kNull).
+  Entry& Add(const std::string& key) {
+    if (n == e.size()) e.emplace_back();
+    Entry& x = e[n];
+    x.key.assign(key);
+    x.seq = static_cast<uint32_t>(n);
+    x.state = State::kNull;
+    if (!x.error.ok()) x.error = Status::Ok();
+    n++;
+    return x;
+  }
+  Entry& Last() { return e[n - 1]; }
+  void Clear() { n = 0; }
+  // Key order, the last of each key, null members dropped; returns the
+  // error of the first key (in key order) whose last member is one, as
+  // FirstError of a map of errors would.
+  Status Settle() {
+    std::sort(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(n), [](const Entry& a, const Entry& b) {
+      const int c = a.key.compare(b.key);
+      return c < 0 || (c == 0 && a.seq < b.seq);
+    });
+    Status first;
+    size_t w = 0;
+    for (size_t r = 0; r < n; r++) {
+      if (r + 1 < n && e[r + 1].key == e[r].key) continue;  // a later member of the same key wins
+      if (e[r].state == State::kError) {
+        if (first.ok()) first = e[r].error;
+        continue;
+      }
+      if (e[r].state == State::kNull) continue;
+      if (w != r) std::swap(e[w], e[r]);
+      w++;
+    }
+    n = w;
+    return first;
+  }
+};
+
+// One container's scratch: its name and its usage members.
+struct ContainerScratch {
+  std::string name;
+  Members<int64_t> usage;
+};
+
+// Per-item decoding state: the values being read and one error slot per
 // field (Ok = none), chosen from in the DOM decoder's order at the end.
+// Reused across items (Reset keeps the capacity), so an item is decoded
+// without heap allocation once the scratch has grown; a good item is then
+// appended to the table (PodMetricsTableBuilder).
 struct PodItem {
-  PodMetrics pm;
+  std::string name, ns;
+  Members<std::string> labels;
+  Time timestamp_value{};
+  std::chrono::milliseconds window_value{0};
+  std::vector<ContainerScratch> container_list;  // [0, containers_done) are decoded
+  size_t containers_done = 0;
   Status meta, timestamp, window, containers;
-  Status name, ns, labels;  // inside metadata
-  std::map<std::string, Status> label_errors;
+  Status name_error, ns_error, labels_error;  // inside metadata
   size_t container_index = 0;
-  ContainerMetrics container;
   Status container_name, usage;
-  std::map<std::string, Status> usage_errors;
+
+  ContainerScratch& Current() { return container_list[containers_done]; }
+  void Reset() {
+    name.clear();
+    ns.clear();
+    labels.Clear();
+    timestamp_value = Time{};
+    window_value = std::chrono::milliseconds(0);
+    containers_done = 0;
+    meta = timestamp = window = containers = Status::Ok();
+    name_error = ns_error = labels_error = Status::Ok();
+    container_index = 0;
+    container_name = usage = Status::Ok();
+  }
 };
 
 struct CustomItem {
@@ -163,7 +251,7 @@ class ListDecoder {
   const std::optional<std::string>& syntax_error() const { return syntax_error_; }
   // The decoding result once the parse succeeded.
   Status error() const { return root_error_.ok() ? items_error_ : root_error_; }
-  std::vector<PodMetrics> pod_metrics;
+  PodMetricsTableBuilder table;
   std::vector<CustomMetricValue> custom;
   std::vector<ExternalMetricValue> external;
 
@@ -233,9 +321,17 @@ class ListDecoder {
         return PlaceExternalField(f.field, v);
       case Role::kMeta:
         return PlaceMetaField(f.field, v);
-      case Role::kLabels:
-        PlaceStringEntry(v, ItemField("metadata") + ".labels", &pod_.pm.labels, &pod_.label_errors);
+      case Role::kLabels: {
+        auto& entry = pod_.labels.Last();
+        if (v.t == Val::T::kString) {
+          entry.state = Members<std::string>::State::kValue;
+          entry.value.assign(*v.s);
+        } else {
+          entry.state = Members<std::string>::State::kError;
+          entry.error = FieldError(ItemField("metadata") + ".labels." + entry.key, "expected a string, got " + Describe(v));
+        }
         return std::nullopt;
+      }
       case Role::kMetricLabels:
         PlaceStringEntry(v, ItemField("metricLabels"), &ext_.v.metric_labels, &ext_.label_errors);
         return std::nullopt;
@@ -247,27 +343,29 @@ class ListDecoder {
           pod_.containers = FieldError(ContainerPath(), "expected an object, got " + TypeName(v));
           return std::nullopt;
         }
-        pod_.container = ContainerMetrics{};
+        if (pod_.containers_done == pod_.container_list.size()) pod_.container_list.emplace_back();
+        pod_.Current().name.clear();
+        pod_.Current().usage.Clear();
         pod_.container_name = pod_.usage = Status::Ok();
-        pod_.usage_errors.clear();
         return Role::kContainer;
       }
       case Role::kContainer:
         if (f.field == Field::kName) {
-          if (!v.null()) pod_.container_name = StringValue(v, [&] { return ContainerPath() + ".name"; }, &pod_.container.name);
+          if (!v.null()) pod_.container_name = StringValue(v, [&] { return ContainerPath() + ".name"; }, &pod_.Current().name);
         } else if (f.field == Field::kUsage && !v.null()) {
           if (v.t == Val::T::kObject) return Role::kUsage;
           pod_.usage = FieldError(ContainerPath() + ".usage", "expected an object, got " + TypeName(v));
         }
         return std::nullopt;
       case Role::kUsage: {
-        if (v.null()) return std::nullopt;  // the DOM decoder skips null usage entries
-        int64_t milli = 0;
-        Status s = MilliValue(v, [&] { return ContainerPath() + ".usage." + entry_key_; }, &milli);
+        if (v.null()) return std::nullopt;  // the DOM decoder skips null usage entries (kNull)
+        auto& entry = pod_.Current().usage.Last();
+        Status s = MilliValue(v, [&] { return ContainerPath() + ".usage." + entry.key; }, &entry.value);
         if (s.ok()) {
-          pod_.container.usage_milli[entry_key_] = milli;
+          entry.state = Members<int64_t>::State::kValue;
         } else {
-          pod_.usage_errors[entry_key_] = std::move(s);
+          entry.state = Members<int64_t>::State::kError;
+          entry.error = std::move(s);
         }
         return std::nullopt;
       }
@@ -299,7 +397,7 @@ class ListDecoder {
       return std::nullopt;
     }
     switch (kind_) {
-      case ListKind::kPodMetrics: pod_ = PodItem{}; break;
+      case ListKind::kPodMetrics: pod_.Reset(); break;
       case ListKind::kCustom: custom_ = CustomItem{}; break;
       case ListKind::kExternal: ext_ = ExternalItem{}; break;
     }
@@ -324,10 +422,10 @@ class ListDecoder {
         pod_.meta = FieldError(ItemField("metadata"), "expected an object, got " + TypeName(v));
         break;
       case Field::kTimestamp:
-        pod_.timestamp = TimeValue(v, [&] { return ItemField("timestamp"); }, &pod_.pm.timestamp);
+        pod_.timestamp = TimeValue(v, [&] { return ItemField("timestamp"); }, &pod_.timestamp_value);
         break;
       case Field::kWindow:
-        pod_.window = DurationValue(v, [&] { return ItemField("window"); }, &pod_.pm.window);
+        pod_.window = DurationValue(v, [&] { return ItemField("window"); }, &pod_.window_value);
         break;
       case Field::kContainers:
         if (v.t == Val::T::kArray) return Role::kContainers;
@@ -343,11 +441,11 @@ class ListDecoder {
     if (v.null()) return std::nullopt;
     auto path = [&](const char* key) { return [this, key] { return ItemField("metadata") + "." + key; }; };
     switch (field) {
-      case Field::kName: pod_.name = StringValue(v, path("name"), &pod_.pm.name); break;
-      case Field::kNamespace: pod_.ns = StringValue(v, path("namespace"), &pod_.pm.ns); break;
+      case Field::kName: pod_.name_error = StringValue(v, path("name"), &pod_.name); break;
+      case Field::kNamespace: pod_.ns_error = StringValue(v, path("namespace"), &pod_.ns); break;
       case Field::kLabels:
         if (v.t == Val::T::kObject) return Role::kLabels;
-        pod_.labels = FieldError(path("labels")(), "expected an object, got " + Describe(v));
+        pod_.labels_error = FieldError(path("labels")(), "expected an object, got " + Describe(v));
         break;
       default:
         break;
@@ -426,7 +524,7 @@ class ListDecoder {
         f.field = k == "items" ? Field::kItems : Field::kOther;
         if (f.field == Field::kItems) {
           items_error_ = Status::Ok();
-          pod_metrics.clear();
+          if (kind_ == ListKind::kPodMetrics) table.Clear();
           custom.clear();
           external.clear();
         }
@@ -461,26 +559,24 @@ class ListDecoder {
       case Role::kMeta:
         f.field = k == "name" ? Field::kName : k == "namespace" ? Field::kNamespace : k == "labels" ? Field::kLabels : Field::kOther;
         if (f.field == Field::kName) {
-          pod_.pm.name.clear();
-          pod_.name = Status::Ok();
+          pod_.name.clear();
+          pod_.name_error = Status::Ok();
         } else if (f.field == Field::kNamespace) {
-          pod_.pm.ns.clear();
-          pod_.ns = Status::Ok();
+          pod_.ns.clear();
+          pod_.ns_error = Status::Ok();
         } else if (f.field == Field::kLabels) {
-          pod_.pm.labels.clear();
-          pod_.labels = Status::Ok();
-          pod_.label_errors.clear();
+          pod_.labels.Clear();
+          pod_.labels_error = Status::Ok();
         }
         return;
       case Role::kContainer:
         f.field = k == "name" ? Field::kName : k == "usage" ? Field::kUsage : Field::kOther;
         if (f.field == Field::kName) {
-          pod_.container.name.clear();
+          pod_.Current().name.clear();
           pod_.container_name = Status::Ok();
         } else if (f.field == Field::kUsage) {
-          pod_.container.usage_milli.clear();
+          pod_.Current().usage.Clear();
           pod_.usage = Status::Ok();
-          pod_.usage_errors.clear();
         }
         return;
       case Role::kDescribed: {
@@ -516,14 +612,12 @@ class ListDecoder {
       case Role::kUsage:
       case Role::kMetricLabels:
         f.field = Field::kEntry;
-        entry_key_.assign(k);  // reuses entry_key_'s capacity
         if (f.role == Role::kLabels) {
-          pod_.pm.labels.erase(entry_key_);
-          pod_.label_errors.erase(entry_key_);
+          pod_.labels.Add(k);  // Settle keeps the last member of a key
         } else if (f.role == Role::kUsage) {
-          pod_.container.usage_milli.erase(entry_key_);
-          pod_.usage_errors.erase(entry_key_);
+          pod_.Current().usage.Add(k);
         } else {
+          entry_key_.assign(k);  // reuses entry_key_'s capacity
           ext_.v.metric_labels.erase(entry_key_);
           ext_.label_errors.erase(entry_key_);
         }
@@ -537,22 +631,21 @@ class ListDecoder {
   void ResetPodField(Field field) {
     switch (field) {
       case Field::kMetadata:
-        pod_.pm.name.clear();
-        pod_.pm.ns.clear();
-        pod_.pm.labels.clear();
-        pod_.meta = pod_.name = pod_.ns = pod_.labels = Status::Ok();
-        pod_.label_errors.clear();
+        pod_.name.clear();
+        pod_.ns.clear();
+        pod_.labels.Clear();
+        pod_.meta = pod_.name_error = pod_.ns_error = pod_.labels_error = Status::Ok();
         break;
       case Field::kTimestamp:
-        pod_.pm.timestamp = Time{};
+        pod_.timestamp_value = Time{};
         pod_.timestamp = Status::Ok();
         break;
       case Field::kWindow:
-        pod_.pm.window = std::chrono::milliseconds(0);
+        pod_.window_value = std::chrono::milliseconds(0);
         pod_.window = Status::Ok();
         break;
       case Field::kContainers:
-        pod_.pm.containers.clear();
+        pod_.containers_done = 0;
         pod_.containers = Status::Ok();
         break;
       default:
@@ -632,23 +725,23 @@ class ListDecoder {
       case Role::kMetric:
         return;
       case Role::kMeta:
-        pod_.meta = FirstError(pod_.name, pod_.ns, pod_.labels);
+        pod_.meta = FirstError(pod_.name_error, pod_.ns_error, pod_.labels_error);
         return;
       case Role::kLabels:
-        pod_.labels = FirstError(pod_.label_errors);
+        pod_.labels_error = pod_.labels.Settle();
         return;
       case Role::kMetricLabels:
         ext_.labels = FirstError(ext_.label_errors);
         return;
       case Role::kUsage:
-        pod_.usage = FirstError(pod_.usage_errors);
+        pod_.usage = pod_.Current().usage.Settle();
         return;
       case Role::kContainer: {
         Status s = FirstError(pod_.container_name, pod_.usage);
         if (!s.ok()) {
           pod_.containers = std::move(s);
         } else {
-          pod_.pm.containers.push_back(std::move(pod_.container));
+          pod_.containers_done++;
         }
         return;
       }
@@ -667,9 +760,18 @@ class ListDecoder {
         Status s = FirstError(pod_.meta, pod_.timestamp, pod_.window, pod_.containers);
         if (!s.ok()) {
           items_error_ = std::move(s);
-        } else {
-          pod_metrics.push_back(std::move(pod_.pm));
+          return;
         }
+        for (size_t c = 0; c < pod_.containers_done; c++) {
+          const ContainerScratch& cs = pod_.container_list[c];
+          for (size_t u = 0; u < cs.usage.n; u++) table.AddUsage(cs.usage.e[u].key, cs.usage.e[u].value);
+          table.EndContainer(cs.name);
+        }
+        const auto& labels = pod_.labels;
+        table.EndItem(
+            pod_.name, pod_.ns, pod_.timestamp_value, pod_.window_value, labels.n,
+            [&](size_t k) -> const std::string& { return labels.e[k].key; },
+            [&](size_t k) -> const std::string& { return labels.e[k].value; });
         return;
       }
       case ListKind::kCustom: {
@@ -716,11 +818,19 @@ static_assert(kMetricsListMaxBytes == kMaxJsonBytes, "the stream decoders take P
 
 }  // namespace
 
-Result<std::vector<PodMetrics>> PodMetricsListFromText(std::string_view text, std::string_view what,
-                                                       bool* text_error, size_t max_bytes) {
+Result<PodMetricsTable> PodMetricsTableFromText(std::string_view text, std::string_view what, bool* text_error,
+                                                size_t max_bytes) {
   ListDecoder d(ListKind::kPodMetrics, false);
   HPAD_RETURN_IF_ERROR(DecodeText(d, text, what, max_bytes, text_error));
-  return std::move(d.pod_metrics);
+  return d.table.Finish();
+}
+
+Result<std::vector<PodMetrics>> PodMetricsListFromText(std::string_view text, std::string_view what,
+                                                       bool* text_error, size_t max_bytes) {
+  // One decoder: the table, then its items as structs.
+  auto table = PodMetricsTableFromText(text, what, text_error, max_bytes);
+  if (!table.ok()) return table.status();
+  return table->ToPodMetrics();
 }
 
 Result<std::vector<CustomMetricValue>> MetricValueListFromText(std::string_view text, std::string_view what,

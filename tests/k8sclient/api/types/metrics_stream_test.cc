@@ -15,7 +15,10 @@
 
 #include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/time_format.h"
+#include "k8sclient/api/quantity.h"
+#include "k8sclient/api/types/json_stream.h"
 #include "k8sclient/api/types/metrics.h"
+#include "k8sclient/api/types/pod_metrics_table.h"
 
 using namespace hpad;
 using namespace hpad::k8s;
@@ -83,9 +86,20 @@ bool SameAsDom(const std::string& text, Dom dom, Stream stream) {
 }
 
 bool SamePodMetrics(const std::string& text) {
-  return SameAsDom(
+  // The list decoder, then the table decoder (issue 16: what MetricsCache
+  // keeps) read back with ToPodMetrics(): both must be the DOM's.
+  const bool listed = SameAsDom(
       text, [](const json& j) { return PodMetricsListFromJson(j); },
       [](const std::string& t, std::string_view w, bool* e) { return PodMetricsListFromText(t, w, e); });
+  const bool tabled = SameAsDom(
+      text, [](const json& j) { return PodMetricsListFromJson(j); },
+      [](const std::string& t, std::string_view w, bool* e) -> Result<std::vector<PodMetrics>> {
+        auto table = PodMetricsTableFromText(t, w, e);
+        if (!table.ok()) return table.status();
+        return table->ToPodMetrics();
+      });
+  CHECK(listed == tabled);
+  return listed;
 }
 bool SameMetricValues(const std::string& text) {
   return SameAsDom(
@@ -313,4 +327,199 @@ TEST_CASE("mutated metrics lists decode the same streamed and through the DOM", 
   }
   // Mutations keep a good share valid, so values (not only errors) are compared.
   CHECK(decoded > 500);
+}
+
+namespace {
+
+// A random PodMetricsList as a server could send it: label sets shared by
+// some items and not others, containers with usages in any order, and (when
+// `hostile`) duplicate keys at every level, nulls, values of the wrong type
+// and huge numbers, written as text so duplicates survive.
+std::string RandomPodList(std::mt19937& rng, bool hostile) {
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto chance = [&](int percent) { return static_cast<int>(pick(100)) < percent; };
+  const std::vector<std::string> names = {"a", "web-0", "web-1", "", "x\u00e9", "db"};
+  const std::vector<std::string> spaces = {"default", "team-a", ""};
+  const std::vector<std::string> keys = {"app", "tier", "zone", "a", "b", ""};
+  const std::vector<std::string> values = {"web", "db", "", "front", "1"};
+  const std::vector<std::string> resources = {"cpu", "memory", "gpu", "Cpu", "ephemeral-storage"};
+  const std::vector<std::string> quantities = {"\"100m\"", "\"1Gi\"", "\"0\"", "\"1234567n\"", "\"64Mi\"", "5",
+                                               "1.5", "\" 7 \""};
+  const std::vector<std::string> bad = {"null", "1e30", "\"x\"", "{}", "[]", "true", "\"99999999999999999999999\"",
+                                        "18446744073709551615", "-9223372036854775808", "\"1e400\""};
+  auto str = [](const std::string& v) { return json(v).dump(); };
+  auto value_or_bad = [&](const std::string& good) { return hostile && chance(4) ? bad[pick(bad.size())] : good; };
+  auto member = [&](const std::string& k, const std::string& v) {
+    std::string m = str(k) + ": " + v;
+    if (hostile && chance(5)) m = str(k) + ": " + bad[pick(bad.size())] + ", " + m;  // an earlier duplicate
+    if (hostile && chance(3)) m += ", " + str(k) + ": " + bad[pick(bad.size())];     // a later one wins
+    return m;
+  };
+  std::string items;
+  const size_t count = pick(8);
+  for (size_t i = 0; i < count; i++) {
+    std::string labels;
+    const size_t nl = chance(30) ? 0 : pick(4);
+    for (size_t l = 0; l < nl; l++) {
+      if (!labels.empty()) labels += ", ";
+      labels += member(keys[pick(keys.size())], value_or_bad(str(values[pick(values.size())])));
+    }
+    std::string meta = member("name", value_or_bad(str(names[pick(names.size())]))) + ", " +
+                       member("namespace", value_or_bad(str(spaces[pick(spaces.size())])));
+    if (!chance(20)) meta += ", " + member("labels", "{" + labels + "}");
+    std::string containers;
+    const size_t nc = pick(4);
+    for (size_t c = 0; c < nc; c++) {
+      std::string usage;
+      const size_t nu = pick(4);
+      for (size_t u = 0; u < nu; u++) {
+        if (!usage.empty()) usage += ", ";
+        usage += member(resources[pick(resources.size())], value_or_bad(quantities[pick(quantities.size())]));
+      }
+      if (!containers.empty()) containers += ", ";
+      containers += "{" + member("name", value_or_bad(str(names[pick(names.size())]))) + ", " +
+                    member("usage", "{" + usage + "}") + "}";
+    }
+    std::string item = "{" + member("metadata", "{" + meta + "}") + ", " +
+                       member("timestamp", value_or_bad("\"2026-01-01T00:00:0" + std::to_string(pick(10)) + "Z\"")) +
+                       ", " + member("window", value_or_bad(chance(50) ? "\"15s\"" : "\"1m0.5s\"")) + ", " +
+                       member("containers", "[" + containers + "]") + "}";
+    if (!items.empty()) items += ", ";
+    items += item;
+  }
+  return "{\"kind\": \"PodMetricsList\", " + member("items", "[" + items + "]") + "}";
+}
+
+}  // namespace
+
+TEST_CASE("PodMetricsTable from text equals the DOM decoding on random and damaged lists (issue 16)",
+          "[metrics-types][metrics-stream][pod-metrics-table]") {
+  std::mt19937 rng(1616);
+  int decoded = 0, failed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string text = RandomPodList(rng, i % 2 == 1);
+    const bool ok = SamePodMetrics(text);
+    decoded += ok;
+    failed += !ok;
+    if (i % 3 == 0) SamePodMetrics(Mutate(text, rng));
+  }
+  // Both outcomes are exercised: values and error texts.
+  CHECK(decoded > 1000);
+  CHECK(failed > 300);
+  for (const char* c : {R"({"items": []})", R"({"items": [{}]})", R"({"items": [{}, {"metadata": {}}]})",
+                        R"({"items": [{"metadata": {"labels": {}}}]})",
+                        R"({"items": [{"metadata": {"labels": {"a": "1", "a": 5}}}]})",
+                        R"({"items": [{"metadata": {"labels": {"a": 5, "a": "1"}}}]})",
+                        R"({"items": [{"metadata": {"labels": {"a": "1"}, "labels": null}}]})",
+                        R"({"items": [{"containers": [{"name": "c", "usage": {"cpu": "1", "cpu": "2"}}]}]})",
+                        R"({"items": [{"containers": [{"name": "c"}], "containers": [{"name": "d"}]}]})",
+                        R"({"items": [{"metadata": {"name": "a"}}], "items": [{"metadata": {"name": "b"}}]})"}) {
+    SamePodMetrics(c);
+  }
+}
+
+TEST_CASE("PodMetricsTable: interned strings, shared label sets, the usages in key order (issue 16)",
+          "[metrics-types][pod-metrics-table]") {
+  auto table = PodMetricsTableFromText(R"({"items": [
+    {"metadata": {"name": "a", "namespace": "ns", "labels": {"tier": "x", "app": "web"}}, "window": "30s",
+     "timestamp": "2026-01-01T00:00:00Z",
+     "containers": [{"name": "app", "usage": {"memory": "1Ki", "cpu": "5m"}}, {"name": "side", "usage": {}}]},
+    {"metadata": {"name": "bb", "namespace": "ns", "labels": {"app": "web", "tier": "x"}},
+     "containers": [{"name": "app", "usage": {"cpu": "7"}}]},
+    {"metadata": {"name": "c", "namespace": "other"}}]})",
+                                       "t");
+  REQUIRE(table.ok());
+  REQUIRE(table->size() == 3);
+  CHECK(table->NameOf(0) == "a");
+  CHECK(table->NameOf(1) == "bb");
+  CHECK(table->NameOf(2) == "c");
+  CHECK(table->NamespaceOf(1) == "ns");
+  CHECK(table->NamespaceOf(2) == "other");
+  CHECK(table->WindowOf(0) == std::chrono::seconds(30));
+  CHECK(FormatRfc3339(table->TimestampOf(0)) == "2026-01-01T00:00:00Z");
+  // One label set for both orders of the same labels; none for the third.
+  CHECK(table->label_set_count() == 1);
+  CHECK(table->LabelSetOf(0) == table->LabelSetOf(1));
+  CHECK(table->LabelSetOf(2) == PodMetricsTable::kNone);
+  CHECK(table->LabelsOf(1) == Labels{{"app", "web"}, {"tier", "x"}});
+  CHECK(table->LabelsOf(2).empty());
+  CHECK(table->LabelsOf(99).empty());
+  // Usages in resource-name order, resource names interned once.
+  REQUIRE(table->ContainersEnd(0) - table->ContainersBegin(0) == 2);
+  const uint32_t c0 = table->ContainersBegin(0);
+  REQUIRE(table->UsagesEnd(c0) - table->UsagesBegin(c0) == 2);
+  CHECK(table->String(table->UsageResource(table->UsagesBegin(c0))) == "cpu");
+  CHECK(table->UsageValue(table->UsagesBegin(c0)) == 5);
+  CHECK(table->String(table->UsageResource(table->UsagesBegin(c0) + 1)) == "memory");
+  CHECK(table->UsagesEnd(c0 + 1) == table->UsagesBegin(c0 + 1));
+  CHECK(table->Find("cpu") == table->UsageResource(table->UsagesBegin(c0)));
+  CHECK(table->Find("app") == table->ContainerName(c0));
+  CHECK(table->ContainerName(table->ContainersBegin(1)) == table->ContainerName(c0));
+  CHECK(table->Find("nothing") == PodMetricsTable::kNone);
+  CHECK(table->Find("") == PodMetricsTable::kNone);
+  CHECK(table->string_count() == 6);  // ns, other, app, side, cpu, memory
+  // FromPodMetrics builds the same table from the structs.
+  auto items = table->ToPodMetrics();
+  auto again = PodMetricsTable::FromPodMetrics(items);
+  REQUIRE(again.ok());
+  CHECK(ShowAll(again->ToPodMetrics()) == ShowAll(items));
+  CHECK(again->label_set_count() == 1);
+  CHECK(again->string_count() == table->string_count());
+  auto empty = PodMetricsTable::FromPodMetrics({});
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
+  CHECK(empty->Find("cpu") == PodMetricsTable::kNone);
+}
+
+TEST_CASE("PodMetricsTable: many distinct label sets are kept apart (issue 16)",
+          "[metrics-types][pod-metrics-table]") {
+  // 2,000 distinct sets, each item's set read back as it was given.
+  std::vector<PodMetrics> items;
+  for (int i = 0; i < 2000; i++) {
+    PodMetrics pm;
+    pm.name = "p" + std::to_string(i);
+    pm.ns = "ns";
+    pm.labels = {{"app", "a" + std::to_string(i % 700)}, {"k", std::to_string(i % 3)}};
+    items.push_back(pm);
+  }
+  auto table = PodMetricsTable::FromPodMetrics(items);
+  REQUIRE(table.ok());
+  CHECK(table->label_set_count() == 2000);  // (i % 700, i % 3) repeats only after 2100 items
+  for (uint32_t i = 0; i < items.size(); i++) CHECK(table->LabelsOf(i) == items[i].labels);
+  CHECK(ShowAll(table->ToPodMetrics()) == ShowAll(items));
+}
+
+TEST_CASE("the quantity shortcut of the stream decoders equals Quantity::Parse (issue 16)",
+          "[metrics-types][metrics-stream]") {
+  std::mt19937 rng(7);
+  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  const std::vector<std::string> suffixes = {"", "n", "u", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti", "K",
+                                             "i", "e3", "mm", " ", ".5", "Kib", "E"};
+  int fast = 0;
+  for (int i = 0; i < 20000; i++) {
+    std::string digits;
+    const size_t len = 1 + pick(20);
+    for (size_t d = 0; d < len; d++) digits += static_cast<char>('0' + pick(10));
+    if (pick(4) == 0) digits = std::to_string(pick(2000));  // short ones, "0" included
+    const std::string text = digits + suffixes[pick(suffixes.size())];
+    INFO("quantity: " << text);
+    int64_t milli = 0;
+    if (!json_stream::FastMilli(text, &milli)) continue;
+    fast++;
+    auto q = Quantity::Parse(text);
+    REQUIRE(q.ok());
+    CHECK(q->MilliValue() == milli);
+  }
+  CHECK(fast > 5000);  // the shortcut is taken for the common forms
+  for (const char* common : {"250m", "1234567n", "52428Ki", "3", "0", "1Gi", "999999999999999999n", "15u"}) {
+    int64_t milli = 0;
+    INFO(common);
+    REQUIRE(json_stream::FastMilli(common, &milli));
+    CHECK(Quantity::Parse(common)->MilliValue() == milli);
+  }
+  for (const char* other : {"", "-1", "+1", "01", "1.5", "1e3", "m", "Ki", "1K", "9223372036854775807", "1Ti"}) {
+    int64_t milli = 0;
+    INFO(other);
+    CHECK_FALSE(json_stream::FastMilli(other, &milli));
+  }
 }
