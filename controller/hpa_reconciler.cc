@@ -136,7 +136,7 @@ std::set<std::string> HpaReconciler::TakeChangedHistories() {
 
 std::map<std::string, HpaHistory> HpaReconciler::AllHistories() const {
   std::lock_guard<std::mutex> l(history_mu_);
-  return history_;
+  return std::map<std::string, HpaHistory>(history_.begin(), history_.end());
 }
 
 std::shared_ptr<const DecisionTrace> HpaReconciler::TraceFor(const std::string& key) const { return traces_.Get(key); }

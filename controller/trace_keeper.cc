@@ -113,9 +113,14 @@ std::shared_ptr<const DecisionTrace> TraceKeeper::Get(const std::string& key) co
 
 std::vector<std::shared_ptr<const DecisionTrace>> TraceKeeper::List() const {
   std::lock_guard<std::mutex> l(mu_);
+  // In key order, as from an ordered map (the table is hashed).
+  std::vector<std::pair<const std::string*, const Kept*>> sorted;
+  sorted.reserve(traces_.size());
+  for (const auto& entry : traces_) sorted.emplace_back(&entry.first, &entry.second);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   std::vector<std::shared_ptr<const DecisionTrace>> out;
-  out.reserve(traces_.size());
-  for (const auto& [key, kept] : traces_) out.push_back(kept.trace);
+  out.reserve(sorted.size());
+  for (const auto& [key, kept] : sorted) out.push_back(kept->trace);
   return out;
 }
 

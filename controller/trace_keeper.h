@@ -87,7 +87,7 @@ class TraceKeeper {
 
   const size_t recent_limit_;
   mutable std::mutex mu_;
-  std::map<std::string, Kept> traces_;
+  std::unordered_map<std::string, Kept> traces_;  // hashed: found once per reconcile (issue 16); List() sorts
   // Keeps that stored tables, oldest first: (key, seq). An entry whose key
   // was kept again since is stale and skipped.
   std::deque<std::pair<std::string, uint64_t>> recent_;

@@ -41,6 +41,7 @@
 // and must not call Stop(). Everything else is thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -266,7 +267,7 @@ class Informer : private ReflectorSink {
     explicit TypedList(Informer& inf) : inf_(inf) {}
     void AddItems(Json& items) override {
       if (!items.is_array()) return;
-      objs_.reserve(objs_.size() + items.size());
+      ReserveFor(items.size());
       for (auto& item : items) {
         if (Ptr p = inf_.Convert(item)) objs_.push_back(std::move(p));
         item = Json();  // release this object's JSON now, not with the page
@@ -277,7 +278,7 @@ class Informer : private ReflectorSink {
       ListPage<T> page;
       if (Status s = inf_.decode_page_(text, what, &page); !s.ok()) return s;
       for (const auto& skipped : page.skipped) inf_.LogSkipped(skipped.key, skipped.error);
-      objs_.reserve(objs_.size() + page.items.size());
+      ReserveFor(page.items.size());
       for (T& item : page.items) objs_.push_back(std::make_shared<const T>(std::move(item)));
       *resource_version = std::move(page.resource_version);
       *continue_token = std::move(page.continue_token);
@@ -291,6 +292,15 @@ class Informer : private ReflectorSink {
     }
 
    private:
+    // Room for one more page. Growth stays geometric: reserving exactly
+    // size + page would reallocate (and move every pointer so far) on
+    // every page, quadratic in the list - 4.6% of hpad's CPU while
+    // listing 150,000 pods in 300 pages (issue 16).
+    void ReserveFor(size_t more) {
+      const size_t need = objs_.size() + more;
+      if (need > objs_.capacity()) objs_.reserve(std::max(need, 2 * objs_.capacity()));
+    }
+
     Informer& inf_;
     std::vector<Ptr> objs_;
   };

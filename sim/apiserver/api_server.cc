@@ -1034,6 +1034,17 @@ ApiServer::~ApiServer() { Stop(); }
 Result<int> ApiServer::Start() { return impl_->Start(); }
 void ApiServer::Stop() { impl_->Stop(); }
 size_t ApiServer::DropWatches() { return impl_->DropWatches(); }
+Result<size_t> ApiServer::WarmListText(const GroupVersionResource& gvr) {
+  auto list = impl_->state.ListShared(gvr, "", ListQuery{});
+  if (!list.ok()) return list.status();
+  std::string scratch;
+  for (const auto& o : list->items) {
+    scratch.clear();
+    impl_->serialized.AppendTo(scratch, o);
+  }
+  return list->items.size();
+}
+
 FaultInjector& ApiServer::faults() { return impl_->faults; }
 RequestLog& ApiServer::requests() { return impl_->requests; }
 const RequestLog& ApiServer::requests() const { return impl_->requests; }

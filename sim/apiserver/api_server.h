@@ -103,6 +103,12 @@ class ApiServer {
   std::string KubeconfigYaml() const;
   Status WriteKubeconfig(const std::string& path) const;
 
+  // Serialises every stored object of `gvr` (all namespaces) into the
+  // list-page text cache now, as a first list would; returns how many. For
+  // benchmarks: a real API server does not spend the controller's CPU on
+  // its first list, while this in-process one shares the machine with it.
+  Result<size_t> WarmListText(const GroupVersionResource& gvr);
+
   // The fault rules applied to each request (scenario `faults:`).
   FaultInjector& faults();
   // Every answered request (scenario `expectWrites`, benchmarks).
