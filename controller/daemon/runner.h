@@ -133,6 +133,9 @@ class DaemonRunner {
   std::atomic<bool> leading_{false};
   std::atomic<bool> synced_{false};
   std::atomic<bool> workers_running_{false};
+  // Set once the workers have stopped and the shutdown save of the
+  // persisted history began: Wait() then gives that save its own grace.
+  std::atomic<bool> saving_history_{false};
   std::atomic<bool> abandoned_{false};
 };
 
