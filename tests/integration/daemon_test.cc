@@ -518,41 +518,44 @@ TEST_CASE("daemon: SIGTERM while requests are stalled on the server cancels them
 
 // The history save at SIGTERM has its own grace (runner.cc
 // kHistorySaveGrace): a save slower than the reconciles' 2 s grace is not
-// cancelled half-written. The cluster of kStallScenario, every request slow
-// (3 s) from 8 s on; the sync period is 15 s, so after the reconcile that
-// follows the fault the workers are idle and SIGTERM goes straight to the
-// save, whose one shard write takes 3 s.
+// cancelled half-written. The cluster of kStallScenario with every request
+// slow (3 s) from 20 s on, and a 40 s sync period: the first reconcile of an
+// HPA found at start-up waits FNV-1a(key) mod period (InitialDelay in
+// horizontal_controller.cc), 2.5 s for default/web at 40 s, so it comes well
+// before the fault even from a TSan build's slow start, and the next one
+// about 40 s later, long after SIGTERM at 22 s: the workers are idle and
+// SIGTERM goes straight to the save, whose one shard write takes 3 s.
 TEST_CASE("daemon: SIGTERM gives the history save its own grace: a slow save completes", "[daemon][process][history]") {
   REQUIRE(BinariesBuilt());
   auto dir = TempDir("slowsave");
   const auto scenario = dir / "slow.yaml";
   std::string text = kStallScenario;
-  const std::string stall = "faults: {apiserver: 'slow:60s', resourceMetrics: 'slow:60s'}";
+  const std::string stall = "- at: 8s\n    faults: {apiserver: 'slow:60s', resourceMetrics: 'slow:60s'}";
   REQUIRE(text.find(stall) != std::string::npos);
-  text.replace(text.find(stall), stall.size(), "faults: {apiserver: 'slow:3s'}");
+  text.replace(text.find(stall), stall.size(), "- at: 20s\n    faults: {apiserver: 'slow:3s'}");
   std::ofstream(scenario) << text;
   const auto kc = dir / "sim.kubeconfig";
   Process sim("sim", {kSim, "serve", scenario.string(), "--port", "0", "--kubeconfig-out", kc.string()}, dir);
   REQUIRE(!sim.WaitForLog("(serving scenario)").empty());
+  const auto sim_started = SteadyClock::now();
   REQUIRE(Eventually([&] { return fs::exists(kc); }, 5s));
   Hpad h("hpad", dir, {"--kubeconfig=" + kc.string(), "--leader-elect=false",
-                       "--horizontal-pod-autoscaler-sync-period=15s"});
+                       "--horizontal-pod-autoscaler-sync-period=40s"});
   INFO(h.proc->Log());
-  REQUIRE(!h.proc->WaitForLog("(reconciled HPA default/web)").empty());
-  // The scale-up's history (a new scale event and recommendation) is
-  // persisted by the 1 s flusher while the server is fast; the windows
-  // change again with every reconcile, so the save at SIGTERM has a shard
-  // to write.
-  std::this_thread::sleep_for(10s);
+  REQUIRE(!h.proc->WaitForLog("(reconciled HPA default/web)", 19s).empty());
+  // The first reconcile's history was persisted by the 1 s flusher while
+  // the server was fast; the windows are written only at a graceful stop,
+  // so the save at SIGTERM has a shard to write.
+  std::this_thread::sleep_until(sim_started + 22s);
   const auto t0 = SteadyClock::now();
   h.proc->Signal(SIGTERM);
   CHECK(h.proc->WaitExit(15s) == 0);
   const auto took = SteadyClock::now() - t0;
   const std::string log = h.proc->Log();
   CHECK_THAT(log, Catch::Contains("shutdown complete"));
-  // Old behaviour: cancelled at 2 s ("in-flight work did not finish ...;
-  // cancelling its API requests", then "persisting history at shutdown:
-  // ... cancelled").
+  // Before kHistorySaveGrace: cancelled at 2 s ("in-flight work did not
+  // finish ...; cancelling its API requests", then "persisting history at
+  // shutdown: ... cancelled").
   CHECK_THAT(log, !Catch::Contains("cancelling its API requests"));
   CHECK_THAT(log, !Catch::Contains("persisting history at shutdown"));
   CHECK(took >= 2500ms);  // the save really waited on the slow write
