@@ -142,14 +142,27 @@ void FlushAtExit() {
 // has no flusher thread. So a child writes each line at once and never the
 // inherited buffer. (posix_spawn and vfork children run no atfork handler;
 // they must not log before exec, as for any non-async-signal-safe call.)
-void AtForkChild() { State().mode.store(StderrMode::kForkChild); }
+// sink_mu is held across the fork: a child forked while another thread (the
+// flusher waking up, a thread logging) held it would inherit it locked,
+// with nobody left to unlock it, and hang on its first line (CI's TSan
+// pass timed out on the fork test once). The child's one thread is the one
+// that locked it in prepare, so it may unlock it. write_mu is not taken: a
+// child never uses it, and a write(2) stuck on a full stderr pipe must not
+// hold up fork.
+void AtForkPrepare() { State().sink_mu.lock(); }
+void AtForkParent() { State().sink_mu.unlock(); }
+void AtForkChild() {
+  auto& st = State();
+  st.mode.store(StderrMode::kForkChild);
+  st.sink_mu.unlock();
+}
 
 // Starts the flusher with the first batched line (sink_mu held). Returns
 // false when no thread can be started: the caller then writes directly.
 bool StartFlusher(LogState& st) {
   st.flusher_started = true;
   std::atexit(FlushAtExit);
-  ::pthread_atfork(nullptr, nullptr, AtForkChild);
+  ::pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
   try {
     std::thread(FlusherLoop).detach();  // never joined: it sleeps through exit like any idle thread
   } catch (...) {
