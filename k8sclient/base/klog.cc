@@ -52,8 +52,19 @@ struct LogState {
   std::string writing;  // guarded by write_mu: the batch being written (its capacity is reused)
 };
 
+void AtForkPrepare();
+void AtForkParent();
+void AtForkChild();
+
 LogState& State() {
-  static LogState* state = new LogState();  // never destroyed: logging may run during exit
+  // Never destroyed: logging may run during exit. The fork handlers come
+  // with the state, so every fork() after the first use is covered, whether
+  // or not the flusher has started.
+  static LogState* state = [] {
+    auto* s = new LogState();
+    ::pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
+    return s;
+  }();
   return *state;
 }
 
@@ -139,9 +150,10 @@ void FlushAtExit() {
 
 // fork(): the child holds a copy of the parent's pending lines, which the
 // parent writes; the child writing them too would duplicate them, and it
-// has no flusher thread. So a child writes each line at once and never the
-// inherited buffer. (posix_spawn and vfork children run no atfork handler;
-// they must not log before exec, as for any non-async-signal-safe call.)
+// has no flusher thread (nor should it start one). So a child writes each
+// line at once and never the inherited buffer. (posix_spawn and vfork
+// children run no atfork handler; they must not log before exec, as for
+// any non-async-signal-safe call.)
 // sink_mu is held across the fork: a child forked while another thread (the
 // flusher waking up, a thread logging) held it would inherit it locked,
 // with nobody left to unlock it, and hang on its first line (CI's TSan
@@ -162,7 +174,6 @@ void AtForkChild() {
 bool StartFlusher(LogState& st) {
   st.flusher_started = true;
   std::atexit(FlushAtExit);
-  ::pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
   try {
     std::thread(FlusherLoop).detach();  // never joined: it sleeps through exit like any idle thread
   } catch (...) {
