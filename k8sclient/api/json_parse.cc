@@ -1,6 +1,7 @@
 // Parsing and printing foreign JSON (see json_parse.h).
 #include "k8sclient/api/json_parse.h"
 
+#include "k8sclient/api/json_fast_sax.h"
 #include "k8sclient/base/text.h"
 
 namespace hpad::k8s {
@@ -48,12 +49,21 @@ Result<nlohmann::json> ParseForeignJson(std::string_view text, std::string_view 
     return InvalidError(source + ": JSON nested deeper than the limit of " + std::to_string(max_depth) + " levels");
   }
   try {
+    // The fast scanner builds the DOM for valid texts; where it gives up,
+    // nlohmann's parser starts over and words the outcome (json_fast_sax.h).
+    nlohmann::json fast;
+    if (FastParseJson(text, &fast)) return fast;
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
   } catch (const std::exception& e) {
     return InvalidError(source + ": not valid JSON: " + SafeText(e.what(), 200));
   }
+}
+
+bool FastParseJson(std::string_view text, nlohmann::json* out) {
+  nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom(*out, /*allow_exceptions=*/false);
+  return FastSaxParse(text, &dom);
 }
 
 std::string DumpForeign(const nlohmann::json& j, int indent) {

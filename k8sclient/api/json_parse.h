@@ -42,6 +42,12 @@ bool JsonNestingExceeds(std::string_view text, size_t max_depth = kMaxJsonDepth)
 Result<nlohmann::json> ParseForeignJson(std::string_view text, std::string_view what,
                                         size_t max_bytes = kMaxJsonBytes, size_t max_depth = kMaxJsonDepth);
 
+// The DOM of `text` built by the fast scanner (json_fast_sax.h), the value
+// nlohmann::json::parse would give; false where the scanner gave up (*out is
+// then unspecified) and nlohmann's parser must decide. Never throws
+// anything but std::bad_alloc.
+bool FastParseJson(std::string_view text, nlohmann::json* out);
+
 // dump() with invalid UTF-8 replaced by U+FFFD; never throws.
 std::string DumpForeign(const nlohmann::json& j, int indent = -1);
 

@@ -482,7 +482,8 @@ json HpaToJson(const Hpa& hpa) { return HpaToJson(hpa, hpa.status); }
 json HpaToJson(const Hpa& hpa, const HpaStatus& status) {
   // raw is our own dump of an object that passed the foreign-JSON bounds:
   // it parses; anything else (a hand-built Hpa) starts from an empty object.
-  json out = hpa.raw ? json::parse(*hpa.raw, nullptr, /*allow_exceptions=*/false) : json::object();
+  json out = json::object();
+  if (hpa.raw && !FastParseJson(*hpa.raw, &out)) out = json::parse(*hpa.raw, nullptr, /*allow_exceptions=*/false);
   if (!out.is_object()) out = json::object();
   out["apiVersion"] = "autoscaling/v2";
   out["kind"] = "HorizontalPodAutoscaler";

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "k8sclient/api/json_fast_sax.h"
 #include "k8sclient/api/json_parse.h"
 #include "k8sclient/api/quantity.h"
 #include "k8sclient/api/time_format.h"
@@ -213,7 +214,8 @@ Status MilliValue(const Val& v, P path, int64_t* out) {
 // texts (size limit, nesting pre-scan, then syntax with the same byte
 // offset); `*text_error` tells those failures from d.error(), the decoding
 // result. D provides syntax_error() (set by its parse_error callback, see
-// SyntaxErrorText) and error().
+// SyntaxErrorText), error() and Restart() (back to the state it was
+// constructed in).
 template <typename D>
 Status DecodeText(D& d, std::string_view text, std::string_view what, size_t max_bytes, bool* text_error) {
   if (text_error) *text_error = false;
@@ -229,6 +231,11 @@ Status DecodeText(D& d, std::string_view text, std::string_view what, size_t max
   if (JsonNestingExceeds(text, kMaxJsonDepth)) {
     return text_failure("JSON nested deeper than the limit of " + std::to_string(kMaxJsonDepth) + " levels");
   }
+  // The fast scanner decides valid texts; where it gives up (a syntax
+  // error, a float, ...) nlohmann's parser reruns on a fresh decoder and
+  // words the outcome (json_fast_sax.h).
+  if (FastSaxParse(text, &d)) return d.error();
+  d.Restart();
   try {
     if (!nlohmann::json::sax_parse(text.begin(), text.end(), &d)) {
       return text_failure(d.syntax_error().value_or("not valid JSON"));

@@ -249,6 +249,8 @@ class ListDecoder {
   }
 
   const std::optional<std::string>& syntax_error() const { return syntax_error_; }
+  // Back to the constructed state (DecodeText, when the fast scanner gave up).
+  void Restart() { *this = ListDecoder(kind_, single_item_); }
   // The decoding result once the parse succeeded.
   Status error() const { return root_error_.ok() ? items_error_ : root_error_; }
   PodMetricsTableBuilder table;
@@ -800,8 +802,8 @@ class ListDecoder {
     }
   }
 
-  const ListKind kind_;
-  const bool single_item_;
+  ListKind kind_;  // not const: Restart assigns a fresh decoder
+  bool single_item_;
   std::vector<Frame> stack_;
   size_t skip_ = 0;  // > 0: inside a skipped container (its nesting depth)
   std::string entry_key_;

@@ -189,6 +189,12 @@ class PageDecoder {
   }
 
   const std::optional<std::string>& syntax_error() const { return syntax_error_; }
+  // Back to the constructed state, the page emptied (DecodeText, when the
+  // fast scanner gave up).
+  void Restart() {
+    *page_ = PodListPage{};
+    *this = PageDecoder(interner_, page_);
+  }
   // Page-level outcomes are never errors (the reflector reads what it can).
   Status error() const { return Status::Ok(); }
 
@@ -719,8 +725,8 @@ class PageDecoder {
     page_->items.push_back(std::move(pod));
   }
 
-  PodInterner* const interner_;
-  PodListPage* const page_;
+  PodInterner* interner_;  // not const: Restart assigns a fresh decoder
+  PodListPage* page_;
   std::vector<Frame> stack_;
   size_t skip_ = 0;  // > 0: inside a skipped container (its nesting depth)
   std::string entry_key_;
