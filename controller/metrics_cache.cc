@@ -128,9 +128,10 @@ MetricsCache::MetricsCache(MetricsClient& source, const k8s::ObjectStore<k8s::Po
 template <typename L, typename Fetch>
 std::shared_ptr<const L> MetricsCache::Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key,
                                               Fetch fetch) {
-  std::promise<std::shared_ptr<const L>> promise;
+  // Only the worker that fetches makes a promise (a cache hit, the common
+  // case, allocates no shared state).
+  std::optional<std::promise<std::shared_ptr<const L>>> promise;
   std::shared_future<std::shared_ptr<const L>> future;
-  bool owner = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     const Time now = clock_.Now();
@@ -139,15 +140,14 @@ std::shared_ptr<const L> MetricsCache::Lookup(std::map<std::string, Entry<L>>& e
       future = it->second.value;  // fresh, or being fetched by another worker
     } else {
       SweepLocked(now);
-      future = promise.get_future().share();
+      future = promise.emplace().get_future().share();
       entries[key] = Entry<L>{now, future};
-      owner = true;
     }
   }
-  if (owner) {
+  if (promise) {
     // Outside the lock: other namespaces are served meanwhile, and waiters
     // on this key block on the future, not on mu_.
-    promise.set_value(std::make_shared<const L>(fetch()));
+    promise->set_value(std::make_shared<const L>(fetch()));
   }
   return future.get();
 }
