@@ -205,6 +205,20 @@ std::vector<uint32_t> MetricsCache::Select(const std::string& ns, const k8s::Sel
     for (uint32_t i = 0; i < count; i++) out.push_back(i);
     return out;
   }
+  // Items' own label sets are interned by the table, and the pods of one
+  // workload share one: consecutive items with the same set get the same
+  // answer without a match.
+  const k8s::Labels* last_labels = nullptr;
+  bool last_selected = false;
+  auto selects = [&](uint32_t i) {
+    const k8s::Labels& own = list.LabelsOf(i);
+    if (own.empty()) return SelectsItem(ns, selector, list, i);  // judged by its pod's labels
+    if (&own != last_labels) {
+      last_labels = &own;
+      last_selected = selector.Matches(own);
+    }
+    return last_selected;
+  };
   // An equality requirement k=v can only match items labelled k=v, or
   // unlabelled ones (judged by their pod's labels): visit only those, from
   // the smallest posting list.
@@ -222,7 +236,7 @@ std::vector<uint32_t> MetricsCache::Select(const std::string& ns, const k8s::Sel
   }
   if (!anchored) {  // no equality requirement: every item is a candidate
     for (uint32_t i = 0; i < count; i++)
-      if (SelectsItem(ns, selector, list, i)) out.push_back(i);
+      if (selects(i)) out.push_back(i);
     return out;
   }
   std::vector<uint32_t> candidates;
@@ -231,7 +245,7 @@ std::vector<uint32_t> MetricsCache::Select(const std::string& ns, const k8s::Sel
   std::merge(anchored->begin(), anchored->end(), list.unlabelled.begin(), list.unlabelled.end(),
              std::back_inserter(candidates));
   for (uint32_t i : candidates)
-    if (SelectsItem(ns, selector, list, i)) out.push_back(i);
+    if (selects(i)) out.push_back(i);
   return out;
 }
 

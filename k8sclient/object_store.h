@@ -240,6 +240,17 @@ class ObjectStore {
     auto nit = by_ns_.find(ns);
     if (nit == by_ns_.end()) return out;
     const NsIndex& index = nit->second;
+    // Pods of one workload share one interned label set: consecutive
+    // candidates with the same set get the same answer without a match.
+    const Labels* last_labels = nullptr;
+    bool last_matched = false;
+    auto matches = [&](const Labels& labels) {
+      if (&labels != last_labels) {
+        last_labels = &labels;
+        last_matched = selector.Matches(labels);
+      }
+      return last_matched;
+    };
     // Narrowest candidate set: the smallest label posting list among the
     // single-valued equality requirements, else the whole namespace.
     const RefSet* candidates = nullptr;
@@ -253,12 +264,12 @@ class ObjectStore {
     }
     if (!candidates) {
       ForEachInNamespaceLocked(ns, [&](const Entry& e) {
-        if (selector.Matches(e.labels())) out.push_back(e.obj);
+        if (matches(e.labels())) out.push_back(e.obj);
       });
       return out;
     }
     for (const auto& ref : *candidates)
-      if (selector.Matches(ref->labels())) out.push_back(ref->obj);
+      if (matches(ref->labels())) out.push_back(ref->obj);
     return out;
   }
   size_t Size() const {

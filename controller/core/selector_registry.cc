@@ -117,16 +117,26 @@ std::vector<std::string> SelectorRegistry::HpasSelectingAny(const std::string& n
     if (found.count(name)) return;
     if (n.slots.at(name).selector.Matches(labels)) found.insert(name);
   };
+  // The pods of one workload share one interned label set (PodInterner):
+  // a label set already judged gives the same answer again, so it is
+  // skipped (issue 16: a reconcile judged each of its pods). Bounded, so
+  // the check stays a short scan whatever the pods are.
+  constexpr size_t kSeenLabelSets = 8;
+  const k8s::Labels* seen[kSeenLabelSets];
+  size_t seen_count = 0;
   for (const auto& pod : pods) {
+    const k8s::Labels& labels = pod->labels();
+    if (std::find(seen, seen + seen_count, &labels) != seen + seen_count) continue;
+    if (seen_count < kSeenLabelSets) seen[seen_count++] = &labels;
     // A selector anchored on key=value can only match pods carrying that label.
-    for (const auto& [key, value] : pod->labels()) {
+    for (const auto& [key, value] : labels) {
       auto k = n.anchored.find(key);
       if (k == n.anchored.end()) continue;
       auto v = k->second.find(value);
       if (v == k->second.end()) continue;
-      for (const auto& name : v->second) consider(name, pod->labels());
+      for (const auto& name : v->second) consider(name, labels);
     }
-    for (const auto& name : n.general) consider(name, pod->labels());
+    for (const auto& name : n.general) consider(name, labels);
   }
   return std::vector<std::string>(found.begin(), found.end());
 }
