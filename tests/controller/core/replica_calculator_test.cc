@@ -467,3 +467,103 @@ TEST_CASE("fast path agrees with the general path on random inputs", "[calculato
   CHECK(errors > 200);
   CHECK(filled > 300);
 }
+
+// The merge pass checks the name order while it walks (no separate pass) and
+// reuses the request of the previous pod when both share one interned
+// PodRequests. Against the general form (reversed lists, or any list with a
+// duplicate name): names of mixed lengths that share long prefixes or differ
+// only in their last byte, lists in random orders (sorted ones take the
+// merge pass, others leave it at their first out-of-order pod), duplicates
+// next to each other, and pods sharing request specs (null included).
+TEST_CASE("merge pass order check and shared requests agree with the general path", "[calculator][fastpath]") {
+  std::mt19937 rng(20260215);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const Time now = T0();
+  const std::vector<std::string> pool = {
+      "a",        "b",        "web-1",    "web-10",   "web-2",    "web-7d9f8b6c5d-x2x4",  "web-7d9f8b6c5d-x2x4k",
+      "web-7d9f8b6c5d-x2x4l", "web-7d9f8b6c5d-y2x4k", "pod-abcdefgh", "pod-abcdefgi", "pod-abcdefg", "pod-abcd",
+      "pod-abce", "zz"};
+  const std::vector<std::string> phases = {"Running", "Running", "Running", "Pending", "Failed"};
+  const std::vector<std::optional<std::string>> ready = {"True", "True", "True", "False", std::nullopt};
+  auto describe = [](const hpad::Result<PodMetricProposal>& r) {
+    if (!r.ok()) return "error: " + r.status().message();
+    return std::to_string(r->replicas) + "/" + std::to_string(r->utilization) + "/" + std::to_string(r->usage);
+  };
+  auto spec = [](std::map<std::string, int64_t> requests) {
+    hpad::k8s::PodContainer c;
+    c.name = "app";
+    c.requests_milli = std::move(requests);
+    return std::make_shared<const hpad::k8s::PodRequests>(hpad::k8s::PodRequests{.containers = {c}});
+  };
+  int merged = 0, general = 0, shared = 0;
+  for (int iter = 0; iter < 3000; iter++) {
+    // Shared specs: two with cpu, one with cpu and memory, and in half the
+    // iterations none (null: fine for the whole pod, RQ3 for container
+    // "app"). A spec without cpu (or null) goes to one pod at most, so that
+    // at most one pod has an error and its text does not depend on the order.
+    const bool shared_null = pick(2) == 0;
+    const std::vector<std::shared_ptr<const hpad::k8s::PodRequests>> specs = {
+        spec({{"cpu", 100 * (1 + pick(10))}}), spec({{"cpu", 250}}),
+        spec({{"cpu", 300}, {"ephemeral-storage", 1}, {"memory", 1000}}), shared_null ? nullptr : spec({{"cpu", 90}})};
+    const auto without_cpu = pick(2) == 0 ? spec({{"memory", 1000}}) : nullptr;
+    std::vector<std::string> names = pool;
+    std::shuffle(names.begin(), names.end(), rng);
+    names.resize(static_cast<size_t>(1 + pick(static_cast<int>(pool.size()))));
+    std::sort(names.begin(), names.end());
+    const int no_cpu_at = pick(10) == 0 ? pick(static_cast<int>(names.size())) : -1;
+    PodList sorted;
+    PodMetricsInfo metrics;
+    for (size_t i = 0; i < names.size(); i++) {
+      auto p = std::make_shared<hpad::k8s::Pod>();
+      p->name = names[i];
+      p->ns = "default";
+      p->phase = phases[static_cast<size_t>(pick(static_cast<int>(phases.size())))];
+      p->ready_status = ready[static_cast<size_t>(pick(static_cast<int>(ready.size())))];
+      p->start_time = now - std::chrono::hours(1);
+      p->ready_last_transition = now - std::chrono::hours(1) + std::chrono::seconds(20);
+      p->shared_requests = static_cast<int>(i) == no_cpu_at ? without_cpu : specs[static_cast<size_t>(pick(4))];
+      if (i > 0 && sorted.back()->shared_requests == p->shared_requests) shared++;
+      sorted.push_back(p);
+      if (pick(5) != 0) metrics[names[i]] = PodMetric{pick(1500), now - std::chrono::seconds(pick(60)), {}};
+      if (pick(6) == 0) metrics[names[i] + "-superfluous"] = PodMetric{pick(900), now, {}};  // between pod names
+    }
+    PodList reversed(sorted.rbegin(), sorted.rend());
+    PodList shuffled = sorted;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    PodList duplicated = sorted;  // a name twice in a row: never the merge pass
+    const size_t dup = static_cast<size_t>(pick(static_cast<int>(sorted.size())));
+    duplicated.insert(duplicated.begin() + static_cast<std::ptrdiff_t>(dup), sorted[dup]);
+    PodList duplicated_reversed(duplicated.rbegin(), duplicated.rend());
+    if (std::is_sorted(shuffled.begin(), shuffled.end(), [](const auto& x, const auto& y) { return x->name < y->name; })) {
+      merged++;
+    } else {
+      general++;
+    }
+    const int32_t current = 1 + pick(12);
+    const int32_t target = 10 + 10 * pick(20);
+    const int64_t target_usage = 100 + 50 * pick(20);
+    const Tolerances tol{0.1, 0.1};
+    INFO("iteration " << iter << " pods " << names.size());
+    for (const std::string container : {"", "app"}) {
+      if (shared_null && !container.empty()) continue;
+      auto util = [&](const PodList& pods) {
+        return describe(
+            CalcResourceUtilizationReplicas(current, target, "cpu", container, tol, metrics, pods, kTuning, now));
+      };
+      const std::string want = util(reversed);
+      REQUIRE(util(sorted) == want);
+      REQUIRE(util(shuffled) == want);
+      REQUIRE(util(duplicated) == util(duplicated_reversed));
+    }
+    auto plain = [&](const PodList& pods) {
+      return describe(CalcPlainMetricReplicas(current, target_usage, "cpu", tol, metrics, pods, kTuning, now));
+    };
+    const std::string want = plain(reversed);
+    REQUIRE(plain(sorted) == want);
+    REQUIRE(plain(shuffled) == want);
+    REQUIRE(plain(duplicated) == plain(duplicated_reversed));
+  }
+  CHECK(merged > 100);
+  CHECK(general > 1000);
+  CHECK(shared > 1000);
+}
