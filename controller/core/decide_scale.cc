@@ -4,6 +4,8 @@
 
 #include "controller/core/hpa_status.h"
 
+#include <utility>
+
 namespace hpad::ctrl {
 namespace {
 
@@ -192,8 +194,9 @@ ScaleDecision DecideScaleSteps(const DecideInput& input, HpaHistory& history, co
       norm = NormalizeWithBehaviors(history, current, desired, min_replicas, spec.max_replicas, behavior, now,
                                     norm_trace);
     }
-    d.conditions.push_back(ConditionChange{norm.able_to_scale, false});
-    d.conditions.push_back(ConditionChange{norm.scaling_limited, false});
+    // Moved, not copied: norm's texts are not read again (only norm.desired).
+    d.conditions.push_back(ConditionChange{std::move(norm.able_to_scale), false});
+    d.conditions.push_back(ConditionChange{std::move(norm.scaling_limited), false});
     desired = norm.desired;
     // R10 / Z4: waking from zero goes at least to minReplicas.
     if (current == 0 && min_replicas != 0 && was_scaled_to_zero && desired < min_replicas) {

@@ -54,13 +54,23 @@ int32_t LongestPolicyPeriod(const k8s::HpaScalingRules& rules) {
   return longest;
 }
 
-k8s::HpaScalingRules DefaultRules(const std::optional<k8s::HpaScalingRules>& in, bool scale_up,
-                                  Duration downscale_window) {
-  k8s::HpaScalingRules r = in.value_or(k8s::HpaScalingRules{});
+// B1 for one direction, built in place in `out` (DefaultBehavior runs on
+// every reconcile of an HPA with a behavior: no temporary rules object, no
+// initializer-list policies to build and destroy).
+void DefaultRulesInto(std::optional<k8s::HpaScalingRules>& out, const std::optional<k8s::HpaScalingRules>& in,
+                      bool scale_up, Duration downscale_window) {
+  if (in) {
+    out.emplace(*in);
+  } else {
+    out.emplace();
+  }
+  k8s::HpaScalingRules& r = *out;
   if (scale_up) {
     if (!r.stabilization_window_seconds) r.stabilization_window_seconds = 0;
     if (!r.policies_set && r.policies.empty()) {
-      r.policies = {{"Pods", 4, 15}, {"Percent", 100, 15}};
+      r.policies.reserve(2);  // one allocation, elements built in place
+      r.policies.push_back(k8s::HpaScalingPolicy{"Pods", 4, 15});
+      r.policies.push_back(k8s::HpaScalingPolicy{"Percent", 100, 15});
       r.policies_set = true;
     }
   } else {
@@ -70,12 +80,12 @@ k8s::HpaScalingRules DefaultRules(const std::optional<k8s::HpaScalingRules>& in,
           static_cast<int32_t>(std::chrono::duration_cast<std::chrono::seconds>(downscale_window).count());
     }
     if (!r.policies_set && r.policies.empty()) {
-      r.policies = {{"Percent", 100, 15}};
+      r.policies.reserve(1);
+      r.policies.push_back(k8s::HpaScalingPolicy{"Percent", 100, 15});
       r.policies_set = true;
     }
   }
-  if (!r.select_policy) r.select_policy = "Max";
-  return r;
+  if (!r.select_policy) r.select_policy.emplace("Max", 3);
 }
 
 }  // namespace
@@ -186,8 +196,8 @@ NormalizationResult NormalizeLegacy(HpaHistory& history, int32_t current, int32_
 
 k8s::HpaBehavior DefaultBehavior(const k8s::HpaBehavior& behavior, Duration downscale_window) {
   k8s::HpaBehavior b;
-  b.scale_up = DefaultRules(behavior.scale_up, true, downscale_window);
-  b.scale_down = DefaultRules(behavior.scale_down, false, downscale_window);
+  DefaultRulesInto(b.scale_up, behavior.scale_up, true, downscale_window);
+  DefaultRulesInto(b.scale_down, behavior.scale_down, false, downscale_window);
   return b;
 }
 
