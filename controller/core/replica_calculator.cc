@@ -117,7 +117,7 @@ int64_t SatAdd(int64_t a, int64_t b) {
 // RQ2: pod-level requests are "set" when spec.resources.requests holds a
 // resource supported at pod level (cpu or memory), as upstream's
 // IsPodLevelRequestsSet.
-bool IsSupportedPodLevelResource(const std::string& resource) { return resource == "cpu" || resource == "memory"; }
+bool IsSupportedPodLevelResource(const std::string& resource) { return Is(resource, "cpu") || Is(resource, "memory"); }
 
 bool PodLevelRequestsSet(const k8s::Pod& pod) {
   for (const auto& [name, milli] : pod.requests().pod_level_requests_milli) {
@@ -395,7 +395,7 @@ bool ScanPods(const PodList& pods, const PodMetricsInfo& metrics, const std::str
               const std::string& container, bool pod_level_resources, int64_t fallback_percent,
               const ReadinessTuning& tuning, Time now, PodScan* out) {
   PodScan& s = *out;
-  const bool cpu = resource == "cpu";
+  const bool cpu = Is(resource, "cpu");
   size_t removed = 0;
   int64_t removed_sum = 0;
   int64_t all_sum = 0;  // every value, in key order (C9's sum before P6)
@@ -588,7 +588,7 @@ int32_t CeilToInt32(double x) {
 PodGroups GroupPods(const PodList& pods, const PodMetricsInfo& metrics, const std::string& resource,
                     const ReadinessTuning& tuning, Time now) {
   PodGroups g;
-  const bool cpu = resource == "cpu";
+  const bool cpu = Is(resource, "cpu");
   for (const auto& pod : pods) {
     auto it = metrics.find(pod->name);
     const PodMetric* metric = it == metrics.end() ? nullptr : &it->second;
@@ -674,7 +674,7 @@ PodTable TracePodTable(const PodList& pods, const PodMetricsInfo& metrics, const
   size_t name_bytes = 0;
   for (const auto& pod : pods) name_bytes += pod->name.size();
   table.names.reserve(name_bytes);
-  const bool cpu = resource == "cpu";
+  const bool cpu = Is(resource, "cpu");
   for (const auto& pod : pods) {
     auto it = metrics.find(pod->name);
     const PodMetric* metric = it == metrics.end() ? nullptr : &it->second;
