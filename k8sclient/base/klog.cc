@@ -239,6 +239,23 @@ constexpr std::array<std::string_view, 2> kAuthorizationHeaders = {"proxy-author
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
+// The first letters (either case) of every word the matchers in
+// RedactSecrets look for: a word starting with any other byte is copied
+// without trying them (issue 16: every -v=2 reconcile line passes here).
+constexpr std::array<bool, 256> kCredentialInitials = [] {
+  std::array<bool, 256> t{};
+  auto mark = [&t](std::string_view word) {
+    const auto c = static_cast<unsigned char>(word[0]);
+    t[c] = true;
+    if (c >= 'a' && c <= 'z') t[c - 'a' + 'A'] = true;
+  };
+  for (std::string_view w : kSecretKeys) mark(w);
+  for (std::string_view w : kAuthorizationHeaders) mark(w);
+  mark("bearer");
+  mark("basic");
+  return t;
+}();
+
 // Where a credential token that starts at `p` ends: whitespace, a quote, a
 // comma or a closing bracket/semicolon (none can be part of a token68 or a
 // JWT, so stopping there hides the whole token and keeps the prose).
@@ -320,7 +337,7 @@ std::string RedactSecrets(std::string_view text) {
   while (i < text.size()) {
     // Authorization schemes: "Bearer abc", "Basic abc".
     bool at_word_start = i == 0 || !IsWordChar(text[i - 1]);
-    if (at_word_start) {
+    if (at_word_start && kCredentialInitials[static_cast<unsigned char>(text[i])]) {
       // "Authorization: [Scheme ]token": the header names the credential.
       if (auto [begin, end] = AuthorizationHeaderValue(text, i); end > begin) {
         out.append(text.substr(i, begin - i));
