@@ -1,8 +1,9 @@
 // Shared pieces of the streaming (SAX) decoders - metrics_stream.cc and
 // pod_list_stream.cc (issue 16): a SAX value, the fields::Get* semantics
 // applied to one value, error texts that match the DOM decoders' (which
-// describe values with DescribeJson / json::type_name), and the text-level
-// checks ParseForeignJson makes before parsing.
+// describe values with DescribeJson / json::type_name), and DecodeText: the
+// text-level checks ParseForeignJson makes before parsing, then the fast
+// scanner (json_fast_sax.h), then nlohmann's parser where it gives up.
 //
 // Internal to k8sclient/api/types (like json_fields.h). Header-only, pure.
 #pragma once

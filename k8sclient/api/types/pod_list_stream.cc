@@ -1,6 +1,8 @@
 // Streaming decoder of one PodList page (see PodListPageFromText in pod.h,
-// issue 16): nlohmann's SAX parser feeds a small state machine that fills
-// typed Pods directly (through the PodInterner), without building a DOM.
+// issue 16): a SAX parser (json_fast_sax.h's scanner, or nlohmann's where
+// it gives up; json_stream.h's DecodeText) feeds a small state machine that
+// fills typed Pods directly (through the PodInterner), without building a
+// DOM.
 //
 // The reference is what the pod informer did with the page's DOM: ListAll
 // reads metadata.resourceVersion / metadata.continue (strings only, "" for
