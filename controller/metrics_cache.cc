@@ -208,16 +208,11 @@ std::vector<uint32_t> MetricsCache::Select(const std::string& ns, const k8s::Sel
   // Items' own label sets are interned by the table, and the pods of one
   // workload share one: consecutive items with the same set get the same
   // answer without a match.
-  const k8s::Labels* last_labels = nullptr;
-  bool last_selected = false;
+  k8s::MatchMemo memo(selector);
   auto selects = [&](uint32_t i) {
     const k8s::Labels& own = list.LabelsOf(i);
     if (own.empty()) return SelectsItem(ns, selector, list, i);  // judged by its pod's labels
-    if (&own != last_labels) {
-      last_labels = &own;
-      last_selected = selector.Matches(own);
-    }
-    return last_selected;
+    return memo.Matches(own);
   };
   // An equality requirement k=v can only match items labelled k=v, or
   // unlabelled ones (judged by their pod's labels): visit only those, from

@@ -242,15 +242,7 @@ class ObjectStore {
     const NsIndex& index = nit->second;
     // Pods of one workload share one interned label set: consecutive
     // candidates with the same set get the same answer without a match.
-    const Labels* last_labels = nullptr;
-    bool last_matched = false;
-    auto matches = [&](const Labels& labels) {
-      if (&labels != last_labels) {
-        last_labels = &labels;
-        last_matched = selector.Matches(labels);
-      }
-      return last_matched;
-    };
+    MatchMemo memo(selector);
     // Narrowest candidate set: the smallest label posting list among the
     // single-valued equality requirements, else the whole namespace.
     const RefSet* candidates = nullptr;
@@ -264,12 +256,12 @@ class ObjectStore {
     }
     if (!candidates) {
       ForEachInNamespaceLocked(ns, [&](const Entry& e) {
-        if (matches(e.labels())) out.push_back(e.obj);
+        if (memo.Matches(e.labels())) out.push_back(e.obj);
       });
       return out;
     }
     for (const auto& ref : *candidates)
-      if (matches(ref->labels())) out.push_back(ref->obj);
+      if (memo.Matches(ref->labels())) out.push_back(ref->obj);
     return out;
   }
   size_t Size() const {

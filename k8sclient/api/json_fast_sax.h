@@ -221,14 +221,23 @@ inline Number ScanInteger(const char** pp, const char* end, uint64_t* magnitude)
 // parse_error are never called).
 template <typename Sax>
 bool FastSaxParse(std::string_view text, Sax* sax) {
-  using namespace fast_sax_detail;
   const char* p = text.data();
   const char* const end = p + text.size();
   bool in_object[kFastSaxMaxDepth];  // the open containers, innermost last
   size_t depth = 0;
   std::string token;
+  constexpr auto kUnknownSize = static_cast<size_t>(-1);  // what nlohmann passes to start_*
   auto skip_space = [&] {
-    while (p < end && IsSpace(*p)) ++p;
+    while (p < end && fast_sax_detail::IsSpace(*p)) ++p;
+  };
+  // A member name and its ':' (spaces allowed around both).
+  auto read_key = [&] {
+    skip_space();
+    if (p >= end || *p != '"' || !fast_sax_detail::ScanString(&p, end, &token) || !sax->key(token)) return false;
+    skip_space();
+    if (p >= end || *p != ':') return false;
+    ++p;
+    return true;
   };
 
   // Each turn reads one value; `continue` reads the next one at once (a
@@ -238,36 +247,22 @@ bool FastSaxParse(std::string_view text, Sax* sax) {
     if (p >= end) return false;
     switch (*p) {
       case '{':
-        ++p;
-        if (!sax->start_object(static_cast<size_t>(-1))) return false;
+      case '[': {
+        const bool object = *p++ == '{';
+        if (!(object ? sax->start_object(kUnknownSize) : sax->start_array(kUnknownSize))) return false;
         skip_space();
-        if (p < end && *p == '}') {
+        if (p < end && *p == (object ? '}' : ']')) {  // empty: complete at once
           ++p;
-          if (!sax->end_object()) return false;
+          if (!(object ? sax->end_object() : sax->end_array())) return false;
           break;
         }
         if (depth == kFastSaxMaxDepth) return false;
-        in_object[depth++] = true;
-        // the first key
-        if (p >= end || *p != '"' || !ScanString(&p, end, &token) || !sax->key(token)) return false;
-        skip_space();
-        if (p >= end || *p != ':') return false;
-        ++p;
+        in_object[depth++] = object;
+        if (object && !read_key()) return false;
         continue;
-      case '[':
-        ++p;
-        if (!sax->start_array(static_cast<size_t>(-1))) return false;
-        skip_space();
-        if (p < end && *p == ']') {
-          ++p;
-          if (!sax->end_array()) return false;
-          break;
-        }
-        if (depth == kFastSaxMaxDepth) return false;
-        in_object[depth++] = false;
-        continue;
+      }
       case '"':
-        if (!ScanString(&p, end, &token) || !sax->string(token)) return false;
+        if (!fast_sax_detail::ScanString(&p, end, &token) || !sax->string(token)) return false;
         break;
       case 't':
         if (end - p < 4 || std::string_view(p, 4) != "true" || !sax->boolean(true)) return false;
@@ -284,14 +279,14 @@ bool FastSaxParse(std::string_view text, Sax* sax) {
       default: {
         if (*p != '-' && (*p < '0' || *p > '9')) return false;
         uint64_t magnitude = 0;
-        switch (ScanInteger(&p, end, &magnitude)) {
-          case Number::kUnsigned:
+        switch (fast_sax_detail::ScanInteger(&p, end, &magnitude)) {
+          case fast_sax_detail::Number::kUnsigned:
             if (!sax->number_unsigned(magnitude)) return false;
             break;
-          case Number::kInteger:
+          case fast_sax_detail::Number::kInteger:
             if (!sax->number_integer(-static_cast<int64_t>(magnitude))) return false;
             break;
-          case Number::kGiveUp:
+          case fast_sax_detail::Number::kGiveUp:
             return false;
         }
         break;
@@ -304,13 +299,7 @@ bool FastSaxParse(std::string_view text, Sax* sax) {
       if (p >= end) return false;
       if (*p == ',') {
         ++p;
-        if (in_object[depth - 1]) {
-          skip_space();
-          if (p >= end || *p != '"' || !ScanString(&p, end, &token) || !sax->key(token)) return false;
-          skip_space();
-          if (p >= end || *p != ':') return false;
-          ++p;
-        }
+        if (in_object[depth - 1] && !read_key()) return false;
         break;  // the next value
       }
       if (in_object[depth - 1] ? *p != '}' : *p != ']') return false;

@@ -59,4 +59,27 @@ class Selector {
   std::vector<LabelSelectorRequirement> requirements_;
 };
 
+// Selector::Matches over a run of label sets that often repeat at one
+// address (the pods of one workload share one interned set): a set at the
+// address of the previous one gets the previous answer without a match.
+// Exact as long as the sets are not changed during the run (interned sets
+// never are). One per scan; not thread-safe; holds a reference to the
+// selector.
+class MatchMemo {
+ public:
+  explicit MatchMemo(const Selector& selector) : selector_(selector) {}
+  bool Matches(const Labels& labels) {
+    if (&labels != last_) {
+      last_ = &labels;
+      matched_ = selector_.Matches(labels);
+    }
+    return matched_;
+  }
+
+ private:
+  const Selector& selector_;
+  const Labels* last_ = nullptr;
+  bool matched_ = false;
+};
+
 }  // namespace hpad::k8s

@@ -1,20 +1,21 @@
 // Streaming decoders of the three metrics list bodies (see metrics.h,
 // issue 16): a SAX parser (json_fast_sax.h's scanner, or nlohmann's where
 // it gives up; json_stream.h's DecodeText) feeds a small state machine that
-// fills the typed structs directly, without building a DOM. A PodMetricsList goes
-// into a PodMetricsTable (pod_metrics_table.h) through per-item scratch
-// reused across items (an object's members as a sorted, last-wins vector
-// instead of a std::map); PodMetricsListFromText is that table's
-// ToPodMetrics(), so one decoder serves both.
+// fills the typed structs directly, without building a DOM. A
+// PodMetricsList goes into a PodMetricsTable (pod_metrics_table.h) through
+// per-item scratch reused across items (an object's members as a sorted,
+// last-wins vector instead of a std::map); PodMetricsListFromText is that
+// table's ToPodMetrics(), so one decoder serves both.
 //
 // The DOM decoders (metrics.cc, behind ParseForeignJson) are the reference;
 // these give the same value or the same error text for every input:
 //  - text-level checks first and in the same order: size limit, nesting
 //    pre-scan (JsonNestingExceeds), then syntax. A text the fast scanner
 //    does not accept goes through the lexer/parser nlohmann::json::parse
-//    uses, so syntax errors carry the same byte offset. Every callback returns true, so the whole text is
-//    checked for syntax even after a field error (a syntax error anywhere
-//    wins over a field error, as in the DOM path, which parses first);
+//    uses, so syntax errors carry the same byte offset. Every callback
+//    returns true, so the whole text is checked for syntax even after a
+//    field error (a syntax error anywhere wins over a field error, as in
+//    the DOM path, which parses first);
 //  - duplicate keys: the DOM keeps the last value of a key, so a repeated
 //    key resets what its earlier value produced, errors included;
 //  - error priority: the DOM decoder checks fields in a fixed code order
