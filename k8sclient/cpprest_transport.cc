@@ -47,7 +47,6 @@
 #include <openssl/ssl.h>
 
 #include "k8sclient/api_client.h"
-#include "k8sclient/cert_authority.h"
 #include "k8sclient/deadline_timer.h"
 #include "k8sclient/base/klog.h"
 
@@ -482,18 +481,8 @@ class CpprestTransport final : public HttpTransport {
 }  // namespace
 
 Result<std::unique_ptr<HttpTransport>> NewCpprestTransport(TransportConfig config) {
-  auto url = ParseServerUrl(config.server);
+  auto url = CheckTransportConfig(config);
   if (!url.ok()) return url.status();
-  if (Status s = CheckCredentialsTransport(config, *url); !s.ok()) return s;
-  if (!config.ca_pem.empty()) {
-    if (Status s = CheckPemCertificates(config.ca_pem); !s.ok()) return s.WithContext("certificate authority");
-  }
-  if (config.client_cert_pem.empty() != config.client_key_pem.empty())
-    return InvalidError("client certificate and client key must be given together");
-  if (!config.client_cert_pem.empty()) {
-    if (Status s = CheckPemCertificates(config.client_cert_pem); !s.ok()) return s.WithContext("client certificate");
-    if (Status s = CheckPemPrivateKey(config.client_key_pem); !s.ok()) return s.WithContext("client key");
-  }
   if (config.timeout.count() <= 0) config.timeout = std::chrono::seconds(30);
   return std::unique_ptr<HttpTransport>(std::make_unique<CpprestTransport>(std::move(config), std::move(*url)));
 }

@@ -1,7 +1,6 @@
-// The cpprestsdk + OpenSSL implementation of HttpTransport. hpad uses it for
-// OpenStream (watches) behind NewHttpTransport (httplib_transport.h), which
-// sends requests on the caller's thread instead; its own Send is kept for
-// bench/transport_bench's comparison (issue 16).
+// The cpprestsdk + OpenSSL implementation of HttpTransport, which hpad used
+// before NewHttpTransport (httplib_transport.h) replaced it for requests and
+// then watches; kept for bench/transport_bench's comparison (issue 16).
 //
 // cpprest_transport.cc is the only translation unit that includes cpprestsdk
 // headers (one such TU costs 7-15 s to compile; libraries.md §2). TLS

@@ -1,6 +1,7 @@
 // Pure helpers declared in http_transport.h (no HTTP library here).
 #include "k8sclient/http_transport.h"
 #include "k8sclient/base/strings.h"
+#include "k8sclient/cert_authority.h"
 
 #include <algorithm>
 #include <cctype>
@@ -85,6 +86,22 @@ Status CheckCredentialsTransport(const TransportConfig& config, const ServerUrl&
                       ": refusing to send credentials (bearer token or exec plugin) in clear text over http:// "
                       "to a non-loopback host; use https:// (plain http is allowed only to localhost, e.g. "
                       "kubectl proxy)");
+}
+
+Result<ServerUrl> CheckTransportConfig(const TransportConfig& config) {
+  auto url = ParseServerUrl(config.server);
+  if (!url.ok()) return url.status();
+  if (Status s = CheckCredentialsTransport(config, *url); !s.ok()) return s;
+  if (!config.ca_pem.empty()) {
+    if (Status s = CheckPemCertificates(config.ca_pem); !s.ok()) return s.WithContext("certificate authority");
+  }
+  if (config.client_cert_pem.empty() != config.client_key_pem.empty())
+    return InvalidError("client certificate and client key must be given together");
+  if (!config.client_cert_pem.empty()) {
+    if (Status s = CheckPemCertificates(config.client_cert_pem); !s.ok()) return s.WithContext("client certificate");
+    if (Status s = CheckPemPrivateKey(config.client_key_pem); !s.ok()) return s.WithContext("client key");
+  }
+  return url;
 }
 
 }  // namespace hpad::k8s

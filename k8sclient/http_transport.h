@@ -1,9 +1,10 @@
 // HttpTransport: the seam between k8sclient and an HTTP library.
 //
 // RestApiClient speaks Kubernetes over this interface; the real
-// implementation is NewHttpTransport (httplib_transport.h): Send on
-// cpp-httplib's blocking client on the caller's thread, OpenStream on
-// cpprestsdk (cpprest_transport.h, the only code that sees cpprestsdk). A
+// implementation is NewHttpTransport (httplib_transport.h): cpp-httplib's
+// blocking client, Send on the caller's thread, OpenStream on a reader
+// thread per stream (cpprest_transport.h, kept for a benchmark, is the
+// only code that sees cpprestsdk). A
 // transport is built from a TransportConfig (server URL, TLS material,
 // credentials), which kubeconfig.h produces.
 //
@@ -142,6 +143,12 @@ bool IsLoopbackHost(const std::string& host);
 // http:// to a non-loopback host is refused with an error naming the server.
 // Every transport constructor calls this.
 Status CheckCredentialsTransport(const TransportConfig& config, const ServerUrl& url);
+
+// What every transport constructor checks first: the server URL parses,
+// credentials do not travel in clear text (above), the PEM material is
+// certificates and a key, and a client certificate comes with its key.
+// Returns the parsed URL.
+Result<ServerUrl> CheckTransportConfig(const TransportConfig& config);
 
 class HttpTransport {
  public:

@@ -1,7 +1,8 @@
-// HttpTransport::Send over cpp-httplib's blocking client on the caller's
-// thread; OpenStream delegated to the cpprestsdk transport. The only TU
-// that uses httplib's client: every httplib/OpenSSL failure (and any
-// exception) is turned into a Status here (architecture.md "Transport").
+// HttpTransport over cpp-httplib's blocking client: Send on the caller's
+// thread, OpenStream on a reader thread of the stream's own (HttplibStream
+// below). The only TU that uses httplib's client: every httplib/OpenSSL
+// failure (and any exception) is turned into a Status here
+// (architecture.md "Transport").
 //
 // Facts about the Debian cpp-httplib 0.11.4 client this relies on:
 //  - a ClientImpl holds one connection and serialises requests on it, so
@@ -60,14 +61,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <httplib.h>
@@ -78,9 +82,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "k8sclient/api_client.h"
 #include "k8sclient/base/clock.h"
 #include "k8sclient/base/klog.h"
-#include "k8sclient/cpprest_transport.h"
 #include "k8sclient/deadline_timer.h"
 
 namespace hpad::k8s {
@@ -445,6 +449,38 @@ class BoundedPlainClient final : public httplib::ClientImpl {
   const std::chrono::milliseconds timeout_;
 };
 
+// The Status for a failed httplib exchange of `method` with `server`;
+// `idle`: how long no byte came before it failed.
+Status ExchangeError(const std::string& server, httplib::Error err, const std::string& method,
+                     std::chrono::milliseconds timeout, Clock::duration idle) {
+  const std::string what = httplib::to_string(err);
+  switch (err) {
+    case httplib::Error::ConnectionTimeout:
+      ERR_clear_error();
+      return Status(StatusCode::kTimeout, server + ": " + what, "Timeout");
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLLoadingCerts:
+    case httplib::Error::SSLServerVerification: {
+      std::string ssl = TakeOpenSslError();
+      return UnavailableError(server + ": " + what + (ssl.empty() ? "" : ": " + ssl));
+    }
+    case httplib::Error::Read:
+    case httplib::Error::Write:
+    case httplib::Error::Unknown:
+      ERR_clear_error();
+      // httplib reports an expired socket timeout like any other read or
+      // write failure; no byte for the whole timeout is the tell.
+      if (idle >= timeout)
+        return Status(StatusCode::kTimeout,
+                      server + ": " + method + " " + what + ": no data for " + std::to_string(timeout.count()) + "ms",
+                      "Timeout");
+      return UnavailableError(server + ": " + what);
+    default:
+      ERR_clear_error();
+      return UnavailableError(server + ": " + what);
+  }
+}
+
 // A client (one connection) and its tap.
 struct PooledClient {
   std::unique_ptr<httplib::ClientImpl> client;
@@ -452,12 +488,223 @@ struct PooledClient {
   Clock::time_point idle_since{};  // when it went back to the pool
 };
 
+// Inactivity limit of a stream opened without a timeout: watches pass
+// timeoutSeconds and a matching timeout; this only stops a silent,
+// half-dead connection from hanging forever.
+constexpr std::chrono::hours kDefaultStreamTimeout{1};
+// Body bytes the reader thread may hold that ReadLine has not taken yet:
+// beyond this it waits, so a slow consumer bounds memory, not the server.
+constexpr size_t kMaxStreamBuffered = size_t{1} << 20;
+// An error reply's body is only quoted in the error: a small cap is plenty.
+constexpr size_t kMaxStreamErrorBody = size_t{1} << 20;
+
+// One watch stream (HttpTransport::OpenStream). httplib's client pushes a
+// reply body through a callback until the exchange ends, while HttpStream
+// is pulled line by line; so the exchange runs on a reader thread of the
+// stream's own, which hands the body's bytes over in incoming_, and
+// ReadLine cuts lines out of its own pending_ without the lock. Each event
+// costs the reader's wake-up on the socket and the consumer's on the
+// condition variable; cpprest, used for watches before, carried each one
+// across several of its 40 asio/pplx pool threads (issue 16).
+//
+// Inactivity: the client's socket waits are bounded by the stream timeout
+// (HeadBoundStream), so no byte for that long fails the exchange, reported
+// as kTimeout. Cancel() marks the stream and shuts the socket down through
+// the client's SocketTap, which ends the exchange at any stage (connect,
+// TLS, head, body, a reader waiting for room). The destructor cancels and
+// joins the reader.
+//
+// Thread-safety: ReadLine (and AwaitHead before it) on one thread;
+// Cancel() from any thread. mu_ guards the state shared with the reader.
+class HttplibStream final : public HttpStream {
+ public:
+  HttplibStream(PooledClient pc, httplib::Request req, std::chrono::milliseconds timeout, std::string server)
+      : pc_(std::move(pc)), req_(std::move(req)), timeout_(timeout), server_(std::move(server)) {
+    req_.response_handler = [this](const httplib::Response& res) { return OnHead(res); };
+    req_.content_receiver = [this](const char* data, size_t n, uint64_t, uint64_t) { return OnBody(data, n); };
+    reader_ = std::thread([this] { Run(); });
+  }
+  ~HttplibStream() override {
+    Cancel();
+    reader_.join();
+  }
+  HttplibStream(const HttplibStream&) = delete;
+  HttplibStream& operator=(const HttplibStream&) = delete;
+
+  // Waits for the reply's head. Ok for a 2xx reply (stream it with
+  // ReadLine); the error for any other reply, built by StatusFromHttp from
+  // its body, or for an exchange that failed before a head came.
+  Status AwaitHead() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return head_ || done_; });
+    if (!head_) return end_.ok() ? UnavailableError(server_ + ": the reply ended before its head") : end_;
+    if (status_ >= 200 && status_ < 300) return Status::Ok();
+    cv_.wait(l, [&] { return done_; });
+    if (error_body_too_large_) return StatusFromHttp(status_, server_ + ": " + BodyTooLarge(kMaxStreamErrorBody));
+    if (!end_.ok()) return end_;
+    return StatusFromHttp(status_, error_body_);
+  }
+
+  int status() const override { return status_; }
+  const HttpHeaders& headers() const override { return headers_; }
+
+  Result<std::optional<std::string>> ReadLine() override {
+    for (;;) {
+      if (cancelled_flag_.load(std::memory_order_acquire)) return Cancelled();
+      if (eof_) return std::optional<std::string>();
+      const size_t nl = pending_.find('\n', scanned_);
+      if (nl != std::string::npos) {
+        size_t end = nl;
+        if (end > start_ && pending_[end - 1] == '\r') --end;
+        std::optional<std::string> line(std::in_place, pending_, start_, end - start_);
+        start_ = scanned_ = nl + 1;
+        return line;
+      }
+      scanned_ = pending_.size();
+      if (pending_.size() - start_ > kMaxStreamLineBytes) {
+        return Status(StatusCode::kUnavailable,
+                      server_ + ": stream line longer than the limit of " + std::to_string(kMaxStreamLineBytes) +
+                          " bytes",
+                      "ServiceUnavailable");
+      }
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return !incoming_.empty() || done_ || cancelled_; });
+      if (cancelled_) return Cancelled();
+      if (!incoming_.empty()) {
+        // Taken whole: the lines already returned are dropped first.
+        if (start_ == pending_.size()) {
+          pending_.clear();
+          pending_.swap(incoming_);
+        } else {
+          pending_.erase(0, start_);
+          pending_.append(incoming_);
+          incoming_.clear();
+        }
+        scanned_ -= start_;
+        start_ = 0;
+        l.unlock();
+        room_.notify_one();
+        continue;
+      }
+      // The exchange is over and every byte is taken.
+      if (!end_.ok()) return end_;
+      eof_ = true;
+      if (start_ == pending_.size()) return std::optional<std::string>();
+      std::string line = pending_.substr(start_);  // a last line without '\n'
+      if (line.back() == '\r') line.pop_back();
+      return std::optional<std::string>(std::move(line));
+    }
+  }
+
+  void Cancel() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      cancelled_ = true;
+    }
+    cancelled_flag_.store(true, std::memory_order_release);
+    cv_.notify_all();
+    room_.notify_all();
+    pc_.tap->Fire(Abort::kCancelled);
+  }
+
+ private:
+  static Status Cancelled() { return Status(StatusCode::kCancelled, "stream cancelled", "Cancelled"); }
+
+  // The reader thread: the whole exchange.
+  void Run() {
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    bool ok = false;
+    Status end = Status::Ok();
+    last_progress_ = Now();
+    try {
+      SigpipeBlock no_sigpipe;
+      ok = pc_.client->send(req_, res, err);
+      if (!ok) end = ExchangeError(server_, err, req_.method, timeout_, Now() - last_progress_);
+    } catch (const std::exception& e) {
+      end = UnavailableError(server_ + ": " + e.what());
+    } catch (...) {
+      end = InternalError(server_ + ": unknown exception from cpp-httplib");
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (cancelled_) end = Cancelled();
+      end_ = std::move(end);
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // Reader thread: the reply's head (of the final reply, after any 1xx).
+  bool OnHead(const httplib::Response& res) {
+    last_progress_ = Now();
+    HttpHeaders headers;
+    for (const auto& [k, v] : res.headers) headers.emplace_back(k, v);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      status_ = res.status;
+      headers_ = std::move(headers);
+      head_ = true;
+    }
+    cv_.notify_all();
+    return true;
+  }
+
+  // Reader thread: body bytes; false ends the exchange.
+  bool OnBody(const char* data, size_t n) {
+    last_progress_ = Now();
+    std::unique_lock<std::mutex> l(mu_);
+    if (status_ < 200 || status_ >= 300) {
+      if (n > kMaxStreamErrorBody - error_body_.size()) {
+        error_body_too_large_ = true;
+        return false;
+      }
+      error_body_.append(data, n);
+      return true;
+    }
+    room_.wait(l, [&] { return incoming_.size() < kMaxStreamBuffered || cancelled_; });
+    if (cancelled_) return false;
+    const bool was_empty = incoming_.empty();
+    incoming_.append(data, n);
+    l.unlock();
+    if (was_empty) cv_.notify_one();  // otherwise the consumer has been told already
+    return true;
+  }
+
+  PooledClient pc_;
+  httplib::Request req_;
+  const std::chrono::milliseconds timeout_;
+  const std::string server_;
+  Clock::time_point last_progress_{};  // reader thread only
+
+  std::mutex mu_;
+  std::condition_variable cv_;    // the consumer waits: head, bytes, end, cancel
+  std::condition_variable room_;  // the reader waits: room in incoming_, cancel
+  bool head_ = false;
+  int status_ = 0;       // written once before head_ is set, then read-only
+  HttpHeaders headers_;  // likewise
+  std::string error_body_;  // a non-2xx reply's body
+  bool error_body_too_large_ = false;
+  std::string incoming_;  // body bytes not yet taken by ReadLine
+  bool done_ = false;
+  Status end_ = Status::Ok();  // how the exchange ended (ok: the server ended the body)
+  bool cancelled_ = false;
+  std::atomic<bool> cancelled_flag_{false};  // cancelled_, read without the lock
+
+  // ReadLine's own.
+  std::string pending_;  // pending_[start_, ...) is not returned yet
+  size_t start_ = 0;
+  size_t scanned_ = 0;  // pending_[start_, scanned_) holds no '\n'
+  bool eof_ = false;
+
+  std::thread reader_;  // last: started once everything above is built
+};
+
 class HttplibTransport final : public HttpTransport {
  public:
-  HttplibTransport(TransportConfig config, ServerUrl url, std::unique_ptr<HttpTransport> streams)
+  HttplibTransport(TransportConfig config, ServerUrl url)
       : config_(std::move(config)),
         url_(std::move(url)),
-        streams_(std::move(streams)),
         max_body_bytes_(config_.max_body_bytes > 0 ? config_.max_body_bytes : kDefaultMaxBodyBytes) {
     host_ = url_.host;
     if (host_.size() >= 2 && host_.front() == '[' && host_.back() == ']') host_ = host_.substr(1, host_.size() - 2);
@@ -500,7 +747,12 @@ class HttplibTransport final : public HttpTransport {
   }
 
   Result<std::unique_ptr<HttpStream>> OpenStream(const HttpRequest& request) override {
-    return streams_->OpenStream(request);
+    auto r = OpenOnce(request);
+    if (!r.ok() && r.status().http_code() == 401 && config_.token_source) {
+      config_.token_source->Invalidate();
+      r = OpenOnce(request);
+    }
+    return r;
   }
 
  private:
@@ -657,35 +909,25 @@ class HttplibTransport final : public HttpTransport {
     }
   }
 
-  // One exchange on `pc`. Must not throw past the point where callbacks are
-  // registered without unregistering them (RAII below).
-  Outcome Exchange(PooledClient& pc, const HttpRequest& r, std::chrono::milliseconds timeout,
-                   Clock::time_point hard_deadline, bool reused) {
-    Outcome out;
+  // The httplib request for `r`: the path behind the server's prefix,
+  // User-Agent, Accept, the caller's headers, the bearer token, the body.
+  // Fails on a header or token that would break the request's head.
+  Result<httplib::Request> BuildRequest(const HttpRequest& r) const {
     httplib::Request req;
     req.method = r.method;
     req.path = url_.path_prefix + r.path_and_query;
     req.headers.emplace("User-Agent", config_.user_agent);
     req.headers.emplace("Accept", "application/json");
     for (const auto& [k, v] : r.headers) {
-      if (!ValidHeaderText(k) || !ValidHeaderText(v) || k.empty()) {
-        out.result = InvalidError("bad request header \"" + k + "\"");
-        return out;
-      }
+      if (!ValidHeaderText(k) || !ValidHeaderText(v) || k.empty()) return InvalidError("bad request header \"" + k + "\"");
       req.headers.erase(k);
       req.headers.emplace(k, v);
     }
     if (config_.token_source) {
       auto token = config_.token_source->Token();
-      if (!token.ok()) {
-        out.result = token.status().WithContext("getting bearer token");
-        return out;
-      }
+      if (!token.ok()) return token.status().WithContext("getting bearer token");
       if (!token->empty()) {
-        if (!ValidHeaderText(*token)) {
-          out.result = InvalidError("bearer token contains a line break");
-          return out;
-        }
+        if (!ValidHeaderText(*token)) return InvalidError("bearer token contains a line break");
         req.headers.erase("Authorization");
         req.headers.emplace("Authorization", "Bearer " + *token);
       }
@@ -695,6 +937,20 @@ class HttplibTransport final : public HttpTransport {
       req.headers.erase("Content-Type");
       req.headers.emplace("Content-Type", r.content_type.empty() ? "application/json" : r.content_type);
     }
+    return req;
+  }
+
+  // One exchange on `pc`. Must not throw past the point where callbacks are
+  // registered without unregistering them (RAII below).
+  Outcome Exchange(PooledClient& pc, const HttpRequest& r, std::chrono::milliseconds timeout,
+                   Clock::time_point hard_deadline, bool reused) {
+    Outcome out;
+    auto built = BuildRequest(r);
+    if (!built.ok()) {
+      out.result = built.status();
+      return out;
+    }
+    httplib::Request& req = *built;
 
     // Reply: headers first (a Content-Length over the limit aborts before
     // any body byte), then the body streamed into one string, aborted once
@@ -785,7 +1041,7 @@ class HttplibTransport final : public HttpTransport {
       return out;
     }
     if (!ok) {
-      out.result = ErrorFrom(err, r, timeout, Now() - last_progress);
+      out.result = ExchangeError(config_.server, err, r.method, timeout, Now() - last_progress);
       const bool timed_out = out.result.status().code() == StatusCode::kTimeout;
       out.retry = !timed_out && (err == httplib::Error::Write ||
                                  (reused && !got_headers && err == httplib::Error::Read &&
@@ -802,34 +1058,23 @@ class HttplibTransport final : public HttpTransport {
     return out;
   }
 
-  Status ErrorFrom(httplib::Error err, const HttpRequest& r, std::chrono::milliseconds timeout,
-                   Clock::duration idle) const {
-    const std::string what = httplib::to_string(err);
-    switch (err) {
-      case httplib::Error::ConnectionTimeout:
-        ERR_clear_error();
-        return Status(StatusCode::kTimeout, config_.server + ": " + what, "Timeout");
-      case httplib::Error::SSLConnection:
-      case httplib::Error::SSLLoadingCerts:
-      case httplib::Error::SSLServerVerification: {
-        std::string ssl = TakeOpenSslError();
-        return UnavailableError(config_.server + ": " + what + (ssl.empty() ? "" : ": " + ssl));
-      }
-      case httplib::Error::Read:
-      case httplib::Error::Write:
-      case httplib::Error::Unknown:
-        ERR_clear_error();
-        // httplib reports an expired socket timeout like any other read or
-        // write failure; no byte for the whole timeout is the tell.
-        if (idle >= timeout)
-          return Status(StatusCode::kTimeout,
-                        config_.server + ": " + r.method + " " + what + ": no data for " +
-                            std::to_string(timeout.count()) + "ms",
-                        "Timeout");
-        return UnavailableError(config_.server + ": " + what);
-      default:
-        ERR_clear_error();
-        return UnavailableError(config_.server + ": " + what);
+  // A stream on a client of its own (never pooled: the connection ends
+  // with the stream).
+  Result<std::unique_ptr<HttpStream>> OpenOnce(const HttpRequest& r) {
+    if (!ValidRequestTarget(url_.path_prefix + r.path_and_query))
+      return InvalidError("bad request path \"" + r.path_and_query + "\"");
+    auto req = BuildRequest(r);
+    if (!req.ok()) return req.status();
+    const auto timeout = r.timeout.count() > 0 ? r.timeout : std::chrono::milliseconds(kDefaultStreamTimeout);
+    try {
+      std::optional<PooledClient> c = NewClient(timeout);
+      if (!c) return UnavailableError(config_.server + ": cannot create a TLS context: " + TakeOpenSslError());
+      c->client->set_keep_alive(false);
+      auto stream = std::make_unique<HttplibStream>(std::move(*c), std::move(*req), timeout, config_.server);
+      if (Status s = stream->AwaitHead(); !s.ok()) return s;
+      return std::unique_ptr<HttpStream>(std::move(stream));
+    } catch (const std::exception& e) {
+      return UnavailableError(config_.server + ": " + e.what());
     }
   }
 
@@ -842,7 +1087,6 @@ class HttplibTransport final : public HttpTransport {
 
   const TransportConfig config_;
   const ServerUrl url_;
-  const std::unique_ptr<HttpTransport> streams_;  // OpenStream (cpprestsdk)
   const size_t max_body_bytes_;
   std::string host_;  // url_.host without IPv6 brackets
   bool host_is_ip_ = false;
@@ -859,14 +1103,9 @@ class HttplibTransport final : public HttpTransport {
 
 Result<std::unique_ptr<HttpTransport>> NewHttpTransport(TransportConfig config) {
   if (config.timeout.count() <= 0) config.timeout = std::chrono::seconds(30);
-  // Validates the URL, credentials transport and PEM material, and serves
-  // OpenStream.
-  auto streams = NewCpprestTransport(config);
-  if (!streams.ok()) return streams.status();
-  auto url = ParseServerUrl(config.server);
+  auto url = CheckTransportConfig(config);
   if (!url.ok()) return url.status();
-  return std::unique_ptr<HttpTransport>(
-      std::make_unique<HttplibTransport>(std::move(config), std::move(*url), std::move(*streams)));
+  return std::unique_ptr<HttpTransport>(std::make_unique<HttplibTransport>(std::move(config), std::move(*url)));
 }
 
 }  // namespace hpad::k8s

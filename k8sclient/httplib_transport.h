@@ -6,10 +6,11 @@
 // hopped every request across its pplx/asio thread pool several times; at
 // 15,000 HPAs (~250 requests/s) those ~40 pool threads took ~40% of hpad's
 // CPU in context switches (issue 16). OpenStream (watches: a pull-based,
-// cancellable line reader) is delegated to the cpprestsdk transport
-// (cpprest_transport.h), unchanged.
+// cancellable line reader) runs its exchange on a reader thread of the
+// stream's own, which hands the body's bytes to ReadLine (two wake-ups per
+// event instead of cpprest's pool hops).
 //
-// Send keeps every semantic of the cpprest transport: status codes are
+// Send and OpenStream keep every semantic of the cpprest transport: status codes are
 // responses; connection refused, DNS and TLS failures are kUnavailable;
 // deadlines kTimeout; a CancelScope aborts at once (kCancelled) and a
 // request whose scope is already cancelled is not sent; the request

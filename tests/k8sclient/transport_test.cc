@@ -7,11 +7,14 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <future>
 #include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -968,6 +971,121 @@ TEST_CASE("a watch line over the limit fails the stream instead of buffering it"
   auto e2 = (*w)->Next();
   REQUIRE_FALSE(e2.ok());
   CHECK_THAT(e2.status().message(), Catch::Contains("line longer than the limit of 4194304 bytes"));
+}
+
+TEST_CASE("a watch that goes silent fails at its inactivity timeout", "[transport][watch]") {
+  // State shared with the handler outlives the server's worker threads.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  srv.server().Get("/api/v1/pods", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [&](size_t, httplib::DataSink& sink) {
+      std::string first = R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}})" "\n";
+      sink.write(first.data(), first.size());
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::seconds(10), [&] { return finished; });  // then silence
+      return false;
+    });
+  });
+  srv.Start();
+  auto t = MustTransport(TlsConfig(srv));
+  auto s = t->OpenStream(GetRequest("/api/v1/pods?watch=true", std::chrono::milliseconds(300)));
+  REQUIRE(s.ok());
+  CHECK((*s)->status() == 200);
+  auto first = (*s)->ReadLine();
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  CHECK_THAT(**first, Catch::Contains("\"name\":\"a\""));
+  auto silent = (*s)->ReadLine();
+  REQUIRE_FALSE(silent.ok());
+  CHECK(silent.status().code() == StatusCode::kTimeout);
+  CHECK_THAT(silent.status().message(), Catch::Contains("no data for 300ms"));
+  {
+    std::lock_guard<std::mutex> l(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  s->reset();
+  srv.Stop();
+}
+
+TEST_CASE("a watch hands a fast server's lines to a slow reader in order, split anywhere", "[transport][watch]") {
+  // Three times the stream's 1 MiB hand-over buffer, written in pieces that
+  // cut lines (and CRLF pairs) at arbitrary points, while the reader waits
+  // before taking anything: the server is held back, nothing is lost.
+  std::vector<std::string> lines;
+  std::string wire;
+  for (int i = 0; wire.size() < (size_t{3} << 20); ++i) {
+    lines.push_back("line " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 613), 'a' + i % 26));
+    wire += lines.back() + (i % 3 == 0 ? "\r\n" : "\n");
+  }
+  lines.push_back("last line without a newline");
+  wire += lines.back();
+  LoopbackServer srv(ServerMode::kPlain, Pki());
+  srv.server().Get("/api/v1/pods", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [&](size_t, httplib::DataSink& sink) {
+      for (size_t off = 0; off < wire.size() && sink.is_writable(); off += 7919)
+        sink.write(wire.data() + off, std::min<size_t>(7919, wire.size() - off));
+      sink.done();
+      return true;
+    });
+  });
+  srv.Start();
+  TransportConfig cfg;
+  cfg.server = srv.url();
+  auto t = MustTransport(cfg);
+  auto s = t->OpenStream(GetRequest("/api/v1/pods?watch=true", std::chrono::seconds(10)));
+  REQUIRE(s.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server runs ahead
+  size_t matched = 0;
+  for (;;) {
+    auto line = (*s)->ReadLine();
+    REQUIRE(line.ok());
+    if (!line->has_value()) break;
+    REQUIRE(matched < lines.size());
+    if (**line != lines[matched]) FAIL("line " << matched << " differs: \"" << (**line).substr(0, 40) << "\"");
+    ++matched;
+  }
+  CHECK(matched == lines.size());
+  auto after = (*s)->ReadLine();  // stays at the end
+  REQUIRE(after.ok());
+  CHECK_FALSE(after->has_value());
+  srv.Stop();
+}
+
+TEST_CASE("a watch refused with 401 invalidates the token and is opened once more", "[transport][watch]") {
+  LoopbackServer srv(ServerMode::kTls, Pki());
+  std::atomic<int> calls{0};
+  srv.server().Get("/api/v1/pods", [&](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    if (req.get_header_value("Authorization") != "Bearer token-2") {
+      res.status = 401;
+      res.set_content(R"({"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"})",
+                      "application/json");
+      return;
+    }
+    res.set_content("{\"type\":\"BOOKMARK\"}\n", "application/json");
+  });
+  srv.Start();
+  auto tokens = std::make_shared<CountingTokenSource>();
+  TransportConfig cfg = TlsConfig(srv);
+  cfg.token_source = tokens;
+  auto t = MustTransport(cfg);
+  auto s = t->OpenStream(GetRequest("/api/v1/pods?watch=true"));
+  REQUIRE(s.ok());
+  CHECK(calls == 2);
+  auto line = (*s)->ReadLine();
+  REQUIRE(line.ok());
+  REQUIRE(line->has_value());
+  CHECK(**line == "{\"type\":\"BOOKMARK\"}");
+  tokens->Invalidate();  // token-3: always refused, and retried only once
+  calls = 0;
+  auto refused = t->OpenStream(GetRequest("/api/v1/pods?watch=true"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kUnauthorized);
+  CHECK(calls == 2);
+  srv.Stop();
 }
 
 }  // namespace hpad::k8s
