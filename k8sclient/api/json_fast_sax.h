@@ -17,8 +17,9 @@
 //  - numbers with a fraction or an exponent, and integers of more than 18
 //    digits (nlohmann's strtod/strtoull path decides those);
 //  - a UTF-8 byte order mark before the value (nlohmann skips it);
-//  - nesting deeper than kFastSaxMaxDepth (callers have already rejected
-//    texts nested deeper than kMaxJsonDepth);
+//  - nesting deeper than kFastSaxMaxDepth, the callers' limit
+//    (kMaxJsonDepth): so a text it accepts needs no nesting pre-scan, and
+//    callers run JsonNestingExceeds only once it gave up;
 //  - a callback returning false, so sax_parse reports that outcome itself.
 // It does decode what real API servers send: escapes including \uXXXX and
 // surrogate pairs (Go escapes <, > and & as \u003c...), and UTF-8 checked
@@ -36,7 +37,8 @@
 
 namespace hpad::k8s {
 
-inline constexpr size_t kFastSaxMaxDepth = 512;
+// Equal to kMaxJsonDepth (json_parse.h, which checks that).
+inline constexpr size_t kFastSaxMaxDepth = 256;
 
 namespace fast_sax_detail {
 
@@ -248,6 +250,9 @@ bool FastSaxParse(std::string_view text, Sax* sax) {
     switch (*p) {
       case '{':
       case '[': {
+        // Past the depth limit even when empty: a text this returns true
+        // for is within the callers' limit (see kFastSaxMaxDepth).
+        if (depth == kFastSaxMaxDepth) return false;
         const bool object = *p++ == '{';
         if (!(object ? sax->start_object(kUnknownSize) : sax->start_array(kUnknownSize))) return false;
         skip_space();
@@ -256,7 +261,6 @@ bool FastSaxParse(std::string_view text, Sax* sax) {
           if (!(object ? sax->end_object() : sax->end_array())) return false;
           break;
         }
-        if (depth == kFastSaxMaxDepth) return false;
         in_object[depth++] = object;
         if (object && !read_key()) return false;
         continue;

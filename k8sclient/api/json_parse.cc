@@ -6,6 +6,8 @@
 
 namespace hpad::k8s {
 
+static_assert(kFastSaxMaxDepth == kMaxJsonDepth, "DecodeText relies on the scanner giving up past kMaxJsonDepth");
+
 bool JsonNestingExceeds(std::string_view text, size_t max_depth) {
   size_t depth = 0;
   bool in_string = false;
@@ -45,14 +47,21 @@ Result<nlohmann::json> ParseForeignJson(std::string_view text, std::string_view 
     return InvalidError(source + ": " + std::to_string(text.size()) + " bytes exceed the limit of " +
                         std::to_string(max_bytes) + " bytes");
   }
-  if (JsonNestingExceeds(text, max_depth)) {
+  auto too_deep = [&] {
     return InvalidError(source + ": JSON nested deeper than the limit of " + std::to_string(max_depth) + " levels");
-  }
+  };
+  // The fast scanner gives up past kFastSaxMaxDepth, so a text it accepts
+  // is within any limit at least that deep: the pre-scan runs only for a
+  // smaller limit or once the scanner gave up, and its verdict comes first
+  // either way, as when it ran before anything else.
+  const bool scanner_checks_depth = max_depth >= kFastSaxMaxDepth;
+  if (!scanner_checks_depth && JsonNestingExceeds(text, max_depth)) return too_deep();
   try {
     // The fast scanner builds the DOM for valid texts; where it gives up,
     // nlohmann's parser starts over and words the outcome (json_fast_sax.h).
     nlohmann::json fast;
     if (FastParseJson(text, &fast)) return fast;
+    if (scanner_checks_depth && JsonNestingExceeds(text, max_depth)) return too_deep();
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");

@@ -5,9 +5,10 @@
 // bytes that are not UTF-8. ParseForeignJson() is the one entry point for
 // such text:
 //   - a body larger than max_bytes is an error naming the limit;
-//   - nesting deeper than kMaxJsonDepth is rejected by an O(n) pre-scan
-//     before nlohmann builds anything (recursive copies, comparisons and
-//     dump() of a deep document would overflow the stack);
+//   - nesting deeper than kMaxJsonDepth is rejected before nlohmann
+//     builds anything (recursive copies, comparisons and dump() of a deep
+//     document would overflow the stack): the fast scanner stops at that
+//     depth, and an O(n) pre-scan decides whenever the scanner gave up;
 //   - malformed JSON and invalid UTF-8 are errors with the byte offset;
 //   - no exception escapes.
 // DumpForeign() prints a document that may hold foreign strings with

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t stop_at = data[0] < 32 ? data[0] : std::numeric_limits<size_t>::max();
   const std::string_view text = fuzz::AsText(data + 1, size - 1);
-  if (k8s::JsonNestingExceeds(text, k8s::kMaxJsonDepth)) return 0;  // callers reject such texts before parsing
+  if (k8s::JsonNestingExceeds(text, k8s::kMaxJsonDepth)) return 0;  // callers reject such texts (json_parse.h)
   auto verdict = k8s::testing::CheckFastSax(text, stop_at == 0 ? std::numeric_limits<size_t>::max() : stop_at);
   if (!verdict.violation.empty()) fuzz::FuzzFail("fast scanner contract", verdict.violation);
   return 0;

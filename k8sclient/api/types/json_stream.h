@@ -212,7 +212,7 @@ Status MilliValue(const Val& v, P path, int64_t* out) {
 }
 
 // Runs the SAX decoder `d` over `text` with ParseForeignJson's checks and
-// texts (size limit, nesting pre-scan, then syntax with the same byte
+// texts (size limit, nesting, then syntax with the same byte
 // offset); `*text_error` tells those failures from d.error(), the decoding
 // result. D provides syntax_error() (set by its parse_error callback, see
 // SyntaxErrorText), error() and Restart() (back to the state it was
@@ -229,14 +229,16 @@ Status DecodeText(D& d, std::string_view text, std::string_view what, size_t max
     return text_failure(std::to_string(text.size()) + " bytes exceed the limit of " + std::to_string(max_bytes) +
                         " bytes");
   }
+  // The fast scanner decides valid texts; where it gives up (a syntax
+  // error, a float, nesting past kMaxJsonDepth, ...) the nesting pre-scan
+  // and then nlohmann's parser rerun on a fresh decoder and word the
+  // outcome (json_fast_sax.h). A text the scanner accepts is within the
+  // depth limit, so the pre-scan's verdict is the same as if it ran first.
+  if (FastSaxParse(text, &d)) return d.error();
+  d.Restart();
   if (JsonNestingExceeds(text, kMaxJsonDepth)) {
     return text_failure("JSON nested deeper than the limit of " + std::to_string(kMaxJsonDepth) + " levels");
   }
-  // The fast scanner decides valid texts; where it gives up (a syntax
-  // error, a float, ...) nlohmann's parser reruns on a fresh decoder and
-  // words the outcome (json_fast_sax.h).
-  if (FastSaxParse(text, &d)) return d.error();
-  d.Restart();
   try {
     if (!nlohmann::json::sax_parse(text.begin(), text.end(), &d)) {
       return text_failure(d.syntax_error().value_or("not valid JSON"));

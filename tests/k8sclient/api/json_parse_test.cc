@@ -24,6 +24,15 @@ TEST_CASE("json_parse: nesting beyond the limit is an error, not a stack overflo
   CHECK(ParseForeignJson(ok_deep, "x").ok());
   CHECK_FALSE(ParseForeignJson(std::string(257, '[') + std::string(257, ']'), "x").ok());
   CHECK(ParseForeignJson("{\"a\": \"" + std::string(1000, '[') + "\\\"[\"}", "x").ok());
+  // A limit below the fast scanner's own holds for valid texts too.
+  auto shallow = ParseForeignJson("[[[[1]]]]", "x", kMaxJsonBytes, 3);
+  REQUIRE_FALSE(shallow.ok());
+  CHECK(shallow.status().message() == "x: JSON nested deeper than the limit of 3 levels");
+  CHECK(ParseForeignJson("[[[1]]]", "x", kMaxJsonBytes, 3).ok());
+  // Past the limit with a syntax error further on: the depth is named.
+  auto both = ParseForeignJson(std::string(257, '[') + "oops", "x");
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.status().message() == "x: JSON nested deeper than the limit of 256 levels");
 }
 
 TEST_CASE("json_parse: size limit, malformed JSON and invalid UTF-8 are errors naming the source", "[json_parse]") {
