@@ -269,23 +269,39 @@ constexpr size_t kMaxHeadBytes = 1024 * 1024;  // every head of the reply togeth
 // most `timeout` for the socket (inactivity; the whole exchange is bounded
 // by the transport's DeadlineTimer through the SocketTap, whose shutdown()
 // also wakes a blocked read here), TLS through the session httplib set up.
-// Reads of a plain socket are buffered (httplib reads the head byte by
-// byte). Used by one thread, for one exchange.
+// Reads are buffered, TLS and plain alike: httplib reads the head and every
+// chunk-size line byte by byte, which on TLS was one SSL_read (with its
+// error-queue and pending checks) per byte, ~250 per reply. A read of at
+// least the buffer's size with the buffer empty goes straight to the
+// caller. Used by one thread, for one exchange.
 class HeadBoundStream final : public httplib::Stream {
  public:
   HeadBoundStream(int sock, SSL* ssl, std::chrono::milliseconds timeout)
       : sock_(sock), ssl_(ssl), timeout_ms_(static_cast<int>(std::clamp<int64_t>(timeout.count(), 1, INT32_MAX))) {}
 
   bool is_readable() const override {
+    if (buffered_ < filled_) return true;
     if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return true;
-    if (ssl_ == nullptr && buffered_ < filled_) return true;
     return Wait(POLLIN);
   }
   bool is_writable() const override { return Wait(POLLOUT); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (size == 0) return 0;
-    ssize_t n = ssl_ != nullptr ? ReadTls(ptr, size) : ReadPlain(ptr, size);
+    ssize_t n;
+    if (buffered_ == filled_ && size >= sizeof(buffer_)) {
+      n = ReadSocket(ptr, size);
+    } else {
+      if (buffered_ == filled_) {
+        const ssize_t r = ReadSocket(buffer_, sizeof(buffer_));
+        if (r <= 0) return r;
+        buffered_ = 0;
+        filled_ = static_cast<size_t>(r);
+      }
+      n = static_cast<ssize_t>(std::min(size, filled_ - buffered_));
+      std::memcpy(ptr, buffer_ + buffered_, static_cast<size_t>(n));
+      buffered_ += static_cast<size_t>(n);
+    }
     for (ssize_t i = 0; i < n && in_head_; ++i) {
       const char c = ptr[i];
       const size_t line_limit = line_index_ == 0 || informational_ ? kMaxStatusLineBytes : kMaxHeaderLineBytes;
@@ -370,21 +386,17 @@ class HeadBoundStream final : public httplib::Stream {
   }
 
   ssize_t ReadPlain(char* ptr, size_t size) {
-    if (buffered_ == filled_) {
-      if (!Wait(POLLIN)) return -1;
-      ssize_t r;
-      do {
-        r = ::recv(sock_, buffer_, sizeof(buffer_), 0);
-      } while (r < 0 && errno == EINTR);
-      if (r <= 0) return r;
-      buffered_ = 0;
-      filled_ = static_cast<size_t>(r);
-    }
-    const size_t n = std::min(size, filled_ - buffered_);
-    std::memcpy(ptr, buffer_ + buffered_, n);
-    buffered_ += n;
-    return static_cast<ssize_t>(n);
+    if (!Wait(POLLIN)) return -1;
+    ssize_t r;
+    do {
+      r = ::recv(sock_, ptr, size, 0);
+    } while (r < 0 && errno == EINTR);
+    return r;
   }
+
+  // Up to `size` bytes from the connection (waiting up to the timeout);
+  // 0 at the end of the stream, -1 on failure.
+  ssize_t ReadSocket(char* ptr, size_t size) { return ssl_ != nullptr ? ReadTls(ptr, size) : ReadPlain(ptr, size); }
 
   void Address(bool remote, std::string& ip, int& port) const {
     sockaddr_storage addr{};
@@ -415,7 +427,7 @@ class HeadBoundStream final : public httplib::Stream {
   size_t line_content_ = 0;  // of the current line, without '\r'
   char status_prefix_[10] = {};  // "HTTP/1.1 2"
   bool informational_ = false;
-  char buffer_[4096];
+  char buffer_[16384];  // a TLS record's worth
   size_t buffered_ = 0;  // buffer_[buffered_, filled_) not yet returned
   size_t filled_ = 0;
 };
