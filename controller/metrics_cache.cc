@@ -126,8 +126,8 @@ MetricsCache::MetricsCache(MetricsClient& source, const k8s::ObjectStore<k8s::Po
     : source_(source), pods_(pods), clock_(clock), ttl_(ttl) {}
 
 template <typename L, typename Fetch>
-std::shared_ptr<const L> MetricsCache::Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key,
-                                              Fetch fetch) {
+std::shared_ptr<const L> MetricsCache::Lookup(std::unordered_map<std::string, Entry<L>>& entries,
+                                              const std::string& key, Fetch fetch) {
   // Only the worker that fetches makes a promise (a cache hit, the common
   // case, allocates no shared state).
   std::optional<std::promise<std::shared_ptr<const L>>> promise;

@@ -42,7 +42,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <future>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -128,7 +127,8 @@ class MetricsCache : public MetricsClient {
     std::shared_future<std::shared_ptr<const L>> value;
   };
   template <typename L, typename Fetch>
-  std::shared_ptr<const L> Lookup(std::map<std::string, Entry<L>>& entries, const std::string& key, Fetch fetch);
+  std::shared_ptr<const L> Lookup(std::unordered_map<std::string, Entry<L>>& entries, const std::string& key,
+                                  Fetch fetch);
   void SweepLocked(Time now);
   bool SelectsItem(const std::string& ns, const k8s::Selector& selector, const ResourceList& list, uint32_t i) const;
   std::vector<uint32_t> Select(const std::string& ns, const k8s::Selector& selector,
@@ -142,10 +142,13 @@ class MetricsCache : public MetricsClient {
   const Duration ttl_;
 
   mutable std::mutex mu_;  // guards the maps and last_sweep_; never held during a fetch
-  std::map<std::string, Entry<ResourceList>> resource_;          // ns -> list
-  std::map<std::string, Entry<PodsMetricList>> pods_metrics_;    // ns \0 metric \0 metric selector -> list
-  std::map<std::string, Entry<Result<ObjectMetricResult>>> object_metrics_;      // see ObjectMetricKey
-  std::map<std::string, Entry<Result<ExternalMetricResult>>> external_metrics_;  // ns \0 metric \0 metric selector
+  // Hashed: no order is needed, and external and Pods keys share long
+  // prefixes that an ordered map compares byte by byte (issue 16).
+  std::unordered_map<std::string, Entry<ResourceList>> resource_;        // ns -> list
+  std::unordered_map<std::string, Entry<PodsMetricList>> pods_metrics_;  // ns \0 metric \0 metric selector -> list
+  std::unordered_map<std::string, Entry<Result<ObjectMetricResult>>> object_metrics_;  // see ObjectMetricKey
+  // ns \0 metric \0 metric selector
+  std::unordered_map<std::string, Entry<Result<ExternalMetricResult>>> external_metrics_;
   Time last_sweep_{};
 };
 

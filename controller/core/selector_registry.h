@@ -7,7 +7,6 @@
 // exclusively.
 #pragma once
 
-#include <map>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -52,7 +51,7 @@ class SelectorRegistry {
     std::string anchor_key, anchor_value;
   };
   struct Namespace {
-    std::map<std::string, Slot> slots;
+    std::unordered_map<std::string, Slot> slots;
     // label key -> label value -> HPA names anchored there.
     std::unordered_map<std::string, std::unordered_map<std::string, std::set<std::string>>> anchored;
     std::set<std::string> general;  // selectors without an equality requirement
@@ -61,7 +60,7 @@ class SelectorRegistry {
   static void IndexSlot(Namespace& n, const std::string& name, Slot& slot);
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, Namespace> by_ns_;
+  std::unordered_map<std::string, Namespace> by_ns_;
   size_t size_ = 0;
 };
 
