@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -217,7 +219,11 @@ bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 bool StartsWithNoCase(std::string_view text, size_t pos, std::string_view prefix) {
   if (pos + prefix.size() > text.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[pos + i])) != prefix[i]) return false;
+    // ASCII only (the prefixes are lowercase ASCII): std::tolower is a
+    // locale call per byte.
+    char c = text[pos + i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
   }
   return true;
 }
@@ -308,20 +314,50 @@ void SetLogSink(LogSink sink) {
 
 std::string FormatLogLine(LogSeverity severity, Time when, long thread_id, std::string_view file, int line,
                           std::string_view message) {
-  auto since_epoch = when.time_since_epoch();
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - secs).count();
-  if (micros < 0) {  // pre-epoch times: keep the fraction positive
-    secs -= std::chrono::seconds(1);
-    micros += 1000000;
-  }
-  std::time_t tt = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
+  // Calendar arithmetic instead of gmtime_r + snprintf: every -v=2
+  // reconcile line comes through here, and glibc's gmtime takes the time
+  // zone lock and snprintf parses its format each time (issue 16).
+  using namespace std::chrono;
+  const auto micros_since_epoch = duration_cast<microseconds>(when.time_since_epoch());
+  const auto day = floor<days>(micros_since_epoch);  // pre-epoch times: the fraction stays positive
+  const year_month_day date{sys_days{day}};
+  int64_t in_day = (micros_since_epoch - day).count();  // [0, 86,400,000,000)
+  const auto micros = in_day % 1000000;
+  in_day /= 1000000;
   char head[64];
-  std::snprintf(head, sizeof(head), "%c%02d%02d %02d:%02d:%02d.%06lld %7ld ", SeverityChar(severity), tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros), thread_id);
-  std::string out(head);
+  char* p = head;
+  auto two = [&p](unsigned v) {
+    *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  };
+  *p++ = SeverityChar(severity);
+  two(static_cast<unsigned>(date.month()));
+  two(static_cast<unsigned>(date.day()));
+  *p++ = ' ';
+  two(static_cast<unsigned>(in_day / 3600));
+  *p++ = ':';
+  two(static_cast<unsigned>(in_day / 60 % 60));
+  *p++ = ':';
+  two(static_cast<unsigned>(in_day % 60));
+  *p++ = '.';
+  for (int64_t div = 100000; div > 0; div /= 10) *p++ = static_cast<char>('0' + micros / div % 10);
+  // The thread id right-aligned in 7 columns, wider when it needs more.
+  char digits[24];
+  int n = 0;
+  const bool negative = thread_id < 0;
+  uint64_t id = negative ? 0 - static_cast<uint64_t>(thread_id) : static_cast<uint64_t>(thread_id);
+  do {
+    digits[n++] = static_cast<char>('0' + id % 10);
+    id /= 10;
+  } while (id != 0);
+  if (negative) digits[n++] = '-';
+  *p++ = ' ';
+  for (int pad = 7 - n; pad > 0; --pad) *p++ = ' ';
+  while (n > 0) *p++ = digits[--n];
+  *p++ = ' ';
+  std::string out;
+  out.reserve(static_cast<size_t>(p - head) + file.size() + 16 + message.size());
+  out.append(head, p);
   out.append(Basename(file));
   out.push_back(':');
   out.append(std::to_string(line));

@@ -10,8 +10,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -32,6 +34,34 @@ TEST_CASE("klog: line header matches klog's layout", "[klog]") {
   CHECK(FormatLogLine(LogSeverity::kWarning, *t, 1234567, "x.cc", 7, "w") ==
         "W1123 10:41:55.123456 1234567 x.cc:7] w");
   CHECK(FormatLogLine(LogSeverity::kError, Time{}, 9, "a/b/c.cc", 1, "") == "E0101 00:00:00.000000       9 c.cc:1] ");
+  CHECK(FormatLogLine(LogSeverity::kInfo, Time{} - std::chrono::microseconds(1), 12345678, "y.cc", 3, "m") ==
+        "I1231 23:59:59.999999 12345678 y.cc:3] m");
+}
+
+TEST_CASE("klog: the line header agrees with gmtime_r and printf over the calendar", "[klog]") {
+  // The header is built by hand (no gmtime_r, no snprintf): compare it with
+  // them at leap days, month and year ends, before the epoch and at random.
+  std::vector<int64_t> micros = {0, -1, 951782400000000, 951868799999999, 1709251199500000, 4107542399999999,
+                                 -2208988800000001};
+  std::mt19937_64 rng(16);
+  for (int i = 0; i < 2000; ++i) micros.push_back(static_cast<int64_t>(rng() % 8000000000000000) - 2000000000000000);
+  for (int64_t us : micros) {
+    const Time when = Time{} + std::chrono::microseconds(us);
+    int64_t secs = us / 1000000;
+    int64_t frac = us % 1000000;
+    if (frac < 0) {
+      frac += 1000000;
+      --secs;
+    }
+    const std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    REQUIRE(gmtime_r(&tt, &tm) != nullptr);
+    char expected[64];
+    std::snprintf(expected, sizeof(expected), "I%02d%02d %02d:%02d:%02d.%06lld %7ld f.cc:1] x", tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(frac), 4242L);
+    INFO(us);
+    CHECK(FormatLogLine(LogSeverity::kInfo, when, 4242, "f.cc", 1, "x") == expected);
+  }
 }
 
 TEST_CASE("klog: secrets are redacted, everything else is kept", "[klog]") {
