@@ -52,10 +52,6 @@ case "$kind" in
     # reports are kept even when their parent ignores how they ended.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:log_path=$reports/asan
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
-    # Leaks inside Debian's libcpprest are not ours to fix (the file says
-    # which and why); print_suppressions=0: a matched suppression would
-    # otherwise be written to the report directory and fail the pass.
-    export LSAN_OPTIONS=suppressions=$top/scripts/lsan-suppressions.txt:print_suppressions=0
     ;;
   tsan)
     build=${HPAD_TSAN_BUILD_DIR:-$top/build-tsan}
