@@ -67,7 +67,11 @@ void TraceKeeper::Keep(const std::string& key, DecisionTrace trace) {
     recent_.emplace_back(key, kept.seq);
     recent_live_++;
   }
-  traces_.insert_or_assign(key, std::move(kept));
+  if (it != traces_.end()) {
+    it->second = std::move(kept);  // the slot found above: one hash lookup per Keep
+  } else {
+    traces_.emplace(key, std::move(kept));
+  }
   // Drop the tables of the oldest counted traces beyond the bound (their
   // shared_ptr may live on in a reader's copy; the memory goes with it).
   while (recent_live_ > recent_limit_ && !recent_.empty()) {

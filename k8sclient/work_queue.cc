@@ -109,7 +109,11 @@ void WorkQueue::AddAfter(const std::string& key, Duration delay) {
     // at 10,000 HPAs.
     earliest_changed = waiting_.empty() || ready < waiting_.begin()->first;
     waiting_ready_[key] = ready;
-    waiting_.insert({ready, key});
+    // Hinted at the end: a resync lands behind every key already waiting
+    // (now + one period), where the hint makes the insert constant time
+    // instead of a descent through ~15,000 cold nodes (issue 16); any other
+    // position still goes in order.
+    waiting_.insert(waiting_.end(), {ready, key});
     if (earliest_changed) ++waiting_generation_;
   }
   if (earliest_changed) clock_.Notify();

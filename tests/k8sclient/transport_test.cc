@@ -75,6 +75,21 @@ void ServeHello(LoopbackServer& srv) {
   });
 }
 
+// Serves `body` at `path` to "Bearer token-2" only, 401 to anything else;
+// counts every request in `calls` (which must outlive the server).
+void ServeOnlyToken2(LoopbackServer& srv, const std::string& path, std::string body, std::atomic<int>& calls) {
+  srv.server().Get(path, [&calls, body](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    if (req.get_header_value("Authorization") != "Bearer token-2") {
+      res.status = 401;
+      res.set_content(R"({"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"})",
+                      "application/json");
+      return;
+    }
+    res.set_content(body, "application/json");
+  });
+}
+
 class CountingTokenSource final : public TokenSource {
  public:
   Result<std::string> Token() override {
@@ -250,16 +265,7 @@ TEST_CASE("bearer token, User-Agent, Accept and path prefix are sent", "[transpo
 TEST_CASE("a 401 invalidates the token source and retries once with a fresh token", "[transport]") {
   LoopbackServer srv(ServerMode::kTls, Pki());
   std::atomic<int> calls{0};
-  srv.server().Get("/api/v1/namespaces/default/pods/p", [&](const httplib::Request& req, httplib::Response& res) {
-    ++calls;
-    if (req.get_header_value("Authorization") != "Bearer token-2") {
-      res.status = 401;
-      res.set_content(R"({"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"})",
-                      "application/json");
-      return;
-    }
-    res.set_content(R"({"metadata":{"name":"p"}})", "application/json");
-  });
+  ServeOnlyToken2(srv, "/api/v1/namespaces/default/pods/p", R"({"metadata":{"name":"p"}})", calls);
   srv.Start();
   auto tokens = std::make_shared<CountingTokenSource>();
   TransportConfig cfg = TlsConfig(srv);
@@ -1057,16 +1063,7 @@ TEST_CASE("a watch hands a fast server's lines to a slow reader in order, split 
 TEST_CASE("a watch refused with 401 invalidates the token and is opened once more", "[transport][watch]") {
   LoopbackServer srv(ServerMode::kTls, Pki());
   std::atomic<int> calls{0};
-  srv.server().Get("/api/v1/pods", [&](const httplib::Request& req, httplib::Response& res) {
-    ++calls;
-    if (req.get_header_value("Authorization") != "Bearer token-2") {
-      res.status = 401;
-      res.set_content(R"({"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"})",
-                      "application/json");
-      return;
-    }
-    res.set_content("{\"type\":\"BOOKMARK\"}\n", "application/json");
-  });
+  ServeOnlyToken2(srv, "/api/v1/pods", "{\"type\":\"BOOKMARK\"}\n", calls);
   srv.Start();
   auto tokens = std::make_shared<CountingTokenSource>();
   TransportConfig cfg = TlsConfig(srv);
