@@ -24,7 +24,9 @@
 // certificate must match the host (OpenSSL's own host/IP check).
 //
 // Thread-safety: the transport may be shared by any number of threads;
-// each Send checks a client (one connection) out of a bounded idle pool.
+// each Send checks a client (one connection) out of a bounded idle pool;
+// each stream has a client and a reader thread of its own, joined when the
+// stream is destroyed.
 #pragma once
 
 #include <memory>
